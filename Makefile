@@ -1,0 +1,52 @@
+# Trede — two commands: `make run` (embedded platform at http://127.0.0.1:8000) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test test-sqlite test-postgres lint install migrations clean
+
+install: $(STAMP_PY) $(STAMP_NODE)
+
+# Python packages come from the hashed lock file only (regenerate with `make lock`).
+$(STAMP_PY): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock -q
+
+run: install
+	@mkdir -p var
+	$(BIN)/trede serve --embedded
+
+# The whole suite on the embedded database (SQLite); with CI=true (or PostgreSQL reachable) once more on PostgreSQL.
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+	@if [ "$$CI" = "true" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		echo "== the same suite on PostgreSQL =="; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+# New auto migration for one app after changing its tables: make migrations APP=escalations
+migrations: install
+	DATABASE_URL=sqlite:///var/migrations-scratch.sqlite3 $(BIN)/piccolo migrations forwards all
+	DATABASE_URL=sqlite:///var/migrations-scratch.sqlite3 $(BIN)/piccolo migrations new $(APP) --auto
+
+clean:
+	rm -rf $(VENV) node_modules var/migrations-scratch.sqlite3

@@ -1,0 +1,101 @@
+"""Signals, escalations and what hangs off them: deadlines, the append-only timeline, measures."""
+
+from piccolo.columns import JSONB, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from apps.accounts.tables import User
+from apps.ladders.tables import LadderVersion
+from apps.providers.tables import Contract, Provider
+from apps.tenancy.tables import Municipality, Region
+from core.models import created_at, utcnow, uuid_pk
+
+
+class Escalation(Table, tablename="escalation"):
+    """One provider's path up one ladder version in one region."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    reference = Varchar(length=40)  # human reference, e.g. ZL-2026-0007
+    provider = ForeignKey(Provider, null=False, index=True)
+    contract = ForeignKey(Contract, null=True, default=None)
+    ladder_version = ForeignKey(LadderVersion, null=False)  # kept for life, whatever later versions say
+    category = Varchar(length=40)  # veiligheid / niet_veiligheid / geschil / contract / continuiteit
+    subcategory = Varchar(length=60, default="")  # e.g. vog_werknemers, doeltreffendheid, PIC-dispute kind
+    current_step = Varchar(length=64, index=True)
+    status = Varchar(length=20, default="open", index=True)  # open, paused, closed
+    outcome = Varchar(length=60, default="")
+    summary = Text(default="")
+    opened_at = Timestamptz(default=utcnow, index=True)
+    closed_at = Timestamptz(null=True, default=None)
+    # unique index escalation_reference_key on ["region", "reference"] (made in the migration)
+
+
+class Signal(Table, tablename="signal"):
+    """A report that may touch a provider's contract ("raakt het de DVO?"), triaged by the purchasing team."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    provider = ForeignKey(Provider, null=True, default=None, index=True)
+    municipality = ForeignKey(Municipality, null=True, default=None)
+    reported_by = Varchar(length=200)
+    description = Text()
+    received_at = Timestamptz(default=utcnow, index=True)
+    touches_contract = Boolean(null=True, default=None)  # None: not triaged yet
+    status = Varchar(length=20, default="nieuw")  # nieuw, teruggelegd, geëscaleerd, gekoppeld
+    escalation = ForeignKey(Escalation, null=True, default=None)
+    source = Varchar(length=40, default="handmatig")  # handmatig, evidence_watch, indicator
+
+
+class Deadline(Table, tablename="deadline"):
+    """A term running on an escalation. Claimed by workers with a compare-and-set on ``status``."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    escalation = ForeignKey(Escalation, null=False, index=True)
+    step = Varchar(length=64)
+    key = Varchar(length=64)  # the ladder's term key within the step
+    term = Varchar(length=40)  # as written: "2 weken", "10 werkdagen"
+    starts_at = Timestamptz()
+    due_at = Timestamptz(index=True)
+    remind_at = Timestamptz(null=True, default=None, index=True)
+    status = Varchar(length=20, default="open", index=True)  # open, suspended, met, missed, cancelled
+    reasons = JSONB(default=[])  # why the due date moved ("verschoven: Tweede Paasdag (6 april 2026)")
+    calendar_version = Varchar(length=40, default="")
+    suspended_at = Timestamptz(null=True, default=None)
+    met_at = Timestamptz(null=True, default=None)
+    claimed_by = Varchar(length=80, default="")
+    claimed_at = Timestamptz(null=True, default=None)
+
+
+class TimelineEvent(Table, tablename="timeline_event"):
+    """Append-only history of an escalation. Never updated, never deleted."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    escalation = ForeignKey(Escalation, null=False, index=True)
+    sequence = Integer()  # 1, 2, 3, ... per escalation: the order both sides see
+    kind = Varchar(length=60)
+    visibility = Varchar(length=10, default="shared")  # shared (provider sees it) or internal
+    actor = ForeignKey(User, null=True, default=None)
+    actor_label = Varchar(length=200, default="")  # "Systeem", a name, a role
+    occurred_at = Timestamptz(default=utcnow, index=True)
+    motivation = Text(default="")
+    payload = JSONB(default={})
+    idempotency_key = Varchar(length=100, null=True, default=None, unique=True)
+    # unique index timeline_event_sequence_key on ["escalation", "sequence"] (made in the migration)
+
+
+class Measure(Table, tablename="measure"):
+    """A measure in force against a provider, such as an instroomstop, with its scope of municipalities."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    escalation = ForeignKey(Escalation, null=False, index=True)
+    provider = ForeignKey(Provider, null=False, index=True)
+    kind = Varchar(length=40)  # instroomstop, clientenstop, overdracht, terugvordering, boete, ontbinding
+    scope = JSONB(default=[])  # CBS codes of the municipalities that must follow it
+    started_at = Timestamptz(default=utcnow)
+    ended_at = Timestamptz(null=True, default=None)
+    start_motivation = Text(default="")
+    end_motivation = Text(default="")
+    created_at = created_at()

@@ -1,0 +1,236 @@
+"""The shape of a ladder definition, as written in ``tenants/`` and stored in ``LadderVersion.definition``.
+
+A ladder is data: steps, which steps may follow which, terms, and what happens on entering a step or when a
+term is missed. Rules about one ladder's consistency (reachability, references, terms that parse) live here
+so that the tenant files, the admin editor and the API all refuse the same mistakes with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from apps.ladders.terms import TermError, parse_term
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=64)]
+
+# Who receives a notice. "toegang" is every municipality's access team of the region; the others are
+# role mailboxes of the region file ("aanbieder" is the provider of the escalation).
+NOTIFY_ROLES = (
+    "inkoop",
+    "toegang",
+    "gi",
+    "inspectie",
+    "aanbieder",
+    "account_houdende_regio",
+    "ozj",
+    "jeugdautoriteit",
+    "geschillencommissie",
+    "zi2t",
+    "lokale_aanstuurder",
+)
+ACTORS = ("regio", "aanbieder", "gemeente", "gezin", "extern")
+DOCUMENT_KINDS = (
+    "plan_van_aanpak",
+    "verbeterplan",
+    "reactie",
+    "arrangement",
+    "gezinsplan",
+    "jaarverslag",
+    "kwartaalrapportage",
+    "financiele_verantwoording",
+    "bewijsstuk",
+)
+MEASURE_KINDS = (
+    "instroomstop",
+    "clientenstop",
+    "overdracht_clienten",
+    "terugvordering",
+    "verrekening",
+    "boete",
+    "ontbinding",
+    "opzegging",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _check_term(value: str) -> str:
+    try:
+        parse_term(value)
+    except TermError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class Notify(_Strict):
+    action: Literal["notify"]
+    roles: list[Literal[NOTIFY_ROLES]] = Field(min_length=1)  # type: ignore[valid-type]
+    message: str = ""  # Dutch, shown in the notice
+
+
+class DemandDocument(_Strict):
+    action: Literal["demand_document"]
+    document: Literal[DOCUMENT_KINDS]  # type: ignore[valid-type]
+    term: str | None = None  # the key of the step's term that the delivery meets
+
+
+class SendLetter(_Strict):
+    action: Literal["send_letter"]
+    letter: Key  # template key in the region's letter templates, e.g. "verzoek_plan_van_aanpak"
+
+
+class StartMeasure(_Strict):
+    action: Literal["start_measure"]
+    measure: Literal[MEASURE_KINDS]  # type: ignore[valid-type]
+    scope: Literal["alle_gemeenten"] = "alle_gemeenten"
+    requires_role: Literal["inkoop_lead"] = "inkoop_lead"  # only a purchasing team lead imposes measures
+
+
+class EndMeasure(_Strict):
+    action: Literal["end_measure"]
+    measure: Literal[MEASURE_KINDS]  # type: ignore[valid-type]
+
+
+class SuggestStep(_Strict):
+    action: Literal["suggest_step"]
+    step: Key
+
+
+class MoveToStep(_Strict):
+    action: Literal["move_to_step"]
+    step: Key
+
+
+Action = Annotated[
+    Notify | DemandDocument | SendLetter | StartMeasure | EndMeasure | SuggestStep | MoveToStep,
+    Field(discriminator="action"),
+]
+
+
+class TermSpec(_Strict):
+    key: Key
+    term: str  # as the source writes it: "2 weken", "10 werkdagen", "3 maanden", "1 april", "oktober"
+    title: str = ""  # Dutch: "Plan van aanpak binnen?"
+    responsible: Literal[ACTORS] = "aanbieder"  # type: ignore[valid-type]
+    remind_before: str | None = None  # e.g. "3 werkdagen" before the term ends
+    met_by: str = ""  # e.g. "document:plan_van_aanpak" or "step:hersteld"
+    on_missed: list[Action] = Field(default_factory=list)
+
+    _term = field_validator("term")(_check_term)
+
+    @field_validator("remind_before")
+    @classmethod
+    def _remind(cls, value: str | None) -> str | None:
+        return None if value is None else _check_term(value)
+
+
+class StepSpec(_Strict):
+    key: Key
+    title: str = Field(min_length=1)
+    description: str = ""
+    actor: Literal[ACTORS] = "regio"  # type: ignore[valid-type]
+    final: bool = False
+    outcome: str = ""  # for final steps: e.g. "hersteld", "ontbonden"
+    next: list[Key] = Field(default_factory=list)
+    terms: list[TermSpec] = Field(default_factory=list)
+    on_enter: list[Action] = Field(default_factory=list)
+
+
+class CategorySpec(_Strict):
+    key: Key
+    title: str
+    start_step: Key
+    subcategories: dict[Key, str] = Field(default_factory=dict)  # key -> Dutch title
+
+
+class LadderSpec(_Strict):
+    key: Key
+    name: str = Field(min_length=1)
+    description: str = ""
+    source: str = ""  # which document the ladder comes from
+    # "linear": only the listed next steps; "free": any step may follow any (the contract ladder's
+    # "situationeel": measures 5a-5d usable out of order), still never out of a final step.
+    order: Literal["linear", "free"] = "linear"
+    motivation_required: bool = True  # decisions need a written motivation
+    categories: list[CategorySpec] = Field(min_length=1)
+    steps: list[StepSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LadderSpec:
+        problems = ladder_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def step(self, key: str) -> StepSpec:
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def allowed_next(self, key: str) -> list[str]:
+        step = self.step(key)
+        if step.final:
+            return []
+        if self.order == "free":
+            return [s.key for s in self.steps if s.key != key]
+        return list(step.next)
+
+
+def ladder_problems(ladder: LadderSpec) -> list[str]:
+    """Every consistency problem of a ladder, each naming the step and what is wrong."""
+    problems: list[str] = []
+    keys = [step.key for step in ladder.steps]
+    known = set(keys)
+    for key in sorted({k for k in keys if keys.count(k) > 1}):
+        problems.append(f"step '{key}' is defined twice")
+    for category in ladder.categories:
+        if category.start_step not in known:
+            problems.append(f"category '{category.key}' starts at unknown step '{category.start_step}'")
+    for step in ladder.steps:
+        for target in step.next:
+            if target not in known:
+                problems.append(f"step '{step.key}' leads to unknown step '{target}'")
+        if step.final and step.next:
+            problems.append(f"step '{step.key}' is final but has next steps")
+        if not step.final and not step.next and ladder.order == "linear":
+            problems.append(f"step '{step.key}' has no way out and is not final")
+        term_keys = [term.key for term in step.terms]
+        for action in [*step.on_enter, *(a for term in step.terms for a in term.on_missed)]:
+            if isinstance(action, SuggestStep | MoveToStep) and action.step not in known:
+                problems.append(f"step '{step.key}' refers to unknown step '{action.step}'")
+            if isinstance(action, DemandDocument) and action.term and action.term not in term_keys:
+                problems.append(f"step '{step.key}' demands a document by unknown term '{action.term}'")
+        for term in step.terms:
+            if term.met_by and not re.match(r"^(document|step):[a-z_]+$", term.met_by):
+                problems.append(f"step '{step.key}' term '{term.key}': met_by must be document:KIND or step:KEY")
+            if term.met_by.startswith("step:") and term.met_by[5:] not in known:
+                problems.append(f"step '{step.key}' term '{term.key}' is met by unknown step '{term.met_by[5:]}'")
+    if not any(step.final for step in ladder.steps):
+        problems.append("the ladder has no final step")
+    if problems:
+        return problems
+    # Reachability from the categories' start steps (free-order ladders reach every step by definition).
+    if ladder.order == "linear":
+        reached: set[str] = set()
+        frontier = [category.start_step for category in ladder.categories]
+        by_key = {step.key: step for step in ladder.steps}
+        while frontier:
+            key = frontier.pop()
+            if key in reached:
+                continue
+            reached.add(key)
+            step = by_key[key]
+            frontier.extend(step.next)
+            frontier.extend(a.step for a in step.on_enter if isinstance(a, MoveToStep))
+            frontier.extend(a.step for t in step.terms for a in t.on_missed if isinstance(a, MoveToStep))
+        for key in keys:
+            if key not in reached:
+                problems.append(f"step '{key}' cannot be reached from any category's start step")
+    return problems

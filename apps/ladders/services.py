@@ -1,0 +1,74 @@
+"""Ladder versions: publishing (never editing) and finding the version an escalation runs on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.ladders.schema import LadderSpec
+from apps.ladders.tables import Ladder, LadderVersion
+from apps.tenancy.loader import sha256_of
+from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
+
+
+@dataclass(frozen=True)
+class Published:
+    key: str
+    version: int
+    created: bool  # False: the definition was unchanged, nothing was published
+
+
+async def latest_version(scope: RegionScope, ladder: Ladder) -> LadderVersion | None:
+    return (
+        await scope.objects(LadderVersion)
+        .where(LadderVersion.ladder == ladder.id)
+        .order_by(LadderVersion.version, ascending=False)
+        .first()
+    )
+
+
+async def publish(scope: RegionScope, spec: LadderSpec, *, note: str = "", clock: Clock = system_clock) -> Published:
+    """Publish ``spec`` as the next version of the region's ladder ``spec.key``, unless it is unchanged.
+
+    Running escalations keep pointing at the version they were opened under.
+    """
+    definition = spec.model_dump(mode="json")
+    digest = sha256_of(definition)
+    ladder = await scope.objects(Ladder).where(Ladder.key == spec.key).first()
+    if ladder is None:
+        ladder = scope.new(Ladder, key=spec.key, name=spec.name)
+        await ladder.save()
+    elif ladder.name != spec.name:
+        await scope.update(Ladder, {Ladder.name: spec.name}).where(Ladder.id == ladder.id)
+    latest = await latest_version(scope, ladder)
+    if latest is not None and latest.sha256 == digest:
+        return Published(spec.key, latest.version, created=False)
+    number = 1 if latest is None else latest.version + 1
+    await scope.new(
+        LadderVersion,
+        ladder=ladder.id,
+        version=number,
+        definition=definition,
+        sha256=digest,
+        note=note,
+        created_at=clock.now(),
+    ).save()
+    return Published(spec.key, number, created=True)
+
+
+async def region_ladders(scope: RegionScope) -> list[dict]:
+    """The region's ladders with their latest version number."""
+    ladders = await scope.select(Ladder, Ladder.id, Ladder.key, Ladder.name).order_by(Ladder.key)
+    for ladder in ladders:
+        row = (
+            await scope.select(LadderVersion, LadderVersion.version)
+            .where(LadderVersion.ladder == ladder["id"])
+            .order_by(LadderVersion.version, ascending=False)
+            .first()
+        )
+        ladder["version"] = row["version"] if row else 0
+    return ladders
+
+
+def spec_of(version: LadderVersion) -> LadderSpec:
+    return LadderSpec.model_validate(version.definition)

@@ -1,0 +1,30 @@
+"""Care providers (aanbieders): organisations identified by KvK number, under contract in one or more regions."""
+
+from piccolo.columns import Date, ForeignKey, Varchar
+from piccolo.table import Table
+
+from apps.tenancy.tables import Region
+from core.models import created_at, uuid_pk
+
+
+class Provider(Table, tablename="provider"):
+    """A provider organisation. Global: its contracts tie it to regions; each region's data stays the region's."""
+
+    id = uuid_pk()
+    kvk_number = Varchar(length=8, unique=True)  # Kamer van Koophandel: 8 digits, kept as text
+    name = Varchar(length=200, index=True)
+    agb_code = Varchar(length=8, null=True, default=None)  # Vektis AGB code, optional
+    created_at = created_at()
+
+
+class Contract(Table, tablename="contract"):
+    """A provider's agreement with a region (DVO, Ontwikkel- or Resultaatovereenkomst)."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    provider = ForeignKey(Provider, null=False, index=True)
+    reference = Varchar(length=80)
+    kind = Varchar(length=40, default="dvo")
+    valid_from = Date()
+    valid_until = Date(null=True, default=None)
+    # unique index contract_reference_key on ["region", "reference"] (made in the migration)

@@ -1,0 +1,152 @@
+"""The shape of a region file in ``tenants/`` (one TOML file per region), validated with pydantic.
+
+A region's ladders are either inline (``[ladders.KEY]`` with steps) or taken from a shared template in
+``tenants/templates/`` (``[ladders.KEY] template = "NAME"``), optionally renamed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    EmailStr,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from apps.ladders.schema import KEY_PATTERN, LadderSpec
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+CBS_PATTERN = r"^GM\d{4}$"
+MAILBOX_ROLES = (
+    "inkoop",
+    "gi",
+    "inspectie",
+    "zi2t",
+    "account_houdende_regio",
+    "ozj",
+    "jeugdautoriteit",
+    "geschillencommissie",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class MunicipalitySpec(_Strict):
+    cbs_code: Annotated[str, Field(pattern=CBS_PATTERN)]
+    name: str = Field(min_length=1)
+    access_team_email: EmailStr
+    valid_from: date | None = None
+    valid_until: date | None = None  # inclusive; a merger ends a municipality on 31 December
+
+    @model_validator(mode="after")
+    def _period(self) -> MunicipalitySpec:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class MailboxSpec(_Strict):
+    role: Literal[MAILBOX_ROLES]  # type: ignore[valid-type]
+    name: str = Field(min_length=1)
+    email: EmailStr
+
+
+class ClosedDay(_Strict):
+    date: date
+    label: str = Field(min_length=1)
+
+
+class CalendarSpec(_Strict):
+    # The national working-day calendar (Algemene termijnenwet) always applies; these are the region's own.
+    extra_closed_days: list[ClosedDay] = Field(default_factory=list)
+
+
+class LetterSettings(_Strict):
+    sender: str = Field(min_length=1)  # "Team inkoop Jeugdhulp Zuid-Limburg"
+    city: str = Field(min_length=1)  # place in the letter's date line
+    signature: str = Field(min_length=1)
+    reply_email: EmailStr
+    logo: str | None = None  # object key of an uploaded logo (set through the admin pages)
+
+
+class LadderTemplateRef(_Strict):
+    template: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str | None = None  # the region's own name for the ladder
+
+
+def _ladder_kind(value: object) -> str:
+    # A table with "template" refers to a shared template; anything else is an inline ladder. Choosing up
+    # front keeps error messages about the one shape the author meant.
+    if isinstance(value, dict):
+        return "template" if "template" in value else "inline"
+    return "template" if isinstance(value, LadderTemplateRef) else "inline"
+
+
+LadderEntry = Annotated[
+    Annotated[LadderTemplateRef, Tag("template")] | Annotated[LadderSpec, Tag("inline")],
+    Discriminator(_ladder_kind),
+]
+
+
+class RegionFile(_Strict):
+    slug: Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)  # where the data comes from (CBS list, seed documents)
+    municipalities: list[MunicipalitySpec] = Field(min_length=1)
+    mailboxes: list[MailboxSpec] = Field(default_factory=list)
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec)
+    letters: LetterSettings
+    ladders: dict[Annotated[str, Field(pattern=KEY_PATTERN)], LadderEntry] = Field(min_length=1)
+
+    @field_validator("municipalities")
+    @classmethod
+    def _unique_codes(cls, value: list[MunicipalitySpec]) -> list[MunicipalitySpec]:
+        codes = [m.cbs_code for m in value]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"municipality listed twice: {', '.join(twice)}")
+        return value
+
+    @model_validator(mode="after")
+    def _needs_purchasing_team(self) -> RegionFile:
+        if not any(m.role == "inkoop" for m in self.mailboxes):
+            raise ValueError("mailboxes: a region needs an 'inkoop' (purchasing team) mailbox for notices")
+        for key, ladder in self.ladders.items():
+            if isinstance(ladder, LadderSpec) and ladder.key != key:
+                raise ValueError(f"ladders.{key}: key is {ladder.key!r}; it must equal the table name {key!r}")
+        return self
+
+    def municipalities_on(self, day: date) -> list[MunicipalitySpec]:
+        return [m for m in self.municipalities if m.valid_on(day)]
+
+
+def format_location(loc: tuple[str | int, ...]) -> str:
+    """('ladders', 'kwaliteit', 'steps', 3, 'term') -> 'ladders.kwaliteit.steps[3].term'.
+
+    Pydantic adds the union member's class name to the path of a union field; that is noise for a reader.
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.match(r"^[A-Z]\w*$", part) or part.startswith(("function-", "union[")):
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out

@@ -1,0 +1,190 @@
+"""Applying ``tenants/`` to the database (``trede tenants sync``) and reading regions back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from apps.escalations.tables import Signal
+from apps.ladders import services as ladders
+from apps.tenancy.loader import LoadedRegion, Problem, load_tenants
+from apps.tenancy.tables import Municipality, Region, RegionMailbox
+from core.audit import audit
+from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
+from core.transactions import write_transaction
+
+
+class SyncRefused(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class RegionChange:
+    slug: str
+    created: bool = False
+    changed: bool = False
+    municipalities_added: list[str] = field(default_factory=list)
+    municipalities_removed: list[str] = field(default_factory=list)
+    ladder_versions: list[str] = field(default_factory=list)  # "kwaliteit v2"
+
+    def describe(self) -> str:
+        if self.created:
+            head = "created"
+        elif self.changed or self.ladder_versions or self.municipalities_added or self.municipalities_removed:
+            head = "updated"
+        else:
+            return f"{self.slug}: unchanged"
+        parts = [head]
+        if self.municipalities_added and not self.created:
+            parts.append(f"municipalities added: {', '.join(self.municipalities_added)}")
+        if self.municipalities_removed:
+            parts.append(f"municipalities removed: {', '.join(self.municipalities_removed)}")
+        if self.ladder_versions:
+            parts.append(f"published {', '.join(self.ladder_versions)}")
+        return f"{self.slug}: " + "; ".join(parts)
+
+
+def _settings_of(loaded: LoadedRegion) -> dict:
+    region = loaded.region
+    return {
+        "description": region.description,
+        "sources": region.sources,
+        "calendar": region.calendar.model_dump(mode="json"),
+        "letters": region.letters.model_dump(mode="json"),
+    }
+
+
+async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
+    spec = loaded.region
+    change = RegionChange(slug=spec.slug)
+    region = await Region.objects().where(Region.slug == spec.slug).first()
+    if region is None:
+        region = Region(
+            slug=spec.slug,
+            name=spec.name,
+            settings=_settings_of(loaded),
+            source_file=loaded.file,
+            source_sha256=loaded.sha256,
+            synced_at=clock.now(),
+        )
+        await region.save()
+        change.created = True
+    elif region.source_sha256 != loaded.sha256:
+        region.name = spec.name
+        region.settings = _settings_of(loaded)
+        region.source_file = loaded.file
+        region.source_sha256 = loaded.sha256
+        region.synced_at = clock.now()
+        await region.save()
+        change.changed = True
+    else:
+        return change  # byte-for-byte the same content as the last sync
+    scope = RegionScope(region.id)
+
+    existing = {m.cbs_code: m for m in await scope.objects(Municipality)}
+    wanted = {m.cbs_code: m for m in spec.municipalities}
+    for code, item in wanted.items():
+        values = {
+            Municipality.name: item.name,
+            Municipality.access_team_email: str(item.access_team_email),
+            Municipality.valid_from: item.valid_from,
+            Municipality.valid_until: item.valid_until,
+        }
+        if code in existing:
+            await scope.update(Municipality, values).where(Municipality.cbs_code == code)
+        else:
+            await scope.new(Municipality, cbs_code=code, **{c._meta.name: v for c, v in values.items()}).save()
+            change.municipalities_added.append(code)
+    for code, row in existing.items():
+        if code in wanted:
+            continue
+        if await scope.count(Signal).where(Signal.municipality == row.id) > 0:
+            raise SyncRefused(
+                [
+                    Problem(
+                        loaded.file,
+                        "municipalities",
+                        f"{code} ({row.name}) cannot be removed: signals refer to it; end it with valid_until instead",
+                    )
+                ]
+            )
+        await scope.delete(Municipality).where(Municipality.id == row.id)
+        change.municipalities_removed.append(code)
+
+    await scope.delete(RegionMailbox)
+    for mailbox in spec.mailboxes:
+        await scope.new(RegionMailbox, role=mailbox.role, name=mailbox.name, email=str(mailbox.email)).save()
+
+    for key, ladder in loaded.ladders.items():
+        published = await ladders.publish(scope, ladder, note=f"tenants sync from {loaded.file}", clock=clock)
+        if published.created:
+            change.ladder_versions.append(f"{key} v{published.version}")
+    return change
+
+
+async def sync_tenants(
+    folder: Path, *, clock: Clock = system_clock, actor_label: str = "trede tenants sync"
+) -> list[RegionChange]:
+    """Apply every region file of ``folder``, all in one transaction, or nothing at all."""
+    result = load_tenants(folder)
+    if not result.ok:
+        raise SyncRefused(result.problems)
+    changes = []
+    async with write_transaction():
+        for loaded in result.regions:
+            change = await _sync_region(loaded, clock)
+            changes.append(change)
+            if change.describe() != f"{change.slug}: unchanged":
+                region = await Region.objects().where(Region.slug == change.slug).first()
+                await audit(
+                    "tenants.sync",
+                    region_id=region.id,
+                    actor_label=actor_label,
+                    target_type="region",
+                    target_id=change.slug,
+                    detail={"summary": change.describe(), "file": loaded.file},
+                    clock=clock,
+                )
+    return changes
+
+
+@dataclass(frozen=True)
+class RegionSummary:
+    slug: str
+    name: str
+    municipalities: int  # valid today
+    ladders: list[dict]
+
+
+async def list_regions(*, on: date | None = None, clock: Clock = system_clock) -> list[RegionSummary]:
+    day = on or clock.today()
+    summaries = []
+    for region in await Region.objects().where(Region.active == True).order_by(Region.name):  # noqa: E712
+        scope = RegionScope(region.id)
+        summaries.append(
+            RegionSummary(
+                slug=region.slug,
+                name=region.name,
+                municipalities=len(await municipalities_on(scope, day)),
+                ladders=await ladders.region_ladders(scope),
+            )
+        )
+    return summaries
+
+
+async def municipalities_on(scope: RegionScope, day: date) -> list[Municipality]:
+    """The municipalities that belong to the region on ``day`` (mergers end and start municipalities)."""
+    rows = await scope.objects(Municipality).order_by(Municipality.name)
+    return [
+        m
+        for m in rows
+        if (m.valid_from is None or m.valid_from <= day) and (m.valid_until is None or day <= m.valid_until)
+    ]
+
+
+async def region_by_slug(slug: str) -> Region | None:
+    return await Region.objects().where(Region.slug == slug).first()

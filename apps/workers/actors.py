@@ -1,0 +1,13 @@
+"""Dramatiq actors. Each is idempotent: the database says what is still to do, the message only wakes us."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from apps.workers import services
+
+
+@dramatiq.actor(queue_name="trede", max_retries=5)
+async def sweep(slot: int) -> None:
+    """The periodic sweep for one time slot (enqueued once per slot by the scheduler)."""
+    await services.run_sweep(slot)

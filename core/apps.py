@@ -1,0 +1,26 @@
+"""Helpers for declaring a Piccolo app whose migrations live in the top-level ``migrations/`` folder."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from core.settings import ROOT
+
+
+def app_config(name: str, tables: list, depends_on: tuple[str, ...] = ()) -> AppConfig:
+    folder = Path(ROOT) / "migrations" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return AppConfig(
+        app_name=name,
+        migrations_folder_path=str(folder),
+        table_classes=tables,
+        migration_dependencies=[f"apps.{dep}.piccolo_app" for dep in depends_on],
+        commands=[],
+    )
+
+
+def all_tables() -> list:
+    """Every table of every registered app."""
+    from core.piccolo_conf import APP_REGISTRY
+
+    return [table for config in APP_REGISTRY.app_configs.values() for table in config.table_classes]

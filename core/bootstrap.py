@@ -1,0 +1,34 @@
+"""Bringing a database up to date: migrations, tenants/, and demo data for the embedded default."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from core.settings import Settings
+
+
+async def migrate_database() -> None:
+    """Run every pending migration of every app. Raises RuntimeError with Piccolo's message on failure."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    # Piccolo prints a progress table per app; keep the operator's terminal to what matters.
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        response = await run_forwards(app_name="all")
+    if not response.success:
+        raise RuntimeError(f"Migration failed: {response.message}\n{output.getvalue()[-2000:]}")
+
+
+async def bootstrap_embedded(settings: Settings) -> list[str]:
+    """What `make run` does before serving: migrate, apply tenants/, add demo data to an empty database."""
+    from apps.tenancy.services import sync_tenants
+    from core.demo import load_demo_data
+
+    lines = []
+    await migrate_database()
+    lines.append("Database migrated.")
+    for change in await sync_tenants(settings.tenants_dir):
+        lines.append(f"tenants: {change.describe()}")
+    added = await load_demo_data()
+    lines.append(added)
+    return lines

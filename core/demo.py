@@ -1,0 +1,87 @@
+"""Demo data for the embedded default: a few fictional providers and escalations, added to an empty database.
+
+All names, KvK numbers and addresses are invented.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from apps.escalations import services as escalations
+from apps.providers.tables import Contract, Provider
+from apps.tenancy.tables import Region
+from core.tenancy import RegionScope
+from core.transactions import write_transaction
+
+PROVIDERS = [
+    # kvk, name, contracts (region slug, reference)
+    ("90000001", "Jeugdzorg De Vlinder B.V.", [("zuid-limburg", "DVO-2026-014"), ("lekstroom", "LEK-2026-031")]),
+    ("90000002", "Stichting Samen Sterk Jeugdhulp", [("zuid-limburg", "DVO-2026-027")]),
+    ("90000003", "Gezinshuis Het Anker", [("west-brabant-west", "WBW-2026-008")]),
+    ("90000004", "Praktijk Kompas Jeugd-GGZ", [("west-brabant-west", "WBW-2026-019"), ("lekstroom", "LEK-2026-044")]),
+]
+
+ESCALATIONS = [
+    # region, provider kvk, ladder, category, subcategory, summary
+    (
+        "zuid-limburg",
+        "90000001",
+        "kwaliteit",
+        "veiligheid",
+        "vog_werknemers",
+        "Drie medewerkers werken zonder geldige VOG (ouder dan 3 jaar).",
+    ),
+    (
+        "zuid-limburg",
+        "90000002",
+        "kwaliteit",
+        "niet_veiligheid",
+        "administratief",
+        "Kwartaalrapportages Q2 en Q3 ontbreken.",
+    ),
+    ("lekstroom", "90000004", "kwaliteit", None, "", "Klachtenregeling niet op orde volgens signaal van de toegang."),
+]
+
+
+async def load_demo_data() -> str:
+    async with write_transaction():
+        if await Provider.count() > 0:
+            return "Demo data: skipped (the database already has providers)."
+        regions = {r.slug: r for r in await Region.objects()}
+        providers = {}
+        for kvk, name, contracts in PROVIDERS:
+            provider = Provider(kvk_number=kvk, name=name)
+            await provider.save()
+            providers[kvk] = provider
+            for slug, reference in contracts:
+                if slug in regions:
+                    await (
+                        RegionScope(regions[slug].id)
+                        .new(
+                            Contract, provider=provider.id, reference=reference, kind="dvo", valid_from=date(2026, 1, 1)
+                        )
+                        .save()
+                    )
+        opened = 0
+        for slug, kvk, ladder, category, subcategory, summary in ESCALATIONS:
+            if slug not in regions:
+                continue
+            scope = RegionScope(regions[slug].id)
+            if category is None:  # the first category of that region's ladder
+                from apps.ladders.services import latest_version
+                from apps.ladders.tables import Ladder
+
+                row = await scope.objects(Ladder).where(Ladder.key == ladder).first()
+                category = (await latest_version(scope, row)).definition["categories"][0]["key"]
+            await escalations.open_escalation(
+                scope,
+                provider=providers[kvk],
+                ladder_key=ladder,
+                category=category,
+                subcategory=subcategory,
+                summary=summary,
+                motivation="Demo: geopend bij het vullen van de voorbeelddatabase.",
+                actor_label="Demo",
+            )
+            opened += 1
+    return f"Demo data: added {len(PROVIDERS)} providers and {opened} escalations."

@@ -1,0 +1,55 @@
+"""The scheduler: every minute (and at start-up) it claims the current slot and enqueues the sweep.
+
+Safe with several schedulers: a slot is claimed once in the database (``claim_slot``). Slots missed while
+no scheduler ran are not replayed one by one: the sweep always acts on everything due up to now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from apps.workers.services import SWEEP_PERIOD_SECONDS, claim_slot, slot_of
+from core.clock import Clock, system_clock
+from core.settings import Settings
+
+log = logging.getLogger("trede.scheduler")
+
+
+async def tick(clock: Clock = system_clock) -> bool:
+    """Claim the current slot and enqueue its sweep; False when another scheduler already did."""
+    from apps.workers.actors import sweep
+
+    slot = slot_of(clock.now())
+    if not await claim_slot("sweep", slot, clock):
+        return False
+    sweep.send(slot)
+    return True
+
+
+async def scheduler_loop(stop: asyncio.Event, clock: Clock = system_clock) -> None:
+    while not stop.is_set():
+        try:
+            await tick(clock)
+        except Exception:  # a database or broker hiccup must not end the loop; the next tick retries
+            log.exception("scheduler tick failed")
+        now = clock.now().timestamp()
+        wait = SWEEP_PERIOD_SECONDS - (now % SWEEP_PERIOD_SECONDS) + 0.05
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=wait)
+
+
+async def run_scheduler_forever(settings: Settings) -> None:
+    from core.broker import configure_broker
+    from core.piccolo_conf import DB
+
+    logging.basicConfig(level=logging.INFO)
+    configure_broker(settings.broker_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("scheduler started (database %s)", DB.engine_type)
+    await scheduler_loop(stop)
