@@ -38,11 +38,12 @@ class RegionScope:
         self._check(table)
         return table.region == self.region_id  # type: ignore[attr-defined]
 
+    # JSON columns come back decoded (Piccolo returns them as text otherwise, on SQLite and PostgreSQL).
     def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table))
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
 
     def objects(self, table: type[Table], *prefetch: Any) -> Objects:
-        return table.objects(*prefetch).where(self._where(table))
+        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
 
     def count(self, table: type[Table]) -> Count:
         return table.count().where(self._where(table))

@@ -74,7 +74,9 @@ def test_embedded_platform_serves_regions_and_keeps_data_across_restarts(tmp_pat
         ]:
             row = html.split(f'data-region="{slug}"', 1)[1].split("</tr>", 1)[0]
             assert name in row
-            assert f"<td class=\"utrecht-table__cell utrecht-table__cell--numeric\" data-municipalities>{count}</td>" in row
+            assert (
+                f'<td class="utrecht-table__cell utrecht-table__cell--numeric" data-municipalities>{count}</td>' in row
+            )
         api = httpx.get(f"{base}/api/v1/regions").json()
         assert {r["slug"]: r["municipalities"] for r in api} == {
             "zuid-limburg": 16, "west-brabant-west": 9, "lekstroom": 5,

@@ -81,7 +81,7 @@ async def open_escalation(
     clock: Clock = system_clock,
 ) -> Escalation:
     """Open an escalation on the latest version of the region's ladder, at the category's start step."""
-    region = await Region.objects().where(Region.id == scope.region_id).first()
+    region = await Region.objects().where(Region.id == scope.region_id).output(load_json=True).first()
     ladder = await scope.objects(Ladder).where(Ladder.key == ladder_key).first()
     if region is None or ladder is None:
         raise EscalationError(f"Deze regio heeft geen ladder '{ladder_key}'.")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from apps.ladders.schema import LadderSpec
+from apps.ladders.schema import LadderSpec, Notify
 from apps.tenancy.schema import LadderTemplateRef, RegionFile, format_location
 
 
@@ -100,6 +100,33 @@ def load_templates(folder: Path, problems: list[Problem]) -> dict[str, LadderSpe
     return templates
 
 
+# Roles that need no mailbox in the region file: the municipalities' access teams (their own addresses, also
+# for the lokale aanstuurder) and the provider of the escalation.
+ROLES_WITHOUT_MAILBOX = {"toegang", "lokale_aanstuurder", "aanbieder"}
+
+
+def _unknown_roles(shown: str, region: RegionFile, ladders: dict[str, LadderSpec]) -> list[Problem]:
+    """A ladder that notifies a role the region has no mailbox for would send its notice nowhere."""
+    mailboxes = {m.role for m in region.mailboxes}
+    problems = []
+    for key, ladder in ladders.items():
+        for index, step in enumerate(ladder.steps):
+            actions = [*step.on_enter, *(a for term in step.terms for a in term.on_missed)]
+            missing = sorted(
+                {role for a in actions if isinstance(a, Notify) for role in a.roles} - mailboxes - ROLES_WITHOUT_MAILBOX
+            )
+            for role in missing:
+                problems.append(
+                    Problem(
+                        shown,
+                        f"ladders.{key}.steps[{index}]",
+                        f"notifies role '{role}' but the region has no "
+                        f"'{role}' mailbox (add [[mailboxes]] role = \"{role}\")",
+                    )
+                )
+    return problems
+
+
 def load_tenants(folder: Path) -> LoadResult:
     result = LoadResult()
     if not folder.is_dir():
@@ -149,6 +176,7 @@ def load_tenants(folder: Path) -> LoadResult:
                 ladders[key] = entry
         if len(ladders) != len(region.ladders):
             continue
+        result.problems.extend(_unknown_roles(shown, region, ladders))
         digest = sha256_of(
             {
                 "region": region.model_dump(mode="json"),

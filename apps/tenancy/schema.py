@@ -139,8 +139,10 @@ class RegionFile(_Strict):
 def format_location(loc: tuple[str | int, ...]) -> str:
     """('ladders', 'kwaliteit', 'steps', 3, 'term') -> 'ladders.kwaliteit.steps[3].term'.
 
-    Pydantic adds the union member's class name to the path of a union field; that is noise for a reader.
+    Pydantic adds union members' names and tags to the path; that is noise for a reader.
     """
+    if len(loc) > 2 and loc[0] == "ladders" and loc[2] in ("inline", "template"):
+        loc = loc[:2] + loc[3:]  # the tag of the ladder entry's shape (see LadderEntry), not a field
     out = ""
     for part in loc:
         if isinstance(part, int):

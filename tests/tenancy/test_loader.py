@@ -113,10 +113,10 @@ def test_broken_toml_duplicate_municipality_and_slug_mismatch(tenants_copy):
 
 
 def test_a_broken_template_is_reported_in_the_template_file(tenants_copy):
-    template = next((tenants_copy / "templates").glob("*.toml"))
+    template = tenants_copy / "templates" / "kwaliteitsmodel-zuid-limburg.toml"
     text = template.read_text()
-    first_term = text.split('term = "', 1)[1].split('"', 1)[0]
-    template.write_text(text.replace(f'term = "{first_term}"', 'term = "drie weken en een beetje"', 1))
+    assert 'term = "2 weken"' in text
+    template.write_text(text.replace('term = "2 weken"', 'term = "drie weken en een beetje"', 1))
     found = messages(tenants_copy)
     assert any(
         m.startswith(f"tenants/templates/{template.name}: steps[") and "'drie weken en een beetje' is not a term" in m
@@ -159,7 +159,9 @@ title = "Doodlopend"
 
 def test_cli_validate_prints_problems_and_exits_1(tenants_copy):
     path = tenants_copy / "zuid-limburg.toml"
-    path.write_text(path.read_text().replace('reply_email = "inkoop@zuid-limburg.example"', 'reply_email = "geen-mail"'))
+    path.write_text(
+        path.read_text().replace('reply_email = "inkoop@zuid-limburg.example"', 'reply_email = "geen-mail"')
+    )
     result = trede("tenants", "validate", str(tenants_copy))
     assert result.returncode == 1
     assert "tenants/zuid-limburg.toml: letters.reply_email: value is not a valid email address" in result.stderr
@@ -170,3 +172,17 @@ def test_cli_validate_accepts_the_shipped_folder():
     result = trede("tenants", "validate")
     assert result.returncode == 0, result.stderr
     assert "tenants/zuid-limburg.toml: ok" in result.stdout
+
+
+def test_a_ladder_notifying_a_role_without_mailbox_is_refused(tenants_copy):
+    path = tenants_copy / "lekstroom.toml"
+    text = path.read_text()
+    start = text.index('[[mailboxes]]\nrole = "ozj"')
+    end = text.index("[[mailboxes]]", start + 1)
+    path.write_text(text[:start] + text[end:])
+    found = messages(tenants_copy)
+    assert len(found) == 1
+    assert found[0].startswith("tenants/lekstroom.toml: ladders.continuiteit.steps[")
+    assert found[0].endswith(
+        "notifies role 'ozj' but the region has no 'ozj' mailbox (add [[mailboxes]] role = \"ozj\")"
+    )

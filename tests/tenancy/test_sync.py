@@ -103,7 +103,7 @@ async def test_a_refusal_halfway_rolls_back_every_region(db, tenants_copy):
 
 async def test_sync_is_audited(db, tenants_dir):
     await sync_tenants(tenants_dir)
-    entries = await AuditEntry.select(AuditEntry.action, AuditEntry.target_id, AuditEntry.detail)
+    entries = await AuditEntry.select(AuditEntry.action, AuditEntry.target_id, AuditEntry.detail).output(load_json=True)
     assert sorted(e["target_id"] for e in entries) == ["lekstroom", "west-brabant-west", "zuid-limburg"]
     assert all(e["action"] == "tenants.sync" for e in entries)
     assert all("created" in e["detail"]["summary"] for e in entries)
