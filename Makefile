@@ -8,7 +8,7 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres lint install migrations clean
+.PHONY: run test lint install browser migrations clean lock
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
@@ -27,12 +27,19 @@ $(STAMP_NODE): package.json package-lock.json
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock -q
 
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+
 run: install
 	@mkdir -p var
 	$(BIN)/trede serve --embedded
 
 # The whole suite on the embedded database (SQLite); with CI=true (or PostgreSQL reachable) once more on PostgreSQL.
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 	@if [ "$$CI" = "true" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
@@ -45,8 +52,8 @@ lint: install
 
 # New auto migration for one app after changing its tables: make migrations APP=escalations
 migrations: install
-	DATABASE_URL=sqlite:///var/migrations-scratch.sqlite3 $(BIN)/piccolo migrations forwards all
-	DATABASE_URL=sqlite:///var/migrations-scratch.sqlite3 $(BIN)/piccolo migrations new $(APP) --auto
+	@mkdir -p var
+	DATABASE_URL=sqlite:///var/migrations-scratch-$(APP).sqlite3 $(BIN)/piccolo migrations new $(APP) --auto
 
 clean:
-	rm -rf $(VENV) node_modules var/migrations-scratch.sqlite3
+	rm -rf $(VENV) node_modules var/migrations-scratch-*.sqlite3
