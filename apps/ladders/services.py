@@ -67,6 +67,7 @@ async def region_ladders(scope: RegionScope) -> list[dict]:
             .first()
         )
         ladder["version"] = row["version"] if row else 0
+        del ladder["id"]  # internal; the key names a ladder within its region
     return ladders
 
 
