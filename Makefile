@@ -13,6 +13,8 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 install: $(STAMP_PY) $(STAMP_NODE)
 
 # Python packages come from the hashed lock file only (regenerate with `make lock`).
+# requirements.lock: everything a developer and CI need; requirements-prod.lock: only what production runs
+# (the container image installs that one).
 $(STAMP_PY): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
@@ -26,6 +28,7 @@ $(STAMP_NODE): package.json package-lock.json
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock -q
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -o requirements-prod.lock -q
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).
 browser:
