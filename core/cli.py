@@ -205,6 +205,42 @@ async def tenants_list(embedded: bool) -> None:
         click.echo(f"{region.slug}\t{region.name}\t{region.municipalities} gemeenten\t{ladders}")
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@embedded_option
+@run_async
+async def backup(file: Path, embedded: bool) -> None:
+    """Write the database and all stored objects to FILE (a .tar.gz), e.g. var/backups/trede-2026-11-24.tar.gz."""
+    settings = _settings(embedded)
+    from core.backup import backup as make_backup
+    from core.storage import storage_from_url
+
+    file.parent.mkdir(parents=True, exist_ok=True)
+    summary = await make_backup(file, storage_from_url(settings.storage_url))
+    click.echo(f"Backup written to {file}: {summary.describe()}.")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@embedded_option
+@run_async
+async def restore(file: Path, embedded: bool) -> None:
+    """Restore FILE (made by `trede backup`) into an empty database and the object store.
+
+    Run `trede migrate` on a new, empty database first; restore refuses a database that holds data.
+    """
+    settings = _settings(embedded)
+    from core.backup import BackupError
+    from core.backup import restore as restore_backup
+    from core.storage import storage_from_url
+
+    try:
+        summary = await restore_backup(file, storage_from_url(settings.storage_url))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored from {file}: {summary.describe()}.")
+
+
 @main.group()
 def calendar() -> None:
     """The working-day calendar (Algemene termijnenwet plus a region's closed days)."""

@@ -32,6 +32,7 @@ class Storage(Protocol):
     def open(self, key: str) -> Iterator[bytes]: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
+    def list_keys(self) -> Iterator[str]: ...
     def check(self) -> None: ...
 
 
@@ -94,6 +95,13 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def list_keys(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.endswith(".partial") and not path.name.startswith(".ready-"):
+                yield str(path.relative_to(self.root))
+
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         probe = self.root / f".ready-{secrets.token_hex(4)}"
@@ -143,6 +151,10 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.remove_object(self.bucket, key)
+
+    def list_keys(self) -> Iterator[str]:
+        for item in self.client.list_objects(self.bucket, recursive=True):
+            yield item.object_name
 
     def check(self) -> None:
         if not self.client.bucket_exists(self.bucket):
