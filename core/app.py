@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from core.health import HealthController
+from core.observability import configure_logging, metrics, prometheus_config, request_context_middleware
 from core.security import security_headers_middleware
 from core.settings import ROOT, Settings
 from core.storage import storage_from_url
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     from core.db import close_engine, prepare_engine
     from core.piccolo_conf import DB
 
+    configure_logging(json_logs=settings.is_production)
     broker = configure_broker(settings.broker_url)
     storage = storage_from_url(settings.storage_url)
 
@@ -79,7 +81,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             await close_engine(DB)
 
     app = Litestar(
-        route_handlers=[HealthController, HomeController, RegionApiController, *static_routers()],
+        route_handlers=[HealthController, HomeController, RegionApiController, metrics, *static_routers()],
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         plugins=[HTMXPlugin()],
@@ -89,7 +91,11 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             cookie_samesite="lax",
             exclude=["/health"],
         ),
-        middleware=[security_headers_middleware(settings.is_production)],
+        middleware=[
+            request_context_middleware,
+            prometheus_config.middleware,
+            security_headers_middleware(settings.is_production),
+        ],
         openapi_config=OpenAPIConfig(title="Trede API", version="1", path="/api/schema"),
         debug=False,
     )
