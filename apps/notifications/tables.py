@@ -21,6 +21,7 @@ class Notification(Table, tablename="notification"):
     attempts = Integer(default=0)
     last_error = Text(default="")
     next_attempt_at = Timestamptz(null=True, default=None, index=True)
+    claimed_at = Timestamptz(null=True, default=None)  # when a worker took it to send ("sending")
     created_at = created_at()
     sent_at = Timestamptz(null=True, default=None)
     read_at = Timestamptz(null=True, default=None)

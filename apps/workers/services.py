@@ -33,8 +33,13 @@ async def claim_slot(job: str, slot: int, clock: Clock = system_clock) -> bool:
 
 
 async def run_sweep(slot: int, clock: Clock = system_clock) -> None:
-    """The sweep of one slot. Deadlines, evidence expiry and outbox retries act here (workers issue);
-    for now it records that the slot was swept, which /health/ready and the scheduler report."""
+    """The sweep of one slot: hand every notification that is due (again) to the workers, then record
+    that the slot was swept. Nothing is lost when the broker lost a message: the row is still pending."""
+    from apps.notifications.services import due_for_delivery
+    from apps.workers.actors import deliver_notification
+
+    for region_id, notification_id in await due_for_delivery(clock):
+        deliver_notification.send(str(region_id), str(notification_id))
     await JobRun.update({JobRun.finished_at: clock.now()}).where(JobRun.key == f"sweep:{slot}")
 
 

@@ -1,0 +1,114 @@
+"""Delivering the outbox. A notification row is written with the change that causes it; these functions
+claim it (compare-and-set on ``status``), send it over its channel and record the outcome.
+
+States: pending → sending → sent | pending (temporary failure, retried with backoff) | failed (permanent,
+or too many attempts; shown to the purchasing team, never dropped silently).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from uuid import UUID
+
+from apps.notifications.messages import UnknownTemplate, render
+from apps.notifications.tables import Notification
+from apps.notifications.transports import EmailTransport, InAppTransport, PermanentFailure, TemporaryFailure, Transport
+from apps.tenancy.tables import Region
+from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
+
+log = logging.getLogger("trede.notifications")
+
+MAX_ATTEMPTS = 8
+STALE_SENDING = timedelta(minutes=10)  # a worker that took a message this long ago has died
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes, at most 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def transports_from_settings(settings) -> dict[str, Transport]:
+    return {"email": EmailTransport(settings.smtp_url, settings.mail_from), "inapp": InAppTransport()}
+
+
+async def deliver(
+    region_id: UUID, notification_id: UUID, transports: dict[str, Transport], clock: Clock = system_clock
+) -> str:
+    """Send one notification if it is still to be sent. Returns its status afterwards.
+
+    Idempotent: the claim succeeds for one caller only, and a sent notification is never sent again.
+    """
+    scope = RegionScope(region_id)
+    now = clock.now()
+    is_due = Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= now)
+    claimed = await (
+        scope.update(
+            Notification,
+            {
+                Notification.status: "sending",
+                Notification.claimed_at: now,
+                Notification.attempts: Notification.attempts + 1,
+            },
+        )
+        .where((Notification.id == notification_id) & (Notification.status == "pending") & is_due)
+        .returning(Notification.id)
+    )
+    if not claimed:
+        row = await scope.select(Notification, Notification.status).where(Notification.id == notification_id).first()
+        return row["status"] if row else "unknown"
+    notification = await scope.get(Notification, notification_id)
+    region = await Region.objects().where(Region.id == region_id).first()
+    try:
+        rendered = render(notification.template, {"region_name": region.name, **notification.payload}, region.slug)
+        transport = transports[notification.channel]
+        await transport.send(notification.recipient, rendered, notification.idempotency_key)
+    except (PermanentFailure, UnknownTemplate, KeyError) as exc:
+        await _finish(scope, notification_id, "failed", clock, error=f"{type(exc).__name__}: {exc}")
+        log.warning("notification %s failed for good: %s", notification_id, exc)
+        return "failed"
+    except TemporaryFailure as exc:
+        if notification.attempts >= MAX_ATTEMPTS:
+            await _finish(scope, notification_id, "failed", clock, error=f"na {notification.attempts} pogingen: {exc}")
+            return "failed"
+        await scope.update(
+            Notification,
+            {Notification.status: "pending", Notification.last_error: str(exc)[:2000],
+             Notification.next_attempt_at: clock.now() + backoff(notification.attempts)},
+        ).where(Notification.id == notification_id)  # fmt: skip
+        return "pending"
+    await _finish(scope, notification_id, "sent", clock)
+    return "sent"
+
+
+async def _finish(scope: RegionScope, notification_id: UUID, status: str, clock: Clock, error: str = "") -> None:
+    values = {Notification.status: status, Notification.last_error: error[:2000]}
+    if status == "sent":
+        values[Notification.sent_at] = clock.now()
+    await scope.update(Notification, values).where(Notification.id == notification_id)
+
+
+async def due_for_delivery(clock: Clock = system_clock, limit: int = 500) -> list[tuple[UUID, UUID]]:
+    """(region id, notification id) of what should be (re)sent now, oldest first, across all regions.
+
+    For the sweep: it also returns to the queue what a dead worker left in "sending".
+    """
+    now = clock.now()
+    found: list[tuple[UUID, UUID]] = []
+    for region in await Region.select(Region.id):
+        scope = RegionScope(region["id"])
+        await scope.update(Notification, {Notification.status: "pending"}).where(
+            (Notification.status == "sending") & (Notification.claimed_at < now - STALE_SENDING)
+        )
+        rows = await (
+            scope.select(Notification, Notification.id)
+            .where(
+                (Notification.status == "pending")
+                & (Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= now))
+            )
+            .order_by(Notification.created_at)
+            .limit(limit)
+        )
+        found.extend((region["id"], row["id"]) for row in rows)
+    return found

@@ -1,0 +1,92 @@
+"""Delivering the outbox over a real SMTP server: sent once, retried when the server is away, failed (and
+kept, with the error) when a mailbox does not exist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from apps.notifications.services import MAX_ATTEMPTS, deliver, due_for_delivery
+from apps.notifications.tables import Notification
+from apps.notifications.transports import EmailTransport, InAppTransport
+from apps.tenancy.tables import Region
+from core.clock import FrozenClock
+from core.tenancy import RegionScope
+from tests.support import free_port
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+async def _notification(slug: str, recipient: str, key: str, template: str = "instroomstop_gestart", **payload):
+    region = await Region.objects().where(Region.slug == slug).first()
+    scope = RegionScope(region.id)
+    payload = {
+        "provider_name": "Jeugdzorg De Vlinder B.V.",
+        "kvk_number": "90000001",
+        "start_date": "24 november 2026",
+        "municipalities": ["Maastricht", "Heerlen"],
+        **payload,
+    }
+    row = scope.new(
+        Notification, recipient=recipient, channel="email", template=template, idempotency_key=key, payload=payload
+    )
+    await row.save()
+    return region.id, row.id
+
+
+def transports(url: str) -> dict:
+    return {"email": EmailTransport(url, "Trede <noreply@trede.localhost>", timeout=5), "inapp": InAppTransport()}
+
+
+async def test_a_notification_is_sent_once_as_text_and_html(synced, smtp_sink):
+    region_id, notification_id = await _notification("zuid-limburg", "toegang.maastricht@zuid-limburg.example", "k1")
+    clock = FrozenClock(NOW)
+    assert await deliver(region_id, notification_id, transports(smtp_sink.url), clock) == "sent"
+    assert await deliver(region_id, notification_id, transports(smtp_sink.url), clock) == "sent"  # no resend
+    [message] = smtp_sink.messages
+    assert message["To"] == "toegang.maastricht@zuid-limburg.example"
+    assert message["Subject"] == "Instroomstop voor Jeugdzorg De Vlinder B.V. (vanaf 24 november 2026)"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Verwijs geen nieuwe cliënten meer naar deze aanbieder" in text
+    assert "- Maastricht" in text and "Jeugdhulp Zuid-Limburg" in text
+    assert "<li>Heerlen</li>" in html
+    row = await RegionScope(region_id).get(Notification, notification_id)
+    assert row.status == "sent" and row.sent_at == NOW and row.attempts == 1
+
+
+async def test_an_unreachable_server_is_retried_with_backoff_then_failed(synced):
+    region_id, notification_id = await _notification("lekstroom", "toegang.houten@lekstroom.example", "k2")
+    clock = FrozenClock(NOW)
+    closed = transports(f"smtp://127.0.0.1:{free_port()}")
+    assert await deliver(region_id, notification_id, closed, clock) == "pending"
+    row = await RegionScope(region_id).get(Notification, notification_id)
+    assert row.next_attempt_at == NOW + timedelta(minutes=1) and "Error" in row.last_error
+    assert await deliver(region_id, notification_id, closed, clock) == "pending"  # not yet due: untouched
+    assert (await RegionScope(region_id).get(Notification, notification_id)).attempts == 1
+    for _ in range(MAX_ATTEMPTS - 1):
+        clock.advance(hours=7)
+        status = await deliver(region_id, notification_id, closed, clock)
+    assert status == "failed"
+    row = await RegionScope(region_id).get(Notification, notification_id)
+    assert row.attempts == MAX_ATTEMPTS and row.last_error.startswith(f"na {MAX_ATTEMPTS} pogingen")
+
+
+async def test_a_refused_mailbox_fails_at_once_and_keeps_the_reason(synced, smtp_sink):
+    smtp_sink.refuse.add("bestaat.niet@lekstroom.example")
+    region_id, notification_id = await _notification("lekstroom", "bestaat.niet@lekstroom.example", "k3")
+    assert await deliver(region_id, notification_id, transports(smtp_sink.url), FrozenClock(NOW)) == "failed"
+    row = await RegionScope(region_id).get(Notification, notification_id)
+    assert "550" in row.last_error and row.attempts == 1
+    assert smtp_sink.messages == []
+
+
+async def test_the_sweep_finds_pending_and_abandoned_notifications(synced):
+    region_id, first = await _notification("zuid-limburg", "a@zuid-limburg.example", "k4")
+    _, second = await _notification("zuid-limburg", "b@zuid-limburg.example", "k5")
+    scope = RegionScope(region_id)
+    # A worker took the second one 11 minutes ago and died.
+    abandoned = {Notification.status: "sending", Notification.claimed_at: NOW - timedelta(minutes=11)}
+    await scope.update(Notification, abandoned).where(Notification.id == second)
+    found = await due_for_delivery(FrozenClock(NOW))
+    assert set(found) == {(region_id, first), (region_id, second)}
+    assert (await scope.get(Notification, second)).status == "pending"
