@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
+import threading
 from email import policy
 
 import pytest
@@ -17,10 +19,16 @@ class Sink:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
+        self.stall: set[str] = set()  # recipients whose RCPT hangs (to kill a worker mid-send)
+        self.stalled = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd API)
         if address in self.refuse:
             return "550 5.1.1 Mailbox unavailable"
+        if address in self.stall:
+            self.stall.discard(address)
+            self.stalled.set()
+            await asyncio.sleep(30)  # the sender is killed meanwhile; no DATA follows
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
