@@ -10,8 +10,11 @@ from datetime import date
 from apps.escalations import services as escalations
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
+from core.actor import Actor
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
+
+DEMO_ACTOR = Actor(label="Demo", is_system=True)
 
 PROVIDERS = [
     # kvk, name, contracts (region slug, reference)
@@ -81,7 +84,7 @@ async def load_demo_data() -> str:
                 subcategory=subcategory,
                 summary=summary,
                 motivation="Demo: geopend bij het vullen van de voorbeelddatabase.",
-                actor_label="Demo",
+                actor=DEMO_ACTOR,
             )
             opened += 1
     return f"Demo data: added {len(PROVIDERS)} providers and {opened} escalations."

@@ -1,63 +1,80 @@
-"""Opening escalations and writing their timeline. The rules live here, not in pages, API or workers.
+"""The escalation engine: the one place with the rules. Pages, API, workers and the CLI call these functions.
 
-(The full engine — transitions, measures, suspension — grows here; see issue "Escalation engine".)
+- ``open_escalation``: open on the latest ladder version, at the category's start step.
+- ``transition`` / ``close_escalation`` (``transitions.py``): decisions, each with a motivation.
+- ``end_measure``: lift a measure in force (purchasing team lead).
+- deadlines (``deadlines.py``): ``suspend_deadline``, ``resume_deadline``, ``extend_deadline``,
+  ``meet_deadlines_for_document``, ``act_on_missed_deadline`` and, for the sweep, ``due_deadlines``.
+- ``add_note`` (internal), ``post_message`` (shared), ``timeline`` (newest first).
+
+Every change appends timeline events (``append_event``; never updated or deleted), decisions also write an
+audit entry, all in one write transaction, and all region-owned rows go through ``RegionScope``.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from apps.escalations.tables import Deadline, Escalation, TimelineEvent
-from apps.ladders.deadlines import due_date_for, region_calendar
+from apps.accounts.roles import DECIDES, PROVIDER_ROLES
+from apps.escalations.actions import ActionRun, end_measure_in_context, run_actions
+from apps.escalations.context import (
+    INTERNAL,
+    SHARED,
+    Context,
+    EscalationError,
+    append_event,
+    imposes_measures,
+    load_context,
+    load_region,
+    require_decides,
+    require_imposes_measures,
+    require_motivation,
+)
+from apps.escalations.deadlines import (
+    DueDeadline,
+    act_on_missed_deadline,
+    create_step_deadlines,
+    due_deadlines,
+    extend_deadline,
+    meet_deadlines_for_document,
+    resume_deadline,
+    suspend_deadline,
+)
+from apps.escalations.tables import Escalation, Measure, TimelineEvent
+from apps.escalations.transitions import TransitionResult, close_escalation, close_in_context, transition
 from apps.ladders.schema import LadderSpec
-from apps.ladders.tables import Ladder, LadderVersion
-from apps.providers.tables import Provider
+from apps.ladders.services import latest_version
+from apps.ladders.tables import Ladder
+from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
+from core.actor import Actor
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
+from core.transactions import write_transaction
 
-SHARED = "shared"
-INTERNAL = "internal"
+__all__ = [
+    "INTERNAL",
+    "SHARED",
+    "DueDeadline",
+    "EscalationError",
+    "TransitionResult",
+    "act_on_missed_deadline",
+    "add_note",
+    "append_event",
+    "close_escalation",
+    "due_deadlines",
+    "end_measure",
+    "extend_deadline",
+    "meet_deadlines_for_document",
+    "open_escalation",
+    "post_message",
+    "resume_deadline",
+    "suspend_deadline",
+    "timeline",
+    "transition",
+]
 
-
-class EscalationError(ValueError):
-    """A request the rules refuse; the message is Dutch and shown to the user."""
-
-
-async def append_event(
-    scope: RegionScope,
-    escalation_id: UUID,
-    kind: str,
-    *,
-    visibility: str = SHARED,
-    actor_id: UUID | None = None,
-    actor_label: str = "",
-    motivation: str = "",
-    payload: dict[str, Any] | None = None,
-    clock: Clock = system_clock,
-) -> TimelineEvent:
-    """Append one event. Call inside a write transaction: the sequence number is the next free one."""
-    last = (
-        await scope.select(TimelineEvent, TimelineEvent.sequence)
-        .where(TimelineEvent.escalation == escalation_id)
-        .order_by(TimelineEvent.sequence, ascending=False)
-        .first()
-    )
-    event = scope.new(
-        TimelineEvent,
-        escalation=escalation_id,
-        sequence=(last["sequence"] if last else 0) + 1,
-        kind=kind,
-        visibility=visibility,
-        actor=actor_id,
-        actor_label=actor_label,
-        occurred_at=clock.now(),
-        motivation=motivation,
-        payload=payload or {},
-    )
-    await event.save()
-    return event
+MAX_TEXT = 10_000  # notes and messages
 
 
 async def next_reference(scope: RegionScope, region: Region, clock: Clock) -> str:
@@ -76,71 +93,154 @@ async def open_escalation(
     subcategory: str = "",
     summary: str,
     motivation: str,
-    actor_id: UUID | None = None,
-    actor_label: str = "",
+    actor: Actor,
+    contract: Contract | None = None,
     clock: Clock = system_clock,
 ) -> Escalation:
-    """Open an escalation on the latest version of the region's ladder, at the category's start step."""
-    region = await Region.objects().where(Region.id == scope.region_id).output(load_json=True).first()
-    ladder = await scope.objects(Ladder).where(Ladder.key == ladder_key).first()
-    if region is None or ladder is None:
-        raise EscalationError(f"Deze regio heeft geen ladder '{ladder_key}'.")
-    version = (
-        await scope.objects(LadderVersion)
-        .where(LadderVersion.ladder == ladder.id)
-        .order_by(LadderVersion.version, ascending=False)
-        .first()
-    )
-    spec = LadderSpec.model_validate(version.definition)
-    found = [c for c in spec.categories if c.key == category]
-    if not found:
-        raise EscalationError(f"De ladder '{spec.name}' kent de categorie '{category}' niet.")
-    if subcategory and subcategory not in found[0].subcategories:
-        raise EscalationError(f"De categorie '{found[0].title}' kent '{subcategory}' niet.")
-    if spec.motivation_required and not motivation.strip():
-        raise EscalationError("Geef een motivering: elk besluit wordt met motivering vastgelegd.")
-    step = spec.step(found[0].start_step)
-    escalation = scope.new(
-        Escalation,
-        reference=await next_reference(scope, region, clock),
-        provider=provider.id,
-        ladder_version=version.id,
-        category=category,
-        subcategory=subcategory,
-        current_step=step.key,
-        status="open",
-        summary=summary,
-        opened_at=clock.now(),
-    )
-    await escalation.save()
-    await append_event(
-        scope,
-        escalation.id,
-        "escalatie_geopend",
-        actor_id=actor_id,
-        actor_label=actor_label,
-        motivation=motivation,
-        clock=clock,
-        payload={
-            "ladder": spec.key,
-            "versie": version.version,
-            "stap": step.key,
-            "stap_titel": step.title,
-            "categorie": category,
-            "subcategorie": subcategory,
-        },
-    )
-    calendar = region_calendar(region.settings)
-    for term in step.terms:
-        due = due_date_for(clock.now(), term.term, calendar)
-        await scope.new(
-            Deadline,
-            escalation=escalation.id,
-            step=step.key,
-            key=term.key,
-            term=term.term,
-            starts_at=clock.now(),
-            due_at=due.due_at,
-            reasons=list(due.reasons),
-        ).save()
-    return escalation
+    """Open an escalation on the latest version of the region's ladder, at the category's start step: its
+    terms become deadlines and its actions run. The escalation keeps that version for life."""
+    require_decides(actor, "een escalatie openen")
+    async with write_transaction():
+        region = await load_region(scope)
+        ladder = await scope.objects(Ladder).where(Ladder.key == ladder_key).first()
+        version = await latest_version(scope, ladder) if ladder is not None else None
+        if version is None:
+            raise EscalationError(f"Deze regio heeft geen ladder '{ladder_key}'.")
+        spec = LadderSpec.model_validate(version.definition)
+        found = [c for c in spec.categories if c.key == category]
+        if not found:
+            raise EscalationError(f"De ladder '{spec.name}' kent de categorie '{category}' niet.")
+        if subcategory and subcategory not in found[0].subcategories:
+            raise EscalationError(f"De categorie '{found[0].title}' kent '{subcategory}' niet.")
+        require_motivation(spec, motivation)
+        motivation = (motivation or "").strip()
+        step = spec.step(found[0].start_step)
+        if imposes_measures(step):
+            require_imposes_measures(actor, f"de startstap '{step.title}' doet dat")
+        if contract is not None and (str(contract.region) != str(scope.region_id) or contract.provider != provider.id):
+            raise EscalationError("Dit contract hoort niet bij deze aanbieder in deze regio.")
+        escalation = scope.new(
+            Escalation,
+            reference=await next_reference(scope, region, clock),
+            provider=provider.id,
+            contract=contract.id if contract is not None else None,
+            ladder_version=version.id,
+            category=category,
+            subcategory=subcategory,
+            current_step=step.key,
+            status="open",
+            summary=summary,
+            opened_at=clock.now(),
+        )
+        await escalation.save()
+        ctx = Context(scope, escalation, version, spec, region, clock)
+        created, skipped = ([], []) if step.final else await create_step_deadlines(ctx, step)
+        await ctx.event(
+            "escalatie_geopend",
+            actor=actor,
+            motivation=motivation,
+            payload={
+                "ladder": spec.key,
+                "versie": version.version,
+                "stap": step.key,
+                "stap_titel": step.title,
+                "categorie": category,
+                "subcategorie": subcategory,
+                "nieuwe_termijnen": created,
+                "overgeslagen_termijnen": skipped,
+            },
+        )
+        await ctx.audit(
+            "escalation.open",
+            actor=actor,
+            detail={"ladder": spec.key, "versie": version.version, "categorie": category, "motivering": motivation},
+        )
+        run = ActionRun(
+            ctx=ctx, actor=actor, step=step, motivation=motivation, reason=f"escalatie geopend in stap '{step.title}'"
+        )
+        await run_actions(run, step.on_enter)
+        if step.final and not ctx.is_closed:
+            await close_in_context(ctx, outcome=step.outcome or step.key, motivation=motivation, actor=actor, step=step)
+        return await scope.get(Escalation, escalation.id)
+
+
+async def end_measure(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    measure: str,
+    *,
+    actor: Actor,
+    motivation: str,
+    clock: Clock = system_clock,
+) -> Measure:
+    """Lift a measure in force (also after the escalation closed), by a purchasing team lead, with a
+    motivation. Refused when no such measure is in force."""
+    require_decides(actor, "een maatregel opheffen")
+    require_imposes_measures(actor, "een maatregel opheffen")
+    async with write_transaction():
+        ctx = await load_context(scope, escalation_id, clock)
+        require_motivation(ctx.spec, motivation)
+        ended = await end_measure_in_context(ctx, measure, actor=actor, motivation=motivation.strip(), explicit=True)
+        assert ended is not None
+        return ended
+
+
+def _clean_text(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise EscalationError(f"{what} mag niet leeg zijn.")
+    if len(text) > MAX_TEXT:
+        raise EscalationError(f"{what} mag ten hoogste {MAX_TEXT} tekens lang zijn.")
+    return text
+
+
+async def add_note(
+    scope: RegionScope, escalation_id: UUID | str, *, actor: Actor, text: str, clock: Clock = system_clock
+) -> TimelineEvent:
+    """An internal note of the purchasing team: never shown to the provider."""
+    require_decides(actor, "interne notities maken")
+    text = _clean_text(text, "Een notitie")
+    async with write_transaction():
+        ctx = await load_context(scope, escalation_id, clock)
+        return await ctx.event("notitie", actor=actor, visibility=INTERNAL, payload={"tekst": text})
+
+
+async def post_message(
+    scope: RegionScope, escalation_id: UUID | str, *, actor: Actor, text: str, clock: Clock = system_clock
+) -> TimelineEvent:
+    """A message both sides see: from the purchasing team, or from a user of the escalation's provider."""
+    text = _clean_text(text, "Een bericht")
+    async with write_transaction():
+        ctx = await load_context(scope, escalation_id, clock)
+        if actor.provider_id is not None and not actor.is_system:
+            if actor.provider_id != ctx.escalation.provider or not actor.roles & PROVIDER_ROLES:
+                raise EscalationError("U mag geen berichten plaatsen bij deze escalatie.")
+            side = "aanbieder"
+        elif actor.has_any(DECIDES):
+            side = "regio"
+        else:
+            raise EscalationError("U mag geen berichten plaatsen bij deze escalatie.")
+        return await ctx.event("bericht", actor=actor, visibility=SHARED, payload={"van": side, "tekst": text})
+
+
+async def timeline(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    *,
+    include_internal: bool,
+    before_sequence: int | None = None,
+    limit: int = 50,
+) -> list[TimelineEvent]:
+    """The escalation's events, newest first; ``before_sequence`` pages back. Providers get
+    ``include_internal=False``: internal notes and internal events are left out."""
+    try:
+        row_id = UUID(str(escalation_id))
+    except ValueError:
+        return []
+    limit = max(1, min(int(limit), 200))
+    query = scope.objects(TimelineEvent).where(TimelineEvent.escalation == row_id)
+    if not include_internal:
+        query = query.where(TimelineEvent.visibility == SHARED)
+    if before_sequence is not None:
+        query = query.where(TimelineEvent.sequence < before_sequence)
+    return await query.order_by(TimelineEvent.sequence, ascending=False).limit(limit)

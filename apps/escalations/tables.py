@@ -55,6 +55,7 @@ class Deadline(Table, tablename="deadline"):
     step = Varchar(length=64)
     key = Varchar(length=64)  # the ladder's term key within the step
     term = Varchar(length=40)  # as written: "2 weken", "10 werkdagen"
+    met_by = Varchar(length=80, default="", index=True)  # the ladder's met_by: "document:plan_van_aanpak", "step:x"
     starts_at = Timestamptz()
     due_at = Timestamptz(index=True)
     remind_at = Timestamptz(null=True, default=None, index=True)
@@ -63,6 +64,7 @@ class Deadline(Table, tablename="deadline"):
     calendar_version = Varchar(length=40, default="")
     suspended_at = Timestamptz(null=True, default=None)
     met_at = Timestamptz(null=True, default=None)
+    ended_at = Timestamptz(null=True, default=None)  # when it stopped running: met, missed or cancelled
     claimed_by = Varchar(length=80, default="")
     claimed_at = Timestamptz(null=True, default=None)
 

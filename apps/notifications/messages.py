@@ -30,7 +30,7 @@ class LadderNotice(Message):
     """A ladder's notify action: the step of an escalation concerns this mailbox."""
 
     template = "ladder_notify"
-    subject = "Escalatie {reference}: {step_title}"
+    subject = "Escalatie {escalatie}: {stap_titel}"
 
 
 class InstroomstopStarted(Message):
@@ -45,12 +45,12 @@ class InstroomstopEnded(Message):
 
 class DeadlineReminder(Message):
     template = "termijn_herinnering"
-    subject = "Herinnering: {what} uiterlijk {due_date}"
+    subject = "Herinnering: {wat} uiterlijk {vervaldatum} ({escalatie})"
 
 
 class DeadlineMissed(Message):
     template = "termijn_verlopen"
-    subject = "Termijn verlopen: {what} ({reference})"
+    subject = "Termijn verlopen: {wat} ({escalatie})"
 
 
 MESSAGES: dict[str, type[Message]] = {

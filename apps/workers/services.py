@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 
 from apps.workers.tables import JobRun
 from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
+
+log = logging.getLogger("trede.sweep")
 
 SWEEP_PERIOD_SECONDS = 60
 
@@ -32,15 +36,38 @@ async def claim_slot(job: str, slot: int, clock: Clock = system_clock) -> bool:
     return bool(inserted)
 
 
-async def run_sweep(slot: int, clock: Clock = system_clock) -> None:
-    """The sweep of one slot: hand every notification that is due (again) to the workers, then record
-    that the slot was swept. Nothing is lost when the broker lost a message: the row is still pending."""
+async def run_sweep(slot: int, clock: Clock = system_clock) -> dict[str, int]:
+    """The sweep of one slot, acting on everything due up to now (so time spent down is caught up):
+
+    1. missed deadlines, in due order: each claimed once (compare-and-set) and acted on as the ladder says;
+    2. reminders whose moment has come, each sent once;
+    3. notifications that are due (again), handed to the workers — nothing is lost when the broker lost a
+       message, the row is still pending;
+    then it records that the slot was swept.
+    """
+    from apps.escalations.deadlines import act_on_missed_deadline, due_deadlines
+    from apps.escalations.reminders import due_reminders, send_reminder
     from apps.notifications.services import due_for_delivery
     from apps.workers.actors import deliver_notification
 
+    done = {"missed": 0, "reminded": 0, "queued": 0}
+    for due in await due_deadlines(clock):
+        try:
+            done["missed"] += await act_on_missed_deadline(RegionScope(due.region_id), due.deadline_id, clock)
+        except Exception:  # one broken escalation must not stop the others; it stays due and is retried
+            log.exception("acting on missed deadline %s failed", due.deadline_id)
+    for due in await due_reminders(clock):
+        try:
+            done["reminded"] += await send_reminder(RegionScope(due.region_id), due.deadline_id, clock)
+        except Exception:
+            log.exception("reminder for deadline %s failed", due.deadline_id)
     for region_id, notification_id in await due_for_delivery(clock):
         deliver_notification.send(str(region_id), str(notification_id))
+        done["queued"] += 1
     await JobRun.update({JobRun.finished_at: clock.now()}).where(JobRun.key == f"sweep:{slot}")
+    if any(done.values()):
+        log.info("sweep %s: %s", slot, done)
+    return done
 
 
 async def last_sweep() -> datetime | None:

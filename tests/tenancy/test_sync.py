@@ -12,6 +12,7 @@ from apps.ladders.tables import Ladder, LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.services import SyncRefused, list_regions, sync_tenants
 from apps.tenancy.tables import Municipality, Region, RegionMailbox
+from core.actor import SYSTEM
 from core.tenancy import RegionScope
 
 
@@ -44,7 +45,7 @@ async def test_a_changed_ladder_publishes_a_new_version_and_running_escalations_
     await provider.save()
     escalation = await open_escalation(
         scope, provider=provider, ladder_key="contract", category=await _first_category(scope, "contract"),
-        summary="Test", motivation="Signaal over administratie",
+        summary="Test", motivation="Signaal over administratie", actor=SYSTEM,
     )  # fmt: skip
     opened_on = await LadderVersion.objects().where(LadderVersion.id == escalation.ladder_version).first()
 

@@ -1,0 +1,317 @@
+"""Running a ladder's actions: the ``on_enter`` of a step and the ``on_missed`` of a term.
+
+Each action leaves a timeline event; notices are outbox rows (``Notification``) written in the same
+transaction, delivered later by workers. Letters are recorded as requested: rendering and sending them is
+the letters issue's work, so no event claims that a PDF exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from apps.escalations.context import (
+    INTERNAL,
+    MEASURE_LABELS,
+    SHARED,
+    Context,
+    EscalationError,
+)
+from apps.escalations.tables import Deadline, Measure
+from apps.ladders.calendar import AMSTERDAM, format_date_nl
+from apps.ladders.schema import (
+    Action,
+    DemandDocument,
+    EndMeasure,
+    MoveToStep,
+    Notify,
+    SendLetter,
+    StartMeasure,
+    StepSpec,
+    SuggestStep,
+    TermSpec,
+)
+from apps.notifications.tables import Notification
+from apps.providers.tables import Provider
+from apps.tenancy.services import municipalities_on
+from apps.tenancy.tables import RegionMailbox
+from core.actor import SYSTEM, Actor
+
+NOTIFY_TEMPLATE = "ladder_notify"
+MAX_AUTOMATIC_MOVES = 10  # a ladder whose automatic moves loop is refused, not run forever
+# Roles whose notice stays inside the region: its timeline event is internal.
+_REGION_ONLY_ROLES = frozenset({"inkoop"})
+
+
+@dataclass
+class ActionRun:
+    """One run of a list of actions and why it happens."""
+
+    ctx: Context
+    actor: Actor  # who caused it: the person who moved the step, or the system for a missed term
+    step: StepSpec  # the step whose on_enter runs, or whose term's on_missed runs
+    motivation: str  # of the decision that caused the run; measures keep it as their motivation
+    reason: str  # Dutch: why the ladder acts ("termijn 'Plan van aanpak binnen?' (2 weken) is verlopen")
+    term: TermSpec | None = None
+    depth: int = 0  # automatic moves so far in this chain
+
+
+async def run_actions(run: ActionRun, actions: list[Action]) -> None:
+    """Run ``actions`` in the ladder's order; an automatic move to another step runs last, after the
+    step's own actions, so that a step never acts after it was left."""
+    moves: list[MoveToStep] = []
+    for action in actions:
+        if isinstance(action, MoveToStep):
+            moves.append(action)
+        elif isinstance(action, Notify):
+            await notify(run, action)
+        elif isinstance(action, DemandDocument):
+            await demand_document(run, action)
+        elif isinstance(action, SendLetter):
+            await send_letter(run, action)
+        elif isinstance(action, StartMeasure):
+            await start_measure(run.ctx, action.measure, actor=run.actor, motivation=run.motivation)
+        elif isinstance(action, EndMeasure):
+            await end_measure_in_context(
+                run.ctx, action.measure, actor=run.actor, motivation=run.motivation, explicit=False
+            )
+        elif isinstance(action, SuggestStep):
+            await suggest_step(run, action)
+        else:  # pragma: no cover - the schema knows no other actions
+            raise TypeError(f"unknown action {action!r}")
+    if moves:
+        await move_to_step(run, moves[0])
+
+
+# --- notify ------------------------------------------------------------------------------------------------
+
+
+async def recipients_for(ctx: Context, role: str) -> list[str]:
+    """Addresses for a notify role: the region's mailboxes of that role; "toegang" and "lokale_aanstuurder":
+    the access team of every municipality of the region today; "aanbieder": a placeholder for the provider's
+    users ("provider:<id>"), resolved when notices are delivered (identity issue)."""
+    if role == "aanbieder":
+        return [f"provider:{ctx.escalation.provider}"]
+    if role in ("toegang", "lokale_aanstuurder"):
+        municipalities = await municipalities_on(ctx.scope, ctx.clock.today())
+        return [m.access_team_email for m in municipalities if m.access_team_email]
+    rows = (
+        await ctx.scope.select(RegionMailbox, RegionMailbox.email)
+        .where(RegionMailbox.role == role)
+        .order_by(RegionMailbox.email)
+    )
+    return [row["email"] for row in rows]
+
+
+def notification_key(event_id: Any, recipient: str) -> str:
+    """Deterministic outbox key: the same notice for the same event is never queued twice."""
+    return f"{event_id}:{hashlib.sha256(recipient.encode()).hexdigest()[:32]}"
+
+
+async def notify(run: ActionRun, action: Notify) -> None:
+    ctx = run.ctx
+    recipients: list[tuple[str, str]] = []
+    missing: list[str] = []
+    seen: set[str] = set()
+    for role in action.roles:
+        addresses = await recipients_for(ctx, role)
+        if not addresses:
+            missing.append(role)
+        for address in addresses:
+            if address not in seen:
+                seen.add(address)
+                recipients.append((role, address))
+    visibility = INTERNAL if set(action.roles) <= _REGION_ONLY_ROLES else SHARED
+    event = await ctx.event(
+        "melding_verstuurd",
+        actor=run.actor,
+        visibility=visibility,
+        payload={
+            "rollen": list(action.roles),
+            "ontvangers": [{"rol": role, "adres": address} for role, address in recipients],
+            "aantal": len(recipients),
+            "geen_ontvanger": missing,  # roles the region file has no mailbox for
+            "bericht": action.message,
+            "stap": run.step.key,
+            "stap_titel": run.step.title,
+            "aanleiding": run.reason,
+        },
+    )
+    provider = await Provider.objects().where(Provider.id == ctx.escalation.provider).first()
+    for role, address in recipients:
+        await ctx.scope.new(
+            Notification,
+            recipient=address,
+            channel="email",
+            template=NOTIFY_TEMPLATE,
+            payload={
+                "escalatie": ctx.escalation.reference,
+                "escalation_id": str(ctx.escalation.id),
+                "regio": ctx.region.name,
+                "aanbieder": provider.name if provider else "",
+                "stap": run.step.key,
+                "stap_titel": run.step.title,
+                "bericht": action.message,
+                "rol": role,
+                "event_id": str(event.id),
+            },
+            idempotency_key=notification_key(event.id, address),
+            status="pending",
+            created_at=ctx.clock.now(),
+        ).save()
+
+
+# --- documents and letters ---------------------------------------------------------------------------------
+
+
+async def demand_document(run: ActionRun, action: DemandDocument) -> None:
+    ctx = run.ctx
+    due_at = None
+    if action.term:
+        row = (
+            await ctx.scope.select(Deadline, Deadline.due_at)
+            .where(
+                (Deadline.escalation == ctx.escalation.id)
+                & (Deadline.step == run.step.key)
+                & (Deadline.key == action.term)
+                & Deadline.status.is_in(["open", "suspended"])
+            )
+            .first()
+        )
+        due_at = row["due_at"] if row else None
+    due_day = due_at.astimezone(AMSTERDAM).date() if due_at else None
+    await ctx.event(
+        "document_gevraagd",
+        actor=run.actor,
+        payload={
+            "document": action.document,
+            "termijn": action.term,
+            "vervaldatum": due_day.isoformat() if due_day else None,
+            "vervaldatum_tekst": format_date_nl(due_day) if due_day else "",
+            "stap": run.step.key,
+        },
+    )
+
+
+async def send_letter(run: ActionRun, action: SendLetter) -> None:
+    await run.ctx.event(
+        "brief_verstuurd",
+        actor=run.actor,
+        payload={
+            "brief": action.letter,
+            "status": "aangevraagd",  # queued: rendering (PDF) and sending follow in the letters issue
+            "pdf": None,
+            "stap": run.step.key,
+            "aanleiding": run.reason,
+        },
+    )
+
+
+# --- measures ----------------------------------------------------------------------------------------------
+
+
+async def _active_measure(ctx: Context, kind: str) -> Measure | None:
+    return (
+        await ctx.scope.objects(Measure)
+        .where((Measure.escalation == ctx.escalation.id) & (Measure.kind == kind) & Measure.ended_at.is_null())
+        .first()
+    )
+
+
+async def start_measure(ctx: Context, kind: str, *, actor: Actor, motivation: str) -> Measure:
+    """A measure for every municipality of the region today; at most one active per kind per escalation."""
+    label = MEASURE_LABELS.get(kind, kind)
+    active = await _active_measure(ctx, kind)
+    if active is not None:
+        since = format_date_nl(active.started_at.astimezone(AMSTERDAM).date())
+        raise EscalationError(
+            f"Voor escalatie {ctx.escalation.reference} geldt al een {label} (sinds {since}); "
+            "hef die eerst op voordat u een nieuwe oplegt."
+        )
+    municipalities = await municipalities_on(ctx.scope, ctx.clock.today())
+    measure = ctx.scope.new(
+        Measure,
+        escalation=ctx.escalation.id,
+        provider=ctx.escalation.provider,
+        kind=kind,
+        scope=[m.cbs_code for m in municipalities],
+        started_at=ctx.clock.now(),
+        start_motivation=motivation,
+        created_at=ctx.clock.now(),
+    )
+    await measure.save()
+    gemeenten = [{"cbs_code": m.cbs_code, "naam": m.name} for m in municipalities]
+    await ctx.event(
+        "maatregel_gestart",
+        actor=actor,
+        motivation=motivation,
+        payload={
+            "maatregel": kind,
+            "maatregel_titel": label,
+            "gemeenten": gemeenten,
+            "aantal_gemeenten": len(gemeenten),
+            "measure_id": str(measure.id),
+        },
+    )
+    await ctx.audit("measure.start", actor=actor, detail={"maatregel": kind, "gemeenten": measure.scope})
+    return measure
+
+
+async def end_measure_in_context(
+    ctx: Context, kind: str, *, actor: Actor, motivation: str, explicit: bool
+) -> Measure | None:
+    """End the active measure of ``kind``. None active: refused when a person asked for it (``explicit``),
+    silently nothing when a ladder step's actions ask for it."""
+    active = await _active_measure(ctx, kind)
+    label = MEASURE_LABELS.get(kind, kind)
+    if active is None:
+        if explicit:
+            raise EscalationError(f"Voor escalatie {ctx.escalation.reference} geldt geen {label} om op te heffen.")
+        return None
+    now = ctx.clock.now()
+    await ctx.scope.update(Measure, {Measure.ended_at: now, Measure.end_motivation: motivation}).where(
+        Measure.id == active.id
+    )
+    await ctx.event(
+        "maatregel_beeindigd",
+        actor=actor,
+        motivation=motivation,
+        payload={
+            "maatregel": kind,
+            "maatregel_titel": label,
+            "gemeenten": list(active.scope or []),
+            "sinds": active.started_at.astimezone(AMSTERDAM).date().isoformat(),
+            "measure_id": str(active.id),
+        },
+    )
+    await ctx.audit("measure.end", actor=actor, detail={"maatregel": kind, "measure_id": str(active.id)})
+    return await ctx.scope.get(Measure, active.id)
+
+
+# --- steps -------------------------------------------------------------------------------------------------
+
+
+async def suggest_step(run: ActionRun, action: SuggestStep) -> None:
+    target = run.ctx.step(action.step)
+    await run.ctx.event(
+        "volgende_stap_voorgesteld",
+        actor=run.actor,
+        visibility=INTERNAL,
+        payload={"stap": target.key, "stap_titel": target.title, "aanleiding": run.reason},
+    )
+
+
+async def move_to_step(run: ActionRun, action: MoveToStep) -> None:
+    from apps.escalations.transitions import transition_in_context  # transitions run actions, too
+
+    if run.depth >= MAX_AUTOMATIC_MOVES:
+        raise EscalationError("De ladder zet te veel stappen automatisch achter elkaar; controleer de ladder.")
+    await transition_in_context(
+        run.ctx,
+        action.step,
+        actor=SYSTEM,
+        motivation=f"Automatisch volgens de ladder: {run.reason}.",
+        ladder_move=True,
+        depth=run.depth + 1,
+    )

@@ -1,0 +1,521 @@
+"""Deadlines of an escalation: made on entering a step, ended on leaving it, suspended (opschorting), resumed,
+extended, met by a document, and acted on when missed. Every change is a timeline event.
+
+Due dates come from ``apps.ladders.deadlines`` (the Atw calendar plus the region's closed days); the reasons
+a due date moved are kept on the deadline, oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from dateutil.relativedelta import relativedelta
+
+from apps.escalations.context import (
+    SHARED,
+    Context,
+    EscalationError,
+    load_context,
+    require_decides,
+)
+from apps.escalations.tables import Deadline
+from apps.ladders.calendar import AMSTERDAM, DutchCalendar, format_date_nl
+from apps.ladders.deadlines import due_date_for
+from apps.ladders.schema import DOCUMENT_KINDS, StepSpec, TermSpec
+from apps.ladders.terms import TermError, parse_term
+from apps.tenancy.tables import Region
+from core.actor import SYSTEM, Actor
+from core.clock import Clock, FrozenClock, system_clock
+from core.tenancy import RegionScope
+from core.transactions import write_transaction
+
+OPEN, SUSPENDED, MET, MISSED, CANCELLED = "open", "suspended", "met", "missed", "cancelled"
+STATUS_NL = {OPEN: "lopend", SUSPENDED: "opgeschort", MET: "gehaald", MISSED: "verlopen", CANCELLED: "vervallen"}
+REMIND_AT = time(9, 0)  # reminders go out at 09:00 Dutch time on the reminder day
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(AMSTERDAM).date()
+
+
+def _end_of_day(d: date) -> datetime:
+    return datetime.combine(d, time.max, AMSTERDAM).astimezone(UTC)
+
+
+def remind_at_for(
+    due_at: datetime, remind_before: str | None, calendar: DutchCalendar, not_before: datetime
+) -> datetime | None:
+    """When to remind: ``remind_before`` ("3 werkdagen") before the due date, at 09:00; None if that moment
+    is not after ``not_before`` (a reminder in the past is no reminder) or the term gives no such moment."""
+    if not remind_before:
+        return None
+    term = parse_term(remind_before)
+    due_day = local_date(due_at)
+    if term.kind == "hours":
+        moment = due_at - timedelta(hours=term.amount or 0)
+    elif term.kind == "working_days":
+        day, left = due_day, term.amount or 0
+        while left:
+            day -= timedelta(days=1)
+            if calendar.is_working_day(day):
+                left -= 1
+        moment = datetime.combine(day, REMIND_AT, AMSTERDAM)
+    elif term.kind in ("days", "weeks", "months", "years"):
+        delta = relativedelta(**{term.kind: term.amount or 0})
+        moment = datetime.combine(due_day - delta, REMIND_AT, AMSTERDAM)
+    else:  # a fixed date or month is no distance before a due date
+        return None
+    moment = moment.astimezone(UTC)
+    return moment if moment > not_before else None
+
+
+def term_spec(ctx: Context, deadline: Deadline) -> TermSpec | None:
+    try:
+        step = ctx.spec.step(deadline.step)
+    except KeyError:
+        return None
+    return next((t for t in step.terms if t.key == deadline.key), None)
+
+
+def describe(ctx: Context, deadline: Deadline) -> dict[str, Any]:
+    """The deadline as timeline payloads show it."""
+    spec = term_spec(ctx, deadline)
+    return {
+        "termijn": deadline.key,
+        "titel": spec.title if spec and spec.title else deadline.key,
+        "stap": deadline.step,
+        "termijn_tekst": deadline.term,
+        "vervaldatum": local_date(deadline.due_at).isoformat(),
+        "deadline_id": str(deadline.id),
+    }
+
+
+# --- entering and leaving steps ------------------------------------------------------------------------
+
+
+async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict], list[dict]]:
+    """A deadline per term of ``step``, counted from now. Returns (created, skipped) for the step's event.
+
+    A fixed date with a year that already lies before the start (the VNG ladder's "1 april 2021", one round
+    of agreements) makes no deadline: it could only be missed at once. It is listed as skipped instead.
+    """
+    now = ctx.clock.now()
+    calendar = ctx.calendar
+    created: list[dict] = []
+    skipped: list[dict] = []
+    for term in step.terms:
+        parsed = parse_term(term.term)
+        due = due_date_for(now, term.term, calendar)
+        if parsed.kind == "fixed_date" and parsed.year is not None and due.due_at < now:
+            skipped.append(
+                {
+                    "termijn": term.key,
+                    "titel": term.title or term.key,
+                    "reden": f"de vaste datum {format_date_nl(due.due_date)} ligt vóór het begin van deze stap",
+                }
+            )
+            continue
+        row = ctx.scope.new(
+            Deadline,
+            escalation=ctx.escalation.id,
+            step=step.key,
+            key=term.key,
+            term=term.term,
+            met_by=term.met_by,
+            starts_at=now,
+            due_at=due.due_at,
+            remind_at=remind_at_for(due.due_at, term.remind_before, calendar, now),
+            status=OPEN,
+            reasons=list(due.reasons),
+        )
+        await row.save()
+        created.append(
+            {
+                "termijn": term.key,
+                "titel": term.title or term.key,
+                "termijn_tekst": term.term,
+                "vervaldatum": due.due_date.isoformat(),
+                "redenen": list(due.reasons),
+            }
+        )
+    return created, skipped
+
+
+async def end_running_deadlines(ctx: Context, to_step: str | None) -> tuple[list[str], list[str]]:
+    """End every running (open or suspended) deadline: "met" when the term is met by entering ``to_step``,
+    else "cancelled". Returns the keys (met, cancelled)."""
+    scope, now = ctx.scope, ctx.clock.now()
+    running = await scope.select(Deadline, Deadline.id, Deadline.key, Deadline.met_by).where(
+        (Deadline.escalation == ctx.escalation.id) & Deadline.status.is_in([OPEN, SUSPENDED])
+    )
+    met = [r for r in running if to_step and r["met_by"] == f"step:{to_step}"]
+    cancelled = [r for r in running if r not in met]
+    for rows, status in ((met, MET), (cancelled, CANCELLED)):
+        if not rows:
+            continue
+        values: dict = {Deadline.status: status, Deadline.ended_at: now, Deadline.remind_at: None}
+        if status == MET:
+            values[Deadline.met_at] = now
+        await scope.update(Deadline, values).where(Deadline.id.is_in([r["id"] for r in rows]))
+    return [r["key"] for r in met], [r["key"] for r in cancelled]
+
+
+# --- suspension, resumption, extension -----------------------------------------------------------------
+
+
+async def _load_for_change(scope: RegionScope, deadline_id: UUID | str, clock: Clock) -> tuple[Context, Deadline]:
+    found = await scope.get(Deadline, deadline_id)
+    if found is None:
+        raise EscalationError("Deze termijn bestaat niet.")
+    ctx = await load_context(scope, found.escalation, clock)  # locks the escalation first, then re-read
+    deadline = await scope.get(Deadline, found.id)
+    if ctx.is_closed:
+        raise EscalationError(f"Escalatie {ctx.escalation.reference} is afgesloten; termijnen lopen niet meer.")
+    return ctx, deadline
+
+
+def _budget_left(deadline: Deadline, calendar: DutchCalendar) -> tuple[str, int | timedelta]:
+    """What is left of the term at suspension: ("werkdagen", n), ("dagen", n) or ("uur", timedelta)."""
+    kind = parse_term(deadline.term).kind
+    suspended_at = deadline.suspended_at
+    if kind == "hours":
+        return "uur", max(deadline.due_at - suspended_at, timedelta(0))
+    start, end = local_date(suspended_at), local_date(deadline.due_at)
+    if kind == "working_days":
+        return "werkdagen", calendar.working_days_between(start, end)
+    return "dagen", max((end - start).days, 0)
+
+
+def _describe_budget(unit: str, left: int | timedelta) -> str:
+    if isinstance(left, timedelta):
+        hours = left.total_seconds() / 3600
+        return f"{hours:g} uur"
+    if unit == "werkdagen":
+        return f"{left} werkdag" if left == 1 else f"{left} werkdagen"
+    return f"{left} dag" if left == 1 else f"{left} dagen"
+
+
+async def suspend_deadline(
+    scope: RegionScope,
+    deadline_id: UUID | str,
+    *,
+    actor: Actor,
+    reason: str,
+    clock: Clock = system_clock,
+) -> Deadline:
+    """Stop a term's clock (opschorting), e.g. while waiting on a third party. The budget left is kept."""
+    require_decides(actor, "een termijn opschorten")
+    if not (reason or "").strip():
+        raise EscalationError("Geef een reden voor de opschorting.")
+    async with write_transaction():
+        ctx, deadline = await _load_for_change(scope, deadline_id, clock)
+        now = clock.now()
+        if deadline.status == SUSPENDED:
+            raise EscalationError("Deze termijn is al opgeschort.")
+        if deadline.status != OPEN:
+            raise EscalationError(
+                f"Een termijn met status '{STATUS_NL.get(deadline.status, deadline.status)}' kan niet worden "
+                "opgeschort."
+            )
+        if deadline.due_at <= now:
+            raise EscalationError("Deze termijn is al verstreken en kan niet meer worden opgeschort.")
+        changed = (
+            await scope.update(
+                Deadline, {Deadline.status: SUSPENDED, Deadline.suspended_at: now, Deadline.remind_at: None}
+            )
+            .where((Deadline.id == deadline.id) & (Deadline.status == OPEN))
+            .returning(Deadline.id)
+        )
+        if not changed:
+            raise EscalationError("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+        deadline = await scope.get(Deadline, deadline.id)
+        unit, left = _budget_left(deadline, ctx.calendar)
+        info = describe(ctx, deadline)
+        await ctx.event(
+            "termijn_opgeschort",
+            actor=actor,
+            motivation=reason.strip(),
+            payload={**info, "opgeschort_op": local_date(now).isoformat(), "resterend": _describe_budget(unit, left)},
+        )
+        await ctx.audit("deadline.suspend", actor=actor, detail={**info, "reden": reason.strip()})
+        return deadline
+
+
+async def resume_deadline(
+    scope: RegionScope,
+    deadline_id: UUID | str,
+    *,
+    actor: Actor,
+    motivation: str = "",
+    clock: Clock = system_clock,
+) -> Deadline:
+    """Restart a suspended term. The new due date is the budget left at suspension counted from today:
+    working days for "werkdagen" terms, the exact time for "uur" terms, calendar days otherwise (then moved
+    to a working day by the Atw). The reasons record the suspension and any new move."""
+    require_decides(actor, "een termijn hervatten")
+    async with write_transaction():
+        ctx, deadline = await _load_for_change(scope, deadline_id, clock)
+        if deadline.status != SUSPENDED:
+            raise EscalationError("Deze termijn is niet opgeschort.")
+        now, calendar = clock.now(), ctx.calendar
+        unit, left = _budget_left(deadline, calendar)
+        today = local_date(now)
+        moves: tuple[str, ...] = ()
+        if isinstance(left, timedelta):
+            due_at = now + left
+        elif left == 0:  # suspended on its last day: it ends at the end of the (first working) day of resuming
+            day, moves = calendar.next_working_day(today)
+            due_at = _end_of_day(day)
+        else:
+            due = due_date_for(now, f"{left} {'werkdagen' if unit == 'werkdagen' else 'dagen'}", calendar)
+            due_at, moves = due.due_at, due.reasons
+        since = local_date(deadline.suspended_at)
+        new_reasons = [f"opgeschort van {format_date_nl(since)} tot {format_date_nl(today)}", *moves]
+        reasons = [*(deadline.reasons or []), *new_reasons]
+        spec = term_spec(ctx, deadline)
+        remind_at = remind_at_for(due_at, spec.remind_before if spec else None, calendar, now)
+        changed = (
+            await scope.update(
+                Deadline,
+                {
+                    Deadline.status: OPEN,
+                    Deadline.suspended_at: None,
+                    Deadline.due_at: due_at,
+                    Deadline.remind_at: remind_at,
+                    Deadline.reasons: reasons,
+                },
+            )
+            .where((Deadline.id == deadline.id) & (Deadline.status == SUSPENDED))
+            .returning(Deadline.id)
+        )
+        if not changed:
+            raise EscalationError("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+        old_due = local_date(deadline.due_at)
+        deadline = await scope.get(Deadline, deadline.id)
+        info = describe(ctx, deadline)
+        await ctx.event(
+            "termijn_hervat",
+            actor=actor,
+            motivation=(motivation or "").strip(),
+            payload={
+                **info,
+                "oude_vervaldatum": old_due.isoformat(),
+                "opgeschort_van": since.isoformat(),
+                "opgeschort_tot": today.isoformat(),
+                "resterend": _describe_budget(unit, left),
+                "redenen": new_reasons,
+            },
+        )
+        await ctx.audit("deadline.resume", actor=actor, detail=info)
+        return deadline
+
+
+async def extend_deadline(
+    scope: RegionScope,
+    deadline_id: UUID | str,
+    *,
+    actor: Actor,
+    reason: str,
+    new_term: str | None = None,
+    days: int | None = None,
+    clock: Clock = system_clock,
+) -> Deadline:
+    """Give more time, with a reason. Either ``days``: the due date moves that many calendar days (then to a
+    working day by the Atw); or ``new_term``: the term as the region now sets it ("6 weken", e.g. the
+    "redelijke termijn" of an ingebrekestelling), counted from the deadline's original start. It must end
+    later than the current due date."""
+    require_decides(actor, "een termijn verlengen")
+    if (new_term is None) == (days is None):
+        raise EscalationError("Geef een nieuwe termijn óf een aantal dagen op.")
+    if not (reason or "").strip():
+        raise EscalationError("Geef een reden voor de verlenging.")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+        raise EscalationError("Verleng met ten minste één dag.")
+    if new_term is not None:
+        try:
+            parse_term(new_term)
+        except TermError:
+            raise EscalationError(
+                f'\'{new_term}\' is geen termijn (bijvoorbeeld "4 weken", "10 werkdagen" of "1 april").'
+            ) from None
+    async with write_transaction():
+        ctx, deadline = await _load_for_change(scope, deadline_id, clock)
+        if deadline.status not in (OPEN, SUSPENDED):
+            raise EscalationError(
+                f"Een termijn met status '{STATUS_NL.get(deadline.status, deadline.status)}' kan niet worden verlengd."
+            )
+        now, calendar = clock.now(), ctx.calendar
+        old_due_at = deadline.due_at
+        old_day = local_date(old_due_at)
+        term_text = deadline.term
+        moves: tuple[str, ...] = ()
+        if days is not None:
+            if parse_term(deadline.term).kind == "hours":
+                due_at = old_due_at + timedelta(days=days)
+            else:
+                day, moves = calendar.next_working_day(old_day + timedelta(days=days))
+                due_at = _end_of_day(day)
+        else:
+            assert new_term is not None
+            due = due_date_for(deadline.starts_at, new_term, calendar)
+            if due.due_at <= old_due_at:
+                raise EscalationError(
+                    f"De termijn '{new_term}' eindigt niet later dan de huidige vervaldatum "
+                    f"({format_date_nl(old_day)}); een verlenging moet later eindigen."
+                )
+            due_at, moves, term_text = due.due_at, due.reasons, new_term.strip()
+        new_day = local_date(due_at)
+        new_reasons = [
+            f"verlengd: {reason.strip()} (van {format_date_nl(old_day)} naar {format_date_nl(new_day)})",
+            *moves,
+        ]
+        reasons = [*(deadline.reasons or []), *new_reasons]
+        spec = term_spec(ctx, deadline)
+        values: dict = {Deadline.due_at: due_at, Deadline.reasons: reasons, Deadline.term: term_text}
+        if deadline.status == OPEN:
+            values[Deadline.remind_at] = remind_at_for(due_at, spec.remind_before if spec else None, calendar, now)
+        changed = (
+            await scope.update(Deadline, values)
+            .where((Deadline.id == deadline.id) & (Deadline.status == deadline.status))
+            .returning(Deadline.id)
+        )
+        if not changed:
+            raise EscalationError("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+        deadline = await scope.get(Deadline, deadline.id)
+        info = describe(ctx, deadline)
+        payload = {**info, "oude_vervaldatum": old_day.isoformat(), "redenen": new_reasons}
+        payload.update({"dagen": days} if days is not None else {"nieuwe_termijn": term_text})
+        await ctx.event("termijn_verlengd", actor=actor, motivation=reason.strip(), payload=payload)
+        await ctx.audit("deadline.extend", actor=actor, detail={**info, "reden": reason.strip()})
+        return deadline
+
+
+# --- meeting and missing -------------------------------------------------------------------------------
+
+
+async def meet_deadlines_for_document(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    document_kind: str,
+    at: datetime,
+    *,
+    actor: Actor = SYSTEM,
+) -> list[Deadline]:
+    """A document of ``document_kind`` was delivered at ``at``: the current step's running deadlines met by
+    it are met. Late delivery is accepted: a deadline past its due moment, or already missed (its missed-term
+    actions have run), is met as well and recorded with ``te_laat: true``. A suspended deadline is never late.
+    Returns the deadlines met (none: nothing waited for this document)."""
+    if document_kind not in DOCUMENT_KINDS:
+        raise EscalationError(f"Onbekende documentsoort '{document_kind}'.")
+    if at.tzinfo is None:
+        raise ValueError("at must be a timezone-aware datetime")
+    clock = FrozenClock(at)
+    met: list[Deadline] = []
+    async with write_transaction():
+        ctx = await load_context(scope, escalation_id, clock)
+        candidates = await scope.objects(Deadline).where(
+            (Deadline.escalation == ctx.escalation.id)
+            & (Deadline.met_by == f"document:{document_kind}")
+            & (Deadline.step == ctx.escalation.current_step)
+            & Deadline.status.is_in([OPEN, SUSPENDED, MISSED])
+            & Deadline.met_at.is_null()
+        )
+        for deadline in sorted(candidates, key=lambda d: d.due_at):
+            late = deadline.status == MISSED or (deadline.status == OPEN and at > deadline.due_at)
+            changed = (
+                await scope.update(
+                    Deadline,
+                    {
+                        Deadline.status: MET,
+                        Deadline.met_at: at,
+                        Deadline.ended_at: at,
+                        Deadline.remind_at: None,
+                        Deadline.suspended_at: None,
+                    },
+                )
+                .where((Deadline.id == deadline.id) & (Deadline.status == deadline.status))
+                .returning(Deadline.id)
+            )
+            if not changed:
+                continue
+            await ctx.event(
+                "termijn_gehaald",
+                actor=actor,
+                payload={**describe(ctx, deadline), "document": document_kind, "te_laat": late},
+            )
+            met.append(await scope.get(Deadline, deadline.id))
+    return met
+
+
+async def act_on_missed_deadline(
+    scope: RegionScope, deadline_id: UUID | str, clock: Clock = system_clock, *, worker: str = "sweep"
+) -> bool:
+    """Mark a due deadline missed and run its term's missed actions, exactly once.
+
+    The claim is a compare-and-set (UPDATE ... WHERE id = ? AND status = 'open' AND due_at <= now RETURNING
+    id): of several workers racing for one deadline only the one whose update changed a row acts. Returns
+    whether this call acted."""
+    from apps.escalations.actions import ActionRun, run_actions
+
+    async with write_transaction():
+        found = await scope.get(Deadline, deadline_id)
+        if found is None or found.status != OPEN:
+            return False
+        ctx = await load_context(scope, found.escalation, clock)
+        now = clock.now()
+        claimed = (
+            await scope.update(
+                Deadline,
+                {
+                    Deadline.status: MISSED,
+                    Deadline.ended_at: now,
+                    Deadline.claimed_by: worker[:80],
+                    Deadline.claimed_at: now,
+                    Deadline.remind_at: None,
+                },
+            )
+            .where((Deadline.id == found.id) & (Deadline.status == OPEN) & (Deadline.due_at <= now))
+            .returning(Deadline.id)
+        )
+        if not claimed:
+            return False
+        deadline = await scope.get(Deadline, found.id)
+        info = describe(ctx, deadline)
+        await ctx.event("termijn_verlopen", actor=SYSTEM, visibility=SHARED, payload=info)
+        await ctx.audit("deadline.missed", actor=SYSTEM, detail=info)
+        spec = term_spec(ctx, deadline)
+        if spec and spec.on_missed and deadline.step == ctx.escalation.current_step:
+            step = ctx.spec.step(deadline.step)
+            reason = f"termijn '{spec.title or spec.key}' ({spec.term}) is verlopen"
+            await run_actions(
+                ActionRun(ctx=ctx, actor=SYSTEM, step=step, motivation="", reason=reason, term=spec),
+                spec.on_missed,
+            )
+        return True
+
+
+@dataclass(frozen=True)
+class DueDeadline:
+    region_id: UUID
+    deadline_id: UUID
+
+
+async def due_deadlines(clock: Clock = system_clock, *, limit_per_region: int = 500) -> list[DueDeadline]:
+    """FOR THE SWEEP ONLY (workers): the open deadlines of every active region whose due moment has passed,
+    oldest first, found through the ``due_at`` index. Each region is read through its own ``RegionScope``;
+    pass the region back in (``RegionScope(d.region_id)``) to ``act_on_missed_deadline``."""
+    now = clock.now()
+    found: list[tuple[datetime, DueDeadline]] = []
+    for region in await Region.select(Region.id).where(Region.active == True):  # noqa: E712
+        scope = RegionScope(region["id"])
+        rows = (
+            await scope.select(Deadline, Deadline.id, Deadline.due_at)
+            .where((Deadline.status == OPEN) & (Deadline.due_at <= now))
+            .order_by(Deadline.due_at)
+            .limit(limit_per_region)
+        )
+        found.extend((r["due_at"], DueDeadline(scope.region_id, r["id"])) for r in rows)
+    return [item for _, item in sorted(found, key=lambda pair: pair[0])]

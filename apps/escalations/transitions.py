@@ -1,0 +1,222 @@
+"""Moving an escalation to another step of its own ladder version, and closing it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from uuid import UUID
+
+from apps.escalations.actions import ActionRun, run_actions
+from apps.escalations.context import (
+    Context,
+    EscalationError,
+    imposes_measures,
+    load_context,
+    require_decides,
+    require_imposes_measures,
+    require_motivation,
+)
+from apps.escalations.deadlines import create_step_deadlines, end_running_deadlines
+from apps.escalations.tables import Escalation, Measure, TimelineEvent
+from apps.ladders.schema import StepSpec
+from core.actor import Actor
+from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
+from core.transactions import write_transaction
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    escalation: Escalation  # as it is after the request
+    event: TimelineEvent  # the "stap_gewijzigd" event of the move
+    replayed: bool = False  # True: a repeat of an earlier request with the same idempotency key; nothing changed
+
+
+def idempotency_key_for(scope: RegionScope, escalation_id: UUID | str, key: str) -> str:
+    """The stored key: the caller's key bound to region and escalation (the column is unique platform-wide)."""
+    return hashlib.sha256(f"{scope.region_id}|{escalation_id}|{key}".encode()).hexdigest()
+
+
+async def _replay(
+    scope: RegionScope, escalation_id: UUID | str, stored_key: str, to_step: str
+) -> TransitionResult | None:
+    event = await scope.objects(TimelineEvent).where(TimelineEvent.idempotency_key == stored_key).first()
+    if event is None:
+        return None
+    if str(event.escalation) != str(escalation_id) or (event.payload or {}).get("naar") != to_step:
+        raise EscalationError("Deze aanvraag is al verwerkt voor een andere stap; vernieuw de pagina.")
+    escalation = await scope.get(Escalation, event.escalation)
+    return TransitionResult(escalation=escalation, event=event, replayed=True)
+
+
+def _is_unique_violation(error: Exception) -> bool:
+    return type(error).__name__ in ("UniqueViolationError", "IntegrityError") or "unique" in str(error).lower()
+
+
+async def transition(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    to_step: str,
+    *,
+    actor: Actor,
+    motivation: str,
+    clock: Clock = system_clock,
+    idempotency_key: str | None = None,
+) -> TransitionResult:
+    """Move an escalation to ``to_step`` of the ladder version it was opened under.
+
+    Refused (EscalationError, Dutch) when the escalation is closed, the actor may not decide, the step does
+    not follow the current one, the motivation is missing, or the step imposes or lifts a measure and the
+    actor is no purchasing team lead. The running deadlines end ("met" when the term is met by reaching
+    ``to_step``), the new step's terms become deadlines, its actions run, and a final step closes the
+    escalation. A repeat with the same ``idempotency_key`` changes nothing and returns the first result.
+    """
+    stored_key = idempotency_key_for(scope, escalation_id, idempotency_key) if idempotency_key else None
+    try:
+        async with write_transaction():
+            ctx = await load_context(scope, escalation_id, clock)  # lock first: a concurrent repeat waits here
+            if stored_key and (replayed := await _replay(scope, ctx.escalation.id, stored_key, to_step)):
+                return replayed
+            event = await transition_in_context(
+                ctx, to_step, actor=actor, motivation=motivation, idempotency_key=stored_key
+            )
+            escalation = await scope.get(Escalation, ctx.escalation.id)
+            return TransitionResult(escalation=escalation, event=event)
+    except EscalationError:
+        raise
+    except Exception as error:
+        if stored_key and _is_unique_violation(error):
+            replayed = await _replay(scope, escalation_id, stored_key, to_step)
+            if replayed is not None:
+                return replayed
+        raise
+
+
+async def transition_in_context(
+    ctx: Context,
+    to_step: str,
+    *,
+    actor: Actor,
+    motivation: str,
+    ladder_move: bool = False,
+    depth: int = 0,
+    idempotency_key: str | None = None,
+) -> TimelineEvent:
+    """The move itself, inside the caller's write transaction. ``ladder_move``: an automatic ``move_to_step``
+    of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it."""
+    escalation = ctx.escalation
+    if ctx.is_closed:
+        raise EscalationError(f"Escalatie {escalation.reference} is afgesloten; er kan geen stap meer worden gezet.")
+    require_decides(actor, "een stap zetten in een escalatie")
+    current = ctx.step(escalation.current_step)
+    target = ctx.step(to_step)
+    allowed = ctx.spec.allowed_next(current.key)
+    if to_step not in allowed and not (ladder_move and not current.final and to_step != current.key):
+        if not allowed:
+            raise EscalationError(f"Vanuit '{current.title}' is geen volgende stap mogelijk.")
+        names = ", ".join(f"'{ctx.step(key).title}'" for key in allowed)
+        raise EscalationError(
+            f"Van '{current.title}' kan niet naar '{target.title}'. Toegestaan vanuit deze stap: {names}."
+        )
+    require_motivation(ctx.spec, motivation)
+    if imposes_measures(target):
+        require_imposes_measures(actor, f"de stap '{target.title}' doet dat")
+    motivation = (motivation or "").strip()
+
+    met, cancelled = await end_running_deadlines(ctx, to_step)
+    await ctx.scope.update(Escalation, {Escalation.current_step: to_step}).where(Escalation.id == escalation.id)
+    escalation.current_step = to_step
+    created, skipped = ([], []) if target.final else await create_step_deadlines(ctx, target)
+    event = await ctx.event(
+        "stap_gewijzigd",
+        actor=actor,
+        motivation=motivation,
+        idempotency_key=idempotency_key,
+        payload={
+            "van": current.key,
+            "van_titel": current.title,
+            "naar": target.key,
+            "naar_titel": target.title,
+            "automatisch": ladder_move,
+            "termijnen_gehaald": met,
+            "termijnen_vervallen": cancelled,
+            "nieuwe_termijnen": created,
+            "overgeslagen_termijnen": skipped,
+        },
+    )
+    await ctx.audit(
+        "escalation.transition",
+        actor=actor,
+        detail={"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move},
+    )
+    await run_actions(
+        ActionRun(
+            ctx=ctx,
+            actor=actor,
+            step=target,
+            motivation=motivation,
+            reason=f"stap '{target.title}' is ingegaan",
+            depth=depth,
+        ),
+        target.on_enter,
+    )
+    if target.final and not ctx.is_closed:
+        await close_in_context(
+            ctx, outcome=target.outcome or target.key, motivation=motivation, actor=actor, step=target
+        )
+    return event
+
+
+async def close_in_context(
+    ctx: Context, *, outcome: str, motivation: str, actor: Actor, step: StepSpec | None = None
+) -> TimelineEvent:
+    """Close: running deadlines are cancelled; measures in force stay in force (ended only on purpose)."""
+    now = ctx.clock.now()
+    _, cancelled = await end_running_deadlines(ctx, None)
+    await ctx.scope.update(
+        Escalation, {Escalation.status: "closed", Escalation.outcome: outcome, Escalation.closed_at: now}
+    ).where(Escalation.id == ctx.escalation.id)
+    ctx.escalation.status, ctx.escalation.outcome, ctx.escalation.closed_at = "closed", outcome, now
+    active = await ctx.scope.select(Measure, Measure.kind).where(
+        (Measure.escalation == ctx.escalation.id) & Measure.ended_at.is_null()
+    )
+    current = step or ctx.step(ctx.escalation.current_step)
+    event = await ctx.event(
+        "escalatie_gesloten",
+        actor=actor,
+        motivation=motivation,
+        payload={
+            "uitkomst": outcome,
+            "stap": current.key,
+            "stap_titel": current.title,
+            "termijnen_vervallen": cancelled,
+            "maatregelen_van_kracht": sorted(row["kind"] for row in active),
+        },
+    )
+    await ctx.audit("escalation.close", actor=actor, detail={"uitkomst": outcome, "motivering": motivation})
+    return event
+
+
+async def close_escalation(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    *,
+    actor: Actor,
+    outcome: str,
+    motivation: str,
+    clock: Clock = system_clock,
+) -> Escalation:
+    """Close an escalation outside the ladder's final steps (e.g. withdrawn: "ingetrokken"), with a motivation."""
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise EscalationError("Geef de uitkomst van de escalatie op.")
+    if len(outcome) > 60:
+        raise EscalationError("De uitkomst mag ten hoogste 60 tekens lang zijn.")
+    async with write_transaction():
+        ctx = await load_context(scope, escalation_id, clock)
+        if ctx.is_closed:
+            raise EscalationError(f"Escalatie {ctx.escalation.reference} is al afgesloten.")
+        require_decides(actor, "een escalatie afsluiten")
+        require_motivation(ctx.spec, motivation)
+        await close_in_context(ctx, outcome=outcome, motivation=motivation.strip(), actor=actor)
+        return await scope.get(Escalation, ctx.escalation.id)

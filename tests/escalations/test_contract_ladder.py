@@ -1,0 +1,151 @@
+"""The contract non-compliance ladder (seed 002): applied situationally (free order), measures combinable,
+every decision motivated; here in Lekstroom (5 municipalities)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from apps.escalations import services
+from apps.escalations.services import EscalationError
+from apps.escalations.tables import Escalation
+from tests.escalations.conftest import (
+    MISSED_NOTIFY_SUGGEST,
+    at,
+    deadlines,
+    due_day,
+    events,
+    kinds,
+    last_sequence,
+    measures,
+    notices,
+)
+
+LEKSTROOM_TODAY = {"GM0321", "GM0353", "GM0331", "GM0356", "GM1961"}  # Houten, IJsselstein, Lopik, Nieuwegein,
+# Vijfheerenlanden (Vianen, GM0620, ended in 2019)
+
+
+async def test_contract_ladder_end_to_end(scopes, provider, medewerker, lead, clock):
+    lek = scopes["lekstroom"]
+    move = services.transition
+    escalation = await services.open_escalation(
+        lek, provider=provider, ladder_key="contract", category="contract", subcategory="onrechtmatig_declareren",
+        summary="Declaraties zonder geleverde zorg.", motivation="Data-analyse Q4 wijkt sterk af.", actor=medewerker,
+        clock=clock,
+    )  # fmt: skip
+    assert escalation.reference == "L-2026-0001" and escalation.current_step == "analyse"
+    await move(lek, escalation.id, "gesprek_verbeterplan", actor=medewerker, motivation="Toelichting nodig.",
+               clock=clock)  # fmt: skip
+    plan = (await deadlines(lek, escalation.id))["verbeterplan"]
+    assert due_day(plan) == date(2026, 3, 30)  # 4 weken from Monday 2 March
+
+    # Missed: the ladder tells the purchasing team (internal) and suggests the notice of default.
+    clock.set(at(2026, 3, 31, 8))
+    mark = await last_sequence(lek, escalation.id)
+    assert await services.act_on_missed_deadline(lek, plan.id, clock)
+    assert await kinds(lek, escalation.id, mark) == MISSED_NOTIFY_SUGGEST
+    missed, notice, suggestion = (await events(lek, escalation.id))[mark:]
+    assert missed.visibility == "shared"
+    assert notice.visibility == "internal" and [n.recipient for n in await notices(lek, notice.id)] == [
+        "inkoop@lekstroom.example"
+    ]
+    assert suggestion.visibility == "internal" and suggestion.payload["stap"] == "ingebrekestelling"
+    assert (await lek.get(Escalation, escalation.id)).current_step == "gesprek_verbeterplan"  # only suggested
+
+    # The improvement plan arrives a day late: accepted, recorded as late.
+    clock.set(at(2026, 4, 1, 9))
+    [met] = await services.meet_deadlines_for_document(lek, escalation.id, "verbeterplan", clock.now())
+    assert met.id == plan.id and met.status == "met"
+    assert (await events(lek, escalation.id))[-1].payload["te_laat"] is True
+
+    await move(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Plan onvoldoende concreet.",
+               clock=clock)  # fmt: skip
+    term = (await deadlines(lek, escalation.id))["herstel_na_ingebrekestelling"]
+    assert due_day(term) == date(2026, 4, 29)  # 4 weken from Wednesday 1 April
+    # The region sets the "redelijke termijn" at 6 weeks, counted from the same start.
+    term = await services.extend_deadline(lek, term.id, actor=medewerker, new_term="6 weken",
+                                          reason="Redelijke termijn vastgesteld op 6 weken", clock=clock)  # fmt: skip
+    assert due_day(term) == date(2026, 5, 13) and term.term == "6 weken"
+    assert term.reasons == ["verlengd: Redelijke termijn vastgesteld op 6 weken (van 29 april 2026 naar 13 mei 2026)"]
+    term = await services.extend_deadline(lek, term.id, actor=medewerker, days=3, reason="Bestuurder ziek",
+                                          clock=clock)  # fmt: skip
+    assert due_day(term) == date(2026, 5, 18)
+    assert term.reasons[1:] == [
+        "verlengd: Bestuurder ziek (van 13 mei 2026 naar 18 mei 2026)",
+        "verschoven: zaterdag (16 mei 2026)",
+        "verschoven: zondag (17 mei 2026)",
+    ]
+    extended = (await events(lek, escalation.id))[-1]
+    assert extended.kind == "termijn_verlengd" and extended.motivation == "Bestuurder ziek"
+    assert extended.payload["oude_vervaldatum"] == "2026-05-13" and extended.payload["vervaldatum"] == "2026-05-18"
+    with pytest.raises(EscalationError, match="eindigt niet later dan de huidige vervaldatum"):
+        await services.extend_deadline(lek, term.id, actor=medewerker, new_term="2 weken", reason="x", clock=clock)
+    with pytest.raises(EscalationError, match="Geef een reden voor de verlenging"):
+        await services.extend_deadline(lek, term.id, actor=medewerker, days=2, reason=" ", clock=clock)
+    with pytest.raises(EscalationError, match="nieuwe termijn óf een aantal dagen"):
+        await services.extend_deadline(lek, term.id, actor=medewerker, days=2, new_term="8 weken", reason="x",
+                                       clock=clock)  # fmt: skip
+    with pytest.raises(EscalationError, match="'8 wekn' is geen termijn"):
+        await services.extend_deadline(lek, term.id, actor=medewerker, new_term="8 wekn", reason="x", clock=clock)
+
+    clock.set(at(2026, 5, 19, 7))
+    assert [d.deadline_id for d in await services.due_deadlines(clock)] == [term.id]
+    assert await services.act_on_missed_deadline(lek, term.id, clock)
+    assert (await events(lek, escalation.id))[-1].payload["stap"] == "verzuim"  # suggested
+    await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="Gebreken niet verholpen.", clock=clock)
+
+    # Measures 5a-5d, combinable and out of order; only a lead imposes them.
+    await move(lek, escalation.id, "clientenstop", actor=lead, motivation="Proportioneel na verzuim.", clock=clock)
+    await move(lek, escalation.id, "boete", actor=lead, motivation="Art. 20.2 Resultaatovereenkomst.", clock=clock)
+    stop, fine = await measures(lek, escalation.id)
+    assert (stop.kind, fine.kind) == ("clientenstop", "boete")
+    assert set(stop.scope) == LEKSTROOM_TODAY and set(fine.scope) == LEKSTROOM_TODAY
+    clock.advance(days=14)
+    await move(lek, escalation.id, "clientenstop_opheffen", actor=lead, motivation="Wachtlijst opgelost.", clock=clock)
+    stop, fine = await measures(lek, escalation.id)
+    assert stop.ended_at == clock.now() and fine.ended_at is None
+    await move(lek, escalation.id, "clientenstop", actor=lead, motivation="Opnieuw wachtlijst.", clock=clock)
+    assert len(await measures(lek, escalation.id)) == 3
+
+    # A second active fine on the same escalation is refused, and the refused move leaves no trace.
+    mark = await last_sequence(lek, escalation.id)
+    with pytest.raises(EscalationError, match=r"geldt al een boete \(sinds 19 mei 2026\)"):
+        await move(lek, escalation.id, "boete", actor=lead, motivation="Nog een boete.", clock=clock)
+    assert await last_sequence(lek, escalation.id) == mark
+    assert (await lek.get(Escalation, escalation.id)).current_step == "clientenstop"
+    assert len(await measures(lek, escalation.id)) == 3
+
+    result = await move(lek, escalation.id, "afgesloten", actor=medewerker, motivation="Verplichtingen nagekomen.",
+                        clock=clock)  # fmt: skip
+    assert result.escalation.status == "closed" and result.escalation.outcome == "nagekomen"
+    closing = (await events(lek, escalation.id))[-1]
+    assert closing.kind == "escalatie_gesloten"
+    assert closing.payload["maatregelen_van_kracht"] == ["boete", "clientenstop"]  # ended only on purpose
+
+    with pytest.raises(EscalationError, match="Alleen een teamleider inkoop"):
+        await services.end_measure(lek, escalation.id, "boete", actor=medewerker, motivation="Betaald.", clock=clock)
+    with pytest.raises(EscalationError, match="Geef een motivering"):
+        await services.end_measure(lek, escalation.id, "boete", actor=lead, motivation="", clock=clock)
+    ended = await services.end_measure(lek, escalation.id, "boete", actor=lead, motivation="Boete betaald.",
+                                       clock=clock)  # fmt: skip
+    assert ended.kind == "boete" and ended.end_motivation == "Boete betaald." and ended.ended_at == clock.now()
+    lifted = (await events(lek, escalation.id))[-1]
+    assert lifted.kind == "maatregel_beeindigd" and lifted.actor_label == "Lotte Leider"
+    with pytest.raises(EscalationError, match="geldt geen boete om op te heffen"):
+        await services.end_measure(lek, escalation.id, "boete", actor=lead, motivation="Nogmaals.", clock=clock)
+
+
+async def test_free_order_still_never_leaves_a_final_step(scopes, provider, medewerker, clock):
+    lek = scopes["lekstroom"]
+    escalation = await services.open_escalation(
+        lek, provider=provider, ladder_key="contract", category="contract", summary="x", motivation="y",
+        actor=medewerker, clock=clock,
+    )  # fmt: skip
+    # Free order: straight from the analysis to a written warning, skipping the talk.
+    result = await services.transition(lek, escalation.id, "schriftelijke_waarschuwing", actor=medewerker,
+                                       motivation="Ernstige afwijking.", clock=clock)  # fmt: skip
+    assert result.escalation.current_step == "schriftelijke_waarschuwing"
+    await services.transition(lek, escalation.id, "afgesloten", actor=medewerker, motivation="Opgelost.", clock=clock)
+    with pytest.raises(EscalationError, match="is afgesloten"):
+        await services.transition(lek, escalation.id, "analyse", actor=medewerker, motivation="Opnieuw.", clock=clock)

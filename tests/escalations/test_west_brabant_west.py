@@ -1,0 +1,124 @@
+"""West-Brabant West's allocation-dispute route (seed 001): talk, local access manager, Zi2T, dispute
+committee; working-day terms, suspension while waiting on a third party."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from apps.escalations import services
+from apps.escalations.tables import Escalation
+from tests.escalations.conftest import (
+    MISSED_NOTIFY_SUGGEST,
+    at,
+    deadlines,
+    due_day,
+    events,
+    kinds,
+    last_sequence,
+    notices,
+)
+
+
+async def _open(scope, provider, actor, clock):
+    return await services.open_escalation(
+        scope, provider=provider, ladder_key="toewijzing", category="geschil", subcategory="pic",
+        summary="Geen overeenstemming over de PIC voor een nieuwe cliënt.",
+        motivation="Jeugdprofessional en aanbieder komen er niet uit.", actor=actor, clock=clock,
+    )  # fmt: skip
+
+
+async def test_dispute_route_with_suspension_and_escalation_to_the_committee(scopes, provider, medewerker, clock):
+    wbw = scopes["west-brabant-west"]
+    escalation = await _open(wbw, provider, medewerker, clock)
+    terms = await deadlines(wbw, escalation.id)
+    assert {key: due_day(d) for key, d in terms.items()} == {
+        "gezinsplan_gereed": date(2026, 4, 28),  # 8 weken: Monday 27 April is Koningsdag
+        "gezinsplan_bij_aanbieder": date(2027, 3, 2),
+        "gezinsplan_geldig": date(2027, 3, 2),
+        "arrangement_gereed": date(2026, 3, 23),
+        "reactie_arrangement": date(2026, 3, 16),  # 10 werkdagen from Monday 2 March
+    }
+    assert terms["gezinsplan_gereed"].reasons == ["verschoven: Koningsdag (27 april 2026)"]
+    assert terms["reactie_arrangement"].remind_at == at(2026, 3, 11, 9)
+
+    # Waiting on a third party (the Expertteam): both terms stop on Wednesday 4 March ...
+    clock.set(at(2026, 3, 4, 11))
+    reaction = await services.suspend_deadline(wbw, terms["reactie_arrangement"].id, actor=medewerker,
+                                               reason="Advies Expertteam gevraagd.", clock=clock)  # fmt: skip
+    arrangement = await services.suspend_deadline(wbw, terms["arrangement_gereed"].id, actor=medewerker,
+                                                  reason="Advies Expertteam gevraagd.", clock=clock)  # fmt: skip
+    assert reaction.status == "suspended" and reaction.remind_at is None
+    suspended = (await events(wbw, escalation.id))[-2]
+    assert suspended.kind == "termijn_opgeschort" and suspended.payload["resterend"] == "8 werkdagen"
+    assert (await events(wbw, escalation.id))[-1].payload["resterend"] == "19 dagen"
+    clock.set(at(2026, 3, 18))
+    assert await services.due_deadlines(clock) == []  # a suspended term is never missed
+    clock.set(at(2026, 3, 9, 8))
+
+    # ... and run on from Monday 9 March with the budget that was left.
+    reaction = await services.resume_deadline(wbw, reaction.id, actor=medewerker, clock=clock)
+    assert due_day(reaction) == date(2026, 3, 19)  # 8 working days after 9 March
+    assert reaction.status == "open" and reaction.suspended_at is None
+    assert reaction.reasons == ["opgeschort van 4 maart 2026 tot 9 maart 2026"]
+    assert reaction.remind_at == at(2026, 3, 16, 9)
+    arrangement = await services.resume_deadline(wbw, arrangement.id, actor=medewerker, clock=clock)
+    assert due_day(arrangement) == date(2026, 3, 30)  # 9 March + 19 days = Saturday 28 March
+    assert arrangement.reasons == [
+        "opgeschort van 4 maart 2026 tot 9 maart 2026",
+        "verschoven: zaterdag (28 maart 2026)",
+        "verschoven: zondag (29 maart 2026)",
+    ]
+    resumed = (await events(wbw, escalation.id))[-1]
+    assert resumed.kind == "termijn_hervat" and resumed.payload["oude_vervaldatum"] == "2026-03-23"
+    assert resumed.payload["vervaldatum"] == "2026-03-30" and resumed.payload["resterend"] == "19 dagen"
+
+    # The municipality does not react in time: notify the local access managers (the access teams) and the
+    # provider, and suggest scaling up ("los op of schaal op").
+    clock.set(at(2026, 3, 20, 1))
+    assert [d.deadline_id for d in await services.due_deadlines(clock)] == [reaction.id]
+    mark = await last_sequence(wbw, escalation.id)
+    assert await services.act_on_missed_deadline(wbw, reaction.id, clock)
+    assert await kinds(wbw, escalation.id, mark) == MISSED_NOTIFY_SUGGEST
+    notice = (await events(wbw, escalation.id))[-2]
+    assert notice.visibility == "shared" and notice.payload["aantal"] == 10  # 9 access teams + the provider
+    assert len(await notices(wbw, notice.id)) == 10
+
+    # The arrangement arrives on time.
+    [met] = await services.meet_deadlines_for_document(wbw, escalation.id, "arrangement", clock.now())
+    assert met.key == "arrangement_gereed" and (await events(wbw, escalation.id))[-1].payload["te_laat"] is False
+
+    result = await services.transition(wbw, escalation.id, "lokale_aanstuurder", actor=medewerker,
+                                       motivation="Los op of schaal op: opschalen.", clock=clock)  # fmt: skip
+    assert sorted(result.event.payload["termijnen_vervallen"]) == [
+        "gezinsplan_bij_aanbieder", "gezinsplan_geldig", "gezinsplan_gereed",
+    ]  # fmt: skip
+    assert {d.status for d in (await deadlines(wbw, escalation.id)).values()} == {"cancelled", "missed", "met"}
+    assert len(await notices(wbw, (await events(wbw, escalation.id))[-1].id)) == 9
+    await services.transition(wbw, escalation.id, "zi2t_advies", actor=medewerker, motivation="Geen besluit.",
+                              clock=clock)  # fmt: skip
+    assert [n.recipient for n in await notices(wbw, (await events(wbw, escalation.id))[-1].id)] == ["zi2t@wbw.example"]
+    await services.transition(wbw, escalation.id, "geschillencommissie", actor=medewerker,
+                              motivation="Zi2T-advies niet gevolgd.", clock=clock)  # fmt: skip
+    notice = (await events(wbw, escalation.id))[-1]
+    assert sorted(n.recipient for n in await notices(wbw, notice.id)) == [
+        "geschillencommissie@wbw.example", "zi2t@wbw.example",
+    ]  # fmt: skip
+    result = await services.transition(wbw, escalation.id, "uitspraak", actor=medewerker,
+                                       motivation="Uitspraak ontvangen.", clock=clock)  # fmt: skip
+    assert result.escalation.status == "closed" and result.escalation.outcome == "uitspraak"
+    final_notice = (await events(wbw, escalation.id))[-2]
+    assert len(await notices(wbw, final_notice.id)) == 11  # 9 access teams, the provider, the Zi2T
+
+
+async def test_agreement_meets_the_care_start_term(scopes, provider, medewerker, clock):
+    wbw = scopes["west-brabant-west"]
+    escalation = await _open(wbw, provider, medewerker, clock)
+    await services.transition(wbw, escalation.id, "overeenstemming", actor=medewerker,
+                              motivation="Akkoord over PIC, per mail bevestigd.", clock=clock)  # fmt: skip
+    assert (await events(wbw, escalation.id))[-1].payload["brief"] == "bevestiging_afspraken"
+    clock.advance(days=10)
+    result = await services.transition(wbw, escalation.id, "opgelost", actor=medewerker, motivation="Zorg gestart.",
+                                       clock=clock)  # fmt: skip
+    assert result.event.payload["termijnen_gehaald"] == ["start_zorg"]
+    assert result.event.payload["termijnen_vervallen"] == ["einde_zorg_duurzaam"]
+    assert (await wbw.get(Escalation, escalation.id)).outcome == "opgelost"

@@ -1,0 +1,226 @@
+"""Zuid-Limburg's quality escalation model (seed 000), walked end to end through the services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from apps.audit.tables import AuditEntry
+from apps.escalations import services
+from apps.escalations.services import EscalationError
+from apps.notifications.tables import Notification
+from apps.tenancy.tables import Municipality
+from core.tenancy import RegionScope
+from tests.escalations.conftest import at, deadlines, due_day, events, kinds, last_sequence, measures, notices
+
+MERGED_IN_2019 = {"GM0951", "GM0881", "GM0962"}  # Nuth, Onderbanken, Schinnen: now Beekdaelen
+
+
+async def _open(scope, provider, actor, clock, category="niet_veiligheid", subcategory="administratief"):
+    return await services.open_escalation(
+        scope,
+        provider=provider,
+        ladder_key="kwaliteit",
+        category=category,
+        subcategory=subcategory,
+        summary="Kwartaalrapportages ontbreken.",
+        motivation="Signaal van de toegang Heerlen; raakt de DVO.",
+        actor=actor,
+        clock=clock,
+    )
+
+
+async def _current_codes(scope: RegionScope) -> set[str]:
+    rows = await scope.select(Municipality, Municipality.cbs_code)
+    return {r["cbs_code"] for r in rows} - MERGED_IN_2019
+
+
+async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(zl, provider, medewerker, lead, clock):
+    escalation = await _open(zl, provider, medewerker, clock, "veiligheid", "vog_werknemers")
+    assert escalation.current_step == "gesprek_direct"
+    assert escalation.reference == "ZL-2026-0001"
+    step = services.transition
+
+    await step(zl, escalation.id, "afspraken_per_brief", actor=medewerker, motivation="Gesprek gevoerd op 2 maart.",
+               clock=clock)  # fmt: skip
+
+    # Only a purchasing team lead imposes the intake stop.
+    with pytest.raises(EscalationError, match="Alleen een teamleider inkoop mag maatregelen opleggen"):
+        await step(zl, escalation.id, "instroomstop", actor=medewerker, motivation="VOG's ontbreken.", clock=clock)
+    clock.advance(hours=1)
+    result = await step(zl, escalation.id, "instroomstop", actor=lead, motivation="Drie medewerkers zonder VOG.",
+                        clock=clock)  # fmt: skip
+    assert result.escalation.current_step == "instroomstop" and not result.replayed
+
+    [stop] = await measures(zl, escalation.id)
+    assert stop.kind == "instroomstop" and stop.ended_at is None
+    assert set(stop.scope) == await _current_codes(zl) and len(stop.scope) == 16
+    assert stop.start_motivation == "Drie medewerkers zonder VOG."
+
+    after_stop = [e for e in await events(zl, escalation.id) if e.sequence > result.event.sequence]
+    assert [e.kind for e in after_stop] == ["maatregel_gestart", "brief_verstuurd", "melding_verstuurd"]
+    started, letter, notice = after_stop
+    assert started.visibility == "shared" and started.payload["aantal_gemeenten"] == 16
+    assert {g["cbs_code"] for g in started.payload["gemeenten"]} == set(stop.scope)
+    assert letter.payload == {
+        "brief": "instroomstop_bericht", "status": "aangevraagd", "pdf": None, "stap": "instroomstop",
+        "aanleiding": "stap 'Instroomstop, op te volgen door alle 18 gemeenten' is ingegaan",
+    }  # fmt: skip
+    # The ladder notifies every current access team (16) and the GI's: 17 outbox rows.
+    rows = await notices(zl, notice.id)
+    assert len(rows) == 17 == notice.payload["aantal"]
+    access = await zl.select(Municipality, Municipality.access_team_email, Municipality.cbs_code)
+    expected = {m["access_team_email"] for m in access if m["cbs_code"] not in MERGED_IN_2019}
+    assert {n.recipient for n in rows} == expected | {"gi@zuid-limburg.example"}
+    assert "toegang.nuth@zuid-limburg.example" not in {n.recipient for n in rows}
+    assert all(n.channel == "email" and n.template == "ladder_notify" and n.status == "pending" for n in rows)
+    assert rows[0].payload["escalatie"] == "ZL-2026-0001" and rows[0].payload["stap"] == "instroomstop"
+    assert rows[0].payload["aanbieder"] == "Jeugdzorg De Proef B.V."
+    assert "Instroomstop" in rows[0].payload["bericht"]
+
+    await step(zl, escalation.id, "zittende_clienten", actor=medewerker, motivation="Toegang en GI's geïnformeerd.",
+               clock=clock)  # fmt: skip
+    result = await step(zl, escalation.id, "inspectie", actor=medewerker, motivation="Inspectie vragen te visiteren.",
+                        clock=clock)  # fmt: skip
+    inspectorate = (await events(zl, escalation.id))[-1]
+    assert inspectorate.kind == "melding_verstuurd" and inspectorate.payload["rollen"] == ["inspectie"]
+    assert [n.recipient for n in await notices(zl, inspectorate.id)] == ["inspectie@zuid-limburg.example"]
+
+    clock.set(at(2026, 4, 20))
+    await step(zl, escalation.id, "herstel_beoordelen", actor=medewerker, motivation="Nieuwe VOG's aangeleverd.",
+               clock=clock)  # fmt: skip
+    with pytest.raises(EscalationError, match="teamleider"):
+        await step(zl, escalation.id, "opheffen_en_afsluiten", actor=medewerker, motivation="Hersteld.", clock=clock)
+    result = await step(zl, escalation.id, "opheffen_en_afsluiten", actor=lead,
+                        motivation="Alle VOG's geldig en niet ouder dan 3 jaar.", clock=clock)  # fmt: skip
+    closed = result.escalation
+    assert closed.status == "closed" and closed.outcome == "hersteld"
+    assert closed.closed_at == clock.now()
+    [stop] = await measures(zl, escalation.id)
+    assert stop.ended_at == clock.now() and stop.end_motivation == "Alle VOG's geldig en niet ouder dan 3 jaar."
+
+    assert await kinds(zl, escalation.id) == [
+        "escalatie_geopend",
+        "stap_gewijzigd", "brief_verstuurd",  # afspraken per brief
+        "stap_gewijzigd", "maatregel_gestart", "brief_verstuurd", "melding_verstuurd",  # instroomstop
+        "stap_gewijzigd", "melding_verstuurd", "melding_verstuurd",  # zittende cliënten: toegang+GI, aanbieder
+        "stap_gewijzigd", "melding_verstuurd",  # inspectie
+        "stap_gewijzigd", "document_gevraagd",  # herstel beoordelen: bewijsstukken
+        "stap_gewijzigd", "maatregel_beeindigd", "melding_verstuurd", "escalatie_gesloten",
+    ]  # fmt: skip
+    everything = await events(zl, escalation.id)
+    assert all(e.visibility == "shared" for e in everything)
+    assert [e.sequence for e in everything] == list(range(1, 19))
+    lifted = everything[-2]
+    assert lifted.payload["rollen"] == ["inkoop", "toegang", "gi"]
+    assert len(await notices(zl, lifted.id)) == 18  # inkoop + 16 access teams + GI's
+    assert await zl.count(Notification) == 17 + 17 + 1 + 1 + 18
+    provider_notice = [n for n in await zl.objects(Notification) if n.recipient.startswith("provider:")]
+    assert [n.recipient for n in provider_notice] == [f"provider:{provider.id}"]
+
+    actions = [e["action"] for e in await AuditEntry.select(AuditEntry.action).where(
+        AuditEntry.target_id == str(escalation.id)).order_by(AuditEntry.at)]  # fmt: skip
+    assert actions.count("escalation.transition") == 6
+    assert {"escalation.open", "measure.start", "measure.end", "escalation.close"} <= set(actions)
+
+    with pytest.raises(EscalationError, match="ZL-2026-0001 is afgesloten"):
+        await step(zl, escalation.id, "ontbinding", actor=lead, motivation="Toch ontbinden.", clock=clock)
+
+
+async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(zl, provider, medewerker, clock):
+    escalation = await _open(zl, provider, medewerker, clock)
+    assert escalation.current_step == "verzoek_plan_van_aanpak"
+    assert await kinds(zl, escalation.id) == ["escalatie_geopend", "brief_verstuurd", "document_gevraagd"]
+    opened, letter, demand = await events(zl, escalation.id)
+    assert opened.actor_label == "Mira Medewerker" and opened.actor == medewerker.user_id
+    assert opened.payload["versie"] == 1 and opened.payload["stap"] == "verzoek_plan_van_aanpak"
+    assert letter.payload["brief"] == "verzoek_plan_van_aanpak"
+    assert demand.payload["document"] == "plan_van_aanpak" and demand.payload["vervaldatum"] == "2026-03-16"
+
+    plan = (await deadlines(zl, escalation.id))["plan_binnen"]
+    # Opened Monday 2 March 2026: "2 weken" ends Monday 16 March 2026 (end of the day, Dutch time).
+    assert due_day(plan) == date(2026, 3, 16) and plan.reasons == []
+    assert plan.due_at == at(2026, 3, 16, 23, 59).replace(second=59, microsecond=999999)
+    assert plan.remind_at == at(2026, 3, 11, 9)  # 3 working days before: Wednesday 11 March, 09:00
+    assert plan.met_by == "document:plan_van_aanpak" and plan.status == "open"
+
+    clock.set(at(2026, 3, 16, 23))
+    assert await services.due_deadlines(clock) == []
+    clock.set(at(2026, 3, 17, 0, 5))
+    due = await services.due_deadlines(clock)
+    assert [(d.region_id, d.deadline_id) for d in due] == [(zl.region_id, plan.id)]
+    assert await services.act_on_missed_deadline(zl, plan.id, clock) is True
+    assert await services.act_on_missed_deadline(zl, plan.id, clock) is False  # claimed once only
+
+    escalation = await zl.get(type(escalation), escalation.id)
+    assert escalation.current_step == "officiele_brief"
+    later = (await events(zl, escalation.id))[3:]
+    assert [e.kind for e in later] == ["termijn_verlopen", "stap_gewijzigd", "brief_verstuurd", "document_gevraagd"]
+    missed, moved, official, demand = later
+    assert missed.actor_label == "Systeem" and missed.payload["termijn"] == "plan_binnen"
+    assert missed.payload["vervaldatum"] == "2026-03-16"
+    assert moved.actor_label == "Systeem" and moved.payload["automatisch"] is True
+    assert moved.motivation == (
+        "Automatisch volgens de ladder: termijn 'Plan van aanpak binnen?' (2 weken) is verlopen."
+    )
+    assert official.payload["brief"] == "officiele_brief_plan_van_aanpak"
+    assert demand.payload["termijn"] == "plan_binnen_na_brief"
+    assert demand.payload["vervaldatum"] == "2026-03-31"  # 17 March + 2 weeks: Tuesday 31 March
+    terms = await deadlines(zl, escalation.id)
+    assert terms["plan_binnen"].status == "missed" and terms["plan_binnen"].claimed_by == "sweep"
+    assert terms["plan_binnen_na_brief"].status == "open"
+
+    # The plan arrives within the second term: that term is met, on time.
+    clock.set(at(2026, 3, 20, 14))
+    met = await services.meet_deadlines_for_document(zl, escalation.id, "plan_van_aanpak", clock.now())
+    assert [d.key for d in met] == ["plan_binnen_na_brief"]
+    event = (await events(zl, escalation.id))[-1]
+    assert event.kind == "termijn_gehaald" and event.payload["te_laat"] is False
+    assert (await deadlines(zl, escalation.id))["plan_binnen"].status == "missed"  # history of step 1 stays
+
+    clock.set(at(2026, 3, 23))
+    await services.transition(zl, escalation.id, "monitoren_plan", actor=medewerker,
+                              motivation="Plan beoordeeld: doelen en acties zijn concreet.", clock=clock)  # fmt: skip
+    recovered = (await deadlines(zl, escalation.id))["hersteld"]
+    assert due_day(recovered) == date(2026, 6, 23)  # 3 maanden from Monday 23 March: Tuesday 23 June
+    clock.set(at(2026, 5, 4))
+    result = await services.transition(zl, escalation.id, "registreren_afsluiten", actor=medewerker,
+                                       motivation="Doelen gehaald.", clock=clock)  # fmt: skip
+    assert result.event.payload["termijnen_gehaald"] == ["hersteld"]
+    assert (await deadlines(zl, escalation.id))["hersteld"].status == "met"
+    assert result.escalation.status == "closed" and result.escalation.outcome == "hersteld"
+    informed = (await events(zl, escalation.id))[-2]
+    assert informed.kind == "melding_verstuurd" and len(await notices(zl, informed.id)) == 17  # inkoop + 16
+
+
+async def test_a_plan_delivered_before_the_sweep_ran_is_met_and_recorded_late(zl, provider, medewerker, clock):
+    escalation = await _open(zl, provider, medewerker, clock)
+    plan = (await deadlines(zl, escalation.id))["plan_binnen"]
+    clock.set(at(2026, 3, 18, 9))  # the worker was down; the term ended on 16 March
+    met = await services.meet_deadlines_for_document(zl, escalation.id, "plan_van_aanpak", clock.now())
+    assert [d.id for d in met] == [plan.id] and met[0].status == "met" and met[0].met_at == clock.now()
+    event = (await events(zl, escalation.id))[-1]
+    assert event.kind == "termijn_gehaald" and event.payload["te_laat"] is True and event.visibility == "shared"
+    assert await services.act_on_missed_deadline(zl, plan.id, clock) is False  # nothing to act on any more
+    assert await services.due_deadlines(clock) == []
+    assert (await zl.get(type(escalation), escalation.id)).current_step == "verzoek_plan_van_aanpak"
+    before = await last_sequence(zl, escalation.id)
+    assert await services.meet_deadlines_for_document(zl, escalation.id, "plan_van_aanpak", clock.now()) == []
+    assert await last_sequence(zl, escalation.id) == before
+
+
+async def test_due_dates_follow_the_atw_and_the_regions_closed_days(zl, provider, medewerker, clock):
+    clock.set(at(2026, 3, 23))  # "2 weken" ends on Tweede Paasdag, 6 April 2026
+    easter = await _open(zl, provider, medewerker, clock)
+    plan = (await deadlines(zl, easter.id))["plan_binnen"]
+    assert due_day(plan) == date(2026, 4, 7)
+    assert plan.reasons == ["verschoven: Tweede Paasdag (6 april 2026)"]
+
+    clock.set(at(2026, 2, 3))  # ends on Zuid-Limburg's own closed day, Carnavalsdinsdag 17 February 2026
+    carnival = await _open(zl, provider, medewerker, clock)
+    plan = (await deadlines(zl, carnival.id))["plan_binnen"]
+    assert due_day(plan) == date(2026, 2, 18)
+    assert plan.reasons == ["verschoven: Carnavalsdinsdag (kantoren gesloten) (17 februari 2026)"]
+    opened = (await events(zl, carnival.id))[0]
+    assert opened.payload["nieuwe_termijnen"][0]["redenen"] == plan.reasons

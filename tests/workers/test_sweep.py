@@ -1,0 +1,134 @@
+"""The sweep acts on deadlines with only time moving (a frozen clock, no sleeps): reminders before a term
+ends, the ladder's action when it is missed — once, however many schedulers run, and in due order after
+the scheduler was down."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from apps.escalations import deadlines as deadline_service
+from apps.escalations.services import open_escalation
+from apps.escalations.tables import Deadline, Escalation, TimelineEvent
+from apps.notifications.tables import Notification
+from apps.providers.tables import Provider
+from apps.tenancy.tables import Region
+from apps.workers.services import run_sweep
+from core.actor import SYSTEM
+from core.broker import configure_broker
+from core.clock import AMSTERDAM, FrozenClock
+from core.tenancy import RegionScope
+
+
+def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=AMSTERDAM)
+
+
+@pytest.fixture(autouse=True)
+def stub_broker():
+    broker = configure_broker("stub://")
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+async def zuid_limburg() -> RegionScope:
+    region = await Region.objects().where(Region.slug == "zuid-limburg").first()
+    return RegionScope(region.id)
+
+
+async def open_non_safety(scope: RegionScope, clock: FrozenClock, kvk: str = "90000042") -> Escalation:
+    provider = Provider(kvk_number=kvk, name=f"Aanbieder {kvk}")
+    await provider.save()
+    return await open_escalation(
+        scope, provider=provider, ladder_key="kwaliteit", category="niet_veiligheid", subcategory="administratief",
+        summary="Kwartaalrapportages ontbreken", motivation="Signaal van de toegang", actor=SYSTEM, clock=clock,
+    )  # fmt: skip
+
+
+async def events(scope: RegionScope, escalation_id) -> list[str]:
+    rows = (
+        await scope.select(TimelineEvent, TimelineEvent.kind)
+        .where(TimelineEvent.escalation == escalation_id)
+        .order_by(TimelineEvent.sequence)
+    )
+    return [row["kind"] for row in rows]
+
+
+async def test_seed_000_missed_plan_term_runs_by_itself_as_time_moves(synced):
+    """Opened Monday 2 March 2026: plan of action due Monday 16 March; reminder 3 working days before, at
+    09:00 on Wednesday 11 March; missed → the official letter demanding the plan within two weeks."""
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2))
+    escalation = await open_non_safety(scope, clock)
+    assert escalation.current_step == "verzoek_plan_van_aanpak"
+
+    clock.set(at(3, 11, 8, 59))
+    assert (await run_sweep(1, clock))["reminded"] == 0
+    clock.set(at(3, 11, 9, 0))
+    assert (await run_sweep(2, clock))["reminded"] == 1
+    assert "herinnering_verstuurd" in await events(scope, escalation.id)
+    reminder = await scope.objects(Notification).where(Notification.template == "termijn_herinnering").first()
+    assert reminder.recipient == f"provider:{escalation.provider}"
+    assert reminder.payload["vervaldatum"] == "16 maart 2026"
+
+    clock.set(at(3, 16, 23, 59))
+    assert (await run_sweep(3, clock))["missed"] == 0  # due at the end of 16 March, not before
+    clock.set(at(3, 17, 0, 1))
+    assert (await run_sweep(4, clock))["missed"] == 1
+    after = await scope.get(Escalation, escalation.id)
+    assert after.current_step == "officiele_brief"
+    timeline = await events(scope, escalation.id)
+    assert timeline.index("termijn_verlopen") < timeline.index("stap_gewijzigd")
+    assert "brief_verstuurd" in timeline
+    letter_deadline = (
+        await scope.objects(Deadline)
+        .where((Deadline.escalation == escalation.id) & (Deadline.step == "officiele_brief"))
+        .first()
+    )
+    assert letter_deadline.due_at.astimezone(AMSTERDAM).date().isoformat() == "2026-03-31"
+    again = await run_sweep(5, clock)
+    assert again["missed"] == 0 and again["reminded"] == 0
+    assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
+
+
+async def test_two_schedulers_sweeping_at_once_act_once(synced):
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2))
+    escalation = await open_non_safety(scope, clock)
+    clock.set(at(3, 17, 0, 1))
+    results = await asyncio.gather(run_sweep(10, clock), run_sweep(10, clock))
+    assert sorted(r["missed"] for r in results) == [0, 1]
+    assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
+    assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+
+
+async def test_after_a_day_down_every_missed_deadline_acts_once_in_due_order(synced, monkeypatch):
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2, 9))
+    opened = []
+    for index, day in enumerate((2, 3, 4)):  # due 16, 17 and 18 March
+        clock.set(at(3, day, 9))
+        opened.append(await open_non_safety(scope, clock, kvk=f"9100000{index}"))
+    acted: list = []
+    original = deadline_service.act_on_missed_deadline
+
+    async def recording(scope_, deadline_id, clock_=None, **kwargs):
+        result = await original(scope_, deadline_id, clock_, **kwargs)
+        if result:
+            acted.append(deadline_id)
+        return result
+
+    monkeypatch.setattr(deadline_service, "act_on_missed_deadline", recording)
+    clock.set(at(3, 20, 12))  # the scheduler was down from before the 16th until the 20th
+    assert (await run_sweep(20, clock))["missed"] == 3
+    is_plan_term = Deadline.step == "verzoek_plan_van_aanpak"
+    due_order = [
+        (await scope.objects(Deadline).where((Deadline.escalation == e.id) & is_plan_term).first()).id for e in opened
+    ]
+    assert acted == due_order
+    assert (await run_sweep(21, clock))["missed"] == 0
+    for escalation in opened:
+        assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
