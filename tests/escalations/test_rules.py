@@ -18,7 +18,6 @@ from apps.ladders.tables import Ladder, LadderVersion
 from apps.notifications.tables import Notification
 from core.actor import SYSTEM, Actor
 from core.transactions import write_transaction
-from tests.conftest import ON_POSTGRES
 from tests.escalations.conftest import at, deadlines, due_day, events, kinds, last_sequence
 
 
@@ -127,8 +126,9 @@ async def test_a_double_submit_with_the_same_key_is_a_no_op_returning_the_same_r
     assert not (await services.transition(zl, other.id, "officiele_brief", **kwargs)).replayed
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="concurrent writers need PostgreSQL (SQLite queues them up front)")
 async def test_concurrent_double_submits_move_once(zl, provider, medewerker, clock):
+    """Two submits at once (a double click): on PostgreSQL the row lock, on SQLite the write lock taken up front
+    (BEGIN IMMEDIATE) makes the second wait and then find the first one's result."""
     escalation = await _open(zl, provider, medewerker, clock)
 
     async def submit():
