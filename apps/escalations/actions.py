@@ -58,10 +58,12 @@ class ActionRun:
 
 
 async def run_actions(run: ActionRun, actions: list[Action]) -> None:
-    """Run ``actions`` in the ladder's order; an automatic move to another step runs last, after the
-    step's own actions, so that a step never acts after it was left."""
+    """Run ``actions`` in the ladder's order, except that measures go first (the notices of the step are
+    about them, and each mailbox gets the measure's own notice once) and an automatic move to another step
+    runs last, after the step's own actions, so that a step never acts after it was left."""
     moves: list[MoveToStep] = []
-    for action in actions:
+    measures_first = sorted(actions, key=lambda a: 0 if isinstance(a, StartMeasure | EndMeasure) else 1)
+    for action in measures_first:
         if isinstance(action, MoveToStep):
             moves.append(action)
         elif isinstance(action, Notify):
@@ -114,14 +116,17 @@ async def notify(run: ActionRun, action: Notify) -> None:
     recipients: list[tuple[str, str]] = []
     missing: list[str] = []
     seen: set[str] = set()
+    already = sorted(ctx.notified)
     for role in action.roles:
         addresses = await recipients_for(ctx, role)
         if not addresses:
             missing.append(role)
         for address in addresses:
-            if address not in seen:
+            if address not in seen and address not in ctx.notified:
                 seen.add(address)
                 recipients.append((role, address))
+    if not recipients and not missing:
+        return  # everyone concerned already got the measure's own notice in this change
     visibility = INTERNAL if set(action.roles) <= _REGION_ONLY_ROLES else SHARED
     event = await ctx.event(
         "melding_verstuurd",
@@ -132,6 +137,7 @@ async def notify(run: ActionRun, action: Notify) -> None:
             "ontvangers": [{"rol": role, "adres": address} for role, address in recipients],
             "aantal": len(recipients),
             "geen_ontvanger": missing,  # roles the region file has no mailbox for
+            "al_geinformeerd": already,  # got the measure's own notice in this change
             "bericht": action.message,
             "stap": run.step.key,
             "stap_titel": run.step.title,
@@ -255,6 +261,7 @@ async def start_measure(ctx: Context, kind: str, *, actor: Actor, motivation: st
         },
     )
     await ctx.audit("measure.start", actor=actor, detail={"maatregel": kind, "gemeenten": measure.scope})
+    await notify_measure(ctx, measure, started=True, actor=actor)
     return measure
 
 
@@ -286,7 +293,65 @@ async def end_measure_in_context(
         },
     )
     await ctx.audit("measure.end", actor=actor, detail={"maatregel": kind, "measure_id": str(active.id)})
-    return await ctx.scope.get(Measure, active.id)
+    ended = await ctx.scope.get(Measure, active.id)
+    await notify_measure(ctx, ended, started=False, actor=actor)
+    return ended
+
+
+# Measures that every municipality must follow ("op te volgen door alle gemeenten"): when one starts or
+# ends, every access team of the region, the GI's and the purchasing team get the measure's own notice.
+REFERRAL_STOPS = {"instroomstop": "instroomstop", "clientenstop": "instroomstop"}
+
+
+async def notify_measure(ctx: Context, measure: Measure, *, started: bool, actor: Actor) -> None:
+    if measure.kind not in REFERRAL_STOPS:
+        return
+    template = f"{REFERRAL_STOPS[measure.kind]}_{'gestart' if started else 'beeindigd'}"
+    recipients: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for role in ("toegang", "gi", "inkoop"):
+        for address in await recipients_for(ctx, role):
+            if address not in seen:
+                seen.add(address)
+                recipients.append((role, address))
+    municipalities = {m.cbs_code: m.name for m in await municipalities_on(ctx.scope, ctx.clock.today())}
+    provider = await Provider.objects().where(Provider.id == ctx.escalation.provider).first()
+    label = MEASURE_LABELS.get(measure.kind, measure.kind)
+    event = await ctx.event(
+        "melding_verstuurd",
+        actor=actor,
+        visibility=SHARED,
+        payload={
+            "rollen": ["toegang", "gi", "inkoop"],
+            "ontvangers": [{"rol": role, "adres": address} for role, address in recipients],
+            "aantal": len(recipients),
+            "bericht": f"{label.capitalize()} {'gestart' if started else 'opgeheven'}",
+            "aanleiding": f"maatregel_{'gestart' if started else 'beeindigd'}",
+            "measure_id": str(measure.id),
+        },
+    )
+    day = format_date_nl(ctx.clock.today())
+    payload = {
+        "escalatie": ctx.escalation.reference,
+        "escalation_id": str(ctx.escalation.id),
+        "event_id": str(event.id),
+        "maatregel": label,
+        "provider_name": provider.name if provider else "",
+        "kvk_number": provider.kvk_number if provider else "",
+        "municipalities": [municipalities.get(code, code) for code in measure.scope or []],
+        "start_date" if started else "end_date": day,
+    }
+    for role, address in recipients:
+        await ctx.scope.new(
+            Notification,
+            recipient=address,
+            channel="email",
+            template=template,
+            payload={**payload, "rol": role},
+            idempotency_key=notification_key(event.id, address),
+            created_at=ctx.clock.now(),
+        ).save()
+        ctx.notified.add(address)
 
 
 # --- steps -------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ ladder version, role checks and the audit call. Rules live in the service module
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -97,6 +97,9 @@ class Context:
     spec: LadderSpec
     region: Region
     clock: Clock
+    # Addresses that already got a notice in this change (a measure notice), so a ladder's notify action in
+    # the same step does not send them a second mail about the same thing.
+    notified: set[str] = field(default_factory=set)
 
     @property
     def calendar(self) -> DutchCalendar:

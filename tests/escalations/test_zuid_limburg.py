@@ -59,25 +59,28 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     assert stop.start_motivation == "Drie medewerkers zonder VOG."
 
     after_stop = [e for e in await events(zl, escalation.id) if e.sequence > result.event.sequence]
-    assert [e.kind for e in after_stop] == ["maatregel_gestart", "brief_verstuurd", "melding_verstuurd"]
-    started, letter, notice = after_stop
+    # The intake stop's own notice goes to every current access team (16), the GI's and the purchasing team
+    # ("op te volgen door alle 18 gemeenten"); the ladder's notify of this step reaches nobody new, so it
+    # sends no second mail.
+    assert [e.kind for e in after_stop] == ["maatregel_gestart", "melding_verstuurd", "brief_verstuurd"]
+    started, notice, letter = after_stop
     assert started.visibility == "shared" and started.payload["aantal_gemeenten"] == 16
     assert {g["cbs_code"] for g in started.payload["gemeenten"]} == set(stop.scope)
     assert letter.payload == {
         "brief": "instroomstop_bericht", "status": "aangevraagd", "pdf": None, "stap": "instroomstop",
         "aanleiding": "stap 'Instroomstop, op te volgen door alle 18 gemeenten' is ingegaan",
     }  # fmt: skip
-    # The ladder notifies every current access team (16) and the GI's: 17 outbox rows.
     rows = await notices(zl, notice.id)
-    assert len(rows) == 17 == notice.payload["aantal"]
+    assert len(rows) == 18 == notice.payload["aantal"]
     access = await zl.select(Municipality, Municipality.access_team_email, Municipality.cbs_code)
     expected = {m["access_team_email"] for m in access if m["cbs_code"] not in MERGED_IN_2019}
-    assert {n.recipient for n in rows} == expected | {"gi@zuid-limburg.example"}
+    assert {n.recipient for n in rows} == expected | {"gi@zuid-limburg.example", "inkoop@zuid-limburg.example"}
     assert "toegang.nuth@zuid-limburg.example" not in {n.recipient for n in rows}
-    assert all(n.channel == "email" and n.template == "ladder_notify" and n.status == "pending" for n in rows)
-    assert rows[0].payload["escalatie"] == "ZL-2026-0001" and rows[0].payload["stap"] == "instroomstop"
-    assert rows[0].payload["aanbieder"] == "Jeugdzorg De Proef B.V."
-    assert "Instroomstop" in rows[0].payload["bericht"]
+    assert all(n.channel == "email" and n.template == "instroomstop_gestart" and n.status == "pending" for n in rows)
+    assert (
+        rows[0].payload["escalatie"] == "ZL-2026-0001" and rows[0].payload["provider_name"] == "Jeugdzorg De Proef B.V."
+    )
+    assert rows[0].payload["kvk_number"] == "90000042" and len(rows[0].payload["municipalities"]) == 16
 
     await step(zl, escalation.id, "zittende_clienten", actor=medewerker, motivation="Toegang en GI's geïnformeerd.",
                clock=clock)  # fmt: skip
@@ -103,7 +106,7 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     assert await kinds(zl, escalation.id) == [
         "escalatie_geopend",
         "stap_gewijzigd", "brief_verstuurd",  # afspraken per brief
-        "stap_gewijzigd", "maatregel_gestart", "brief_verstuurd", "melding_verstuurd",  # instroomstop
+        "stap_gewijzigd", "maatregel_gestart", "melding_verstuurd", "brief_verstuurd",  # instroomstop
         "stap_gewijzigd", "melding_verstuurd", "melding_verstuurd",  # zittende cliënten: toegang+GI, aanbieder
         "stap_gewijzigd", "melding_verstuurd",  # inspectie
         "stap_gewijzigd", "document_gevraagd",  # herstel beoordelen: bewijsstukken
@@ -113,9 +116,11 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     assert all(e.visibility == "shared" for e in everything)
     assert [e.sequence for e in everything] == list(range(1, 19))
     lifted = everything[-2]
-    assert lifted.payload["rollen"] == ["inkoop", "toegang", "gi"]
-    assert len(await notices(zl, lifted.id)) == 18  # inkoop + 16 access teams + GI's
-    assert await zl.count(Notification) == 17 + 17 + 1 + 1 + 18
+    assert lifted.payload["aanleiding"] == "maatregel_beeindigd"
+    lifted_rows = await notices(zl, lifted.id)
+    assert len(lifted_rows) == 18  # 16 access teams + GI's + inkoop
+    assert {n.template for n in lifted_rows} == {"instroomstop_beeindigd"}
+    assert await zl.count(Notification) == 18 + 17 + 1 + 1 + 18
     provider_notice = [n for n in await zl.objects(Notification) if n.recipient.startswith("provider:")]
     assert [n.recipient for n in provider_notice] == [f"provider:{provider.id}"]
 
