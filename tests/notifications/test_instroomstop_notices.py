@@ -52,9 +52,8 @@ async def test_intake_stop_start_and_end_reach_all_access_teams_gis_and_purchasi
         .first()
     )
     assert notice.visibility == "shared" and notice.payload["aantal"] == 18
-    sent = await scope.select(Notification, Notification.status, Notification.sent_at).where(
-        Notification.payload.like(f"%{notice.id}%")
-    )
+    rows = await scope.select(Notification, Notification.status, Notification.sent_at, Notification.payload)
+    sent = [r for r in rows if r["payload"].get("event_id") == str(notice.id)]
     assert len(sent) == 18 and all(r["status"] == "sent" and r["sent_at"] == clock.now() for r in sent)
 
     smtp_sink.messages.clear()
