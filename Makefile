@@ -37,9 +37,17 @@ browser:
 		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
+# `make run` logs in through a local OpenID provider (infra/oidc-dev, demo accounts, no passwords), started
+# alongside Trede and stopped with it. Set OIDC_PROVIDERS yourself to use another provider as well/instead.
+DEV_OP_PORT ?= 8090
+OIDC_PROVIDERS ?= [{"name": "dev", "issuer": "http://127.0.0.1:$(DEV_OP_PORT)", "client_id": "trede-dev", \
+	"client_secret": "trede-dev-secret", "label": "de lokale OpenID-provider (demo-accounts)"}]
+
 run: install
 	@mkdir -p var
-	$(BIN)/trede serve --embedded
+	@OIDC_DEV_PORT=$(DEV_OP_PORT) node infra/oidc-dev/server.mjs & op=$$!; \
+	trap 'kill $$op 2>/dev/null; wait $$op 2>/dev/null' EXIT; \
+	OIDC_PROVIDERS='$(OIDC_PROVIDERS)' $(BIN)/trede serve --embedded
 
 # The whole suite on the embedded database (SQLite); with CI=true (or PostgreSQL reachable) once more on PostgreSQL.
 test: install browser

@@ -7,11 +7,14 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -26,28 +29,73 @@ log = logging.getLogger("trede")
 NODE = Path(ROOT) / "node_modules"
 TEMPLATES = Path(ROOT) / "frontend" / "templates"
 STATIC = Path(ROOT) / "frontend" / "static"
+# Static files and health probes: public, no session, no user lookup.
+STATIC_OPT = {"public": True, "static": True, "skip_session": True}
 
 
 def static_routers():
     """Our own CSS plus the front-end packages installed by npm at setup (never vendored)."""
     return [
-        create_static_files_router(path="/static/trede", directories=[STATIC], include_in_schema=False),
+        create_static_files_router(
+            path="/static/trede", directories=[STATIC], include_in_schema=False, opt=STATIC_OPT
+        ),
         create_static_files_router(
             path="/static/utrecht",
             include_in_schema=False,
             directories=[NODE / "@utrecht" / "component-library-css" / "dist"],
+            opt=STATIC_OPT,
         ),
         create_static_files_router(
-            path="/static/tokens", include_in_schema=False, directories=[NODE / "@utrecht" / "design-tokens" / "dist"]
+            path="/static/tokens",
+            include_in_schema=False,
+            directories=[NODE / "@utrecht" / "design-tokens" / "dist"],
+            opt=STATIC_OPT,
         ),
         create_static_files_router(
-            path="/static/htmx", directories=[NODE / "htmx.org" / "dist"], include_in_schema=False
+            path="/static/htmx", directories=[NODE / "htmx.org" / "dist"], include_in_schema=False, opt=STATIC_OPT
         ),
     ]
 
 
+ERROR_PAGES = {
+    403: ("Geen toegang", "U heeft geen toegang tot deze pagina, of het formulier is verlopen: laad hem opnieuw."),
+    404: ("Niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
+    405: ("Niet toegestaan", "Deze handeling kan hier niet."),
+    429: ("Te veel pogingen", "U heeft het te vaak geprobeerd. Wacht een paar minuten en probeer het dan opnieuw."),
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "text/html")
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    """Errors answer in the language of the route: JSON under /api/, a Dutch page elsewhere.
+
+    401 (no session) redirects pages to the login page; htmx requests get HX-Redirect instead of a redirect.
+    """
+    from apps.accounts.controllers import login_url
+
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 401 and not request.url.path.startswith("/api/"):
+        target = login_url(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if request.headers.get("hx-request") == "true":
+            return Response(content="", status_code=401, headers={"HX-Redirect": target})
+        return Redirect(target, status_code=303)
+    if _wants_json(request) or status not in ERROR_PAGES:
+        detail = exc.detail if status < 500 else "Er ging iets mis."
+        return Response({"status_code": status, "detail": detail}, status_code=status, headers=headers)
+    title, message = ERROR_PAGES[status]
+    return Template("fout.html", context={"title": title, "message": message}, status_code=status, headers=headers)
+
+
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
     """Build the app. With the in-process broker (``stub://``) the worker and scheduler start with it."""
+    from apps.accounts.controllers import AuthController, WorkspaceController
+    from apps.accounts.guards import authenticate, check_routes_declare_access
+    from apps.accounts.oidc import OidcRegistry
+    from apps.accounts.sessions import PiccoloStore, session_config
     from apps.tenancy.controllers import HomeController, RegionApiController
     from core.broker import configure_broker
     from core.db import close_engine, prepare_engine
@@ -81,7 +129,15 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             await close_engine(DB)
 
     app = Litestar(
-        route_handlers=[HealthController, HomeController, RegionApiController, metrics, *static_routers()],
+        route_handlers=[
+            HealthController,
+            HomeController,
+            RegionApiController,
+            AuthController,
+            WorkspaceController,
+            metrics,
+            *static_routers(),
+        ],
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         plugins=[HTMXPlugin()],
@@ -95,11 +151,23 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             request_context_middleware,
             prometheus_config.middleware,
             security_headers_middleware(settings.is_production),
+            session_config(secure=settings.is_production).middleware,
         ],
-        openapi_config=OpenAPIConfig(title="Trede API", version="1", path="/api/schema"),
+        stores={"sessions": PiccoloStore()},
+        guards=[authenticate],
+        exception_handlers={HTTPException: http_error},
+        # The schema (route shapes only, no data) is public, as JSON only: /api/schema/openapi.json.
+        openapi_config=OpenAPIConfig(
+            title="Trede API",
+            version="1",
+            render_plugins=[JsonRenderPlugin()],
+            openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}),
+        ),
         debug=False,
     )
+    check_routes_declare_access(app)
     app.state.settings = settings
+    app.state.oidc = OidcRegistry.from_settings(settings)
     app.state.storage = storage
     app.state.broker = broker
     return app

@@ -22,7 +22,7 @@ async def migrate_database() -> None:
 async def bootstrap_embedded(settings: Settings) -> list[str]:
     """What `make run` does before serving: migrate, apply tenants/, add demo data to an empty database."""
     from apps.tenancy.services import sync_tenants
-    from core.demo import load_demo_data
+    from core.demo import DEV_PROVIDER_NAME, ensure_demo_accounts, load_demo_data
 
     lines = []
     await migrate_database()
@@ -31,4 +31,7 @@ async def bootstrap_embedded(settings: Settings) -> list[str]:
         lines.append(f"tenants: {change.describe()}")
     added = await load_demo_data()
     lines.append(added)
+    for provider in settings.oidc_providers:
+        if provider.name == DEV_PROVIDER_NAME:  # the local OpenID provider of `make run`
+            lines.append(await ensure_demo_accounts(provider.issuer))
     return lines

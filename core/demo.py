@@ -5,13 +5,18 @@ All names, KvK numbers and addresses are invented.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+from apps.accounts.roles import PROVIDER_ROLES, REGION_ROLES
+from apps.accounts.tables import Membership, User
 from apps.escalations import services as escalations
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
-from core.tenancy import RegionScope
+from core.audit import audit
+from core.settings import ROOT
+from core.tenancy import RegionScope, UserScope
 from core.transactions import write_transaction
 
 DEMO_ACTOR = Actor(label="Demo", is_system=True)
@@ -88,3 +93,51 @@ async def load_demo_data() -> str:
             )
             opened += 1
     return f"Demo data: added {len(PROVIDERS)} providers and {opened} escalations."
+
+
+DEV_ACCOUNTS_FILE = ROOT / "infra" / "oidc-dev" / "accounts.json"
+DEV_PROVIDER_NAME = "dev"  # the OIDC_PROVIDERS entry of the local OpenID provider (`make run`)
+
+
+def dev_accounts() -> list[dict]:
+    return json.loads(DEV_ACCOUNTS_FILE.read_text())["accounts"]
+
+
+async def ensure_demo_accounts(issuer: str) -> str:
+    """Users and roles for the demo accounts of the local OpenID provider at ``issuer`` (idempotent).
+
+    Accounts without a "trede" entry get no user here: they log in with a KvK claim and are linked then.
+    """
+    regions = {r.slug: r.id for r in await Region.objects()}
+    providers = {p.kvk_number: p.id for p in await Provider.objects()}
+    added = 0
+    async with write_transaction():
+        for account in dev_accounts():
+            grants = account.get("trede")
+            if not grants:
+                continue
+            exists = await User.exists().where((User.issuer == issuer) & (User.subject == account["id"]))
+            if exists:
+                continue
+            user = User(
+                issuer=issuer,
+                subject=account["id"],
+                email=account["email"],
+                name=account["name"],
+                is_platform_admin=bool(grants.get("platform_admin")),
+            )
+            await user.save()
+            await audit(
+                "role.granted", actor_label="Demo", target_type="user", target_id=str(user.id),
+                detail={"demo_account": account["id"], "roles": grants},
+            )  # fmt: skip
+            for slug, roles in grants.get("regions", {}).items():
+                for role in roles:
+                    if slug in regions and role in REGION_ROLES:
+                        await RegionScope(regions[slug]).new(Membership, user=user.id, role=role).save()
+            for kvk, roles in grants.get("providers", {}).items():
+                for role in roles:
+                    if kvk in providers and role in PROVIDER_ROLES:
+                        await UserScope(user.id).new(Membership, provider=providers[kvk], role=role).save()
+            added += 1
+    return f"Demo accounts: {added} added for {issuer}." if added else "Demo accounts: present."

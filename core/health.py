@@ -35,11 +35,11 @@ class HealthController(Controller):
     include_in_schema = True
     tags = ["health"]
 
-    @get("/live", sync_to_thread=False, opt={"public": True})
+    @get("/live", sync_to_thread=False, opt={"public": True, "static": True, "skip_session": True})
     def live(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", opt={"public": True})
+    @get("/ready", opt={"public": True, "static": True, "skip_session": True})
     async def ready(self, request: Request) -> Response[dict[str, Any]]:
         import anyio
 

@@ -71,3 +71,109 @@ class RegionScope:
         if "region" in values and UUID(str(values["region"])) != self.region_id:
             raise ScopeError("a row cannot be created for another region")
         return table(**{**values, "region": self.region_id})
+
+
+def _has_column(table: type[Table], name: str) -> bool:
+    return any(column._meta.name == name for column in table._meta.columns)
+
+
+SHARED = "shared"  # the visibility of timeline events a provider may see (apps.escalations.services.SHARED)
+
+
+class ProviderScope:
+    """What a provider user may read: rows where their organisation is the party, in the regions where it has a
+    contract — and never internal timeline events.
+
+    Region-owned tables qualify when they have a ``provider`` column, or an ``escalation`` column (rows of the
+    provider's escalations); a ``visibility`` column restricts to shared rows. Build it with ``for_provider``.
+    """
+
+    def __init__(self, provider_id: UUID | str, region_ids: list[UUID | str] | frozenset):
+        self.provider_id = UUID(str(provider_id))
+        self.region_ids = frozenset(UUID(str(r)) for r in region_ids)
+
+    def __repr__(self) -> str:
+        return f"ProviderScope({self.provider_id}, regions={sorted(map(str, self.region_ids))})"
+
+    @classmethod
+    async def for_provider(cls, provider_id: UUID | str) -> ProviderScope:
+        """The scope of a provider organisation: the regions come from its contracts (also ended ones: the
+        escalations of an ended contract stay visible to the provider)."""
+        from apps.providers.tables import Contract  # core knows no app; this one lookup is the exception
+
+        rows = await Contract.select(Contract.region).where(Contract.provider == UUID(str(provider_id)))
+        return cls(provider_id, [row["region"] for row in rows])
+
+    def _where(self, table: type[Table]):
+        if not is_region_owned(table):
+            raise ScopeError(f"{table.__name__} has no region column; it is not region-owned")
+        condition = (
+            table.region.is_in(list(self.region_ids))  # type: ignore[attr-defined]
+            if self.region_ids
+            else table._meta.primary_key.is_null()  # no contract: nothing at all
+        )
+        if _has_column(table, "provider"):
+            condition &= table.provider == self.provider_id  # type: ignore[attr-defined]
+        elif _has_column(table, "escalation"):
+            condition &= table.escalation.provider == self.provider_id  # type: ignore[attr-defined]
+        else:
+            raise ScopeError(f"{table.__name__} has no provider or escalation column; providers never read it")
+        if _has_column(table, "visibility"):
+            condition &= table.visibility == SHARED  # type: ignore[attr-defined]
+        return condition
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
+
+    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
+        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
+
+    def count(self, table: type[Table]) -> Count:
+        return table.count().where(self._where(table))
+
+    def exists(self, table: type[Table]) -> Exists:
+        return table.exists().where(self._where(table))
+
+    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
+        """One row by id, or None when it does not exist *or is not the provider's* (same answer)."""
+        try:
+            row_uuid = UUID(str(row_id))
+        except ValueError:
+            return None
+        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
+
+    def region_scope(self, region_id: UUID | str) -> RegionScope:
+        """The region scope for writing a provider's row (an upload) in one of its contract regions."""
+        if UUID(str(region_id)) not in self.region_ids:
+            raise ScopeError("the provider has no contract in that region")
+        return RegionScope(region_id)
+
+
+class UserScope:
+    """One person's own rows across regions (their memberships): every query is filtered on the ``user`` column.
+
+    Used to load who someone is at login and on every request; it never reads another person's rows.
+    """
+
+    def __init__(self, user_id: UUID | str):
+        self.user_id = UUID(str(user_id))
+
+    def _where(self, table: type[Table]):
+        if not _has_column(table, "user"):
+            raise ScopeError(f"{table.__name__} has no user column")
+        return table.user == self.user_id  # type: ignore[attr-defined]
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
+
+    def delete(self, table: type[Table]) -> Delete:
+        return table.delete().where(self._where(table))
+
+    def new(self, table: type[Table], **values: Any) -> Table:
+        """A row of this person without a region (a provider membership); region rows go through RegionScope."""
+        if values.get("region") is not None:
+            raise ScopeError("a region row is created through RegionScope.new")
+        if "user" in values and UUID(str(values["user"])) != self.user_id:
+            raise ScopeError("a row cannot be created for another person")
+        self._where(table)
+        return table(**{**values, "user": self.user_id})

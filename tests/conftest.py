@@ -116,6 +116,8 @@ TABLES_IN_DELETE_ORDER = [
     "municipality",
     "region",
     "job_run",
+    "web_session",
+    "rate_limit_counter",
 ]
 
 

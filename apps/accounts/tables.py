@@ -1,6 +1,7 @@
-"""People who log in (through OpenID Connect) and the roles they hold per region or provider."""
+"""People who log in (through OpenID Connect), the roles they hold per region or provider, their server-side
+sessions and the rate-limit counters of the login (and upload) endpoints."""
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from apps.providers.tables import Provider
@@ -30,3 +31,21 @@ class Membership(Table, tablename="membership"):
     provider = ForeignKey(Provider, null=True, default=None, index=True)
     role = Varchar(length=40)  # see apps.accounts.roles.Role
     created_at = created_at()
+
+
+class WebSession(Table, tablename="web_session"):
+    """A server-side session (the Litestar session store): shared by every web process through the database."""
+
+    id = uuid_pk()
+    key = Varchar(length=128, unique=True)  # the session id in the cookie (random, 64 hex characters)
+    value = Bytea()
+    expires_at = BigInt(null=True, default=None, index=True)  # Unix seconds; None: no expiry
+
+
+class RateLimitCounter(Table, tablename="rate_limit_counter"):
+    """Hits per (bucket, client, time window): counted in the database so all web processes share the limit."""
+
+    id = uuid_pk()
+    key = Varchar(length=200, unique=True)  # "login:203.0.113.7:2961234"
+    hits = Integer(default=0)
+    expires_at = BigInt(index=True)  # Unix seconds: end of the window

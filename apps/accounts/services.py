@@ -1,0 +1,195 @@
+"""Who someone is: signing in (user by issuer + subject, linking by KvK number), their roles, what they may see."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from apps.accounts.roles import LABELS, PROVIDER_ROLES, REGION_ROLES, Role
+from apps.accounts.tables import Membership, User
+from apps.escalations.tables import Escalation
+from apps.providers.tables import Provider
+from apps.tenancy.tables import Region
+from core.actor import Actor
+from core.audit import audit
+from core.clock import Clock, system_clock
+from core.settings import OidcProvider
+from core.tenancy import ProviderScope, RegionScope, UserScope
+from core.transactions import write_transaction
+
+KVK = re.compile(r"(?:^|\D)(\d{8})$")
+
+
+class LoginRefused(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-in person with their roles: per region (region id → roles) and per provider organisation."""
+
+    user_id: UUID
+    name: str
+    email: str
+    is_platform_admin: bool = False
+    region_roles: dict[UUID, frozenset[str]] = field(default_factory=dict)
+    provider_roles: dict[UUID, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email or "Onbekend"
+
+    def all_roles(self) -> frozenset[str]:
+        roles = {Role.PLATFORM_ADMIN} if self.is_platform_admin else set()
+        for held in [*self.region_roles.values(), *self.provider_roles.values()]:
+            roles |= held
+        return frozenset(roles)
+
+    def region_actor(self, region_id: UUID) -> Actor | None:
+        roles = self.region_roles.get(UUID(str(region_id)))
+        if not roles:
+            return None
+        return Actor(label=self.label, user_id=self.user_id, roles=roles)
+
+    def provider_actor(self, provider_id: UUID) -> Actor | None:
+        roles = self.provider_roles.get(UUID(str(provider_id)))
+        if not roles:
+            return None
+        return Actor(label=self.label, user_id=self.user_id, roles=roles, provider_id=UUID(str(provider_id)))
+
+
+def kvk_number(value: object) -> str | None:
+    """The 8-digit KvK number in a claim value: plain ("90000001") or at the end of a URN-like identifier."""
+    if not isinstance(value, str | int):
+        return None
+    match = KVK.search(str(value).strip())
+    return match.group(1) if match else None
+
+
+async def sign_in(provider: OidcProvider, claims: dict, *, clock: Clock = system_clock) -> User:
+    """The user behind a validated ID token: found by (issuer, subject), made on first login.
+
+    On the first login a KvK number in the provider's ``kvk_claim`` links the user to that provider
+    organisation as ``aanbieder_medewerker`` (a provider admin grants more). Later logins never add roles.
+    """
+    subject = claims["sub"]
+    async with write_transaction():
+        user = await User.objects().where((User.issuer == provider.issuer) & (User.subject == subject)).first()
+        if user is None:
+            user = User(issuer=provider.issuer, subject=subject)
+        elif not user.active:
+            raise LoginRefused("user_inactive")
+        first_login = user.last_login_at is None
+        if isinstance(claims.get("email"), str) and claims.get("email_verified", True) is not False:
+            user.email = claims["email"][:254]
+        if isinstance(claims.get("name"), str):
+            user.name = claims["name"][:200]
+        user.last_login_at = clock.now()
+        await user.save()
+        kvk = kvk_number(claims.get(provider.kvk_claim)) if provider.kvk_claim else None
+        if first_login and kvk:
+            await _link_to_provider(user, kvk, provider, clock)
+    return user
+
+
+async def _link_to_provider(user: User, kvk: str, idp: OidcProvider, clock: Clock) -> None:
+    organisation = await Provider.objects().where(Provider.kvk_number == kvk).first()
+    if organisation is None:
+        await audit(
+            "login.kvk_unknown", actor_id=user.id, actor_label=user.name, target_type="provider", target_id=kvk,
+            detail={"issuer": idp.issuer}, clock=clock,
+        )  # fmt: skip
+        return
+    held = await UserScope(user.id).select(Membership, Membership.role).where(Membership.provider == organisation.id)
+    if held:
+        return
+    await UserScope(user.id).new(Membership, provider=organisation.id, role=Role.AANBIEDER_MEDEWERKER).save()
+    await audit(
+        "role.granted", actor_id=user.id, actor_label="Systeem (KvK-koppeling bij eerste login)",
+        target_type="user", target_id=str(user.id),
+        detail={"role": Role.AANBIEDER_MEDEWERKER.value, "provider": organisation.name, "kvk": kvk,
+                "issuer": idp.issuer},
+        clock=clock,
+    )  # fmt: skip
+
+
+async def load_person(user_id: UUID | str) -> Person | None:
+    """The person with their roles, or None when the user is gone or deactivated."""
+    try:
+        uid = UUID(str(user_id))
+    except ValueError:
+        return None
+    user = await User.objects().where(User.id == uid).first()
+    if user is None or not user.active:
+        return None
+    region_roles: dict[UUID, set[str]] = defaultdict(set)
+    provider_roles: dict[UUID, set[str]] = defaultdict(set)
+    rows = await UserScope(uid).select(Membership, Membership.region, Membership.provider, Membership.role)
+    for row in rows:
+        if row["region"] is not None and row["role"] in REGION_ROLES:
+            region_roles[row["region"]].add(row["role"])
+        elif row["provider"] is not None and row["role"] in PROVIDER_ROLES:
+            provider_roles[row["provider"]].add(row["role"])
+    return Person(
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        is_platform_admin=bool(user.is_platform_admin),
+        region_roles={k: frozenset(v) for k, v in region_roles.items()},
+        provider_roles={k: frozenset(v) for k, v in provider_roles.items()},
+    )
+
+
+@dataclass
+class Workspace:
+    """What /werkruimte shows: roles per region and provider, and the escalations the person may see."""
+
+    is_platform_admin: bool
+    regions: list[dict]  # {"name", "slug", "roles": [labels], "escalations": [...]}
+    providers: list[dict]  # {"name", "kvk", "roles": [labels], "escalations": [...] (with region name)}
+
+
+def _labels(roles: frozenset[str]) -> list[str]:
+    return sorted(LABELS[Role(role)] for role in roles)
+
+
+ESCALATION_COLUMNS = (
+    Escalation.id, Escalation.reference, Escalation.summary, Escalation.status, Escalation.current_step,
+    Escalation.opened_at, Escalation.region, Escalation.provider.name.as_alias("provider_name"),
+)  # fmt: skip
+
+
+async def workspace(person: Person) -> Workspace:
+    region_names = {r["id"]: r for r in await Region.select(Region.id, Region.name, Region.slug)}
+    regions = []
+    for region_id, roles in person.region_roles.items():
+        region = region_names.get(region_id)
+        if region is None:
+            continue
+        scope = RegionScope(region_id)
+        escalations = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(
+            Escalation.opened_at, ascending=False
+        )
+        regions.append({**region, "roles": _labels(roles), "escalations": escalations})
+    providers = []
+    for provider_id, roles in person.provider_roles.items():
+        organisation = await Provider.objects().where(Provider.id == provider_id).first()
+        if organisation is None:
+            continue
+        scope = await ProviderScope.for_provider(provider_id)
+        escalations = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(
+            Escalation.opened_at, ascending=False
+        )
+        for row in escalations:
+            row["region_name"] = region_names.get(row["region"], {}).get("name", "")
+        providers.append(
+            {"name": organisation.name, "kvk": organisation.kvk_number, "roles": _labels(roles),
+             "escalations": escalations}
+        )  # fmt: skip
+    regions.sort(key=lambda r: r["name"])
+    providers.sort(key=lambda p: p["name"])
+    return Workspace(is_platform_admin=person.is_platform_admin, regions=regions, providers=providers)

@@ -1,0 +1,324 @@
+"""Tenant isolation over every route of the app, for every role.
+
+The routes come from the app's own route table, so a route added later is covered without touching this file.
+Path parameters are filled generically by name with ids of rows the signed-in person must NOT see:
+``escalation_id`` → an escalation of another region (or, for a provider user, of another provider),
+``provider_id`` → another provider organisation, ``region``/``region_slug``/``region_id`` → a region where the
+person has no role, ``<table>_id`` → a row of that table outside the person's scope (see ``foreign_value``).
+
+For each role (one demo account per role, logged in through the real local OpenID provider):
+- every non-public route with path parameters answers 403 or 404;
+- no response of any route (public or not) contains the reference or summary of an escalation the person may
+  not see;
+- without a session, pages redirect to the login page and paths under /api/ answer 401.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from apps.accounts.tables import Membership, User
+from apps.escalations.tables import Escalation
+from apps.providers.tables import Contract, Provider
+from apps.tenancy.tables import Region
+from core.apps import all_tables
+from core.tenancy import ProviderScope, RegionScope, ScopeError, is_region_owned
+from tests.accounts.support import (
+    TEST_BASE,
+    app_client,
+    csrf_headers,
+    load_world,
+    login,
+    provider_settings,
+    settings_with_providers,
+    start_dev_op,
+)
+
+ACCOUNTS = [
+    "beheer", "zl-inkoop", "zl-lead", "zl-toegang", "zl-waarnemer", "lek-inkoop", "vlinder-medewerker",
+    "vlinder-beheerder",
+]  # fmt: skip
+PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+SAFE = {"GET", "HEAD"}
+
+
+@pytest.fixture(scope="module")
+def dev_op():
+    op = start_dev_op([f"{TEST_BASE}/auth/callback/dev"], [f"{TEST_BASE}/"])
+    yield op
+    op.stop()
+
+
+@pytest.fixture
+def oidc_settings(tmp_path, dev_op):
+    return settings_with_providers(tmp_path, [provider_settings(dev_op.issuer)])
+
+
+@pytest.fixture
+async def world(db, dev_op):
+    await load_world(dev_op.issuer)
+
+
+@dataclass
+class Visibility:
+    """What one person may see, computed from their memberships (the test's own oracle)."""
+
+    region_ids: set = field(default_factory=set)
+    provider_scopes: list[ProviderScope] = field(default_factory=list)
+
+    async def visible_ids(self, table) -> set:
+        ids = set()
+        if is_region_owned(table):
+            for region_id in self.region_ids:
+                ids |= {r["id"] for r in await RegionScope(region_id).select(table, table._meta.primary_key)}
+            for scope in self.provider_scopes:
+                with contextlib.suppress(ScopeError):  # providers never read some tables
+                    ids |= {r["id"] for r in await scope.select(table, table._meta.primary_key)}
+        elif table is Region:
+            ids |= self.region_ids | {r for s in self.provider_scopes for r in s.region_ids}
+        elif table is Provider:
+            ids |= {s.provider_id for s in self.provider_scopes}
+        return ids
+
+
+async def visibility_of(account: str) -> Visibility:
+    user = await User.objects().where(User.subject == account).first()
+    seen = Visibility()
+    for row in await Membership.select().where(Membership.user == user.id):
+        if row["region"]:
+            seen.region_ids.add(row["region"])
+        if row["provider"]:
+            seen.provider_scopes.append(await ProviderScope.for_provider(row["provider"]))
+    return seen
+
+
+def _tables_by_param() -> dict[str, type]:
+    tables = {}
+    for table in all_tables():
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", table.__name__).lower()
+        tables[f"{snake}_id"] = table
+        tables[f"{table._meta.tablename}_id"] = table
+    tables["user_id"] = User
+    return tables
+
+
+TABLES_BY_PARAM = _tables_by_param()
+
+
+async def foreign_value(name: str, kind: str | None, seen: Visibility, missing: set[str]):
+    """A value for path parameter ``name`` that points at something outside the person's world."""
+    if name in ("region", "region_slug"):
+        region = await _foreign_row(Region, seen)
+        return region.slug
+    if name == "idp":
+        return "dev"
+    if name in ("file_path", "path"):
+        return "trede.css"
+    table = TABLES_BY_PARAM.get(name)
+    if table is not None:
+        row = await _foreign_row(table, seen)
+        if row is not None:
+            return str(row.id)
+        missing.add(name)  # no such row in the demo data: a random id still must not answer 200
+        return str(uuid.uuid4())
+    if kind == "uuid" or name.endswith("_id"):
+        missing.add(name)
+        return str(uuid.uuid4())
+    if kind == "int":
+        return "1"
+    return "x"
+
+
+async def _foreign_row(table, seen: Visibility):
+    visible = await seen.visible_ids(table)
+    for row in await table.objects():  # the test may read everything; the app may not
+        if row.id not in visible:
+            return row
+    return None
+
+
+@dataclass
+class Endpoint:
+    method: str
+    template: str
+    public: bool
+    params: list[tuple[str, str | None]]
+    ends_session: bool = False
+
+
+def endpoints(app) -> list[Endpoint]:
+    from apps.accounts.guards import is_automatic_options
+
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if is_automatic_options(handler):
+                continue
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append(
+                    Endpoint(
+                        method=method,
+                        template=route.path,
+                        public=bool(handler.opt.get("public")),
+                        params=PARAM.findall(route.path),
+                        ends_session=bool(handler.opt.get("ends_session")),
+                    )
+                )
+    return sorted(found, key=lambda e: e.ends_session)  # logout last
+
+
+async def secrets_of_others(seen: Visibility) -> list[str]:
+    """References and summaries of the escalations this person may not see."""
+    visible = await seen.visible_ids(Escalation)
+    rows = await Escalation.select(Escalation.id, Escalation.reference, Escalation.summary)
+    return [text for row in rows if row["id"] not in visible for text in (row["reference"], row["summary"])]
+
+
+async def _request(http: httpx.AsyncClient, method: str, path: str) -> httpx.Response:
+    headers = csrf_headers(http) if method not in SAFE else {}
+    headers["accept"] = "text/html" if not path.startswith("/api/") else "application/json"
+    return await http.request(method, path, headers=headers, data={} if method not in SAFE else None)
+
+
+async def isolation_problems(http: httpx.AsyncClient, account: str) -> tuple[list[str], set[str], int]:
+    seen = await visibility_of(account)
+    secrets = await secrets_of_others(seen)
+    assert secrets, "the demo data must hold escalations this person may not see"
+    problems, missing, checked = [], set(), 0
+    for endpoint in endpoints(http.app):
+        path = endpoint.template
+        for name, kind in endpoint.params:
+            value = await foreign_value(name, kind, seen, missing)
+            path = re.sub(r"{" + name + r"(?::\w+)?}", value, path)
+        response = await _request(http, endpoint.method, path)
+        checked += 1
+        where = f"{account}: {endpoint.method} {endpoint.template} → {path}: {response.status_code}"
+        if response.status_code >= 500:
+            problems.append(f"{where} (server error)")
+        if endpoint.params and not endpoint.public and response.status_code not in (403, 404):
+            problems.append(f"{where}, expected 403 or 404")
+        leaked = [s for s in secrets if s and re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", response.text)]
+        if leaked:
+            problems.append(f"{where} reveals {leaked}")
+    return problems, missing, checked
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+async def test_every_route_keeps_every_role_in_its_own_world(world, oidc_settings, account):
+    async with app_client(oidc_settings) as http:
+        page = await login(http, account)
+        assert page.status_code == 200 and "/werkruimte" in str(page.url), page.text[:500]
+        problems, _, checked = await isolation_problems(http, account)
+        assert checked >= 10
+        assert problems == []
+
+
+async def test_without_a_session_pages_redirect_to_login_and_the_api_answers_401(world, oidc_settings):
+    async with app_client(oidc_settings) as http:
+        await http.get("/")  # a CSRF cookie, so that unsafe methods reach the guards
+        checked = 0
+        for endpoint in endpoints(http.app):
+            if endpoint.public:
+                continue
+            path = endpoint.template
+            for name, kind in endpoint.params:
+                value = "x" if kind in (None, "str") else str(uuid.uuid4())
+                path = re.sub(r"{" + name + r"(?::\w+)?}", value, path)
+            response = await _request(http, endpoint.method, path)
+            checked += 1
+            if path.startswith("/api/"):
+                assert response.status_code == 401, path
+            else:
+                assert response.status_code == 303, path
+                assert response.headers["location"].startswith("/inloggen?next="), path
+        assert checked >= 1
+        htmx = await http.get("/werkruimte", headers={"HX-Request": "true"})
+        assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/inloggen?next=/werkruimte"
+
+
+def test_every_route_declares_who_may_use_it(app_settings):
+    from litestar import get
+    from litestar.exceptions import ImproperlyConfiguredException
+
+    from apps.accounts.guards import access_of, check_routes_declare_access
+    from core.app import create_app
+
+    app = create_app(app_settings, start_background=False)
+    for endpoint in endpoints(app):
+        handler = next(
+            h for r in app.routes if r.path == endpoint.template for h in r.route_handlers
+            if endpoint.method in h.http_methods
+        )  # fmt: skip
+        assert access_of(handler), f"{endpoint.method} {endpoint.template}"
+
+    @get("/vergeten")
+    async def forgotten() -> str:
+        return "no guard, not public"
+
+    app.register(forgotten)
+    with pytest.raises(ImproperlyConfiguredException, match="/vergeten"):
+        check_routes_declare_access(app)
+
+
+async def test_the_check_catches_a_route_that_leaks(world, oidc_settings):
+    """The enumeration is only worth something if it finds a leak: add a leaky and a correct route and look."""
+    from litestar import get
+    from litestar.exceptions import NotFoundException
+    from litestar.params import FromPath
+    from litestar.plugins.htmx import HTMXRequest
+
+    from apps.accounts.guards import PERSON, requires
+    from apps.accounts.roles import REGION_ROLES
+
+    @get("/test/lek/{escalation_id:uuid}", guards=[requires(*REGION_ROLES)])
+    async def leaky(escalation_id: FromPath[uuid.UUID]) -> str:
+        row = await Escalation.objects().where(Escalation.id == escalation_id).first()  # no scope: a leak
+        return row.summary if row else ""
+
+    @get("/test/goed/{escalation_id:uuid}", guards=[requires(*REGION_ROLES)])
+    async def correct(request: HTMXRequest, escalation_id: FromPath[uuid.UUID]) -> str:
+        person = request.scope["state"][PERSON]
+        for region_id in person.region_roles:
+            row = await RegionScope(region_id).get(Escalation, escalation_id)
+            if row:
+                return row.summary
+        raise NotFoundException()
+
+    async with app_client(oidc_settings) as http:
+        http.app.register(leaky)
+        http.app.register(correct)
+        await login(http, "zl-inkoop")
+        problems, missing, _ = await isolation_problems(http, "zl-inkoop")
+    assert missing == set()
+    assert any("/test/lek/" in p and "expected 403 or 404" in p for p in problems), problems
+    assert any("/test/lek/" in p and "reveals" in p for p in problems), problems
+    assert not any("/test/goed/" in p for p in problems), problems
+
+
+async def test_provider_scope_never_shows_other_providers_or_internal_events(world):
+    from apps.escalations.tables import TimelineEvent
+
+    vlinder = await Provider.objects().where(Provider.kvk_number == "90000001").first()
+    scope = await ProviderScope.for_provider(vlinder.id)
+    regions = {r["region"] for r in await Contract.select(Contract.region).where(Contract.provider == vlinder.id)}
+    assert scope.region_ids == regions and len(regions) == 2
+    rows = await scope.select(Escalation, Escalation.provider, Escalation.summary)
+    assert rows and all(r["provider"] == vlinder.id for r in rows)
+    escalation_id = (await scope.select(Escalation, Escalation.id, Escalation.region).first())
+    region_scope = RegionScope(escalation_id["region"])
+    internal = region_scope.new(TimelineEvent, escalation=escalation_id["id"], sequence=999, kind="notitie",
+                                visibility="internal", motivation="alleen voor inkoop")  # fmt: skip
+    await internal.save()
+    events = await scope.select(TimelineEvent, TimelineEvent.visibility, TimelineEvent.sequence)
+    assert events and all(e["visibility"] == "shared" for e in events)
+    assert await scope.get(TimelineEvent, internal.id) is None
+    other = await Escalation.objects().where(Escalation.provider != vlinder.id).first()
+    assert await scope.get(Escalation, other.id) is None
+    with pytest.raises(ScopeError):
+        scope.select(Region)
