@@ -142,6 +142,16 @@ class ProviderScope:
             return None
         return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
 
+    def organisation_rows(self, table: type[Table], *columns: Any) -> Select:
+        """The organisation's own rows that belong to no region (its memberships, its evidence register)."""
+        if not (_has_column(table, "provider") and _has_column(table, "region")):
+            raise ScopeError(f"{table.__name__} has no provider and region columns")
+        return (
+            table.select(*columns)
+            .where((table.provider == self.provider_id) & table.region.is_null())  # type: ignore[attr-defined]
+            .output(load_json=True)
+        )
+
     def region_scope(self, region_id: UUID | str) -> RegionScope:
         """The region scope for writing a provider's row (an upload) in one of its contract regions."""
         if UUID(str(region_id)) not in self.region_ids:

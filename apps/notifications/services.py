@@ -7,6 +7,7 @@ or too many attempts; shown to the purchasing team, never dropped silently).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 from uuid import UUID
@@ -59,6 +60,8 @@ async def deliver(
         row = await scope.select(Notification, Notification.status).where(Notification.id == notification_id).first()
         return row["status"] if row else "unknown"
     notification = await scope.get(Notification, notification_id)
+    if notification.recipient.startswith(PROVIDER_RECIPIENT):
+        return await _expand_to_provider_people(scope, notification, clock)
     region = await Region.objects().where(Region.id == region_id).first()
     try:
         rendered = render(notification.template, {"region_name": region.name, **notification.payload}, region.slug)
@@ -79,6 +82,32 @@ async def deliver(
         ).where(Notification.id == notification_id)  # fmt: skip
         return "pending"
     await _finish(scope, notification_id, "sent", clock)
+    return "sent"
+
+
+PROVIDER_RECIPIENT = "provider:"  # "provider:<id>": every person of that provider organisation
+
+
+async def _expand_to_provider_people(scope: RegionScope, notification: Notification, clock: Clock) -> str:
+    """A notice for "the provider" becomes one notification per person of the organisation, each with its own
+    idempotency key (sent once, retried on its own). Nobody there yet: failed, with a reason people can act on."""
+    from apps.accounts.services import provider_contacts
+
+    addresses = await provider_contacts(notification.recipient.removeprefix(PROVIDER_RECIPIENT))
+    if not addresses:
+        await _finish(scope, notification.id, "failed", clock,
+                      error="De aanbieder heeft nog niemand in Trede om deze melding aan te sturen.")  # fmt: skip
+        return "failed"
+    for address in addresses:
+        key = f"{notification.idempotency_key}:{hashlib.sha256(address.encode()).hexdigest()[:16]}"
+        exists = await scope.exists(Notification).where(Notification.idempotency_key == key)
+        if not exists:
+            await scope.new(
+                Notification, recipient=address, channel=notification.channel, template=notification.template,
+                payload={**notification.payload, "via": notification.recipient}, idempotency_key=key,
+                created_at=clock.now(),
+            ).save()  # fmt: skip
+    await _finish(scope, notification.id, "sent", clock, error=f"verdeeld over {len(addresses)} personen")
     return "sent"
 
 

@@ -90,3 +90,36 @@ async def test_the_sweep_finds_pending_and_abandoned_notifications(synced):
     found = await due_for_delivery(FrozenClock(NOW))
     assert set(found) == {(region_id, first), (region_id, second)}
     assert (await scope.get(Notification, second)).status == "pending"
+
+
+async def test_a_notice_for_the_provider_goes_to_each_of_its_people(synced, smtp_sink):
+    from apps.accounts.roles import Role
+    from apps.accounts.tables import Membership, User
+    from apps.providers.tables import Provider
+    from core.tenancy import UserScope
+
+    provider = Provider(kvk_number="90000055", name="Zorg Samen B.V.")
+    await provider.save()
+    region_id, notification_id = await _notification(
+        "lekstroom", f"provider:{provider.id}", "k6", template="termijn_herinnering",
+        escalatie="LJ-2026-0001", wat="Plan van aanpak", vervaldatum="8 december 2026",
+    )  # fmt: skip
+    scope = RegionScope(region_id)
+    clock = FrozenClock(NOW)
+    # Nobody at the provider yet: the notice fails with a reason people can act on, not silently.
+    assert await deliver(region_id, notification_id, transports(smtp_sink.url), clock) == "failed"
+    assert "nog niemand" in (await scope.get(Notification, notification_id)).last_error
+
+    _, notification_id = await _notification("lekstroom", f"provider:{provider.id}", "k7",
+                                              template="termijn_herinnering", escalatie="LJ-2026-0001")  # fmt: skip
+    for email, active in [("anna@zorgsamen.example", True), ("bert@zorgsamen.example", True), ("oud@x.example", False)]:
+        user = User(issuer="https://idp.example", subject=email, email=email, active=active)
+        await user.save()
+        await UserScope(user.id).new(Membership, provider=provider.id, role=Role.AANBIEDER_MEDEWERKER).save()
+    assert await deliver(region_id, notification_id, transports(smtp_sink.url), clock) == "sent"
+    children = await scope.objects(Notification).where(Notification.idempotency_key.like("k7:%"))
+    assert sorted(c.recipient for c in children) == ["anna@zorgsamen.example", "bert@zorgsamen.example"]
+    for child in children:
+        assert await deliver(region_id, child.id, transports(smtp_sink.url), clock) == "sent"
+    assert sorted(m["To"] for m in smtp_sink.messages) == ["anna@zorgsamen.example", "bert@zorgsamen.example"]
+    assert smtp_sink.messages[0]["Subject"].startswith("Herinnering: ")
