@@ -90,6 +90,19 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     return Template("fout.html", context={"title": title, "message": message}, status_code=status, headers=headers)
 
 
+def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected error: logged with its traceback and the request id, answered without details."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    if _wants_json(request):
+        return Response({"status_code": 500, "detail": "Er ging iets mis."}, status_code=500)
+    return Template(
+        "fout.html",
+        context={"title": "Er ging iets mis", "message": "Probeer het later opnieuw. Blijft het misgaan, neem dan "
+                 "contact op met de beheerder en noem het tijdstip."},
+        status_code=500,
+    )  # fmt: skip
+
+
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
     """Build the app. With the in-process broker (``stub://``) the worker and scheduler start with it."""
     from apps.accounts.controllers import AuthController, WorkspaceController
@@ -155,7 +168,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
         ],
         stores={"sessions": PiccoloStore()},
         guards=[authenticate],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         # The schema (route shapes only, no data) is public, as JSON only: /api/schema/openapi.json.
         openapi_config=OpenAPIConfig(
             title="Trede API",

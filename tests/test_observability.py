@@ -69,3 +69,21 @@ async def test_metrics_show_requests_and_overdue_deadlines(client, synced):
     assert 'trede_deadlines_overdue{region="zuid-limburg"} 0.0' in text
     assert "trede_queue_depth" in text
     assert "trede_requests_total" in text
+
+
+async def test_unexpected_errors_are_logged_with_traceback_and_answered_without_details(client, caplog):
+    from litestar import get
+
+    @get("/stuk", opt={"public": True})
+    async def broken() -> str:
+        raise RuntimeError("geheime details")
+
+    client.app.register(broken)
+    with caplog.at_level(logging.ERROR, logger="trede"):
+        page = await client.get("/stuk", headers={"accept": "text/html", "X-Request-ID": "err-1"})
+    assert page.status_code == 500
+    assert "Er ging iets mis" in page.text and "geheime details" not in page.text
+    record = next(r for r in caplog.records if r.name == "trede" and "unhandled error" in r.getMessage())
+    assert record.exc_info and "geheime details" in str(record.exc_info[1])
+    api = await client.get("/stuk", headers={"accept": "application/json"})
+    assert api.json() == {"status_code": 500, "detail": "Er ging iets mis."}
