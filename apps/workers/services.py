@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from core.tenancy import RegionScope
 log = logging.getLogger("trede.sweep")
 
 SWEEP_PERIOD_SECONDS = 60
+SWEEP_BUDGET_SECONDS = 45
 
 
 def slot_of(moment: datetime, period: int = SWEEP_PERIOD_SECONDS) -> int:
@@ -51,11 +53,20 @@ async def run_sweep(slot: int, clock: Clock = system_clock) -> dict[str, int]:
     from apps.workers.actors import deliver_notification
 
     done = {"missed": 0, "reminded": 0, "queued": 0}
-    for due in await due_deadlines(clock):
-        try:
-            done["missed"] += await act_on_missed_deadline(RegionScope(due.region_id), due.deadline_id, clock)
-        except Exception:  # one broken escalation must not stop the others; it stays due and is retried
-            log.exception("acting on missed deadline %s failed", due.deadline_id)
+    seen: set = set()  # acted on, lost to another worker, or failed: each at most once per sweep
+    started = time.monotonic()
+    # Batches until nothing is due (after downtime there may be more than one batch), within a time budget
+    # so that one sweep does not run into the next; what is left waits for the next minute.
+    while time.monotonic() - started < SWEEP_BUDGET_SECONDS:
+        batch = [due for due in await due_deadlines(clock) if due.deadline_id not in seen]
+        if not batch:
+            break
+        for due in batch:
+            seen.add(due.deadline_id)
+            try:
+                done["missed"] += await act_on_missed_deadline(RegionScope(due.region_id), due.deadline_id, clock)
+            except Exception:  # one broken escalation must not stop the others; it stays due and is retried
+                log.exception("acting on missed deadline %s failed", due.deadline_id)
     for due in await due_reminders(clock):
         try:
             done["reminded"] += await send_reminder(RegionScope(due.region_id), due.deadline_id, clock)

@@ -132,3 +132,20 @@ async def test_after_a_day_down_every_missed_deadline_acts_once_in_due_order(syn
     assert (await run_sweep(21, clock))["missed"] == 0
     for escalation in opened:
         assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
+
+
+async def test_one_sweep_works_through_more_than_one_batch(synced, monkeypatch):
+    """After a long outage more may be due than one query returns; the sweep keeps going until none is left."""
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2, 9))
+    opened = [await open_non_safety(scope, clock, kvk=f"9200000{i}") for i in range(5)]
+    original = deadline_service.due_deadlines
+
+    async def small_batches(clock_=None, **kwargs):
+        return (await original(clock_, **kwargs))[:2]
+
+    monkeypatch.setattr(deadline_service, "due_deadlines", small_batches)
+    clock.set(at(3, 20, 12))
+    assert (await run_sweep(30, clock))["missed"] == 5
+    for escalation in opened:
+        assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
