@@ -105,7 +105,7 @@ def server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
     """Build the app. With the in-process broker (``stub://``) the worker and scheduler start with it."""
-    from apps.accounts.controllers import AuthController, WorkspaceController
+    from apps.accounts.controllers import AccountController, AuthController, WorkspaceController
     from apps.accounts.guards import authenticate, check_routes_declare_access
     from apps.accounts.oidc import OidcRegistry
     from apps.accounts.sessions import PiccoloStore, session_config
@@ -148,6 +148,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             RegionApiController,
             AuthController,
             WorkspaceController,
+            AccountController,
             metrics,
             *static_routers(),
         ],

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
@@ -18,6 +18,7 @@ from apps.accounts.oidc import LoginFailed, OidcClient, OidcRegistry, remember_p
 from apps.accounts.ratelimit import client_address, rate_limit
 from apps.accounts.services import LoginRefused, sign_in, workspace
 from apps.accounts.sessions import PiccoloStore, rotate_session
+from apps.accounts.tables import User
 from core.audit import audit
 
 log = logging.getLogger("trede.accounts")
@@ -160,3 +161,26 @@ class WorkspaceController(Controller):
     async def workspace(self, request: Request) -> Template:
         person = request.scope["state"][PERSON]
         return Template("werkruimte.html", context={"person": person, "workspace": await workspace(person)})
+
+
+class AccountController(Controller):
+    """Mijn gegevens: who I am, and whether I want the daily digest of this week's deadlines."""
+
+    path = "/account"
+    include_in_schema = False
+
+    @get("/", guards=[signed_in])
+    async def show(self, request: Request, saved: FromQuery[bool] = False) -> Template:
+        person = request.scope["state"][PERSON]
+        user = await User.objects().where(User.id == person.user_id).first()
+        return Template("account.html", context={"person": person, "digest": user.digest_opt_in, "saved": saved})
+
+    @post("/", guards=[signed_in], status_code=HTTP_303_SEE_OTHER)
+    async def save(self, request: Request) -> Redirect:
+        person = request.scope["state"][PERSON]
+        form = await request.form()
+        wanted = form.get("dagoverzicht") == "ja"
+        await User.update({User.digest_opt_in: wanted}).where(User.id == person.user_id)
+        await audit("account.digest", actor_id=person.user_id, actor_label=person.label, target_type="user",
+                    target_id=str(person.user_id), detail={"dagoverzicht": wanted})  # fmt: skip
+        return Redirect("/account?saved=true", status_code=HTTP_303_SEE_OTHER)

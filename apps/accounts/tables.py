@@ -19,6 +19,7 @@ class User(Table, tablename="app_user"):
     active = Boolean(default=True)
     created_at = created_at()
     last_login_at = Timestamptz(null=True, default=None)
+    digest_opt_in = Boolean(default=False)  # a daily overview by e-mail of what is due this week
     # unique index app_user_identity_key on ["issuer", "subject"] (made in the migration)
 
 

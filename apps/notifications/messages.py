@@ -53,9 +53,14 @@ class DeadlineMissed(Message):
     subject = "Termijn verlopen: {wat} ({escalatie})"
 
 
+class DailyDigest(Message):
+    template = "dagoverzicht"
+    subject = "Dagoverzicht {datum}: {aantal} termijnen deze week ({regio})"
+
+
 MESSAGES: dict[str, type[Message]] = {
     cls.template: cls
-    for cls in (LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed)
+    for cls in (LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DailyDigest)
 }
 
 

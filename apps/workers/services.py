@@ -72,6 +72,12 @@ async def run_sweep(slot: int, clock: Clock = system_clock) -> dict[str, int]:
             done["reminded"] += await send_reminder(RegionScope(due.region_id), due.deadline_id, clock)
         except Exception:
             log.exception("reminder for deadline %s failed", due.deadline_id)
+    from apps.notifications.digest import send_daily_digests
+
+    try:
+        done["digests"] = await send_daily_digests(clock)
+    except Exception:
+        log.exception("daily digests failed")
     for region_id, notification_id in await due_for_delivery(clock):
         deliver_notification.send(str(region_id), str(notification_id))
         done["queued"] += 1
