@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from core.clock import system_clock
 from core.health import HealthController
 from core.observability import configure_logging, metrics, prometheus_config, request_context_middleware
 from core.security import security_headers_middleware
@@ -103,9 +104,18 @@ def server_error(request: Request, exc: Exception) -> Response:
     )  # fmt: skip
 
 
+def api_v1_controllers() -> list:
+    """The JSON API v1 (issue 3): region detail, ladders, calendar, escalations, the provider's escalations."""
+    from apps.escalations.api import EscalationApiController, ProviderEscalationApiController
+    from apps.ladders.api import CalendarApiController, RegionDetailApiController
+
+    return [RegionDetailApiController, CalendarApiController, EscalationApiController, ProviderEscalationApiController]
+
+
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
     """Build the app. With the in-process broker (``stub://``) the worker and scheduler start with it."""
     from apps.accounts.controllers import AccountController, AuthController, WorkspaceController
+    from apps.escalations.pages import workspace_controllers
     from apps.accounts.guards import authenticate, check_routes_declare_access
     from apps.accounts.oidc import OidcRegistry
     from apps.accounts.sessions import PiccoloStore, session_config
@@ -146,8 +156,10 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             HealthController,
             HomeController,
             RegionApiController,
+            *api_v1_controllers(),
             AuthController,
             WorkspaceController,
+            *workspace_controllers(),
             AccountController,
             metrics,
             *static_routers(),
@@ -184,4 +196,5 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     app.state.oidc = OidcRegistry.from_settings(settings)
     app.state.storage = storage
     app.state.broker = broker
+    app.state.clock = system_clock  # the API reads time from here; tests put a FrozenClock in its place
     return app

@@ -11,6 +11,7 @@ from datetime import date
 from apps.accounts.roles import PROVIDER_ROLES, REGION_ROLES
 from apps.accounts.tables import Membership, User
 from apps.escalations import services as escalations
+from apps.escalations.tables import Signal
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
@@ -92,8 +93,26 @@ async def load_demo_data() -> str:
                 actor=DEMO_ACTOR,
             )
             opened += 1
-    return f"Demo data: added {len(PROVIDERS)} providers and {opened} escalations."
+        signals = 0
+        for slug, kvk, reporter, description in SIGNALS:
+            if slug not in regions:
+                continue
+            await RegionScope(regions[slug].id).new(
+                Signal, provider=providers[kvk].id, reported_by=reporter, description=description
+            ).save()
+            signals += 1
+    return f"Demo data: added {len(PROVIDERS)} providers, {opened} escalations and {signals} signals to triage."
 
+
+SIGNALS = [
+    # region, provider kvk, who reported, what (new, not yet triaged)
+    ("zuid-limburg", "90000002", "Toegangsteam Heerlen",
+     "Ouders melden dat er al drie maanden geen evaluatiegesprek is geweest en het behandelplan ontbreekt."),
+    ("west-brabant-west", "90000003", "Jeugdprofessional Roosendaal",
+     "Gezinshuis weigert een aangemelde jeugdige met profiel 4; onenigheid over het arrangement."),
+    ("lekstroom", "90000001", "Wijkteam Nieuwegein",
+     "Klacht van een ouder over het uitblijven van een reactie op de klacht binnen de gestelde termijn."),
+]  # fmt: skip
 
 DEV_ACCOUNTS_FILE = ROOT / "infra" / "oidc-dev" / "accounts.json"
 DEV_PROVIDER_NAME = "dev"  # the OIDC_PROVIDERS entry of the local OpenID provider (`make run`)

@@ -87,7 +87,7 @@ def test_embedded_platform_serves_regions_and_keeps_data_across_restarts(tmp_pat
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     finally:
         first_output = stop(process)
-    assert "Demo data: added 4 providers and 3 escalations." in first_output
+    assert "Demo data: added 4 providers, 3 escalations and 3 signals to triage." in first_output
     if not ON_POSTGRES:
         assert (var_dir / "trede.sqlite3").exists()
         assert (var_dir / "secret_key").exists()

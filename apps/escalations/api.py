@@ -1,0 +1,584 @@
+"""JSON API v1 for escalations: ``/api/v1/regions/{region_slug}/escalations`` for the region's members and
+``/api/v1/provider/escalations`` for provider users (read only, shared events only).
+
+Thin: parse, look the rows up through ``RegionScope`` / ``ProviderScope`` (unknown or foreign ids: 404), call
+``apps.escalations.services``, shape the answer. Every member of the region reads; only the purchasing team
+(inkoop_medewerker, inkoop_lead) writes, and the services check the finer rules (measures need a lead).
+Refusals are 400 with the service's Dutch message; malformed input is 400 with one error per field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from apps.accounts.guards import PERSON, declares_access, region_role, requires
+from apps.accounts.roles import DECIDES, PROVIDER_ROLES, REGION_ROLES
+from apps.accounts.services import Person
+from apps.escalations import services
+from apps.escalations.context import EscalationError, imposes_measures
+from apps.escalations.deadlines import OPEN, SUSPENDED, local_date
+from apps.escalations.schemas import (
+    API_ERRORS,
+    Close,
+    Extend,
+    OpenEscalation,
+    Resume,
+    Suspend,
+    Transition,
+    deadline_out,
+    event_out,
+    iso,
+    measure_label,
+    term_title,
+)
+from apps.escalations.tables import Deadline, Escalation, Measure
+from apps.ladders.schema import LadderSpec
+from apps.ladders.tables import Ladder, LadderVersion
+from apps.providers.tables import Contract, Provider
+from apps.tenancy.tables import Municipality, Region
+from core.actor import Actor
+from core.clock import Clock, system_clock
+from core.tenancy import ProviderScope, RegionScope
+
+KVK = re.compile(r"^\d{8}$")
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="at most 200")]
+Offset = Annotated[int, QueryParameter(ge=0)]
+Status = FromQuery[Literal["open", "paused", "closed"] | None]
+
+
+def clock_of(request: Request) -> Clock:
+    """The app's clock (``app.state.clock``; tests freeze it), else the system clock."""
+    return getattr(request.app.state, "clock", None) or system_clock
+
+
+def person_of(request: Request) -> Person:
+    return request.scope["state"][PERSON]
+
+
+@declares_access("holds inkoop_medewerker or inkoop_lead in the region of the path (else 403)")
+async def decides_in_region(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """After ``region_role``: a member who only reads (gemeente_medewerker, waarnemer) may not write."""
+    person: Person = connection.scope["state"][PERSON]
+    slug = connection.path_params.get("region_slug")
+    row = await Region.select(Region.id).where(Region.slug == str(slug)).first()
+    if row is None or not person.region_roles.get(row["id"], frozenset()) & DECIDES:
+        raise PermissionDeniedException("Alleen het team inkoop mag dit doen.")
+
+
+READS = [region_role(*REGION_ROLES)]
+WRITES = [region_role(*REGION_ROLES), decides_in_region]
+
+
+async def region_context(request: Request, region_slug: FromPath[str]) -> tuple[RegionScope, Region, Actor]:
+    region = await Region.objects().where(Region.slug == region_slug).output(load_json=True).first()
+    actor = person_of(request).region_actor(region.id) if region is not None else None
+    if region is None or actor is None:  # the guard already answered 404; never reached
+        raise NotFoundException()
+    return RegionScope(region.id), region, actor
+
+
+async def found(scope: RegionScope | ProviderScope, table, row_id: UUID):
+    row = await scope.get(table, row_id)
+    if row is None:
+        raise NotFoundException("Niet gevonden.")
+    return row
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+LIST_COLUMNS = (
+    Escalation.id,
+    Escalation.reference,
+    Escalation.region,
+    Escalation.provider,
+    Escalation.category,
+    Escalation.subcategory,
+    Escalation.current_step,
+    Escalation.status,
+    Escalation.outcome,
+    Escalation.summary,
+    Escalation.opened_at,
+    Escalation.closed_at,
+    Escalation.ladder_version,
+    Escalation.provider.name.as_alias("provider_name"),
+    Escalation.provider.kvk_number.as_alias("provider_kvk"),
+    Escalation.ladder_version.version.as_alias("ladder_version_number"),
+    Escalation.ladder_version.ladder.key.as_alias("ladder_key"),
+)
+
+
+class Specs:
+    """Ladder definitions by version id, parsed once per request."""
+
+    def __init__(self) -> None:
+        self._specs: dict[UUID, LadderSpec] = {}
+
+    async def get(self, scope: RegionScope, version_id: UUID) -> LadderSpec | None:
+        if version_id not in self._specs:
+            version = await scope.get(LadderVersion, version_id)
+            if version is None:
+                return None
+            self._specs[version_id] = LadderSpec.model_validate(version.definition)
+        return self._specs[version_id]
+
+
+def step_title(spec: LadderSpec | None, key: str) -> str:
+    try:
+        return spec.step(key).title if spec else key
+    except KeyError:
+        return key
+
+
+async def by_next_deadline(
+    reader: RegionScope | ProviderScope, rows: list[dict], now: datetime, *, overdue_only: bool = False
+) -> tuple[list[dict], dict[UUID, Deadline]]:
+    """Escalation rows sorted by next running deadline (soonest first; without one: last, newest first), and
+    that deadline per escalation. ``overdue_only``: only those whose next deadline has passed."""
+    wanted = {row["id"] for row in rows}
+    next_due: dict[UUID, Deadline] = {}
+    # All running deadlines of the scope (one query through the due_at index, no long IN list), kept per row.
+    for deadline in await reader.objects(Deadline).where(Deadline.status == OPEN).order_by(Deadline.due_at):
+        if deadline.escalation in wanted and deadline.escalation not in next_due:
+            next_due[deadline.escalation] = deadline
+    if overdue_only:
+        rows = [row for row in rows if row["id"] in next_due and next_due[row["id"]].due_at <= now]
+    return sort_rows(rows, next_due, now), next_due
+
+
+def sort_rows(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime) -> list[dict]:
+    rows = sorted(rows, key=lambda row: row["opened_at"], reverse=True)
+    return sorted(
+        rows, key=lambda row: (row["id"] not in next_due, next_due[row["id"]].due_at if row["id"] in next_due else now)
+    )
+
+
+async def list_page(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime, limit: int, offset: int) -> dict:
+    """One page of sorted rows, shaped as list items."""
+    return {
+        "items": await list_items(rows[offset : offset + limit], next_due, now),
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < len(rows) else None,
+    }
+
+
+async def list_items(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime) -> list[dict]:
+    specs = Specs()
+    items = []
+    for row in rows:
+        spec = await specs.get(RegionScope(row["region"]), row["ladder_version"])
+        deadline = next_due.get(row["id"])
+        items.append(
+            {
+                "id": str(row["id"]),
+                "reference": row["reference"],
+                "provider": {"id": str(row["provider"]), "name": row["provider_name"], "kvk": row["provider_kvk"]},
+                "ladder": {"key": row["ladder_key"], "version": row["ladder_version_number"]},
+                "category": row["category"],
+                "subcategory": row["subcategory"],
+                "current_step": {"key": row["current_step"], "title": step_title(spec, row["current_step"])},
+                "status": row["status"],
+                "outcome": row["outcome"],
+                "summary": row["summary"],
+                "opened_at": iso(row["opened_at"]),
+                "closed_at": iso(row["closed_at"]),
+                "next_deadline": None
+                if deadline is None
+                else {
+                    "id": str(deadline.id),
+                    "title": term_title(spec, deadline.step, deadline.key),
+                    "due_at": iso(deadline.due_at),
+                    "due_date": local_date(deadline.due_at).isoformat(),
+                    "overdue": deadline.due_at <= now,
+                },
+            }
+        )
+    return items
+
+
+async def escalation_detail(
+    region_scope: RegionScope,
+    reader: RegionScope | ProviderScope,
+    escalation: Escalation,
+    now: datetime,
+    *,
+    for_provider: bool = False,
+) -> dict[str, Any]:
+    """The escalation with its current step, the next steps its OWN ladder version allows, its running
+    deadlines and its measures in force (with the municipalities that must follow them)."""
+    version = await region_scope.get(LadderVersion, escalation.ladder_version)
+    spec = LadderSpec.model_validate(version.definition)
+    ladder = await region_scope.get(Ladder, version.ladder)
+    latest = (
+        await region_scope.select(LadderVersion, LadderVersion.version)
+        .where(LadderVersion.ladder == version.ladder)
+        .order_by(LadderVersion.version, ascending=False)
+        .first()
+    )
+    provider = await Provider.objects().where(Provider.id == escalation.provider).first()
+    region = await Region.select(Region.slug, Region.name).where(Region.id == region_scope.region_id).first()
+    try:
+        step = spec.step(escalation.current_step)
+    except KeyError:
+        step = None
+    allowed = [] if escalation.status == "closed" or step is None else spec.allowed_next(step.key)
+    deadlines = (
+        await reader.objects(Deadline)
+        .where((Deadline.escalation == escalation.id) & Deadline.status.is_in([OPEN, SUSPENDED]))
+        .order_by(Deadline.due_at)
+    )
+    measures = (
+        await reader.objects(Measure)
+        .where((Measure.escalation == escalation.id) & Measure.ended_at.is_null())
+        .order_by(Measure.started_at)
+    )
+    names = {
+        m["cbs_code"]: m["name"]
+        for m in await region_scope.select(Municipality, Municipality.cbs_code, Municipality.name)
+    }
+    detail: dict[str, Any] = {
+        "id": str(escalation.id),
+        "reference": escalation.reference,
+        "region": {"slug": region["slug"], "name": region["name"]},
+        "provider": {"id": str(provider.id), "name": provider.name, "kvk": provider.kvk_number},
+        "ladder": {
+            "key": ladder.key,
+            "name": spec.name,
+            "version": version.version,
+            "latest_version": latest["version"] if latest else version.version,
+        },
+        "category": escalation.category,
+        "subcategory": escalation.subcategory,
+        "status": escalation.status,
+        "outcome": escalation.outcome,
+        "summary": escalation.summary,
+        "opened_at": iso(escalation.opened_at),
+        "closed_at": iso(escalation.closed_at),
+        "current_step": {
+            "key": escalation.current_step,
+            "title": step.title if step else escalation.current_step,
+            "description": step.description if step else "",
+            "actor": step.actor if step else "",
+            "final": step.final if step else False,
+        },
+        "open_deadlines": [deadline_out(d, spec, now) for d in deadlines],
+        "active_measures": [
+            {
+                "id": str(m.id),
+                "kind": m.kind,
+                "label": measure_label(m.kind),
+                "started_at": iso(m.started_at),
+                "motivation": m.start_motivation,
+                "municipalities": [{"cbs_code": code, "name": names.get(code, code)} for code in m.scope or []],
+            }
+            for m in measures
+        ],
+    }
+    if not for_provider:
+        detail["allowed_next_steps"] = [
+            {"key": key, "title": spec.step(key).title, "imposes_measures": imposes_measures(spec.step(key))}
+            for key in allowed
+        ]
+    return detail
+
+
+async def timeline_page(reader, escalation_id: UUID, *, include_internal: bool, before: int | None, limit: int):
+    events = await services.timeline(
+        reader, escalation_id, include_internal=include_internal, before_sequence=before, limit=limit
+    )
+    more = len(events) == limit and events[-1].sequence > 1
+    return {"items": [event_out(e) for e in events], "next_before": events[-1].sequence if more else None}
+
+
+# --- the region's escalations -------------------------------------------------------------------------------
+
+
+class EscalationApiController(Controller):
+    path = "/api/v1/regions/{region_slug:str}"
+    tags = ["escalations"]
+    exception_handlers = API_ERRORS
+
+    @get("/escalations", guards=READS, summary="The region's escalations, sorted by next deadline")
+    async def list_escalations(
+        self,
+        request: Request,
+        region_slug: FromPath[str],
+        step: FromQuery[str | None] = None,
+        status: Status = None,
+        category: FromQuery[str | None] = None,
+        provider: Annotated[str | None, QueryParameter(description="provider id or KvK number")] = None,
+        overdue: FromQuery[bool] = False,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> dict:
+        scope, _, _ = await region_context(request, region_slug)
+        query = scope.select(Escalation, *LIST_COLUMNS)
+        if step:
+            query = query.where(Escalation.current_step == step)
+        if status:
+            query = query.where(Escalation.status == status)
+        if category:
+            query = query.where(Escalation.category == category)
+        if provider:
+            if KVK.match(provider):
+                query = query.where(Escalation.provider.kvk_number == provider)
+            else:
+                try:
+                    query = query.where(Escalation.provider == UUID(provider))
+                except ValueError:
+                    raise EscalationError("Geef de aanbieder op met zijn id of KvK-nummer (8 cijfers).") from None
+        now = clock_of(request).now()
+        rows, next_due = await by_next_deadline(scope, await query, now, overdue_only=overdue)
+        return await list_page(rows, next_due, now, limit, offset)
+
+    @post("/escalations", guards=WRITES, summary="Open an escalation", status_code=HTTP_201_CREATED)
+    async def open_escalation(
+        self, request: Request, region_slug: FromPath[str], data: JSONBody[OpenEscalation]
+    ) -> Response:
+        scope, _, actor = await region_context(request, region_slug)
+        provider = await Provider.objects().where(Provider.kvk_number == data.provider_kvk).first()
+        contract = None
+        if provider is not None:
+            contract = (
+                await scope.objects(Contract)
+                .where(Contract.provider == provider.id)
+                .order_by(Contract.valid_from, ascending=False)
+                .first()
+            )
+        if contract is None:
+            raise EscalationError(
+                f"Deze regio heeft geen contract met een aanbieder met KvK-nummer {data.provider_kvk}."
+            )
+        clock = clock_of(request)
+        escalation = await services.open_escalation(
+            scope,
+            provider=provider,
+            ladder_key=data.ladder,
+            category=data.category,
+            subcategory=data.subcategory,
+            summary=data.summary,
+            motivation=data.motivation,
+            actor=actor,
+            contract=contract,
+            clock=clock,
+        )
+        body = await escalation_detail(scope, scope, escalation, clock.now())
+        location = f"/api/v1/regions/{region_slug}/escalations/{escalation.id}"
+        return Response(body, status_code=HTTP_201_CREATED, headers={"Location": location})
+
+    @get("/escalations/{escalation_id:uuid}", guards=READS, summary="One escalation: step, next steps, deadlines")
+    async def detail(self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]) -> dict:
+        scope, _, _ = await region_context(request, region_slug)
+        escalation = await found(scope, Escalation, escalation_id)
+        return await escalation_detail(scope, scope, escalation, clock_of(request).now())
+
+    @get("/escalations/{escalation_id:uuid}/timeline", guards=READS, summary="The timeline, newest first")
+    async def timeline(
+        self,
+        request: Request,
+        region_slug: FromPath[str],
+        escalation_id: FromPath[UUID],
+        before: Annotated[int | None, QueryParameter(ge=1, description="sequence: events before this one")] = None,
+        limit: Limit = 50,
+    ) -> dict:
+        scope, _, _ = await region_context(request, region_slug)
+        await found(scope, Escalation, escalation_id)
+        return await timeline_page(scope, escalation_id, include_internal=True, before=before, limit=limit)
+
+    @get("/escalations/{escalation_id:uuid}/deadlines", guards=READS, summary="All deadlines, by due date")
+    async def deadlines(
+        self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
+    ) -> list[dict]:
+        scope, _, _ = await region_context(request, region_slug)
+        escalation = await found(scope, Escalation, escalation_id)
+        spec = await Specs().get(scope, escalation.ladder_version)
+        rows = await scope.objects(Deadline).where(Deadline.escalation == escalation.id).order_by(Deadline.due_at)
+        now = clock_of(request).now()
+        return [deadline_out(row, spec, now) for row in rows]
+
+    @post(
+        "/escalations/{escalation_id:uuid}/transitions",
+        guards=WRITES,
+        summary="Move to another step of the escalation's own ladder version",
+        description="Idempotent with the Idempotency-Key header (or idempotency_key in the body): a repeat "
+        "answers 200 with the first result and changes nothing; a new move answers 201.",
+    )
+    async def transition(
+        self,
+        request: Request,
+        region_slug: FromPath[str],
+        escalation_id: FromPath[UUID],
+        data: JSONBody[Transition],
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=100)] = None,
+    ) -> Response:
+        scope, _, actor = await region_context(request, region_slug)
+        await found(scope, Escalation, escalation_id)
+        if idempotency_key and data.idempotency_key and idempotency_key != data.idempotency_key:
+            raise EscalationError("De Idempotency-Key-header en idempotency_key in de aanvraag verschillen.")
+        clock = clock_of(request)
+        result = await services.transition(
+            scope,
+            escalation_id,
+            data.to_step,
+            actor=actor,
+            motivation=data.motivation,
+            clock=clock,
+            idempotency_key=idempotency_key or data.idempotency_key,
+        )
+        body = {
+            "replayed": result.replayed,
+            "event": event_out(result.event),
+            "escalation": await escalation_detail(scope, scope, result.escalation, clock.now()),
+        }
+        return Response(body, status_code=HTTP_200_OK if result.replayed else HTTP_201_CREATED)
+
+    @post(
+        "/escalations/{escalation_id:uuid}/close",
+        guards=WRITES,
+        summary="Close outside the ladder's final steps",
+        status_code=HTTP_200_OK,
+    )
+    async def close(
+        self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID], data: JSONBody[Close]
+    ) -> dict:
+        scope, _, actor = await region_context(request, region_slug)
+        await found(scope, Escalation, escalation_id)
+        clock = clock_of(request)
+        escalation = await services.close_escalation(
+            scope, escalation_id, actor=actor, outcome=data.outcome, motivation=data.motivation, clock=clock
+        )
+        return await escalation_detail(scope, scope, escalation, clock.now())
+
+    async def _deadline_change(self, request: Request, region_slug: str, deadline_id: UUID, change) -> dict:
+        scope, _, actor = await region_context(request, region_slug)
+        await found(scope, Deadline, deadline_id)
+        clock = clock_of(request)
+        deadline = await change(scope, actor, clock)
+        escalation = await scope.get(Escalation, deadline.escalation)
+        return deadline_out(deadline, await Specs().get(scope, escalation.ladder_version), clock.now())
+
+    @post(
+        "/deadlines/{deadline_id:uuid}/suspend",
+        guards=WRITES,
+        summary="Suspend a deadline (opschorting)",
+        status_code=HTTP_200_OK,
+    )
+    async def suspend(
+        self, request: Request, region_slug: FromPath[str], deadline_id: FromPath[UUID], data: JSONBody[Suspend]
+    ) -> dict:
+        async def change(scope, actor, clock):
+            return await services.suspend_deadline(scope, deadline_id, actor=actor, reason=data.reason, clock=clock)
+
+        return await self._deadline_change(request, region_slug, deadline_id, change)
+
+    @post(
+        "/deadlines/{deadline_id:uuid}/resume",
+        guards=WRITES,
+        summary="Resume a suspended deadline",
+        status_code=HTTP_200_OK,
+    )
+    async def resume(
+        self, request: Request, region_slug: FromPath[str], deadline_id: FromPath[UUID], data: JSONBody[Resume]
+    ) -> dict:
+        async def change(scope, actor, clock):
+            return await services.resume_deadline(
+                scope, deadline_id, actor=actor, motivation=data.motivation, clock=clock
+            )
+
+        return await self._deadline_change(request, region_slug, deadline_id, change)
+
+    @post(
+        "/deadlines/{deadline_id:uuid}/extend",
+        guards=WRITES,
+        summary="Extend a deadline (new_term or days)",
+        status_code=HTTP_200_OK,
+    )
+    async def extend(
+        self, request: Request, region_slug: FromPath[str], deadline_id: FromPath[UUID], data: JSONBody[Extend]
+    ) -> dict:
+        async def change(scope, actor, clock):
+            return await services.extend_deadline(
+                scope,
+                deadline_id,
+                actor=actor,
+                reason=data.reason,
+                new_term=data.new_term,
+                days=data.days,
+                clock=clock,
+            )
+
+        return await self._deadline_change(request, region_slug, deadline_id, change)
+
+
+# --- a provider's own escalations (read only) -----------------------------------------------------------------
+
+
+async def provider_scopes(request: Request) -> list[ProviderScope]:
+    return [await ProviderScope.for_provider(provider_id) for provider_id in person_of(request).provider_roles]
+
+
+async def provider_escalation(request: Request, escalation_id: FromPath[UUID]) -> tuple[ProviderScope, Escalation]:
+    for scope in await provider_scopes(request):
+        escalation = await scope.get(Escalation, escalation_id)
+        if escalation is not None:
+            return scope, escalation
+    raise NotFoundException("Niet gevonden.")
+
+
+class ProviderEscalationApiController(Controller):
+    """What a provider user reads: their organisation's escalations, in the regions where it has a contract,
+    and only the shared events of the timeline. Providers never write here."""
+
+    path = "/api/v1/provider/escalations"
+    tags = ["provider"]
+    guards = [requires(*PROVIDER_ROLES)]
+    exception_handlers = API_ERRORS
+
+    @get("/", summary="My organisation's escalations, sorted by next deadline")
+    async def list_escalations(
+        self,
+        request: Request,
+        status: Status = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> dict:
+        now = clock_of(request).now()
+        rows: list[dict] = []
+        next_due: dict[UUID, Deadline] = {}
+        for scope in await provider_scopes(request):
+            query = scope.select(Escalation, *LIST_COLUMNS)
+            if status:
+                query = query.where(Escalation.status == status)
+            found_rows, found_due = await by_next_deadline(scope, await query, now)
+            rows.extend(found_rows)
+            next_due.update(found_due)
+        return await list_page(sort_rows(rows, next_due, now), next_due, now, limit, offset)
+
+    @get("/{escalation_id:uuid}", summary="One of my organisation's escalations")
+    async def detail(self, request: Request, escalation_id: FromPath[UUID]) -> dict:
+        scope, escalation = await provider_escalation(request, escalation_id)
+        region_scope = scope.region_scope(escalation.region)
+        return await escalation_detail(region_scope, scope, escalation, clock_of(request).now(), for_provider=True)
+
+    @get("/{escalation_id:uuid}/timeline", summary="The shared events of the timeline, newest first")
+    async def timeline(
+        self,
+        request: Request,
+        escalation_id: FromPath[UUID],
+        before: Annotated[int | None, QueryParameter(ge=1)] = None,
+        limit: Limit = 50,
+    ) -> dict:
+        scope, escalation = await provider_escalation(request, escalation_id)
+        return await timeline_page(scope, escalation.id, include_internal=False, before=before, limit=limit)

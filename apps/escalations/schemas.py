@@ -1,0 +1,164 @@
+"""Shapes of the JSON API (``/api/v1``): request bodies, error answers, and the dicts the controllers return.
+
+Request bodies check types and lengths only; the rules (a motivation is required, a step must follow the
+current one, only a lead imposes measures ...) are the services', which answer in Dutch (``EscalationError``).
+Error answers have one shape everywhere: ``{"status_code": 400, "detail": "...", "errors": [...]}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import ValidationException
+from litestar.status_codes import HTTP_400_BAD_REQUEST
+from pydantic import BaseModel, ConfigDict, Field
+
+from apps.escalations.context import MEASURE_LABELS, EscalationError
+from apps.escalations.deadlines import OPEN, STATUS_NL, local_date
+from apps.escalations.tables import Deadline, TimelineEvent
+from apps.ladders.schema import LadderSpec
+from apps.ladders.terms import TermError
+
+MAX_MOTIVATION = 10_000
+
+
+# --- request bodies ----------------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OpenEscalation(_Body):
+    """Open an escalation on the latest version of one of the region's ladders."""
+
+    provider_kvk: str = Field(pattern=r"^\d{8}$", description="KvK number of the provider (8 digits)")
+    ladder: str = Field(min_length=1, max_length=64, description="ladder key, e.g. 'kwaliteit'")
+    category: str = Field(min_length=1, max_length=40)
+    subcategory: str = Field(default="", max_length=60)
+    summary: str = Field(min_length=1, max_length=2_000)
+    motivation: str = Field(default="", max_length=MAX_MOTIVATION)
+
+
+class Transition(_Body):
+    """Move to a step of the escalation's own ladder version."""
+
+    to_step: str = Field(min_length=1, max_length=64)
+    motivation: str = Field(default="", max_length=MAX_MOTIVATION)
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=100, description="or the Idempotency-Key header"
+    )
+
+
+class Close(_Body):
+    outcome: str = Field(max_length=60, description="e.g. 'ingetrokken'")
+    motivation: str = Field(default="", max_length=MAX_MOTIVATION)
+
+
+class Suspend(_Body):
+    reason: str = Field(default="", max_length=MAX_MOTIVATION)
+
+
+class Resume(_Body):
+    motivation: str = Field(default="", max_length=MAX_MOTIVATION)
+
+
+class Extend(_Body):
+    """Either ``new_term`` (counted from the deadline's start, e.g. "6 weken") or ``days`` (calendar days)."""
+
+    reason: str = Field(default="", max_length=MAX_MOTIVATION)
+    new_term: str | None = Field(default=None, max_length=40)
+    days: int | None = Field(default=None, ge=1, le=3_650)
+
+
+# --- error answers ---------------------------------------------------------------------------------------
+
+
+def error_body(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"status_code": status, "detail": detail, "errors": errors if errors is not None else [{"message": detail}]}
+
+
+def refused(_: Request, exc: EscalationError) -> Response:
+    """A request the rules refuse: 400 with the service's Dutch message."""
+    return Response(error_body(HTTP_400_BAD_REQUEST, str(exc)), status_code=HTTP_400_BAD_REQUEST)
+
+
+def invalid(_: Request, exc: ValidationException) -> Response:
+    """Malformed input (body, query or path): 400 with one entry per field."""
+    errors = [
+        {"field": item.get("key"), "source": item.get("source"), "message": item.get("message")}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    return Response(
+        error_body(HTTP_400_BAD_REQUEST, "De invoer is ongeldig.", errors or [{"message": str(exc.detail)}]),
+        status_code=HTTP_400_BAD_REQUEST,
+    )
+
+
+def bad_term(_: Request, exc: TermError) -> Response:
+    detail = f"Dit is geen termijn ({exc})."
+    return Response(error_body(HTTP_400_BAD_REQUEST, detail, [{"field": "term", "message": str(exc)}]), status_code=400)
+
+
+API_ERRORS = {EscalationError: refused, ValidationException: invalid, TermError: bad_term}
+
+
+# --- shaping rows ----------------------------------------------------------------------------------------
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def term_title(spec: LadderSpec | None, step: str, key: str) -> str:
+    if spec is not None:
+        try:
+            found = next((t for t in spec.step(step).terms if t.key == key), None)
+        except KeyError:
+            found = None
+        if found is not None and found.title:
+            return found.title
+    return key
+
+
+def deadline_out(row: Deadline, spec: LadderSpec | None, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "step": row.step,
+        "key": row.key,
+        "title": term_title(spec, row.step, row.key),
+        "term": row.term,
+        "status": row.status,
+        "status_nl": STATUS_NL.get(row.status, row.status),
+        "met_by": row.met_by,
+        "starts_at": iso(row.starts_at),
+        "due_at": iso(row.due_at),
+        "due_date": local_date(row.due_at).isoformat(),
+        "reasons": list(row.reasons or []),
+        "overdue": row.status == OPEN and row.due_at <= now,
+        "remind_at": iso(row.remind_at),
+        "suspended_at": iso(row.suspended_at),
+        "met_at": iso(row.met_at),
+        "ended_at": iso(row.ended_at),
+    }
+
+
+def event_out(row: TimelineEvent) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "sequence": row.sequence,
+        "kind": row.kind,
+        "internal": row.visibility != "shared",
+        "visibility": row.visibility,
+        "occurred_at": iso(row.occurred_at),
+        "actor": row.actor_label,
+        "motivation": row.motivation,
+        "payload": row.payload or {},
+    }
+
+
+def measure_label(kind: str) -> str:
+    return MEASURE_LABELS.get(kind, kind)

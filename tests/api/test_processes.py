@@ -1,0 +1,362 @@
+"""The five source processes walked end to end through the JSON API (issue 3's "done when"), as the demo
+accounts, logged in through the real local OpenID provider. Time moves with a FrozenClock in ``app.state.clock``
+and the sweep runs in-process with the same clock.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.accounts.tables import Membership, User
+from apps.ladders import services as ladders
+from apps.ladders.schema import LadderSpec
+from apps.ladders.tables import Ladder
+from apps.tenancy.tables import Region
+from core.tenancy import RegionScope
+from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
+
+ZL = "/api/v1/regions/zuid-limburg"
+LEK = "/api/v1/regions/lekstroom"
+WBW = "/api/v1/regions/west-brabant-west"
+MERGED_IN_2019 = {"GM0951", "GM0881", "GM0962"}  # Nuth, Onderbanken, Schinnen: now Beekdaelen
+
+
+async def grant(account: str, slug: str, role: str) -> None:
+    """Give a demo account a role in a region (no demo account works for West-Brabant West or leads Lekstroom)."""
+    user = await User.objects().where(User.subject == account).first()
+    region = await Region.objects().where(Region.slug == slug).first()
+    await RegionScope(region.id).new(Membership, user=user.id, role=role).save()
+
+
+@pytest.fixture(scope="module")
+async def bram(api):
+    """Bram Beheer, here also purchasing team member in West-Brabant West and lead in Lekstroom."""
+    await grant("beheer", "west-brabant-west", "inkoop_medewerker")
+    await grant("beheer", "lekstroom", "inkoop_lead")
+    return await api.as_("beheer")
+
+
+def open_body(kvk: str, ladder: str, category: str, subcategory: str = "", **extra) -> dict:
+    return {
+        "provider_kvk": kvk,
+        "ladder": ladder,
+        "category": category,
+        "subcategory": subcategory,
+        "summary": extra.pop("summary", "Tekortkoming gesignaleerd."),
+        "motivation": extra.pop("motivation", "Signaal van de toegang; raakt de DVO."),
+        **extra,
+    }
+
+
+async def move(client, region: str, escalation: dict, to_step: str, motivation: str, status: int = 201, **kw):
+    return await client.done(
+        f"{region}/escalations/{escalation['id']}/transitions",
+        {"to_step": to_step, "motivation": motivation},
+        status,
+        **kw,
+    )
+
+
+async def kinds(client, region: str, escalation: dict) -> list[str]:
+    """All event kinds, oldest first."""
+    page = await client.ok(f"{region}/escalations/{escalation['id']}/timeline", limit=200)
+    return [e["kind"] for e in reversed(page["items"])]
+
+
+MISSED_NOTIFY_SUGGEST = ["termijn_verlopen", "melding_verstuurd", "volgende_stap_voorgesteld"]
+
+
+def in_a_row(found: list[str], wanted: list[str]) -> bool:
+    """``wanted`` occurs in ``found`` as consecutive items (the sweep may also send reminders afterwards)."""
+    return any(found[i : i + len(wanted)] == wanted for i in range(len(found)))
+
+
+def by_key(deadlines: list[dict]) -> dict[str, dict]:
+    return {d["key"]: d for d in deadlines}
+
+
+async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed(api, clock):
+    ilse, luuk = await api.as_("zl-inkoop"), await api.as_("zl-lead")
+    opened = await ilse.done(
+        f"{ZL}/escalations", open_body(VLINDER_KVK, "kwaliteit", "veiligheid", "vog_werknemers"), 201
+    )
+    assert opened["current_step"]["key"] == "gesprek_direct" and opened["status"] == "open"
+    assert opened["provider"]["kvk"] == VLINDER_KVK and opened["ladder"] == {
+        "key": "kwaliteit",
+        "name": opened["ladder"]["name"],
+        "version": 1,
+        "latest_version": 1,
+    }
+    assert [s["key"] for s in opened["allowed_next_steps"]] == ["afspraken_per_brief"]
+    assert opened["reference"].startswith("ZL-2026-")
+
+    result = await move(ilse, ZL, opened, "afspraken_per_brief", "Gesprek gevoerd op 2 maart.")
+    assert result["replayed"] is False and result["event"]["kind"] == "stap_gewijzigd"
+    assert result["escalation"]["allowed_next_steps"] == [
+        {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle 18 gemeenten", "imposes_measures": True}
+    ]
+
+    # Only a purchasing team lead imposes the intake stop: the service's Dutch reason, 400.
+    refused = await ilse.post(
+        f"{ZL}/escalations/{opened['id']}/transitions", {"to_step": "instroomstop", "motivation": "VOG's ontbreken."}
+    )
+    assert refused.status_code == 400
+    assert "Alleen een teamleider inkoop mag maatregelen opleggen" in refused.json()["detail"]
+    assert refused.json()["errors"] == [{"message": refused.json()["detail"]}]
+
+    clock.advance(hours=1)
+    key = {"Idempotency-Key": "zl-instroomstop-1"}
+    result = await move(luuk, ZL, opened, "instroomstop", "Drie medewerkers zonder VOG.", headers=key)
+    again = await move(luuk, ZL, opened, "instroomstop", "Drie medewerkers zonder VOG.", 200, headers=key)
+    assert again["replayed"] is True and again["event"]["id"] == result["event"]["id"]
+    [stop] = result["escalation"]["active_measures"]
+    assert stop["kind"] == "instroomstop" and stop["motivation"] == "Drie medewerkers zonder VOG."
+    codes = {m["cbs_code"] for m in stop["municipalities"]}
+    region = await ilse.ok(ZL)
+    assert len(codes) == 16 == len(region["municipalities"]) and codes == {
+        m["cbs_code"] for m in region["municipalities"]
+    }
+    assert not codes & MERGED_IN_2019 and {"cbs_code": "GM0935", "name": "Maastricht"} in stop["municipalities"]
+
+    await move(ilse, ZL, opened, "zittende_clienten", "Toegang en GI's geïnformeerd.")
+    await move(ilse, ZL, opened, "inspectie", "Inspectie vragen te visiteren.")
+    clock.set(at(2026, 4, 20))
+    await move(ilse, ZL, opened, "herstel_beoordelen", "Nieuwe VOG's aangeleverd.")
+    refused = await ilse.post(
+        f"{ZL}/escalations/{opened['id']}/transitions", {"to_step": "opheffen_en_afsluiten", "motivation": "Hersteld."}
+    )
+    assert refused.status_code == 400 and "teamleider" in refused.json()["detail"]
+    result = await move(luuk, ZL, opened, "opheffen_en_afsluiten", "Alle VOG's geldig en niet ouder dan 3 jaar.")
+    closed = result["escalation"]
+    assert closed["status"] == "closed" and closed["outcome"] == "hersteld" and closed["active_measures"] == []
+    assert closed["allowed_next_steps"] == [] and closed["closed_at"] == clock.now().isoformat()
+
+    assert await kinds(ilse, ZL, opened) == [
+        "escalatie_geopend",
+        "stap_gewijzigd",
+        "brief_verstuurd",
+        "stap_gewijzigd",
+        "maatregel_gestart",
+        "melding_verstuurd",
+        "brief_verstuurd",
+        "stap_gewijzigd",
+        "melding_verstuurd",
+        "melding_verstuurd",
+        "stap_gewijzigd",
+        "melding_verstuurd",
+        "stap_gewijzigd",
+        "document_gevraagd",
+        "stap_gewijzigd",
+        "maatregel_beeindigd",
+        "melding_verstuurd",
+        "escalatie_gesloten",
+    ]
+    # Newest first, paged back with `before`.
+    first = await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline", limit=5)
+    assert [e["sequence"] for e in first["items"]] == [18, 17, 16, 15, 14] and first["next_before"] == 14
+    second = await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline", limit=5, before=first["next_before"])
+    assert [e["sequence"] for e in second["items"]] == [13, 12, 11, 10, 9]
+
+    late = await ilse.post(
+        f"{ZL}/escalations/{opened['id']}/transitions", {"to_step": "ontbinding", "motivation": "Toch ontbinden."}
+    )
+    assert late.status_code == 400 and "is afgesloten" in late.json()["detail"]
+
+
+async def test_zuid_limburg_missed_plan_term_leads_to_the_official_letter(api, clock):
+    ilse = await api.as_("zl-inkoop")
+    opened = await ilse.done(
+        f"{ZL}/escalations", open_body(SAMEN_STERK_KVK, "kwaliteit", "niet_veiligheid", "administratief"), 201
+    )
+    assert opened["current_step"]["key"] == "verzoek_plan_van_aanpak"
+    [plan] = opened["open_deadlines"]
+    assert plan["key"] == "plan_binnen" and plan["title"] == "Plan van aanpak binnen?" and plan["term"] == "2 weken"
+    assert plan["due_date"] == "2026-03-16" and plan["reasons"] == [] and plan["overdue"] is False
+
+    clock.set(at(2026, 3, 17, 0, 5))  # the term has ended; the sweep has not run yet
+    overdue = await ilse.ok(f"{ZL}/escalations", overdue="true")
+    assert opened["id"] in [item["id"] for item in overdue["items"]]
+    await sweep(clock)
+    overdue = await ilse.ok(f"{ZL}/escalations", overdue="true")
+    assert opened["id"] not in [item["id"] for item in overdue["items"]]
+
+    detail = await ilse.ok(f"{ZL}/escalations/{opened['id']}")
+    assert detail["current_step"]["key"] == "officiele_brief"
+    assert [d["key"] for d in detail["open_deadlines"]] == ["plan_binnen_na_brief"]
+    assert detail["open_deadlines"][0]["due_date"] == "2026-03-31"
+    deadlines = by_key(await ilse.ok(f"{ZL}/escalations/{opened['id']}/deadlines"))
+    assert deadlines["plan_binnen"]["status"] == "missed" and deadlines["plan_binnen"]["status_nl"] == "verlopen"
+    timeline = (await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline"))["items"]
+    assert [e["kind"] for e in timeline[:4]] == [
+        "document_gevraagd",
+        "brief_verstuurd",
+        "stap_gewijzigd",
+        "termijn_verlopen",
+    ]
+    moved = timeline[2]
+    assert moved["actor"] == "Systeem" and moved["payload"]["automatisch"] is True
+    assert timeline[1]["payload"]["brief"] == "officiele_brief_plan_van_aanpak"
+
+
+async def test_west_brabant_west_dispute_route_to_the_committee(api, clock, bram):
+    opened = await bram.done(f"{WBW}/escalations", open_body(ANKER_KVK, "toewijzing", "geschil", "pic"), 201)
+    deadlines = by_key(opened["open_deadlines"])
+    assert deadlines["reactie_arrangement"]["due_date"] == "2026-03-16"  # 10 werkdagen from Monday 2 March
+    assert deadlines["gezinsplan_gereed"]["reasons"] == ["verschoven: Koningsdag (27 april 2026)"]
+
+    # Waiting on the Expertteam: the reaction term stops on 4 March and runs on from 9 March.
+    clock.set(at(2026, 3, 4, 11))
+    reaction = deadlines["reactie_arrangement"]["id"]
+    suspended = await bram.done(f"{WBW}/deadlines/{reaction}/suspend", {"reason": "Advies Expertteam gevraagd."})
+    assert suspended["status"] == "suspended"
+    again = await bram.post(f"{WBW}/deadlines/{reaction}/suspend", {"reason": "Nogmaals."})
+    assert again.status_code == 400 and again.json()["detail"] == "Deze termijn is al opgeschort."
+    clock.set(at(2026, 3, 9, 8))
+    resumed = await bram.done(f"{WBW}/deadlines/{reaction}/resume", {})
+    assert resumed["status"] == "open" and resumed["due_date"] == "2026-03-19"
+    assert resumed["reasons"] == ["opgeschort van 4 maart 2026 tot 9 maart 2026"]
+
+    clock.set(at(2026, 3, 20, 1))
+    await sweep(clock)
+    assert in_a_row(await kinds(bram, WBW, opened), MISSED_NOTIFY_SUGGEST)
+    for step in ("lokale_aanstuurder", "zi2t_advies", "geschillencommissie"):
+        result = await move(bram, WBW, opened, step, f"Opschalen: {step}.")
+    assert result["escalation"]["current_step"]["key"] == "geschillencommissie"
+    result = await move(bram, WBW, opened, "uitspraak", "Uitspraak ontvangen.")
+    assert result["escalation"]["status"] == "closed" and result["escalation"]["outcome"] == "uitspraak"
+
+
+async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, bram):
+    lotte = await api.as_("lek-inkoop")
+    opened = await lotte.done(
+        f"{LEK}/escalations",
+        open_body(KOMPAS_KVK, "contract", "contract", "onrechtmatig_declareren", summary="Declaraties zonder zorg."),
+        201,
+    )
+    assert opened["current_step"]["key"] == "analyse"
+    # Free order: from the analysis straight to a notice of default, skipping talk and warning.
+    assert "ingebrekestelling" in [s["key"] for s in opened["allowed_next_steps"]]
+    result = await move(lotte, LEK, opened, "ingebrekestelling", "Ernstige afwijking in de declaraties.")
+    term = by_key(result["escalation"]["open_deadlines"])["herstel_na_ingebrekestelling"]
+    assert term["due_date"] == "2026-03-30"  # 4 weken from Monday 2 March
+    term = await lotte.done(
+        f"{LEK}/deadlines/{term['id']}/extend",
+        {"new_term": "6 weken", "reason": "Redelijke termijn vastgesteld op 6 weken"},
+    )
+    assert term["due_date"] == "2026-04-13" and term["term"] == "6 weken"
+    term = await lotte.done(f"{LEK}/deadlines/{term['id']}/extend", {"days": 3, "reason": "Bestuurder ziek"})
+    assert term["due_date"] == "2026-04-16"
+    shorter = await lotte.post(f"{LEK}/deadlines/{term['id']}/extend", {"new_term": "2 weken", "reason": "x"})
+    assert shorter.status_code == 400 and "eindigt niet later dan de huidige vervaldatum" in shorter.json()["detail"]
+
+    await move(lotte, LEK, opened, "verzuim", "Gebreken niet verholpen.")
+    refused = await lotte.post(
+        f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "clientenstop", "motivation": "Proportioneel."}
+    )
+    assert refused.status_code == 400 and "Alleen een teamleider inkoop" in refused.json()["detail"]
+    # 5c before 5a, then 5a; measures combine, each for the five current municipalities.
+    await move(bram, LEK, opened, "boete", "Art. 20.2 Resultaatovereenkomst.")
+    result = await move(bram, LEK, opened, "clientenstop", "Proportioneel na verzuim.")
+    measures = result["escalation"]["active_measures"]
+    assert [m["kind"] for m in measures] == ["boete", "clientenstop"]
+    assert all(len(m["municipalities"]) == 5 for m in measures)
+    twice = await bram.post(
+        f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "boete", "motivation": "Nog een boete."}
+    )
+    assert twice.status_code == 400 and "geldt al een boete" in twice.json()["detail"]
+    await move(bram, LEK, opened, "clientenstop_opheffen", "Wachtlijst opgelost.")
+    result = await move(lotte, LEK, opened, "afgesloten", "Verplichtingen nagekomen.")
+    closed = result["escalation"]
+    assert closed["status"] == "closed" and closed["outcome"] == "nagekomen"
+    assert [m["kind"] for m in closed["active_measures"]] == ["boete"]  # ended only on purpose
+
+
+async def test_lekstroom_consult_in_two_weeks_and_improvement_in_two_months(api, clock):
+    lotte = await api.as_("lek-inkoop")
+    opened = await lotte.done(
+        f"{LEK}/escalations", open_body(VLINDER_KVK, "kwaliteit", "kwaliteit", "professionele_standaarden"), 201
+    )
+    assert by_key(opened["open_deadlines"])["overleg_binnen"]["due_date"] == "2026-03-16"
+    clock.set(at(2026, 3, 10))
+    result = await move(lotte, LEK, opened, "verbetertraject", "Verbetertraject afgesproken op 10 maart.")
+    assert result["event"]["payload"]["termijnen_gehaald"] == ["overleg_binnen"]
+    [trajectory] = result["escalation"]["open_deadlines"]
+    assert trajectory["due_date"] == "2026-05-11" and trajectory["reasons"] == ["verschoven: zondag (10 mei 2026)"]
+    clock.set(at(2026, 5, 12, 6))
+    await sweep(clock)
+    detail = await lotte.ok(f"{LEK}/escalations/{opened['id']}")
+    assert detail["current_step"]["key"] == "tekortkoming"
+    result = await move(lotte, LEK, opened, "maatregelen_artikel_10", "Artikel 10 lid 3 toepassen.")
+    assert result["escalation"]["status"] == "closed" and result["escalation"]["outcome"] == "tekortkoming"
+
+
+async def test_vng_continuity_ladder_up_to_the_jeugdautoriteit(api, clock):
+    ilse = await api.as_("zl-inkoop")
+    opened = await ilse.done(
+        f"{ZL}/escalations", open_body(VLINDER_KVK, "continuiteit", "continuiteit", "meerkosten"), 201
+    )
+    assert [d["key"] for d in opened["open_deadlines"]] == ["escalatie_mogelijk"]  # 1 april 2021 is past
+    assert opened["open_deadlines"][0]["due_date"] == "2026-03-23"
+    clock.set(at(2026, 3, 24, 3))
+    await sweep(clock)
+    assert in_a_row(await kinds(ilse, ZL, opened), MISSED_NOTIFY_SUGGEST)
+    for step in ("accounthoudende_regio", "ozj", "jeugdautoriteit"):
+        await move(ilse, ZL, opened, step, f"Opschalen: {step}.")
+    result = await move(ilse, ZL, opened, "bestuurlijke_maatregelen", "Jeugdautoriteit bereidt maatregelen voor.")
+    assert result["escalation"]["outcome"] == "bestuurlijke_maatregelen"
+
+
+async def test_a_ladder_edit_leaves_a_running_escalation_on_its_version(api, clock):
+    """Last in this module: it publishes Zuid-Limburg's quality ladder v2."""
+    ilse = await api.as_("zl-inkoop")
+    running = await ilse.done(
+        f"{ZL}/escalations", open_body(SAMEN_STERK_KVK, "kwaliteit", "niet_veiligheid", "administratief"), 201
+    )
+    assert running["ladder"]["version"] == 1
+
+    region = await Region.objects().where(Region.slug == "zuid-limburg").first()
+    scope = RegionScope(region.id)
+    v1 = await ladders.latest_version(scope, await scope.objects(Ladder).where(Ladder.key == "kwaliteit").first())
+    definition = dict(v1.definition)
+    steps = []
+    for step in definition["steps"]:
+        if step["key"] == "verzoek_plan_van_aanpak":
+            step = {**step, "title": "Plan van aanpak vragen", "next": ["monitoren_plan"]}
+        steps.append(step)
+    published = await ladders.publish(
+        scope,
+        LadderSpec.model_validate({**definition, "steps": steps}),
+        note="officiële brief niet meer direct na het verzoek",
+    )
+    assert published.version == 2
+
+    listed = {item["key"]: item for item in await ilse.ok(f"{ZL}/ladders")}
+    assert listed["kwaliteit"]["latest_version"] == 2
+    ladder = await ilse.ok(f"{ZL}/ladders/kwaliteit")
+    assert [v["version"] for v in ladder["versions"]] == [1, 2] and ladder["versions"][1]["note"].startswith(
+        "officiële"
+    )
+    old = await ilse.ok(f"{ZL}/ladders/kwaliteit/versions/1")
+    assert next(s for s in old["definition"]["steps"] if s["key"] == "verzoek_plan_van_aanpak")["next"] == [
+        "monitoren_plan",
+        "officiele_brief",
+    ]
+
+    detail = await ilse.ok(f"{ZL}/escalations/{running['id']}")
+    assert detail["ladder"]["version"] == 1 and detail["ladder"]["latest_version"] == 2
+    assert detail["current_step"]["title"] == "Aanbieder vragen om een plan van aanpak (mail of kwartaalgesprek)"
+    assert [s["key"] for s in detail["allowed_next_steps"]] == ["monitoren_plan", "officiele_brief"]
+    result = await move(ilse, ZL, running, "officiele_brief", "Volgens versie 1 van de ladder.")
+    assert result["escalation"]["current_step"]["key"] == "officiele_brief"
+
+    newer = await ilse.done(
+        f"{ZL}/escalations", open_body(SAMEN_STERK_KVK, "kwaliteit", "niet_veiligheid", "administratief"), 201
+    )
+    assert newer["ladder"]["version"] == 2 and newer["current_step"]["title"] == "Plan van aanpak vragen"
+    assert [s["key"] for s in newer["allowed_next_steps"]] == ["monitoren_plan"]
+    refused = await ilse.post(
+        f"{ZL}/escalations/{newer['id']}/transitions", {"to_step": "officiele_brief", "motivation": "Zoals vroeger."}
+    )
+    assert (
+        refused.status_code == 400 and "Toegestaan vanuit deze stap: 'Team inkoop monitort" in refused.json()["detail"]
+    )

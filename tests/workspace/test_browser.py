@@ -1,0 +1,146 @@
+"""Seed 000 end to end in a real browser (Debian's chromium via Playwright) against `trede serve --embedded` and the
+local OpenID provider: Tessa (toegang Maastricht) files a signal, Ilse (team inkoop) triages it to safety / VOG
+werknemers and moves the steps, Luuk (teamleider inkoop) imposes the intake stop after seeing the 16
+municipalities, and Tessa finds it in the register. axe-core (WCAG 2.1 A/AA) runs on every page and state visited;
+screenshots of the main pages go to test-artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.accounts.test_browser import assert_accessible, browser, platform  # noqa: F401 (fixtures)
+from tests.support import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+ZL = "/regio/zuid-limburg"
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"werkruimte-{name}.png"), full_page=True)
+
+
+def sign_in(browser, base: str, person: str, path: str):  # noqa: F811
+    context = browser.new_context(bypass_csp=True)  # only so that axe-core can be injected
+    page = context.new_page()
+    page.goto(f"{base}{path}")
+    assert page.url.startswith(f"{base}/inloggen?next=")
+    page.get_by_role("link", name="Inloggen met de lokale OpenID-provider").click()
+    page.get_by_role("button", name=person).click()
+    page.wait_for_url(f"{base}{path}")
+    return context, page
+
+
+def test_seed_000_from_signal_to_intake_stop(platform, browser):  # noqa: F811
+    base, _ = platform
+    summary = "Drie begeleiders van Samen Sterk werken zonder geldige VOG."
+
+    # 1. Tessa, toegang Maastricht, files the signal
+    tessa, page = sign_in(browser, base, "Tessa Toegang", f"{ZL}/signalen/nieuw")
+    try:
+        assert_accessible(page)
+        page.get_by_label("Over welke aanbieder gaat het?").select_option(
+            label="Stichting Samen Sterk Jeugdhulp (KvK 90000002)"
+        )
+        page.get_by_label("Gemeente (niet verplicht)").select_option(label="Maastricht")
+        page.get_by_role("button", name="Signaal melden").click()  # nothing described yet: refused
+        assert "Beschrijf wat er is gesignaleerd." in page.locator("#omschrijving-fout").inner_text()
+        assert_accessible(page)
+        page.get_by_label("Wat is er gesignaleerd?").fill(summary)
+        page.get_by_role("button", name="Signaal melden").click()
+        page.wait_for_url(f"{base}{ZL}/signalen/nieuw?ingediend=1")
+        assert "Het signaal is doorgegeven aan het team inkoop" in page.locator("main").inner_text()
+        assert_accessible(page)
+        shot(page, "1-signaal-melden")
+    finally:
+        tessa.close()
+
+    # 2. Ilse, team inkoop: "raakt het de DVO?" yes, safety, VOG werknemers; the escalation opens
+    ilse, page = sign_in(browser, base, "Ilse Inkoop", f"{ZL}/signalen")
+    try:
+        assert summary in page.locator("#signalen").inner_text()
+        assert_accessible(page)
+        shot(page, "2-signalen")
+        page.locator("#signalen a").first.click()
+        page.get_by_label("Ja: het gaat om een tekortkoming in het kader van de DVO").check()
+        page.get_by_label("Een nieuwe escalatie openen").check()
+        page.get_by_label("Geen geldige VOG werknemers (niet ouder dan 3 jaar)").check()
+        page.get_by_label("Bij een nieuwe escalatie: samenvatting van de tekortkoming").fill(
+            "VOG's van drie begeleiders"
+        )
+        assert_accessible(page)
+        shot(page, "3-signaal-beoordelen")
+        page.get_by_label("Motivering").fill("Raakt de veiligheid van cliënten: direct gesprek en instroomstop.")
+        page.get_by_role("button", name="Besluit vastleggen").click()
+        page.wait_for_url(re.compile(rf"{re.escape(base)}{ZL}/escalaties/[0-9a-f-]+\?melding=geopend"))
+        escalation_url = page.url.split("?")[0]
+        assert page.locator('[aria-current="step"]').inner_text().startswith("Gesprek aanbieder direct")
+        assert_accessible(page)
+        shot(page, "4-escalatie-geopend")
+
+        # a step without a motivation (htmx): the error appears next to the field, in place
+        page.locator("#stap-afspraken_per_brief summary").click()
+        page.locator("#stap-afspraken_per_brief").get_by_role("button", name="Stap zetten").click()
+        error = page.locator("#motivering-afspraken_per_brief-fout")
+        error.wait_for()
+        assert "Geef een motivering" in error.inner_text()
+        assert_accessible(page)
+        page.locator("#motivering-afspraken_per_brief").fill("Gesprek gevoerd; afspraken per brief bevestigd.")
+        page.locator("#stap-afspraken_per_brief").get_by_role("button", name="Stap zetten").click()
+        page.locator("#melding").get_by_text("De stap is gezet").wait_for()
+        assert page.url.split("?")[0] == escalation_url  # swapped in place, no reload
+        assert page.locator('[aria-current="step"]').inner_text().startswith("Afspraken per brief vastgelegd")
+        assert "Stap gezet" in page.locator("#tijdlijn-lijst").inner_text()
+        assert "Alleen een teamleider inkoop kan deze stap zetten" in page.locator("#stap-instroomstop").text_content()
+        page.get_by_label("Interne notitie").fill("Directeur telefonisch gesproken.")
+        page.get_by_role("button", name="Notitie opslaan").click()
+        page.locator("#melding").get_by_text("interne notitie").wait_for()
+        assert "Intern: niet zichtbaar voor de aanbieder" in page.locator("#tijdlijn-lijst li").first.inner_text()
+        assert_accessible(page)
+
+        page.goto(f"{base}{ZL}/escalaties")
+        page.get_by_label("Zoek op aanbieder, KvK-nummer of kenmerk").fill("90000002")
+        page.get_by_role("button", name="Filteren").click()
+        page.wait_for_url(re.compile(r".*zoek=90000002.*"))
+        assert page.locator("#escalaties tbody tr").count() == 2  # the demo one and the new one
+        assert_accessible(page)
+        shot(page, "5-escalaties")
+    finally:
+        ilse.close()
+
+    # 3. Luuk, teamleider inkoop, sees the 16 municipalities and confirms the intake stop
+    luuk, page = sign_in(browser, base, "Luuk Leider", escalation_url.removeprefix(base))
+    try:
+        page.locator("#stap-instroomstop summary").click()
+        page.locator("#motivering-instroomstop").fill("VOG's ontbreken: nieuwe cliënten niet meer verwijzen.")
+        page.get_by_role("button", name="Verder: gemeenten bekijken").click()
+        page.get_by_role("heading", name="Bevestig: instroomstop voor 16 gemeenten").wait_for()
+        assert page.locator("#gemeenten-instroomstop li").count() == 16
+        assert_accessible(page)
+        shot(page, "6-instroomstop-bevestigen")
+        page.get_by_role("button", name="Ja, instroomstop opleggen").click()
+        page.locator("#melding").get_by_text("De stap is gezet").wait_for()
+        measure = page.locator('[data-measure="instroomstop"]')
+        assert "Geldt voor 16 gemeenten" in measure.inner_text()
+        assert page.locator('[aria-current="step"]').inner_text().startswith("Instroomstop")
+        assert_accessible(page)
+        shot(page, "7-instroomstop-van-kracht")
+    finally:
+        luuk.close()
+
+    # 4. Tessa finds the provider in the register; the accessibility statement is public
+    tessa, page = sign_in(browser, base, "Tessa Toegang", f"{ZL}/instroomstops")
+    try:
+        row = page.locator('#instroomstops tr[data-kvk="90000002"]')
+        assert "Stichting Samen Sterk Jeugdhulp" in row.inner_text() and "16 gemeenten" in row.inner_text()
+        assert_accessible(page)
+        shot(page, "8-register-instroomstops")
+        page.goto(f"{base}{ZL}")
+        assert_accessible(page)
+        page.get_by_role("link", name="Toegankelijkheid").click()
+        page.wait_for_url(f"{base}/toegankelijkheid")
+        assert "voldoet gedeeltelijk" in page.locator("main").inner_text()
+        assert_accessible(page)
+    finally:
+        tessa.close()

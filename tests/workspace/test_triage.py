@@ -1,0 +1,120 @@
+"""Signal intake and triage (seed 000): the access team files, the purchasing team decides "raakt het de DVO?"."""
+
+from __future__ import annotations
+
+from apps.audit.tables import AuditEntry
+from apps.escalations.tables import Escalation, Signal
+from apps.ladders.tables import LadderVersion
+from tests.accounts.support import app_client, login
+from tests.workspace.support import ZL, escalation_of, events, field_error, post_form, provider, zl_scope
+
+
+async def file_as(oidc_settings, account: str, kvk: str, text: str):
+    vlinder = await provider(kvk)
+    async with app_client(oidc_settings) as http:
+        await login(http, account, f"{ZL}/signalen/nieuw")
+        form = await http.get(f"{ZL}/signalen/nieuw")
+        assert form.status_code == 200 and "Signaal melden" in form.text
+        response = await post_form(http, f"{ZL}/signalen", {
+            "gemeld_door": "Tessa Toegang, toegang Maastricht", "aanbieder": str(vlinder.id), "omschrijving": text,
+        })  # fmt: skip
+        return response, http
+
+
+async def test_access_team_files_a_signal_and_the_purchasing_team_hands_it_back(world, oidc_settings):
+    response, _ = await file_as(oidc_settings, "zl-toegang", "90000001", "Ouders melden wisselende begeleiders.")
+    assert response.status_code == 303 and response.headers["location"] == f"{ZL}/signalen/nieuw?ingediend=1"
+    scope = await zl_scope()
+    signal = await scope.objects(Signal).where(Signal.description == "Ouders melden wisselende begeleiders.").first()
+    assert signal.status == "nieuw" and signal.touches_contract is None
+
+    async with app_client(oidc_settings) as http:  # the access team files, but does not read the triage list
+        await login(http, "zl-toegang")
+        assert (await http.get(f"{ZL}/signalen")).status_code == 404
+        assert (await http.get(f"{ZL}/signalen/{signal.id}")).status_code == 404
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        listing = await http.get(f"{ZL}/signalen")
+        assert "Ouders melden wisselende begeleiders." in listing.text
+        # "Nee" without a motivation: refused, the error next to the field
+        refused = await post_form(http, f"{ZL}/signalen/{signal.id}", {"raakt_dvo": "nee", "motivering": " "})
+        assert refused.status_code == 422
+        assert "Geef een motivering" in field_error(refused.text, "motivering")
+        done = await post_form(http, f"{ZL}/signalen/{signal.id}", {
+            "raakt_dvo": "nee", "motivering": "Gaat over de planning van één gezin; toegang lost het op.",
+        })  # fmt: skip
+        assert done.status_code == 303
+    signal = await scope.get(Signal, signal.id)
+    assert signal.status == "teruggelegd" and signal.touches_contract is False and signal.escalation is None
+    entry = (
+        await AuditEntry.objects()
+        .where((AuditEntry.action == "signal.handed_back") & (AuditEntry.target_id == str(signal.id)))
+        .first()
+    )
+    assert entry is not None and entry.actor_label == "Ilse Inkoop"
+
+
+async def test_yes_opens_an_escalation_on_the_ladder_and_category_chosen(world, oidc_settings):
+    response, _ = await file_as(oidc_settings, "zl-inkoop", "90000002", "Twee medewerkers zonder geldige VOG.")
+    assert response.status_code == 303 and "/signalen/" in response.headers["location"]
+    triage_url = response.headers["location"]
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        page = await http.get(triage_url)
+        assert "Raakt het signaal de DVO?" in page.text
+        for label in (
+            "Geen geldige VOG werknemers",
+            "Geen VOG vrijwilliger(s)",
+            "Deskundigheid personeel",
+            "Doeltreffendheid",
+            "Cliëntwaarborgen",
+            "Financiële voorwaarden",
+            "Administratieve",
+        ):
+            assert label in page.text
+        # the motivation is missing: refused next to the field, and the summary typed stays
+        form = {"raakt_dvo": "ja", "besluit": "nieuw", "categorie": "kwaliteit/veiligheid/vog_werknemers",
+                "samenvatting": "VOG's van twee medewerkers ontbreken.", "motivering": ""}  # fmt: skip
+        refused = await post_form(http, triage_url, form)
+        assert refused.status_code == 422
+        assert "Geef een motivering" in field_error(refused.text, "motivering")
+        assert 'value="VOG&#39;s van twee medewerkers ontbreken."' in refused.text
+        assert 'value="kwaliteit/veiligheid/vog_werknemers" checked' in refused.text
+        opened = await post_form(http, triage_url, {**form, "motivering": "Veiligheid van cliënten in het geding."})
+        assert opened.status_code == 303
+        location = opened.headers["location"]
+        page = await http.get(location)
+        assert page.status_code == 200 and "De escalatie is geopend." in page.text
+    scope = await zl_scope()
+    samen = await provider("90000002")
+    escalation = (
+        await scope.objects(Escalation)
+        .where((Escalation.provider == samen.id) & (Escalation.category == "veiligheid"))
+        .first()
+    )
+    assert str(escalation.id) in location
+    assert (escalation.subcategory, escalation.current_step) == ("vog_werknemers", "gesprek_direct")
+    version = await scope.get(LadderVersion, escalation.ladder_version)
+    assert version.definition["key"] == "kwaliteit"
+    signal = await scope.objects(Signal).where(Signal.escalation == escalation.id).first()
+    assert signal.status == "geëscaleerd" and signal.touches_contract is True
+    assert [e.kind for e in await events(escalation.id, "signaal_gekoppeld")] == ["signaal_gekoppeld"]
+    assert await AuditEntry.exists().where(AuditEntry.action == "signal.escalated")
+
+
+async def test_yes_can_attach_the_signal_to_an_open_escalation_of_the_provider(world, oidc_settings):
+    response, _ = await file_as(oidc_settings, "zl-inkoop", "90000001", "Nog een medewerker zonder VOG.")
+    existing = await escalation_of("90000001")
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        attached = await post_form(http, response.headers["location"], {
+            "raakt_dvo": "ja", "besluit": "koppelen", "escalatie": str(existing.id),
+            "motivering": "Hoort bij de lopende VOG-escalatie.",
+        })  # fmt: skip
+        assert attached.status_code == 303 and str(existing.id) in attached.headers["location"]
+    scope = await zl_scope()
+    signal = await scope.objects(Signal).where(Signal.description == "Nog een medewerker zonder VOG.").first()
+    assert signal.status == "gekoppeld" and signal.escalation == existing.id
+    linked = await events(existing.id, "signaal_gekoppeld")
+    assert len(linked) == 1 and linked[0].visibility == "internal"
