@@ -115,10 +115,11 @@ def api_v1_controllers() -> list:
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
     """Build the app. With the in-process broker (``stub://``) the worker and scheduler start with it."""
     from apps.accounts.controllers import AccountController, AuthController, WorkspaceController
-    from apps.escalations.pages import workspace_controllers
     from apps.accounts.guards import authenticate, check_routes_declare_access
     from apps.accounts.oidc import OidcRegistry
     from apps.accounts.sessions import PiccoloStore, session_config
+    from apps.escalations.pages import workspace_controllers
+    from apps.portal.controllers import portal_routers
     from apps.tenancy.controllers import HomeController, RegionApiController
     from core.broker import configure_broker
     from core.db import close_engine, prepare_engine
@@ -162,6 +163,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             *workspace_controllers(),
             AccountController,
             metrics,
+            *portal_routers(settings),
             *static_routers(),
         ],
         lifespan=[lifespan],

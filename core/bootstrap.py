@@ -29,7 +29,9 @@ async def bootstrap_embedded(settings: Settings) -> list[str]:
     lines.append("Database migrated.")
     for change in await sync_tenants(settings.tenants_dir):
         lines.append(f"tenants: {change.describe()}")
-    added = await load_demo_data()
+    from core.storage import storage_from_url
+
+    added = await load_demo_data(storage_from_url(settings.storage_url))
     lines.append(added)
     for provider in settings.oidc_providers:
         if provider.name == DEV_PROVIDER_NAME:  # the local OpenID provider of `make run`

@@ -17,7 +17,7 @@ from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.audit import audit
 from core.settings import ROOT
-from core.tenancy import RegionScope, UserScope
+from core.tenancy import ProviderScope, RegionScope, UserScope
 from core.transactions import write_transaction
 
 DEMO_ACTOR = Actor(label="Demo", is_system=True)
@@ -52,7 +52,48 @@ ESCALATIONS = [
 ]
 
 
-async def load_demo_data() -> str:
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+async def _demo_documents(providers: dict, storage) -> int:
+    """A reply from two providers on one of their escalations, and VOG's in their registers, left through the same
+    services a portal user goes through, so every page has something to show."""
+    import io
+
+    from apps.documents.services import deliver
+    from apps.documents.uploads import ReceivedFile
+    from apps.escalations.tables import Escalation
+    from apps.evidence.services import EvidenceInput, register
+    from core.storage import new_key
+
+    delivered = 0
+    for kvk, staff in [("90000001", "0147"), ("90000004", "0031")]:
+        provider = providers[kvk]
+        actor = Actor(label="Demo (aanbieder)", provider_id=provider.id)
+        scope = await ProviderScope.for_provider(provider.id)
+        escalation = await scope.objects(Escalation).first()
+        if escalation is None:
+            continue
+        key = new_key("documents")
+        stored = storage.put(key, io.BytesIO(DEMO_PDF), "application/pdf")
+        received = ReceivedFile(key=key, size=stored.size, sha256=stored.sha256, content_type="application/pdf",
+                                original_filename="reactie-op-signaal.pdf")  # fmt: skip
+        await deliver(scope, escalation.id, kind="reactie", received=received, actor=actor)
+        vogs = [
+            ("vog_medewerker", f"Medewerker {staff}", date(2024, 3, 4)),
+            ("vog_vrijwilliger", f"Vrijwilliger {staff}", date(2023, 1, 9)),
+        ]
+        for kind, person, issued in vogs:
+            await register(provider.id, EvidenceInput(kind=kind, person=person, issued_on=issued, number=""),
+                           actor=actor)  # fmt: skip
+        delivered += 1
+    return delivered
+
+
+async def load_demo_data(storage=None) -> str:
     async with write_transaction():
         if await Provider.count() > 0:
             return "Demo data: skipped (the database already has providers)."
@@ -101,7 +142,16 @@ async def load_demo_data() -> str:
                 Signal, provider=providers[kvk].id, reported_by=reporter, description=description
             ).save()
             signals += 1
-    return f"Demo data: added {len(PROVIDERS)} providers, {opened} escalations and {signals} signals to triage."
+    if storage is None:
+        from core.settings import VAR_DIR
+        from core.storage import LocalStorage
+
+        storage = LocalStorage(VAR_DIR / "objects")
+    documents = await _demo_documents(providers, storage)
+    return (
+        f"Demo data: added {len(PROVIDERS)} providers, {opened} escalations and {signals} signals to triage"
+        + (f", {documents} documents and evidence." if documents else ".")
+    )
 
 
 SIGNALS = [

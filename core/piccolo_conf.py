@@ -14,6 +14,7 @@ APP_REGISTRY = AppRegistry(
         "apps.ladders.piccolo_app",
         "apps.escalations.piccolo_app",
         "apps.documents.piccolo_app",
+        "apps.evidence.piccolo_app",
         "apps.notifications.piccolo_app",
         "apps.audit.piccolo_app",
         "apps.workers.piccolo_app",

@@ -100,6 +100,8 @@ async def migrated_database():
 TABLES_IN_DELETE_ORDER = [
     "audit_entry",
     "notification",
+    "evidence_review",
+    "evidence_item",
     "document",
     "measure",
     "timeline_event",

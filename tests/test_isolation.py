@@ -80,11 +80,22 @@ class Visibility:
             for scope in self.provider_scopes:
                 with contextlib.suppress(ScopeError):  # providers never read some tables
                     ids |= {r["id"] for r in await scope.select(table, table._meta.primary_key)}
+        elif _owned_by_provider(table):
+            # A provider's own rows (its evidence register): its people, and the regions it has a contract with.
+            providers = {s.provider_id for s in self.provider_scopes}
+            for region_id in self.region_ids:
+                providers |= {r["provider"] for r in await RegionScope(region_id).select(Contract, Contract.provider)}
+            rows = await table.select(table._meta.primary_key, table.provider)
+            ids |= {r["id"] for r in rows if r["provider"] in providers}
         elif table is Region:
             ids |= self.region_ids | {r for s in self.provider_scopes for r in s.region_ids}
         elif table is Provider:
             ids |= {s.provider_id for s in self.provider_scopes}
         return ids
+
+
+def _owned_by_provider(table) -> bool:
+    return any(column._meta.name == "provider" for column in table._meta.columns)
 
 
 async def visibility_of(account: str) -> Visibility:
@@ -105,6 +116,7 @@ def _tables_by_param() -> dict[str, type]:
         tables[f"{snake}_id"] = table
         tables[f"{table._meta.tablename}_id"] = table
     tables["user_id"] = User
+    tables["evidence_id"] = tables["evidence_item_id"]  # the evidence register's routes say evidence_id
     return tables
 
 

@@ -1,0 +1,286 @@
+"""What the provider portal shows, read through ``ProviderScope`` only: escalations, deadlines, requests, measures,
+documents, the shared timeline and the evidence register. Plain dicts for the templates."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from apps.accounts.services import Person
+from apps.documents.services import KIND_LABELS, PROVIDER_KINDS, escalation_documents
+from apps.documents.uploads import human_size
+from apps.escalations import services as escalations
+from apps.escalations.context import MEASURE_LABELS
+from apps.escalations.deadlines import STATUS_NL, local_date
+from apps.escalations.tables import Deadline, Escalation, Measure
+from apps.evidence import services as evidence
+from apps.evidence.tables import EvidenceItem
+from apps.ladders.calendar import format_date_nl
+from apps.ladders.schema import LadderSpec
+from apps.ladders.tables import LadderVersion
+from apps.providers.tables import Provider
+from apps.tenancy.tables import Region
+from core.clock import AMSTERDAM, Clock, system_clock
+from core.tenancy import ProviderScope
+
+EVENT_LABELS = {
+    "escalatie_geopend": "Escalatie geopend",
+    "escalatie_gesloten": "Escalatie afgesloten",
+    "stap_gewijzigd": "Naar een volgende stap",
+    "document_gevraagd": "Document gevraagd",
+    "document_ontvangen": "Document ontvangen",
+    "brief_verstuurd": "Brief",
+    "bericht": "Bericht",
+    "termijn_gehaald": "Termijn gehaald",
+    "termijn_verlopen": "Termijn verlopen",
+    "termijn_opgeschort": "Termijn opgeschort",
+    "termijn_hervat": "Termijn hervat",
+    "termijn_verlengd": "Termijn verlengd",
+    "maatregel_gestart": "Maatregel gestart",
+    "maatregel_beeindigd": "Maatregel beëindigd",
+    "melding_verstuurd": "Melding verstuurd",
+}
+ESCALATION_STATUS = {"open": "lopend", "paused": "gepauzeerd", "closed": "afgesloten"}
+
+
+def current_provider(person: Person) -> UUID | None:
+    """The provider organisation the portal shows: the person's (the first, if they work for several)."""
+    return sorted(person.provider_roles, key=str)[0] if person.provider_roles else None
+
+
+def date_nl(d: date | None) -> str:
+    return format_date_nl(d) if d else ""
+
+
+def moment_nl(moment) -> str:
+    local = moment.astimezone(AMSTERDAM)
+    return f"{format_date_nl(local.date())} {local:%H:%M}"
+
+
+async def _regions() -> dict[UUID, dict]:
+    return {r["id"]: r for r in await Region.select(Region.id, Region.name, Region.slug)}
+
+
+async def _spec(scope: ProviderScope, escalation: dict | Escalation) -> LadderSpec | None:
+    region = escalation["region"] if isinstance(escalation, dict) else escalation.region
+    version_id = escalation["ladder_version"] if isinstance(escalation, dict) else escalation.ladder_version
+    version = await scope.region_scope(region).get(LadderVersion, version_id)
+    return LadderSpec.model_validate(version.definition) if version is not None else None
+
+
+def _step_title(spec: LadderSpec | None, key: str) -> str:
+    try:
+        return spec.step(key).title if spec else key
+    except KeyError:
+        return key
+
+
+def _term_title(spec: LadderSpec | None, step: str, key: str) -> str:
+    try:
+        found = next((t for t in spec.step(step).terms if t.key == key), None) if spec else None
+    except KeyError:
+        found = None
+    return (found.title if found and found.title else key).rstrip("?")
+
+
+def ask_text(deadline: dict, spec: LadderSpec | None) -> str:
+    """What is asked, in words: "Lever een plan van aanpak aan, uiterlijk op 8 december 2026"."""
+    due = date_nl(local_date(deadline["due_at"]))
+    met_by = deadline.get("met_by") or ""
+    if met_by.startswith("document:"):
+        kind = met_by.split(":", 1)[1]
+        return f"Lever een {KIND_LABELS.get(kind, kind.replace('_', ' '))} aan, uiterlijk op {due}"
+    return f"{_term_title(spec, deadline['step'], deadline['key'])}: uiterlijk op {due}"
+
+
+async def open_escalations(scope: ProviderScope, clock: Clock = system_clock) -> list[dict]:
+    regions = await _regions()
+    rows = await scope.select(Escalation).where(Escalation.status != "closed").order_by(Escalation.opened_at)
+    result = []
+    for row in rows:
+        spec = await _spec(scope, row)
+        deadlines = await scope.select(Deadline).where(
+            (Deadline.escalation == row["id"]) & (Deadline.status == "open")
+        ).order_by(Deadline.due_at)  # fmt: skip
+        next_deadline = deadlines[0] if deadlines else None
+        result.append(
+            {
+                **row,
+                "region_name": regions.get(row["region"], {}).get("name", ""),
+                "step_title": _step_title(spec, row["current_step"]),
+                "status_text": ESCALATION_STATUS.get(row["status"], row["status"]),
+                "next_deadline": date_nl(local_date(next_deadline["due_at"])) if next_deadline else "",
+                "overdue": bool(next_deadline and next_deadline["due_at"] < clock.now()),
+                "asked": [ask_text(d, spec) for d in deadlines],
+            }
+        )
+    return result
+
+
+async def active_measures(scope: ProviderScope) -> list[dict]:
+    regions = await _regions()
+    rows = await scope.select(
+        Measure, Measure.kind, Measure.started_at, Measure.region, Measure.scope,
+        Measure.escalation.reference.as_alias("reference"), Measure.escalation.id.as_alias("escalation_id"),
+    ).where(Measure.ended_at.is_null())  # fmt: skip
+    return [
+        {
+            **row,
+            "label": MEASURE_LABELS.get(row["kind"], row["kind"]),
+            "region_name": regions.get(row["region"], {}).get("name", ""),
+            "since": date_nl(local_date(row["started_at"])),
+            "municipalities": len(row["scope"] or []),
+        }
+        for row in rows
+    ]
+
+
+def evidence_row(item: EvidenceItem, today: date) -> dict:
+    state = evidence.validity(item.kind, item.issued_on, today)
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "kind_label": evidence.KINDS.get(item.kind, item.kind),
+        "person": item.person,
+        "number": item.number,
+        "issued_on": date_nl(item.issued_on),
+        "valid_until": date_nl(item.valid_until),
+        "status": state.status,
+        "status_text": state.text,
+        "days_left": state.days_left,
+        "has_file": bool(item.object_key),
+        "filename": item.original_filename,
+        "size_text": human_size(item.size) if item.object_key else "",
+        "replaces": item.replaces,
+    }
+
+
+async def evidence_register(scope: ProviderScope, clock: Clock = system_clock) -> list[dict]:
+    regions = await _regions()
+    reviews = await evidence.reviews_for_provider(scope)
+    today = clock.today()
+    items = await evidence.provider_items(scope.provider_id)
+    replaced = {item.replaces for item in items if item.replaces}
+    rows = []
+    for item in items:
+        row = evidence_row(item, today)
+        row["replaced"] = item.id in replaced
+        row["reviews"] = [
+            {
+                "region_name": regions.get(region_id, {}).get("name", ""),
+                "verdict": review["verdict"],
+                "verdict_text": evidence.VERDICTS.get(review["verdict"], review["verdict"]),
+                "reason": review["reason"],
+                "at": date_nl(local_date(review["reviewed_at"])),
+            }
+            for (evidence_id, region_id), review in sorted(reviews.items(), key=lambda kv: str(kv[0][1]))
+            if evidence_id == item.id
+        ]
+        rows.append(row)
+    return rows
+
+
+async def expiring_evidence(scope: ProviderScope, clock: Clock = system_clock) -> list[dict]:
+    rows = [r for r in await evidence_register(scope, clock) if r["status"] != "geldig" and not r["replaced"]]
+    return sorted(rows, key=lambda r: r["days_left"])
+
+
+def _event_text(event) -> str:
+    payload = event.payload or {}
+    kind = event.kind
+    if kind == "bericht":
+        return payload.get("tekst", "")
+    if kind == "document_ontvangen":
+        label = KIND_LABELS.get(payload.get("document"), payload.get("document", ""))
+        text = f"{label}: {payload.get('bestandsnaam', '')}"
+        if payload.get("vervangt_bestandsnaam"):
+            text += f" (vervangt {payload['vervangt_bestandsnaam']})"
+        return text
+    if kind == "document_gevraagd":
+        label = KIND_LABELS.get(payload.get("document"), payload.get("document", ""))
+        when = payload.get("vervaldatum_tekst")
+        return f"Gevraagd: {label}" + (f", uiterlijk op {when}" if when else "")
+    if kind in ("termijn_gehaald", "termijn_verlopen", "termijn_opgeschort", "termijn_hervat", "termijn_verlengd"):
+        title = (payload.get("titel") or payload.get("termijn") or "").rstrip("?")
+        due = payload.get("vervaldatum")
+        text = f"{title} (vervaldatum {date_nl(date.fromisoformat(due))})" if due else title
+        if kind == "termijn_gehaald" and payload.get("te_laat"):
+            text += " — te laat aangeleverd, wel ontvangen"
+        return text
+    if kind in ("escalatie_geopend", "stap_gewijzigd"):
+        return payload.get("stap_titel") or payload.get("naar_titel") or payload.get("stap", "")
+    if kind in ("maatregel_gestart", "maatregel_beeindigd"):
+        return payload.get("maatregel_titel", payload.get("maatregel", ""))
+    if kind == "brief_verstuurd":
+        return payload.get("brief", "").replace("_", " ")
+    return ""
+
+
+async def shared_timeline(scope: ProviderScope, escalation: Escalation) -> list[dict]:
+    events = await escalations.timeline(
+        scope.region_scope(escalation.region), escalation.id, include_internal=False, limit=200
+    )
+    return [
+        {
+            "sequence": e.sequence,
+            "kind": e.kind,
+            "label": EVENT_LABELS.get(e.kind, e.kind.replace("_", " ").capitalize()),
+            "text": _event_text(e),
+            "late": e.kind == "termijn_gehaald" and (e.payload or {}).get("te_laat"),
+            "from_provider": e.kind == "bericht" and (e.payload or {}).get("van") == "aanbieder",
+            "actor": e.actor_label,
+            "motivation": e.motivation,
+            "at": moment_nl(e.occurred_at),
+            "iso": e.occurred_at.isoformat(),
+        }
+        for e in events
+        if e.visibility == "shared"  # timeline() already leaves internal events out; never show one by mistake
+    ]
+
+
+async def escalation_page(scope: ProviderScope, escalation: Escalation, clock: Clock = system_clock) -> dict:
+    regions = await _regions()
+    spec = await _spec(scope, escalation)
+    deadlines = await scope.select(Deadline).where(Deadline.escalation == escalation.id).order_by(Deadline.due_at)
+    open_deadlines = [d for d in deadlines if d["status"] == "open"]
+    asked_kinds = [d["met_by"].split(":", 1)[1] for d in open_deadlines if (d["met_by"] or "").startswith("document:")]
+    documents = await escalation_documents(scope, escalation.id)
+    replaced_by = {d.replaces: d for d in documents if d.replaces}
+    provider = await Provider.objects().where(Provider.id == escalation.provider).first()
+    return {
+        "escalation": escalation,
+        "provider_name": provider.name if provider else "",
+        "region_name": regions.get(escalation.region, {}).get("name", ""),
+        "step_title": _step_title(spec, escalation.current_step),
+        "status_text": ESCALATION_STATUS.get(escalation.status, escalation.status),
+        "opened_on": date_nl(local_date(escalation.opened_at)),
+        "deadlines": [
+            {
+                "title": _term_title(spec, d["step"], d["key"]),
+                "term": d["term"],
+                "due": date_nl(local_date(d["due_at"])),
+                "status": d["status"],
+                "status_text": STATUS_NL.get(d["status"], d["status"]),
+                "late": bool(d["met_at"] and d["met_at"] > d["due_at"]),
+                "met_on": date_nl(local_date(d["met_at"])) if d["met_at"] else "",
+            }
+            for d in deadlines
+        ],
+        "asked": [ask_text(d, spec) for d in open_deadlines],
+        "asked_kinds": asked_kinds,
+        "kinds": PROVIDER_KINDS,
+        "default_kind": asked_kinds[0] if asked_kinds and asked_kinds[0] in PROVIDER_KINDS else "plan_van_aanpak",
+        "documents": [
+            {
+                "id": d.id,
+                "kind_label": KIND_LABELS.get(d.kind, d.kind),
+                "filename": d.original_filename,
+                "size_text": human_size(d.size),
+                "at": moment_nl(d.uploaded_at),
+                "replaced": d.id in replaced_by,
+            }
+            for d in documents
+        ],
+        "timeline": await shared_timeline(scope, escalation),
+        "closed": escalation.status == "closed",
+    }

@@ -1,0 +1,173 @@
+"""In a real browser (Debian's chromium via Playwright), against a real `trede serve --embedded` (uvicorn, the file
+streams through it) and the local OpenID provider: Vera Vlinder sees escalations from Zuid-Limburg and Lekstroom,
+delivers a plan of action that meets the deadline, is told in Dutch next to the field why a wrong file is refused,
+sends a message, and registers two VOGs with their issue dates; Ilse Inkoop (Zuid-Limburg) accepts one and rejects
+the other with a reason, and Vera sees both verdicts. Every page passes axe-core (WCAG 2.1 A/AA)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from tests.accounts.support import provider_settings, start_dev_op
+from tests.accounts.test_browser import CHROMIUM, CHROMIUM_ARGS, assert_accessible
+from tests.conftest import ON_POSTGRES, new_database_url
+from tests.support import ROOT, free_port
+from tests.test_serve import wait_ready
+
+PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n" + b"%" * 200_000
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: `make browser` installs it"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    op = start_dev_op([f"{base}/auth/callback/dev"], [f"{base}/"])
+    var_dir = tmp_path_factory.mktemp("var")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL")}
+    env.update({"TREDE_VAR_DIR": str(var_dir), "BASE_URL": base,
+                "OIDC_PROVIDERS": json.dumps([provider_settings(op.issuer)])})  # fmt: skip
+    env["DATABASE_URL"] = new_database_url() if ON_POSTGRES else f"sqlite:///{var_dir / 'trede.sqlite3'}"
+    log = open(var_dir / "serve.log", "w")  # noqa: SIM115 - read at the end; a pipe could fill and block the server
+    server = subprocess.Popen(
+        [str(shutil.which("trede", path=os.path.dirname(sys.executable))), "serve", "--embedded", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_ready(server, base)
+        seeded = subprocess.run(
+            [sys.executable, "-m", "tests.portal.seed_browser"], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+        assert seeded.returncode == 0, seeded.stderr[-3000:]
+        yield base, json.loads(seeded.stdout.strip().splitlines()[-1]), var_dir
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        op.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def log_in(page, base: str, person: str, path: str) -> None:
+    page.goto(f"{base}{path}")
+    page.get_by_role("link", name="Inloggen met de lokale OpenID-provider").click()
+    page.get_by_role("button", name=person).click()
+    page.wait_for_url(f"{base}{path}")
+
+
+def test_provider_delivers_and_registers_and_the_region_reviews(platform, browser, tmp_path):
+    base, seeded, var_dir = platform
+    plan = tmp_path / "Plan van aanpak De Vlinder.pdf"
+    plan.write_bytes(PDF)
+    fake = tmp_path / "plan.pdf"
+    fake.write_bytes(b"MZ\x90\x00 not a pdf at all")
+    vera_context = browser.new_context(bypass_csp=True)  # only so that axe-core can be injected
+    vera = vera_context.new_page()
+    log_in(vera, base, "Vera Vlinder", "/portaal")
+    main = vera.locator("main")
+    text = main.inner_text()
+    assert "Zuid-Limburg" in text and "Lekstroom" in text
+    assert seeded["zl"]["reference"] in text and seeded["lek"]["reference"] in text
+    assert seeded["other"]["reference"] not in text
+    assert "Lever een plan van aanpak aan, uiterlijk op" in text
+    assert_accessible(vera)
+
+    vera.get_by_role("link", name=seeded["zl"]["reference"]).click()
+    vera.wait_for_url(f"{base}/portaal/escalaties/{seeded['zl']['id']}")
+    assert_accessible(vera)
+
+    # A file that is not what its name says: refused, next to the field, nothing stored.
+    vera.get_by_label("Bestand", exact=True).set_input_files(str(fake))
+    vera.get_by_role("button", name="Aanleveren").click()
+    error = vera.locator("#bestand-fout")
+    assert "Dit bestandstype is niet toegestaan" in error.inner_text()
+    assert vera.get_by_label("Bestand", exact=True).get_attribute("aria-invalid") == "true"
+    assert_accessible(vera)
+    assert not list((var_dir / "objects").rglob("*.partial"))
+
+    # The plan of action: streamed through uvicorn into storage; the deadline is met on time.
+    objects_before = len([p for p in (var_dir / "objects").rglob("*") if p.is_file()])  # the demo's own files
+    vera.get_by_label("Soort document").select_option("plan_van_aanpak")
+    vera.get_by_label("Bestand", exact=True).set_input_files(str(plan))
+    vera.get_by_role("button", name="Aanleveren").click()
+    vera.wait_for_url(f"{base}/portaal/escalaties/{seeded['zl']['id']}")
+    assert "Daarmee is de termijn op tijd gehaald." in vera.locator("#melding").inner_text()
+    assert "gehaald" in vera.locator("#termijnen").inner_text()
+    assert "Plan van aanpak De Vlinder.pdf" in vera.locator("#documentenlijst").inner_text()
+    assert len([p for p in (var_dir / "objects").rglob("*") if p.is_file()]) == objects_before + 1
+    with vera.expect_download() as download:
+        vera.get_by_role("link", name="Plan van aanpak De Vlinder.pdf").click()
+    assert download.value.suggested_filename == "Plan van aanpak De Vlinder.pdf"
+    assert Path(download.value.path()).read_bytes() == PDF
+
+    # A message through htmx: the messages block swaps in place.
+    vera.get_by_label("Bericht aan de regio").fill("Het plan is aangeleverd; graag een reactie.")
+    vera.get_by_role("button", name="Bericht plaatsen").click()
+    vera.locator("#berichten", has_text="Het plan is aangeleverd; graag een reactie.").wait_for()
+    assert_accessible(vera)
+
+    # Two VOGs with their issue dates (one expires in 20 days, counted from the issue date).
+    today = date.today()
+    soon = today - relativedelta(years=3) + relativedelta(days=20)
+    vera.get_by_role("link", name="Bewijsregister").click()
+    for person, issued in (("Anna de Boer", soon), ("Personeelsnummer 0042", today - relativedelta(months=5))):
+        vera.get_by_label("Soort bewijs").select_option("vog_medewerker")
+        vera.get_by_label("Naam of personeelsnummer").fill(person)
+        vera.get_by_label("Datum van afgifte (VOG) of registratie (SKJ, BIG)").fill(issued.isoformat())
+        vera.get_by_role("button", name="Vastleggen").click()
+        vera.wait_for_url(f"{base}/portaal/bewijs")
+        assert "is vastgelegd" in vera.locator("#melding").inner_text()
+    assert "Verloopt binnen 20 dagen" in vera.locator("#bewijstabel").inner_text()
+    assert_accessible(vera)
+
+    # The region's purchasing team: accept one, reject the other with a reason.
+    ilse_context = browser.new_context(bypass_csp=True)
+    ilse = ilse_context.new_page()
+    path = f"/regio/zuid-limburg/aanbieders/{seeded['provider_id']}/bewijs"
+    log_in(ilse, base, "Ilse Inkoop", path)
+    assert_accessible(ilse)
+    anna = ilse.locator("li.trede-card", has_text="Anna de Boer")
+    anna.get_by_label("Accepteren", exact=True).check()
+    anna.get_by_role("button", name="Beoordeling vastleggen").click()
+    ilse.wait_for_url(f"{base}{path}*")
+    other = ilse.locator("li.trede-card", has_text="Personeelsnummer 0042")
+    other.get_by_label("Afwijzen", exact=True).check()
+    other.get_by_role("button", name="Beoordeling vastleggen").click()  # no reason: refused, said why
+    assert "Geef een reden voor de afwijzing" in ilse.locator("main").inner_text()
+    assert_accessible(ilse)
+    other = ilse.locator("li.trede-card", has_text="Personeelsnummer 0042")
+    other.get_by_label("Afwijzen", exact=True).check()
+    other.get_by_label("Reden (verplicht bij afwijzen)").fill("De VOG is niet voor de functie van jeugdzorgwerker.")
+    other.get_by_role("button", name="Beoordeling vastleggen").click()
+    ilse.wait_for_url(f"{base}{path}*")
+    text = ilse.locator("main").inner_text()
+    assert "Geaccepteerd door Ilse Inkoop" in text and "Afgewezen door Ilse Inkoop" in text
+    ilse_context.close()
+
+    vera.reload()
+    table = vera.locator("#bewijstabel").inner_text()
+    assert "Zuid-Limburg: Geaccepteerd" in table
+    assert "Zuid-Limburg: Afgewezen" in table and "De VOG is niet voor de functie van jeugdzorgwerker." in table
+    vera_context.close()
