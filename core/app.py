@@ -119,6 +119,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     from apps.accounts.oidc import OidcRegistry
     from apps.accounts.sessions import PiccoloStore, session_config
     from apps.escalations.pages import workspace_controllers
+    from apps.notifications.pages import DeliveryController, NoticeController
     from apps.portal.controllers import portal_routers
     from apps.tenancy.controllers import HomeController, RegionApiController
     from core.broker import configure_broker
@@ -162,6 +163,8 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             WorkspaceController,
             *workspace_controllers(),
             AccountController,
+            NoticeController,
+            DeliveryController,
             metrics,
             *portal_routers(settings),
             *static_routers(),

@@ -105,7 +105,7 @@ async def deliver(
             replaces=earlier.id if earlier else None,
         )
         await document.save()
-        await append_event(
+        event = await append_event(
             region_scope,
             escalation.id,
             "document_ontvangen",
@@ -123,6 +123,7 @@ async def deliver(
             },
         )
         met = await meet_deadlines_for_document(region_scope, escalation.id, kind, now, actor=actor)
+        await _tell_the_purchasing_team(region_scope, escalation, document, event, clock)
         await audit(
             "document.upload", region_id=region_scope.region_id, actor_id=actor.user_id, actor_label=actor.label,
             target_type="document", target_id=str(document.id),
@@ -140,6 +141,31 @@ async def escalation_documents(scope: RegionScope | ProviderScope, escalation_id
         .where(Document.escalation == escalation_id)
         .order_by(Document.uploaded_at, ascending=False)
     )
+
+
+async def _tell_the_purchasing_team(scope: RegionScope, escalation: Escalation, document, event, clock: Clock) -> None:
+    """A delivered document is news for the purchasing team: a mail to its mailbox and a notice under the bell."""
+    from apps.escalations.actions import notification_key
+    from apps.notifications.inapp import add_for_people, purchasing_team
+    from apps.notifications.tables import Notification
+    from apps.providers.tables import Provider
+    from apps.tenancy.tables import RegionMailbox
+
+    provider = await Provider.objects().where(Provider.id == escalation.provider).first()
+    payload = {
+        "escalatie": escalation.reference,
+        "escalation_id": str(escalation.id),
+        "aanbieder": provider.name if provider else "",
+        "soort": document.kind.replace("_", " "),
+        "bestandsnaam": document.original_filename,
+        "event_id": str(event.id),
+    }
+    for row in await scope.select(RegionMailbox, RegionMailbox.email).where(RegionMailbox.role == "inkoop"):
+        await scope.new(Notification, recipient=row["email"], channel="email", template="document_ontvangen",
+                        payload=payload, idempotency_key=notification_key(event.id, row["email"]),
+                        created_at=clock.now()).save()  # fmt: skip
+    await add_for_people(scope, await purchasing_team(scope), template="document_ontvangen", payload=payload,
+                         key=str(event.id), clock=clock)  # fmt: skip
 
 
 def content_disposition(filename: str) -> str:

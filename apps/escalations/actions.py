@@ -166,6 +166,18 @@ async def notify(run: ActionRun, action: Notify) -> None:
             status="pending",
             created_at=ctx.clock.now(),
         ).save()
+    if "inkoop" in action.roles:
+        await _to_the_team_in_the_app(ctx, NOTIFY_TEMPLATE, event, {"escalatie": ctx.escalation.reference,
+            "escalation_id": str(ctx.escalation.id), "aanbieder": provider.name if provider else "",
+            "stap_titel": run.step.title, "bericht": action.message})  # fmt: skip
+
+
+async def _to_the_team_in_the_app(ctx: Context, template: str, event: Any, payload: dict) -> None:
+    """The purchasing team also sees the notice under the bell in Trede."""
+    from apps.notifications.inapp import add_for_people, purchasing_team
+
+    await add_for_people(ctx.scope, await purchasing_team(ctx.scope), template=template, payload=payload,
+                         key=str(event.id), clock=ctx.clock)  # fmt: skip
 
 
 # --- documents and letters ---------------------------------------------------------------------------------
@@ -352,6 +364,7 @@ async def notify_measure(ctx: Context, measure: Measure, *, started: bool, actor
             created_at=ctx.clock.now(),
         ).save()
         ctx.notified.add(address)
+    await _to_the_team_in_the_app(ctx, template, event, payload)
 
 
 # --- steps -------------------------------------------------------------------------------------------------

@@ -53,6 +53,16 @@ class DeadlineMissed(Message):
     subject = "Termijn verlopen: {wat} ({escalatie})"
 
 
+class DocumentReceived(Message):
+    template = "document_ontvangen"
+    subject = "Document ontvangen bij {escalatie}: {soort} van {aanbieder}"
+
+
+class EvidenceExpiring(Message):
+    template = "bewijs_verloopt"
+    subject = "Bewijsstuk verloopt: {wat} is geldig tot en met {vervaldatum}"
+
+
 class DailyDigest(Message):
     template = "dagoverzicht"
     subject = "Dagoverzicht {datum}: {aantal} termijnen deze week ({regio})"
@@ -60,7 +70,10 @@ class DailyDigest(Message):
 
 MESSAGES: dict[str, type[Message]] = {
     cls.template: cls
-    for cls in (LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DailyDigest)
+    for cls in (
+        LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DocumentReceived,
+        EvidenceExpiring, DailyDigest,
+    )  # fmt: skip
 }
 
 

@@ -91,9 +91,13 @@ PROVIDER_RECIPIENT = "provider:"  # "provider:<id>": every person of that provid
 async def _expand_to_provider_people(scope: RegionScope, notification: Notification, clock: Clock) -> str:
     """A notice for "the provider" becomes one notification per person of the organisation, each with its own
     idempotency key (sent once, retried on its own). Nobody there yet: failed, with a reason people can act on."""
-    from apps.accounts.services import provider_contacts
+    from apps.accounts.services import provider_people
+    from apps.notifications.inapp import add_for_people
 
-    addresses = await provider_contacts(notification.recipient.removeprefix(PROVIDER_RECIPIENT))
+    people = await provider_people(notification.recipient.removeprefix(PROVIDER_RECIPIENT))
+    addresses = sorted({email for _, email in people if email})
+    await add_for_people(scope, [user_id for user_id, _ in people], template=notification.template,
+                         payload=notification.payload, key=notification.idempotency_key, clock=clock)  # fmt: skip
     if not addresses:
         await _finish(scope, notification.id, "failed", clock,
                       error="De aanbieder heeft nog niemand in Trede om deze melding aan te sturen.")  # fmt: skip

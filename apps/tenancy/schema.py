@@ -76,6 +76,14 @@ class CalendarSpec(_Strict):
     extra_closed_days: list[ClosedDay] = Field(default_factory=list)
 
 
+class EvidenceWatchSpec(_Strict):
+    # An expired VOG/SKJ/BIG always becomes a signal for triage; with this on, it also opens an escalation in the
+    # safety category of the region's quality ladder right away (seed 000: no valid VOG is a safety shortcoming).
+    opens_escalation: bool = False
+    ladder: str = "kwaliteit"
+    remind_days_before: int = Field(default=60, ge=1, le=365)
+
+
 class LetterSettings(_Strict):
     sender: str = Field(min_length=1)  # "Team inkoop Jeugdhulp Zuid-Limburg"
     city: str = Field(min_length=1)  # place in the letter's date line
@@ -111,6 +119,7 @@ class RegionFile(_Strict):
     municipalities: list[MunicipalitySpec] = Field(min_length=1)
     mailboxes: list[MailboxSpec] = Field(default_factory=list)
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
+    evidence_watch: EvidenceWatchSpec = Field(default_factory=EvidenceWatchSpec)
     letters: LetterSettings
     ladders: dict[Annotated[str, Field(pattern=KEY_PATTERN)], LadderEntry] = Field(min_length=1)
 

@@ -54,6 +54,7 @@ def _settings_of(loaded: LoadedRegion) -> dict:
         "description": region.description,
         "sources": region.sources,
         "calendar": region.calendar.model_dump(mode="json"),
+        "evidence_watch": region.evidence_watch.model_dump(mode="json"),
         "letters": region.letters.model_dump(mode="json"),
     }
 

@@ -38,6 +38,16 @@ async def claim_slot(job: str, slot: int, clock: Clock = system_clock) -> bool:
     return bool(inserted)
 
 
+async def claim_key(key: str, job: str, clock: Clock = system_clock) -> bool:
+    """Like ``claim_slot`` for a key that names a one-time event (e.g. "evidence-expired:<id>")."""
+    inserted = await JobRun.raw(
+        "INSERT INTO job_run (id, key, job, enqueued_at) VALUES ({}, {}, {}, {}) "
+        "ON CONFLICT (key) DO NOTHING RETURNING key",
+        str(uuid.uuid4()), key, job, clock.now(),
+    )  # fmt: skip
+    return bool(inserted)
+
+
 async def run_sweep(slot: int, clock: Clock = system_clock) -> dict[str, int]:
     """The sweep of one slot, acting on everything due up to now (so time spent down is caught up):
 
@@ -72,12 +82,18 @@ async def run_sweep(slot: int, clock: Clock = system_clock) -> dict[str, int]:
             done["reminded"] += await send_reminder(RegionScope(due.region_id), due.deadline_id, clock)
         except Exception:
             log.exception("reminder for deadline %s failed", due.deadline_id)
+    from apps.evidence.watch import watch_evidence
     from apps.notifications.digest import send_daily_digests
 
     try:
         done["digests"] = await send_daily_digests(clock)
     except Exception:
         log.exception("daily digests failed")
+    try:
+        watched = await watch_evidence(clock)
+        done["evidence_reminded"], done["evidence_expired"] = watched["reminded"], watched["expired"]
+    except Exception:
+        log.exception("evidence watch failed")
     for region_id, notification_id in await due_for_delivery(clock):
         deliver_notification.send(str(region_id), str(notification_id))
         done["queued"] += 1

@@ -117,8 +117,12 @@ async def test_a_notice_for_the_provider_goes_to_each_of_its_people(synced, smtp
         await user.save()
         await UserScope(user.id).new(Membership, provider=provider.id, role=Role.AANBIEDER_MEDEWERKER).save()
     assert await deliver(region_id, notification_id, transports(smtp_sink.url), clock) == "sent"
-    children = await scope.objects(Notification).where(Notification.idempotency_key.like("k7:%"))
+    children = await scope.objects(Notification).where(
+        Notification.idempotency_key.like("k7:%") & (Notification.channel == "email")
+    )
     assert sorted(c.recipient for c in children) == ["anna@zorgsamen.example", "bert@zorgsamen.example"]
+    in_app = await scope.objects(Notification).where(Notification.idempotency_key.like("k7:inapp:%"))
+    assert len(in_app) == 2 and all(n.recipient_user for n in in_app)  # and under the bell in Trede
     for child in children:
         assert await deliver(region_id, child.id, transports(smtp_sink.url), clock) == "sent"
     assert sorted(m["To"] for m in smtp_sink.messages) == ["anna@zorgsamen.example", "bert@zorgsamen.example"]

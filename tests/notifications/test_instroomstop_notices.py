@@ -63,3 +63,31 @@ async def test_intake_stop_start_and_end_reach_all_access_teams_gis_and_purchasi
         await deliver(region.id, row["id"], transports, clock)
     ended = [m for m in smtp_sink.messages if m["Subject"] == "Instroomstop voor Jeugdzorg De Vlinder B.V. opgeheven"]
     assert len(ended) == 18
+
+
+async def test_the_purchasing_team_also_sees_the_notice_in_the_app(synced):
+    from apps.accounts.tables import Membership, User
+    from apps.notifications.inapp import INAPP
+
+    region = await Region.objects().where(Region.slug == "zuid-limburg").first()
+    scope = RegionScope(region.id)
+    clock = FrozenClock(datetime(2026, 11, 24, 10, tzinfo=AMSTERDAM))
+    team = []
+    for subject, role in [("ilse", Role.INKOOP_MEDEWERKER), ("luuk", Role.INKOOP_LEAD), ("wim", Role.WAARNEMER)]:
+        user = User(issuer="https://idp.example", subject=subject, email=f"{subject}@zl.example")
+        await user.save()
+        await scope.new(Membership, user=user.id, role=role).save()
+        team.append(user)
+    provider = Provider(kvk_number="90000001", name="Jeugdzorg De Vlinder B.V.")
+    await provider.save()
+    lead = Actor(label="Luuk Leider", user_id=team[1].id, roles=frozenset({Role.INKOOP_LEAD}))
+    escalation = await services.open_escalation(
+        scope, provider=provider, ladder_key="kwaliteit", category="veiligheid", subcategory="vog_werknemers",
+        summary="VOG's ontbreken", motivation="Signaal", actor=lead, clock=clock,
+    )  # fmt: skip
+    for step in ("afspraken_per_brief", "instroomstop"):
+        await services.transition(scope, escalation.id, step, actor=lead, motivation="Volgens het model.", clock=clock)
+    in_app = await scope.objects(Notification).where(Notification.channel == INAPP)
+    assert sorted((n.recipient_user for n in in_app), key=str) == sorted([team[0].id, team[1].id], key=str)
+    assert {n.template for n in in_app} == {"instroomstop_gestart"}
+    assert team[2].id not in {n.recipient_user for n in in_app}  # the observer gets no notices

@@ -25,7 +25,7 @@ from core.broker import make_broker
 from core.tenancy import RegionScope
 from tests.support import ROOT, free_port, make_settings_env
 
-BROKERS = ["redis://127.0.0.1:6379/0", "amqp://guest:guest@127.0.0.1:5672/%2F"]
+BROKERS = ["redis://127.0.0.1:6379/3", "amqp://guest:guest@127.0.0.1:5672/%2F"]  # own Redis database per file
 
 
 def start_worker(tmp_path: Path, broker_url: str, smtp_url: str, threads: int = 2) -> subprocess.Popen:

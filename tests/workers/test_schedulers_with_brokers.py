@@ -29,7 +29,7 @@ from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.support import ROOT, make_settings_env
 
-BROKERS = ["redis://127.0.0.1:6379/0", "amqp://guest:guest@127.0.0.1:5672/%2F"]
+BROKERS = ["redis://127.0.0.1:6379/4", "amqp://guest:guest@127.0.0.1:5672/%2F"]  # own Redis database per file
 
 
 def start(command: str, tmp_path: Path, broker_url: str) -> subprocess.Popen:

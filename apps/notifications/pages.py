@@ -1,0 +1,105 @@
+"""Pages for notices: the person's own in-app notices (the bell), and the region's delivery overview where the
+purchasing team sees what was sent, what is still waiting and what failed — and sends a failed one again."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from apps.accounts.guards import PERSON, region_role, signed_in
+from apps.accounts.roles import DECIDES, Role
+from apps.ladders.calendar import AMSTERDAM
+from apps.notifications.inapp import mark_all_read, my_notices, unread_count
+from apps.notifications.messages import MESSAGES
+from apps.notifications.tables import Notification
+from apps.tenancy.services import region_by_slug
+from core.audit import audit
+from core.tenancy import RegionScope
+
+STATUS_NL = {"pending": "Wacht op verzending", "sending": "Wordt verstuurd", "sent": "Verstuurd", "failed": "Mislukt"}
+
+
+def subject_of(template: str, payload: dict) -> str:
+    message = MESSAGES.get(template)
+    return message.subject_for(payload) if message else template
+
+
+def when(moment) -> str:
+    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if moment else ""
+
+
+class NoticeController(Controller):
+    path = "/meldingen"
+    include_in_schema = False
+
+    @get("/", guards=[signed_in])
+    async def mine(self, request: Request) -> Template:
+        person = request.scope["state"][PERSON]
+        notices = [
+            {"subject": subject_of(row["template"], row["payload"]), "at": when(row["created_at"]),
+             "unread": row["read_at"] is None, "escalation_id": row["payload"].get("escalation_id", "")}
+            for row in await my_notices(person)
+        ]  # fmt: skip
+        return Template("meldingen/mijn.html", context={"notices": notices})
+
+    @get("/teller", guards=[signed_in])
+    async def counter(self, request: Request) -> Response:
+        count = await unread_count(request.scope["state"][PERSON])
+        hidden = '<span class="trede-visually-hidden"> ongelezen</span>'
+        badge = f' <span class="utrecht-badge-counter">{count}{hidden}</span>'
+        return Response("Meldingen" + (badge if count else ""), media_type="text/html")
+
+    @post("/gelezen", guards=[signed_in], status_code=HTTP_303_SEE_OTHER)
+    async def read(self, request: Request) -> Redirect:
+        await mark_all_read(request.scope["state"][PERSON])
+        return Redirect("/meldingen", status_code=HTTP_303_SEE_OTHER)
+
+
+class DeliveryController(Controller):
+    """/regio/{region_slug}/meldingen: every notice of the region with its delivery status."""
+
+    path = "/regio/{region_slug:str}/meldingen"
+    include_in_schema = False
+
+    @get("/", guards=[region_role(Role.INKOOP_MEDEWERKER, Role.INKOOP_LEAD, Role.WAARNEMER)])
+    async def overview(self, request: Request, region_slug: FromPath[str], status: FromQuery[str] = "") -> Template:
+        region = await region_by_slug(region_slug)
+        scope = RegionScope(region.id)
+        query = scope.select(
+            Notification, Notification.id, Notification.recipient, Notification.channel, Notification.template,
+            Notification.payload, Notification.status, Notification.attempts, Notification.last_error,
+            Notification.created_at, Notification.sent_at,
+        ).order_by(Notification.created_at, ascending=False).limit(200)  # fmt: skip
+        if status in STATUS_NL:
+            query = query.where(Notification.status == status)
+        rows = [
+            {**row, "subject": subject_of(row["template"], row["payload"]), "status_nl": STATUS_NL[row["status"]],
+             "created": when(row["created_at"]), "sent": when(row["sent_at"])}
+            for row in await query
+        ]  # fmt: skip
+        person = request.scope["state"][PERSON]
+        counts = {key: await scope.count(Notification).where(Notification.status == key) for key in STATUS_NL}
+        return Template("meldingen/regio.html", context={
+            "region": region, "rows": rows, "counts": counts, "status": status, "statuses": STATUS_NL,
+            "may_retry": bool(person.region_roles.get(region.id, frozenset()) & DECIDES),
+        })  # fmt: skip
+
+    @post("/{notification_id:str}/opnieuw", guards=[region_role(Role.INKOOP_MEDEWERKER, Role.INKOOP_LEAD)],
+          status_code=HTTP_303_SEE_OTHER)  # fmt: skip
+    async def retry(self, request: Request, region_slug: FromPath[str], notification_id: FromPath[str]) -> Redirect:
+        region = await region_by_slug(region_slug)
+        scope = RegionScope(region.id)
+        row = await scope.get(Notification, notification_id)
+        if row is None:
+            raise NotFoundException()
+        if row.status == "failed":
+            values = {Notification.status: "pending", Notification.attempts: 0, Notification.next_attempt_at: None}
+            await scope.update(Notification, values).where(Notification.id == row.id)
+            person = request.scope["state"][PERSON]
+            await audit("notification.retry", region_id=region.id, actor_id=person.user_id, actor_label=person.label,
+                        target_type="notification", target_id=str(row.id), detail={"fout": row.last_error})  # fmt: skip
+        return Redirect(f"/regio/{region_slug}/meldingen?status=failed", status_code=HTTP_303_SEE_OTHER)
+

@@ -1,0 +1,65 @@
+"""In-app notices and the region's delivery overview: the bell shows the unread count on every page; the
+purchasing team sees failed mails, with the reason, and sends them again; an observer only looks."""
+
+from __future__ import annotations
+
+from apps.accounts.tables import User
+from apps.audit.tables import AuditEntry
+from apps.notifications.inapp import add_for_people
+from apps.notifications.tables import Notification
+from apps.tenancy.tables import Region
+from core.tenancy import RegionScope
+from tests.accounts.support import app_client, csrf_headers, login
+
+
+async def zuid_limburg() -> RegionScope:
+    region = await Region.objects().where(Region.slug == "zuid-limburg").first()
+    return RegionScope(region.id)
+
+
+async def test_the_bell_counts_unread_notices_and_they_can_be_read(world, oidc_settings):
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        ilse = await User.objects().where(User.subject == "zl-inkoop").first()
+        scope = await zuid_limburg()
+        payload = {"escalatie": "ZL-2026-0042", "stap_titel": "Officiële brief", "aanbieder": "De Vlinder"}
+        await add_for_people(scope, [ilse.id], template="ladder_notify", payload=payload, key="test-bell")
+        page = await http.get("/werkruimte")
+        assert 'href="/meldingen"' in page.text and "1<span class=\"trede-visually-hidden\"> ongelezen" in page.text
+        assert "1<span" in (await http.get("/meldingen/teller")).text
+        mine = await http.get("/meldingen")
+        assert "Escalatie ZL-2026-0042: Officiële brief" in mine.text and "Ongelezen: " in mine.text
+        read = await http.post("/meldingen/gelezen", headers=csrf_headers(http))
+        assert read.status_code == 303
+        assert (await http.get("/meldingen/teller")).text == "Meldingen"
+
+    async with app_client(oidc_settings) as other:
+        await login(other, "lek-inkoop")  # someone else sees nothing of it
+        assert "ZL-2026-0042" not in (await other.get("/meldingen")).text
+
+
+async def test_failed_mail_is_shown_with_its_reason_and_sent_again(world, oidc_settings):
+    scope = await zuid_limburg()
+    failed = scope.new(Notification, recipient="toegang.vaals@zuid-limburg.example", channel="email",
+                       template="instroomstop_gestart", payload={"provider_name": "De Vlinder"},
+                       idempotency_key="test-failed", status="failed", attempts=8,
+                       last_error="na 8 pogingen: 451 mailserver tijdelijk onbereikbaar")  # fmt: skip
+    await failed.save()
+    async with app_client(oidc_settings) as observer:
+        await login(observer, "zl-waarnemer")
+        page = await observer.get("/regio/zuid-limburg/meldingen?status=failed")
+        assert page.status_code == 200 and "451 mailserver tijdelijk onbereikbaar" in page.text
+        assert "Opnieuw versturen" not in page.text
+        retry = f"/regio/zuid-limburg/meldingen/{failed.id}/opnieuw"
+        refused = await observer.post(retry, headers=csrf_headers(observer))
+        assert refused.status_code == 404
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        page = await http.get("/regio/zuid-limburg/meldingen?status=failed")
+        assert "Instroomstop voor De Vlinder" in page.text and "Opnieuw versturen" in page.text
+        again = await http.post(f"/regio/zuid-limburg/meldingen/{failed.id}/opnieuw", headers=csrf_headers(http))
+        assert again.status_code == 303
+        assert (await http.get("/regio/lekstroom/meldingen")).status_code == 404  # not her region
+    row = await scope.get(Notification, failed.id)
+    assert row.status == "pending" and row.attempts == 0
+    assert await AuditEntry.count().where(AuditEntry.action == "notification.retry") == 1
