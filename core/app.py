@@ -119,7 +119,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     from apps.accounts.oidc import OidcRegistry
     from apps.accounts.sessions import PiccoloStore, session_config
     from apps.escalations.pages import workspace_controllers
-    from apps.notifications.pages import DeliveryController, NoticeController
+    from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
     from apps.portal.controllers import portal_routers
     from apps.tenancy.controllers import HomeController, RegionApiController
     from core.broker import configure_broker
@@ -165,6 +165,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             AccountController,
             NoticeController,
             DeliveryController,
+            PlatformDeliveryController,
             metrics,
             *portal_routers(settings),
             *static_routers(),

@@ -9,13 +9,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from apps.accounts.guards import PERSON, region_role, signed_in
+from apps.accounts.guards import PERSON, platform_admin, region_role, signed_in
 from apps.accounts.roles import DECIDES, Role
 from apps.ladders.calendar import AMSTERDAM
 from apps.notifications.inapp import mark_all_read, my_notices, unread_count
 from apps.notifications.messages import MESSAGES
 from apps.notifications.tables import Notification
 from apps.tenancy.services import region_by_slug
+from apps.tenancy.tables import Region
 from core.audit import audit
 from core.tenancy import RegionScope
 
@@ -85,6 +86,7 @@ class DeliveryController(Controller):
         return Template("meldingen/regio.html", context={
             "region": region, "rows": rows, "counts": counts, "status": status, "statuses": STATUS_NL,
             "may_retry": bool(person.region_roles.get(region.id, frozenset()) & DECIDES),
+            "section": "meldingen", "reads_escalations": True,  # the region's navigation (base.html)
         })  # fmt: skip
 
     @post("/{notification_id:str}/opnieuw", guards=[region_role(Role.INKOOP_MEDEWERKER, Role.INKOOP_LEAD)],
@@ -103,3 +105,32 @@ class DeliveryController(Controller):
                         target_type="notification", target_id=str(row.id), detail={"fout": row.last_error})  # fmt: skip
         return Redirect(f"/regio/{region_slug}/meldingen?status=failed", status_code=HTTP_303_SEE_OTHER)
 
+
+
+class PlatformDeliveryController(Controller):
+    """/beheer/meldingen: the platform admin's view of every region's notices — what failed, what waits."""
+
+    path = "/beheer/meldingen"
+    include_in_schema = False
+
+    @get("/", guards=[platform_admin])
+    async def overview(self, status: FromQuery[str] = "failed") -> Template:
+        wanted = status if status in STATUS_NL else "failed"
+        regions = []
+        for region in await Region.objects().order_by(Region.name):
+            scope = RegionScope(region.id)
+            counts = {key: await scope.count(Notification).where(Notification.status == key) for key in STATUS_NL}
+            rows = await (
+                scope.select(Notification, Notification.recipient, Notification.channel, Notification.template,
+                             Notification.payload, Notification.attempts, Notification.last_error,
+                             Notification.created_at)  # fmt: skip
+                .where(Notification.status == wanted)
+                .order_by(Notification.created_at, ascending=False)
+                .limit(50)
+            )
+            regions.append({
+                "region": region, "counts": counts,
+                "rows": [{**r, "subject": subject_of(r["template"], r["payload"]), "created": when(r["created_at"])}
+                         for r in rows],
+            })  # fmt: skip
+        return Template("meldingen/beheer.html", context={"regions": regions, "status": wanted, "statuses": STATUS_NL})

@@ -63,3 +63,22 @@ async def test_failed_mail_is_shown_with_its_reason_and_sent_again(world, oidc_s
     row = await scope.get(Notification, failed.id)
     assert row.status == "pending" and row.attempts == 0
     assert await AuditEntry.count().where(AuditEntry.action == "notification.retry") == 1
+
+
+async def test_the_platform_admin_sees_failed_notices_of_every_region(world, oidc_settings):
+    for slug, error in [("zuid-limburg", "550 onbekende ontvanger"), ("lekstroom", "na 8 pogingen: 421 te druk")]:
+        region = await Region.objects().where(Region.slug == slug).first()
+        await RegionScope(region.id).new(
+            Notification, recipient=f"x@{slug}.example", channel="email", template="termijn_verlopen",
+            payload={"wat": "Plan van aanpak", "escalatie": f"{slug}-1"}, idempotency_key=f"admin-{slug}",
+            status="failed", last_error=error,
+        ).save()  # fmt: skip
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        assert (await http.get("/beheer/meldingen")).status_code == 404  # not a platform admin
+    async with app_client(oidc_settings) as admin:
+        await login(admin, "beheer")
+        page = await admin.get("/beheer/meldingen")
+        assert page.status_code == 200
+        assert "550 onbekende ontvanger" in page.text and "421 te druk" in page.text
+        assert "Termijn verlopen: Plan van aanpak (lekstroom-1)" in page.text
