@@ -441,7 +441,31 @@ EVENT_TITLES = {
 }
 
 
-def describe_event(event: TimelineEvent) -> dict[str, Any]:
+async def deliveries(scope: RegionScope, events: list[TimelineEvent]) -> dict[Any, str]:
+    """For each notice event: how many of its mails were delivered, when the last one went, and what failed."""
+    from apps.notifications.tables import Notification
+
+    found = {}
+    for event in events:
+        if event.kind != "melding_verstuurd":
+            continue
+        rows = await scope.select(Notification, Notification.status, Notification.sent_at).where(
+            Notification.idempotency_key.like(f"{event.id}:%") & (Notification.channel == "email")
+        )
+        if not rows:
+            continue
+        sent = [row["sent_at"] for row in rows if row["status"] == "sent" and row["sent_at"]]
+        failed = sum(1 for row in rows if row["status"] == "failed")
+        text = f"Bezorgd: {len(sent)} van {len(rows)}"
+        if sent:
+            text += f" (laatste {nl_datetime(max(sent))})"
+        if failed:
+            text += f"; {failed} mislukt"
+        found[event.id] = text + "."
+    return found
+
+
+def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
     """One timeline event as the page shows it: a title, a line of detail, the text, who and when."""
     p = event.payload or {}
     kind = event.kind
@@ -461,7 +485,7 @@ def describe_event(event: TimelineEvent) -> dict[str, Any]:
         verb = "geldt voor" if kind == "maatregel_gestart" else "opgeheven voor"
         detail = f"{label} {verb} {count} gemeenten."
     elif kind == "melding_verstuurd":
-        detail = f"Aan {p.get('aantal', 0)} ontvanger(s)."
+        detail = f"Aan {p.get('aantal', 0)} ontvanger(s)." + (f" {delivery}" if delivery else "")
         text = p.get("bericht", "")
     elif kind == "document_gevraagd":
         document = DOCUMENT_NL.get(p.get("document", ""), p.get("document", ""))
@@ -605,6 +629,7 @@ async def escalation_context(
                                      limit=TIMELINE_PAGE + 1)  # fmt: skip
     more = len(events) > TIMELINE_PAGE
     events = events[:TIMELINE_PAGE]
+    delivered = await deliveries(scope, events)
     newest = (
         await scope.select(TimelineEvent, TimelineEvent.sequence)
         .where(TimelineEvent.escalation == escalation.id)
@@ -632,7 +657,7 @@ async def escalation_context(
         measures=measures,
         active_measures=[m for m in measures if m["active"]],
         actions=action_options(loaded, hereabouts),
-        events=[describe_event(e) for e in events],
+        events=[describe_event(e, delivered.get(e.id, "")) for e in events],
         more_before=events[-1].sequence if more and events else None,
         before=before,
         newest=newest["sequence"] if newest else 0,
@@ -893,7 +918,9 @@ class EscalationPages(Controller):
             )
             if not rows:
                 return Response(content="", status_code=204)
-            context = {"events": [describe_event(e) for e in rows], "url": base_url, "newest": rows[0].sequence,
+            delivered = await deliveries(h.scope, rows)
+            context = {"events": [describe_event(e, delivered.get(e.id, "")) for e in rows], "url": base_url,
+                       "newest": rows[0].sequence,
                        "poll": True, "more_before": None}  # fmt: skip
             return Template("regio/_tijdlijn_items.html", context=context)
         if not before.isdigit():
@@ -902,7 +929,9 @@ class EscalationPages(Controller):
                                          before_sequence=int(before), limit=TIMELINE_PAGE + 1)  # fmt: skip
         more = len(events) > TIMELINE_PAGE
         events = events[:TIMELINE_PAGE]
-        context = {"events": [describe_event(e) for e in events], "url": base_url, "poll": False,
+        delivered = await deliveries(h.scope, events)
+        context = {"events": [describe_event(e, delivered.get(e.id, "")) for e in events], "url": base_url,
+                   "poll": False,
                    "more_before": events[-1].sequence if more and events else None}  # fmt: skip
         return Template("regio/_tijdlijn_items.html", context=context)
 

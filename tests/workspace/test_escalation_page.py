@@ -7,6 +7,7 @@ import csv
 import io
 import re
 
+from apps.escalations import services
 from apps.escalations.tables import Measure
 from tests.accounts.support import app_client, login
 from tests.workspace.support import ZL, escalation_of, events, field_error, post_form, textarea_value, zl_scope
@@ -174,3 +175,25 @@ async def test_message_to_the_provider_is_shared_and_a_note_internal(world, oidc
     assert "Intern: niet zichtbaar voor de aanbieder" in item
     item = re.search(rf'<li[^>]*id="gebeurtenis-{message.sequence}".*?</li>', page.text, re.S).group(0)
     assert "Gedeeld met de aanbieder" in item
+
+
+async def test_notice_events_show_how_many_mails_were_delivered(world, oidc_settings):
+    """Seed 000 notices: the timeline says who was notified and whether the mails arrived."""
+    from apps.escalations.tables import Escalation, TimelineEvent
+    from apps.notifications.tables import Notification
+    from apps.tenancy.tables import Region
+    from core.tenancy import RegionScope
+
+    region = await Region.objects().where(Region.slug == "zuid-limburg").first()
+    scope = RegionScope(region.id)
+    escalation = await scope.objects(Escalation).first()
+    event = await services.append_event(scope, escalation.id, "melding_verstuurd", payload={"aantal": 2})
+    for index, status in enumerate(["sent", "failed"]):
+        await scope.new(Notification, recipient=f"t{index}@zl.example", channel="email", template="ladder_notify",
+                        idempotency_key=f"{event.id}:{index}", status=status,
+                        sent_at=event.occurred_at if status == "sent" else None).save()  # fmt: skip
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        page = await http.get(f"/regio/zuid-limburg/escalaties/{escalation.id}")
+        assert "Aan 2 ontvanger(s). Bezorgd: 1 van 2 (laatste" in page.text and "1 mislukt." in page.text
+    assert await scope.count(TimelineEvent).where(TimelineEvent.id == event.id) == 1
