@@ -52,8 +52,11 @@ def configure_logging(json_logs: bool, level: int = logging.INFO) -> None:
         )
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler._trede = True  # type: ignore[attr-defined]  # ours: replaced when the app is built again
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for existing in [h for h in root.handlers if getattr(h, "_trede", False)]:
+        root.removeHandler(existing)
+    root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("uvicorn.access",):  # our access log replaces it, with request id and region
         logging.getLogger(noisy).disabled = True

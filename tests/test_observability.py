@@ -28,7 +28,8 @@ async def test_log_lines_are_json_with_request_id_and_region(client):
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.addFilter(ContextFilter())
-    handler.setFormatter(logging.getLogger().handlers[0].formatter)
+    ours = next(h for h in logging.getLogger().handlers if getattr(h, "_trede", False))
+    handler.setFormatter(ours.formatter)
     logging.getLogger("trede.access").addHandler(handler)
     try:
         await client.get("/health/live", headers={"X-Request-ID": "req-42"})

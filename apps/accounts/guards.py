@@ -26,6 +26,7 @@ from apps.accounts.roles import Role
 from apps.accounts.services import Person, load_person
 from apps.accounts.sessions import ABSOLUTE_TIMEOUT
 from apps.tenancy.tables import Region
+from core.observability import set_region
 
 PERSON = "person"
 
@@ -117,6 +118,8 @@ def region_role(*roles: Role):
         region_id = await _region_id(connection)
         if region_id is None or not person.region_roles.get(region_id, frozenset()) & wanted:
             raise NotFoundException()
+        # The request's log lines (and its access line) name the region from here on.
+        set_region(str(connection.path_params.get("region_slug") or connection.path_params.get("region") or region_id))
 
     return guard
 
