@@ -65,7 +65,9 @@ async def authenticate(connection: ASGIConnection, route_handler: BaseRouteHandl
     person = await current_person(connection)
     if person is None and not route_handler.opt.get("public"):
         raise NotAuthorizedException("Log in om verder te gaan.")
-    if person is not None and not connection.url.path.startswith("/api/"):
+    # Full pages show the bell; API answers and htmx partials (polling every few seconds) do not need the count.
+    is_partial = connection.headers.get("hx-request") == "true"
+    if person is not None and not is_partial and not connection.url.path.startswith("/api/"):
         from apps.notifications.inapp import unread_count
 
         connection.scope["state"]["unread"] = await unread_count(person)  # the bell in every page's header

@@ -16,7 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from apps.accounts.tables import RateLimitCounter
 
-# Limits of the endpoints that invite abuse. Uploads (issue "documents") use the "upload" bucket.
+# Limits of the endpoints that invite abuse. Uploads (apps/documents) use the "upload" bucket.
 LIMITS = {
     # Starting a login and the callback, per address: generous, since a whole town hall may share one address.
     "login": (100, 300),

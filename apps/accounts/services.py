@@ -205,13 +205,3 @@ async def provider_people(provider_id: UUID | str) -> list[tuple[UUID, str]]:
     users = await User.select(User.id, User.email).where(User.id.is_in(user_ids) & (User.active == True))  # noqa: E712
     return sorted((user["id"], user["email"]) for user in users)
 
-
-async def provider_contacts(provider_id: UUID | str) -> list[str]:
-    """E-mail addresses of the active people of a provider organisation (provider users and admins)."""
-    scope = ProviderScope(provider_id, [])
-    rows = await scope.organisation_rows(Membership, Membership.user).where(Membership.role.is_in(list(PROVIDER_ROLES)))
-    user_ids = sorted({row["user"] for row in rows}, key=str)
-    if not user_ids:
-        return []
-    users = await User.select(User.email).where(User.id.is_in(user_ids) & (User.active == True))  # noqa: E712
-    return sorted({user["email"] for user in users if user["email"]})

@@ -2,7 +2,7 @@
 
 Each action leaves a timeline event; notices are outbox rows (``Notification``) written in the same
 transaction, delivered later by workers. Letters are recorded as requested: rendering and sending them is
-the letters issue's work, so no event claims that a PDF exists.
+not built yet, so no event claims that a PDF exists.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ async def run_actions(run: ActionRun, actions: list[Action]) -> None:
 async def recipients_for(ctx: Context, role: str) -> list[str]:
     """Addresses for a notify role: the region's mailboxes of that role; "toegang" and "lokale_aanstuurder":
     the access team of every municipality of the region today; "aanbieder": a placeholder for the provider's
-    users ("provider:<id>"), resolved when notices are delivered (identity issue)."""
+    users ("provider:<id>"), expanded to each person of the organisation when delivered
+    (apps.notifications.services)."""
     if role == "aanbieder":
         return [f"provider:{ctx.escalation.provider}"]
     if role in ("toegang", "lokale_aanstuurder"):
@@ -218,7 +219,7 @@ async def send_letter(run: ActionRun, action: SendLetter) -> None:
         actor=run.actor,
         payload={
             "brief": action.letter,
-            "status": "aangevraagd",  # queued: rendering (PDF) and sending follow in the letters issue
+            "status": "aangevraagd",  # requested: rendering (PDF) and sending are not built yet
             "pdf": None,
             "stap": run.step.key,
             "aanleiding": run.reason,

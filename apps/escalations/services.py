@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from piccolo.engine import engine_finder
+from piccolo.querystring import QueryString
+
 from apps.accounts.roles import DECIDES, PROVIDER_ROLES
 from apps.escalations.actions import ActionRun, end_measure_in_context, run_actions
 from apps.escalations.context import (
@@ -78,6 +81,14 @@ MAX_TEXT = 10_000  # notes and messages
 
 
 async def next_reference(scope: RegionScope, region: Region, clock: Clock) -> str:
+    """The next number of the region's year (ZL-2026-0007). Call inside the write transaction: on PostgreSQL a
+    per-region transaction lock makes two openings at once wait for each other instead of taking the same number
+    (SQLite's BEGIN IMMEDIATE already lets one writer at a time)."""
+    engine = engine_finder()
+    if engine.engine_type == "postgres":
+        await engine.run_querystring(
+            QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", f"escalation-reference:{region.id}")
+        )
     prefix = "".join(part[0] for part in region.slug.split("-")).upper()
     year = clock.today().year
     count = await scope.count(Escalation).where(Escalation.reference.like(f"{prefix}-{year}-%"))

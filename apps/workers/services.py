@@ -26,20 +26,11 @@ async def claim_slot(job: str, slot: int, clock: Clock = system_clock) -> bool:
 
     Portable compare-and-set: the unique key makes the second insert fail on SQLite and PostgreSQL alike.
     """
-    key = f"{job}:{slot}"
-    inserted = await JobRun.raw(
-        "INSERT INTO job_run (id, key, job, enqueued_at) VALUES ({}, {}, {}, {}) "
-        "ON CONFLICT (key) DO NOTHING RETURNING key",
-        str(uuid.uuid4()),
-        key,
-        job,
-        clock.now(),
-    )
-    return bool(inserted)
+    return await claim_key(f"{job}:{slot}", job, clock)
 
 
 async def claim_key(key: str, job: str, clock: Clock = system_clock) -> bool:
-    """Like ``claim_slot`` for a key that names a one-time event (e.g. "evidence-expired:<id>")."""
+    """Claim a key that names a one-time event (e.g. "evidence-expired:<id>", "sweep:<slot>"), once."""
     inserted = await JobRun.raw(
         "INSERT INTO job_run (id, key, job, enqueued_at) VALUES ({}, {}, {}, {}) "
         "ON CONFLICT (key) DO NOTHING RETURNING key",

@@ -358,3 +358,8 @@ async def test_roles_without_a_mailbox_are_recorded_and_looping_automatic_moves_
         await services.transition(zl, escalation.id, "lus_a", actor=medewerker, motivation="Probeer.", clock=clock)
     assert await last_sequence(zl, escalation.id) == mark
     assert (await zl.get(Escalation, escalation.id)).current_step == "start"
+
+
+async def test_two_escalations_opened_at_once_get_their_own_numbers(zl, provider, medewerker, clock):
+    first, second = await asyncio.gather(_open(zl, provider, medewerker, clock), _open(zl, provider, medewerker, clock))
+    assert {first.reference, second.reference} == {"ZL-2026-0001", "ZL-2026-0002"}
