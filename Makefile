@@ -8,9 +8,9 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint install browser migrations clean lock
+.PHONY: run test lint install browser pango migrations clean lock
 
-install: $(STAMP_PY) $(STAMP_NODE)
+install: $(STAMP_PY) $(STAMP_NODE) pango
 
 # Python packages come from the hashed lock file only (regenerate with `make lock`).
 # requirements.lock: everything a developer and CI need; requirements-prod.lock: only what production runs
@@ -29,6 +29,13 @@ $(STAMP_NODE): package.json package-lock.json
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock -q
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -o requirements-prod.lock -q
+
+# WeasyPrint (letters, dossier exports) needs Debian's pango; chromium brings it too, but not every machine has that.
+pango:
+	@/sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
+		echo "Installing Debian's pango for WeasyPrint"; \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; fi; }
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).
 browser:
