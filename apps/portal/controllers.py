@@ -11,20 +11,24 @@ from uuid import UUID
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Controller, Request, Router, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from apps.accounts.guards import PERSON, requires
+from apps.accounts import invitations
+from apps.accounts.guards import PERSON, current_person, declares_access, requires
 from apps.accounts.ratelimit import rate_limit
-from apps.accounts.roles import PROVIDER_ROLES
+from apps.accounts.roles import PROVIDER_ROLES, Role
 from apps.documents import services as documents
 from apps.documents.uploads import FORM_OVERHEAD, CsrfRejected, UploadRejected, discard, receive_upload
 from apps.escalations import services as escalations
 from apps.escalations.context import EscalationError
 from apps.escalations.tables import Escalation
 from apps.evidence import services as evidence
+from apps.portal import colleagues as team
 from apps.portal import views
 from apps.providers.tables import Provider
 from core.clock import system_clock
@@ -35,12 +39,36 @@ UPLOAD_OPT = {"exclude_from_csrf": True}  # checked while streaming, see apps.do
 
 
 async def portal_context(request: Request) -> tuple[ProviderScope, object]:
-    """The provider scope and actor of the signed-in provider user (404 if they have no provider role)."""
+    """The provider scope and actor of the signed-in provider user in the active organisation (404 if they have no
+    provider role). Also puts the active organisation in the request state for the portal's navigation."""
     person = request.scope["state"][PERSON]
-    provider_id = views.current_provider(person)
+    provider_id = views.current_provider(person, request.session)
     if provider_id is None:
         raise NotFoundException()
+    request.scope["state"]["portal_organisation"] = await views.organisations_of(person, provider_id)
     return await ProviderScope.for_provider(provider_id), person.provider_actor(provider_id)
+
+
+def active_provider_role(*roles: Role):
+    """Guard: the person holds one of ``roles`` in the portal's active organisation; otherwise 403 (they do work
+    there, so the page exists for them, they just may not use it)."""
+    wanted = frozenset(roles)
+
+    @declares_access(f"holds one of {sorted(wanted)} in the active provider organisation")
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        person = await current_person(connection)
+        if person is None:
+            raise NotAuthorizedException("Log in om verder te gaan.")
+        provider_id = views.current_provider(person, connection.scope.get("session"))
+        if provider_id is None:
+            raise NotFoundException()
+        if not person.provider_roles.get(provider_id, frozenset()) & wanted:
+            raise PermissionDeniedException("Alleen een beheerder van uw organisatie kan dit.")
+
+    return guard
+
+
+ADMIN_GUARD = active_provider_role(Role.AANBIEDER_BEHEERDER)
 
 
 def keep_csrf_token(request: Request) -> None:
@@ -136,6 +164,7 @@ class PortalController(Controller):
                 "measures": await views.active_measures(scope),
                 "expiring": await views.expiring_evidence(scope),
                 "warn_days": evidence.WARN_DAYS,
+                "flash": take_flash(request),
             },
         )
 
@@ -189,6 +218,126 @@ class PortalController(Controller):
         if item is None or not item.object_key:
             raise NotFoundException()
         return download_response(request, item.object_key, item.original_filename, item.content_type, item.size)
+
+
+class OrganisationSwitchController(Controller):
+    """A person who works for several provider organisations picks the one the portal shows (server-side session)."""
+
+    path = "/portaal/organisatie"
+    include_in_schema = False
+    guards = [PORTAL_GUARD]
+
+    @post("/", status_code=HTTP_303_SEE_OTHER)
+    async def switch(self, request: Request) -> Redirect:
+        person = request.scope["state"][PERSON]
+        form = await request.form()
+        try:
+            wanted = UUID(str(form.get("organisatie") or ""))
+        except ValueError:
+            wanted = None
+        if wanted is not None and wanted in person.provider_roles:
+            request.set_session({**(request.session or {}), views.ACTIVE_PROVIDER: str(wanted)})
+            provider = await Provider.objects().where(Provider.id == wanted).first()
+            set_flash(request, f"U werkt nu voor {provider.name}.")
+        # Always back to the portal's overview: a page of the other organisation's escalation would be a 404.
+        return Redirect("/portaal/", status_code=HTTP_303_SEE_OTHER)
+
+
+async def colleagues_template(
+    request: Request, scope: ProviderScope, *, errors: dict | None = None, values: dict | None = None,
+    status_code: int = 200,
+) -> Template:  # fmt: skip
+    person = request.scope["state"][PERSON]
+    pending = await invitations.pending_invitations(provider_id=scope.provider_id)
+    return Template(
+        "portaal/collegas.html",
+        context={
+            "provider_name": await _provider_name(scope),
+            "colleagues": await team.colleagues(scope.provider_id, person),
+            "pending": [
+                {
+                    "id": i.id,
+                    "email": i.email,
+                    "role_label": views.role_label(i.role),
+                    "by": i.invited_by_label,
+                    "until": views.date_nl(views.local_date(i.expires_at)),
+                }
+                for i in pending
+            ],  # fmt: skip
+            "roles": team.ROLE_CHOICES,
+            "errors": errors or {},
+            "values": values or {},
+            "flash": take_flash(request) if status_code == 200 else "",
+        },
+        status_code=status_code,
+    )
+
+
+class ColleagueController(Controller):
+    """Collega's: the provider admin sees the organisation's people, invites, changes roles and removes access."""
+
+    path = "/portaal/collegas"
+    include_in_schema = False
+    guards = [PORTAL_GUARD, ADMIN_GUARD]
+
+    @get("/")
+    async def index(self, request: Request) -> Template:
+        scope, _ = await portal_context(request)
+        return await colleagues_template(request, scope)
+
+    @post("/uitnodigen", status_code=HTTP_303_SEE_OTHER)
+    async def invite(self, request: Request) -> Response:
+        scope, _ = await portal_context(request)
+        form = await request.form()
+        values = {"email": str(form.get("email") or "").strip(), "rol": str(form.get("rol") or "")}
+        try:
+            await invitations.invite(
+                email=values["email"], role=values["rol"], invited_by=request.scope["state"][PERSON],
+                provider_id=scope.provider_id, base_url=request.app.state.settings.base_url,
+            )  # fmt: skip
+        except invitations.InvitationError as exc:
+            return await colleagues_template(request, scope, errors={exc.field: exc.message}, values=values,
+                                             status_code=422)  # fmt: skip
+        set_flash(request, f"De uitnodiging is verstuurd naar {values['email']}.")
+        return Redirect("/portaal/collegas/#uitnodigingen", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/{user_id:uuid}/rol", status_code=HTTP_303_SEE_OTHER)
+    async def change_role(self, request: Request, user_id: FromPath[UUID]) -> Response:
+        scope, _ = await portal_context(request)
+        form = await request.form()
+        person = request.scope["state"][PERSON]
+        try:
+            changed = await team.change_role(scope.provider_id, user_id, str(form.get("rol") or ""), by=person)
+        except team.NotAColleague:
+            raise NotFoundException() from None
+        except team.ColleagueError as exc:
+            return await colleagues_template(request, scope, errors={f"rol-{user_id}": exc.message}, status_code=422)
+        if changed:
+            set_flash(request, "De rol is gewijzigd.")
+        return Redirect(f"/portaal/collegas/#collega-{user_id}", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/{user_id:uuid}/verwijderen", status_code=HTTP_303_SEE_OTHER)
+    async def remove(self, request: Request, user_id: FromPath[UUID]) -> Response:
+        scope, _ = await portal_context(request)
+        person = request.scope["state"][PERSON]
+        try:
+            name = await team.remove(scope.provider_id, user_id, by=person)
+        except team.NotAColleague:
+            raise NotFoundException() from None
+        except team.ColleagueError as exc:
+            return await colleagues_template(request, scope, errors={f"rol-{user_id}": exc.message}, status_code=422)
+        set_flash(request, f"{name} heeft geen toegang meer tot het portaal van uw organisatie.")
+        return Redirect("/portaal/collegas/", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/uitnodigingen/{invitation_id:uuid}/intrekken", status_code=HTTP_303_SEE_OTHER)
+    async def revoke(self, request: Request, invitation_id: FromPath[UUID]) -> Response:
+        scope, _ = await portal_context(request)
+        try:
+            await invitations.revoke(invitation_id, by=request.scope["state"][PERSON], provider_id=scope.provider_id)
+        except invitations.InvitationError:
+            raise NotFoundException() from None
+        set_flash(request, "De uitnodiging is ingetrokken; de link werkt niet meer.")
+        return Redirect("/portaal/collegas/#uitnodigingen", status_code=HTTP_303_SEE_OTHER)
 
 
 def _kind_check(fields: dict[str, str]) -> None:
@@ -301,7 +450,10 @@ def portal_routers(settings) -> list:
         route_handlers=[PortalUploadController],
         request_max_body_size=settings.upload_max_bytes + FORM_OVERHEAD,
     )
+    from apps.accounts.invitation_pages import InvitationController
     from apps.documents.controllers import RegionDocumentController
     from apps.evidence.controllers import RegionEvidenceController
 
-    return [PortalController, uploads, RegionDocumentController, RegionEvidenceController]
+    # The invitation link page is here so that core/app.py needs no edit; it serves region invitations too.
+    return [PortalController, OrganisationSwitchController, ColleagueController, uploads, RegionDocumentController,
+            RegionEvidenceController, InvitationController]  # fmt: skip

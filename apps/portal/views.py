@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
+from apps.accounts.roles import LABELS
 from apps.accounts.services import Person
 from apps.documents.services import KIND_LABELS, PROVIDER_KINDS, escalation_documents
 from apps.documents.uploads import human_size
@@ -43,9 +44,37 @@ EVENT_LABELS = {
 ESCALATION_STATUS = {"open": "lopend", "paused": "gepauzeerd", "closed": "afgesloten"}
 
 
-def current_provider(person: Person) -> UUID | None:
-    """The provider organisation the portal shows: the person's (the first, if they work for several)."""
-    return sorted(person.provider_roles, key=str)[0] if person.provider_roles else None
+ACTIVE_PROVIDER = "portaal_organisatie"  # session key: the organisation a person at several providers picked
+
+
+def current_provider(person: Person, session: dict | None = None) -> UUID | None:
+    """The provider organisation the portal shows: the one picked in the switcher (kept in the server-side
+    session) if the person still holds a role there, otherwise the first of theirs (by name order of ids)."""
+    if not person.provider_roles:
+        return None
+    picked = (session or {}).get(ACTIVE_PROVIDER) if isinstance(session, dict) else None
+    try:
+        if picked and UUID(str(picked)) in person.provider_roles:
+            return UUID(str(picked))
+    except ValueError:
+        pass
+    return sorted(person.provider_roles, key=str)[0]
+
+
+async def organisations_of(person: Person, active: UUID) -> dict:
+    """For the switcher on every portal page: the active organisation and the ones the person can switch to."""
+    rows = await Provider.select(Provider.id, Provider.name).where(Provider.id.is_in(list(person.provider_roles)))
+    names = {row["id"]: row["name"] for row in rows}
+    return {
+        "active_id": active,
+        "active_name": names.get(active, ""),
+        "is_admin": "aanbieder_beheerder" in person.provider_roles.get(active, frozenset()),
+        "choices": sorted(({"id": k, "name": v} for k, v in names.items()), key=lambda c: c["name"]),
+    }
+
+
+def role_label(role: str) -> str:
+    return LABELS.get(role, role)
 
 
 def date_nl(d: date | None) -> str:

@@ -49,7 +49,7 @@ def platform(tmp_path_factory):
     finally:
         output = stop(server)
         op.stop()
-        assert "Demo accounts: 7 added" in output, output[-3000:]
+        assert "Demo accounts: 8 added" in output, output[-3000:]
 
 
 @pytest.fixture(scope="module")

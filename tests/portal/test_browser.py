@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from playwright.sync_api import expect
 
 from tests.accounts.support import provider_settings, start_dev_op
 from tests.accounts.test_browser import CHROMIUM, CHROMIUM_ARGS, assert_accessible
@@ -49,7 +50,7 @@ def platform(tmp_path_factory):
             timeout=60,
         )  # fmt: skip
         assert seeded.returncode == 0, seeded.stderr[-3000:]
-        yield base, json.loads(seeded.stdout.strip().splitlines()[-1]), var_dir
+        yield base, json.loads(seeded.stdout.strip().splitlines()[-1]), var_dir, env
     finally:
         server.terminate()
         try:
@@ -78,7 +79,7 @@ def log_in(page, base: str, person: str, path: str) -> None:
 
 
 def test_provider_delivers_and_registers_and_the_region_reviews(platform, browser, tmp_path):
-    base, seeded, var_dir = platform
+    base, seeded, var_dir, _ = platform
     plan = tmp_path / "Plan van aanpak De Vlinder.pdf"
     plan.write_bytes(PDF)
     fake = tmp_path / "plan.pdf"
@@ -171,3 +172,102 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     assert "Zuid-Limburg: Geaccepteerd" in table
     assert "Zuid-Limburg: Afgewezen" in table and "De VOG is niet voor de functie van jeugdzorgwerker." in table
     vera_context.close()
+
+
+def invitation_link(env: dict, email: str) -> str:
+    """The link the invited person finds in the e-mail (read from the outbox of the running server's database)."""
+    found = subprocess.run(
+        [sys.executable, "-m", "tests.portal.seed_browser", "link", email], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr[-3000:]
+    return json.loads(found.stdout.strip().splitlines()[-1])["link"]
+
+
+def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(platform, browser):
+    base, _, _, env = platform
+    bas_context = browser.new_context(bypass_csp=True)
+    bas = bas_context.new_page()
+    log_in(bas, base, "Bas Vlinder", "/portaal")
+    bas.get_by_role("link", name="Collega's").click()
+    bas.wait_for_url(f"{base}/portaal/collegas/")
+    assert "Collega's van Jeugdzorg De Vlinder B.V." in bas.locator("h1").inner_text()
+    assert_accessible(bas)
+
+    # A typo in the address: refused next to the field, what was typed stays.
+    bas.get_by_label("E-mailadres").fill("nina.devlinder.localhost")
+    bas.get_by_label("Rol", exact=True).select_option("aanbieder_medewerker")
+    bas.get_by_role("button", name="Uitnodiging versturen").click()
+    assert "Vul een geldig e-mailadres in" in bas.locator("#email-fout").inner_text()
+    assert bas.get_by_label("E-mailadres").input_value() == "nina.devlinder.localhost"
+    assert bas.get_by_label("E-mailadres").get_attribute("aria-invalid") == "true"
+    assert_accessible(bas)
+
+    bas.get_by_label("E-mailadres").fill("nina@devlinder.localhost")
+    bas.get_by_role("button", name="Uitnodiging versturen").click()
+    bas.wait_for_url(f"{base}/portaal/collegas/#uitnodigingen")
+    assert "De uitnodiging is verstuurd naar nina@devlinder.localhost." in bas.locator("#melding").inner_text()
+    assert "nina@devlinder.localhost als medewerker aanbieder" in bas.locator("#uitnodigingen").inner_text()
+    assert_accessible(bas)
+
+    # A second invitation, withdrawn: its link then says so.
+    bas.get_by_label("E-mailadres").fill("noor@devlinder.localhost")
+    bas.get_by_role("button", name="Uitnodiging versturen").click()
+    expect(bas.locator("#melding")).to_contain_text("De uitnodiging is verstuurd naar noor@devlinder.localhost.")
+    bas.get_by_role("button", name="uitnodiging van noor@devlinder.localhost").click()
+    expect(bas.locator("#melding")).to_contain_text("De uitnodiging is ingetrokken")
+    withdrawn = browser.new_context(bypass_csp=True).new_page()
+    withdrawn.goto(invitation_link(env, "noor@devlinder.localhost"))
+    assert "Deze uitnodiging is ingetrokken" in withdrawn.locator("main").inner_text()
+    assert_accessible(withdrawn)
+    withdrawn.context.close()
+
+    # Nina opens the link from her e-mail, sees what is offered, logs in, and is in.
+    nina_context = browser.new_context(bypass_csp=True)
+    nina = nina_context.new_page()
+    link = invitation_link(env, "nina@devlinder.localhost")
+    nina.goto(link)
+    offer = nina.locator("#aanbod").inner_text()
+    assert "Jeugdzorg De Vlinder B.V." in offer and "Medewerker aanbieder" in offer
+    assert_accessible(nina)
+    nina.get_by_role("link", name="Inloggen met de lokale OpenID-provider en aanvaarden").click()
+    nina.get_by_role("button", name="Nina Nieuw").click()
+    nina.wait_for_url(link)
+    assert "U heeft de uitnodiging aanvaard" in nina.locator("main").inner_text()
+    assert_accessible(nina)
+    nina.get_by_role("link", name="Verder naar het portaal").click()
+    nina.wait_for_url(f"{base}/portaal")
+    assert "U werkt voor Jeugdzorg De Vlinder B.V." in nina.locator("#organisatie").inner_text()
+    assert "Collega's" not in nina.locator("nav.trede-subnav").inner_text()  # an employee manages nobody
+
+    # Bas makes Nina an admin too.
+    bas.reload()
+    nina_row = bas.locator("tr", has_text="Nina Nieuw")
+    nina_row.get_by_label("Rol van Nina Nieuw").select_option("aanbieder_beheerder")
+    nina_row.get_by_role("button", name="Rol wijzigen van Nina Nieuw").click()
+    expect(bas.locator("#melding")).to_contain_text("De rol is gewijzigd.")
+    assert bas.get_by_label("Rol van Nina Nieuw").input_value() == "aanbieder_beheerder"
+    assert_accessible(bas)
+    nina.reload()
+    assert "Collega's" in nina.locator("nav.trede-subnav").inner_text()
+    bas_context.close()
+    nina_context.close()
+
+
+def test_a_person_at_two_providers_switches_organisation(platform, browser):
+    base, seeded, _, _ = platform
+    kim_context = browser.new_context(bypass_csp=True)
+    kim = kim_context.new_page()
+    log_in(kim, base, "Kim Tweeling", "/portaal")
+    kim.get_by_label("Organisatie", exact=True).select_option(label="Praktijk Kompas Jeugd-GGZ")
+    kim.get_by_role("button", name="Wissel van organisatie").click()
+    kim.wait_for_url(f"{base}/portaal/")
+    assert "U werkt voor Praktijk Kompas Jeugd-GGZ" in kim.locator("#organisatie").inner_text()
+    text = kim.locator("main").inner_text()
+    assert seeded["zl"]["reference"] not in text and seeded["lek"]["reference"] not in text  # De Vlinder's
+    assert_accessible(kim)
+    kim.get_by_label("Organisatie", exact=True).select_option(label="Jeugdzorg De Vlinder B.V.")
+    kim.get_by_role("button", name="Wissel van organisatie").click()
+    expect(kim.locator("#organisatie")).to_contain_text("U werkt voor Jeugdzorg De Vlinder B.V.")
+    assert seeded["zl"]["reference"] in kim.locator("main").inner_text()
+    kim_context.close()
