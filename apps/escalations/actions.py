@@ -1,8 +1,7 @@
 """Running a ladder's actions: the ``on_enter`` of a step and the ``on_missed`` of a term.
 
 Each action leaves a timeline event; notices are outbox rows (``Notification``) written in the same
-transaction, delivered later by workers. Letters are recorded as requested: rendering and sending them is
-not built yet, so no event claims that a PDF exists.
+transaction, delivered later by workers. Letters are rendered to PDF, stored and sent by ``letters.py``.
 """
 
 from __future__ import annotations
@@ -214,17 +213,12 @@ async def demand_document(run: ActionRun, action: DemandDocument) -> None:
 
 
 async def send_letter(run: ActionRun, action: SendLetter) -> None:
-    await run.ctx.event(
-        "brief_verstuurd",
-        actor=run.actor,
-        payload={
-            "brief": action.letter,
-            "status": "aangevraagd",  # requested: rendering (PDF) and sending are not built yet
-            "pdf": None,
-            "stap": run.step.key,
-            "aanleiding": run.reason,
-        },
-    )
+    """The real letter: rendered from the region's template to PDF, stored as a document, on the shared timeline
+    and sent to the provider (``apps.escalations.letters``)."""
+    from apps.escalations.letters import issue_letter
+
+    await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor, motivation=run.motivation,
+                       reason=run.reason)  # fmt: skip
 
 
 # --- measures ----------------------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ def stored_keys(http) -> list[str]:
 
 
 async def document_count(escalation) -> int:
-    return await RegionScope(escalation.region).count(Document).where(Document.escalation == escalation.id)
+    """Documents the provider uploaded (the ladder's own letters are documents of the escalation too)."""
+    scope = RegionScope(escalation.region)
+    return await scope.count(Document).where((Document.escalation == escalation.id) & (Document.kind != "brief"))
 
 
 def field_error(text: str, field: str) -> str:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from apps.audit.tables import AuditEntry
+from apps.documents.tables import Document
 from apps.escalations import services
 from apps.escalations.services import EscalationError
 from apps.notifications.tables import Notification
@@ -66,10 +67,14 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     started, notice, letter = after_stop
     assert started.visibility == "shared" and started.payload["aantal_gemeenten"] == 16
     assert {g["cbs_code"] for g in started.payload["gemeenten"]} == set(stop.scope)
-    assert letter.payload == {
-        "brief": "instroomstop_bericht", "status": "aangevraagd", "pdf": None, "stap": "instroomstop",
+    # The step's letter is really issued: a PDF stored as a document of the escalation, named on the timeline.
+    assert {k: letter.payload[k] for k in ("brief", "status", "stap", "aanleiding")} == {
+        "brief": "instroomstop_bericht", "status": "verstuurd", "stap": "instroomstop",
         "aanleiding": "stap 'Instroomstop, op te volgen door alle 18 gemeenten' is ingegaan",
     }  # fmt: skip
+    document = await zl.objects(Document).where(Document.id == letter.payload["document_id"]).first()
+    assert document.kind == "brief" and document.content_type == "application/pdf"
+    assert document.sha256 == letter.payload["sha256"] and letter.payload["bestandsnaam"].endswith(".pdf")
     rows = await notices(zl, notice.id)
     assert len(rows) == 18 == notice.payload["aantal"]
     access = await zl.select(Municipality, Municipality.access_team_email, Municipality.cbs_code)
@@ -120,9 +125,13 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     lifted_rows = await notices(zl, lifted.id)
     assert len(lifted_rows) == 18  # 16 access teams + GI's + inkoop
     assert {n.template for n in lifted_rows} == {"instroomstop_beeindigd"}
-    assert await zl.count(Notification) == 18 + 17 + 1 + 1 + 18
+    letters = [e for e in everything if e.kind == "brief_verstuurd"]
+    assert len(letters) == 2  # the confirmation of the agreements, and the intake stop notice
+    assert await zl.count(Notification) == 18 + 17 + 1 + 1 + 18 + len(letters)  # each letter to the provider
     provider_notice = [n for n in await zl.objects(Notification) if n.recipient.startswith("provider:")]
-    assert [n.recipient for n in provider_notice] == [f"provider:{provider.id}"]
+    assert [n.recipient for n in provider_notice] == [f"provider:{provider.id}"] * (1 + len(letters))
+    letter_documents = {n.payload.get("document_id") for n in provider_notice} - {None}
+    assert letter_documents == {e.payload["document_id"] for e in letters}
 
     actions = [e["action"] for e in await AuditEntry.select(AuditEntry.action).where(
         AuditEntry.target_id == str(escalation.id)).order_by(AuditEntry.at)]  # fmt: skip

@@ -50,7 +50,8 @@ async def test_double_submit_with_the_same_key_makes_one_event(world, oidc_setti
         await login(http, "zl-inkoop", url)
         page = await http.get(url)
         key = re.search(r'name="sleutel" value="([0-9a-f]+)"', page.text).group(1)
-        form = {"naar": "afspraken_per_brief", "motivering": "Gesprek gevoerd op 3 november.", "sleutel": key}
+        form = {"naar": "afspraken_per_brief", "motivering": "Gesprek gevoerd op 3 november.", "sleutel": key,
+                "bevestigd": "ja"}  # the step sends a letter: confirmed after its preview
         first = await post_form(http, f"{url}/stap", form)
         second = await post_form(http, f"{url}/stap", form)
         assert first.status_code == second.status_code == 303
@@ -70,7 +71,7 @@ async def test_htmx_step_swaps_the_content_and_the_timeline_partials(world, oidc
         newest = max(e.sequence for e in await events(escalation.id))
         assert (await http.get(f"{url}/tijdlijn?na={newest}", headers={"HX-Request": "true"})).status_code == 204
         swapped = await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Besproken.",
-                                                        "sleutel": "htmx-1"}, htmx=True)  # fmt: skip
+                                                        "sleutel": "htmx-1", "bevestigd": "ja"}, htmx=True)  # fmt: skip
         assert swapped.status_code == 200 and "<html" not in swapped.text
         assert swapped.text.lstrip().startswith('<div id="inhoud"')
         assert 'hx-swap-oob="innerHTML"' in swapped.text and "De stap is gezet" in swapped.text
@@ -95,7 +96,8 @@ async def test_intake_stop_lists_the_16_municipalities_before_the_lead_confirms(
     url = f"{ZL}/escalaties/{escalation.id}"
     async with app_client(oidc_settings) as http:
         await login(http, "zl-inkoop", url)
-        await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Afspraken vastgelegd."})
+        await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Afspraken vastgelegd.",
+                                              "bevestigd": "ja"})  # fmt: skip
         page = await http.get(url)
         assert "Alleen een teamleider inkoop kan deze stap zetten" in page.text
         refused = await post_form(http, f"{url}/stap", {"naar": "instroomstop", "motivering": "Nodig."})

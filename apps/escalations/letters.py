@@ -1,0 +1,345 @@
+"""Letters of a ladder (``send_letter``): rendered from the region's Jinja templates to PDF (WeasyPrint), stored as a
+document, put on the shared timeline and sent to the provider's people through the outbox.
+
+Templates: ``tenants/letters/<region-slug>/<letter>.html`` overrides the default ``frontend/templates/brieven/
+<letter>.html``; a letter without its own template uses ``algemeen.html`` (the step's title and description).
+Every letter extends ``_brief.html`` (letterhead, addressee, date line, subject, signature) and fills the block
+``inhoud``, which is also what the escalation page previews in HTML (the PDF preview is the whole letter).
+
+The letter is issued inside the transaction of the step that sends it: the step's idempotency key makes a double
+submit one step, so one letter. The PDF is put into storage before the rows are written; if the transaction then
+fails, the object is deleted again.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+
+from apps.documents.tables import Document
+from apps.escalations.context import SHARED, Context, load_context
+from apps.escalations.tables import Deadline
+from apps.ladders.calendar import AMSTERDAM, format_date_nl
+from apps.ladders.deadlines import due_date_for
+from apps.ladders.schema import SendLetter, StepSpec
+from apps.providers.tables import Provider
+from core.actor import Actor
+from core.settings import ROOT
+from core.storage import Storage, new_key
+
+DEFAULT_TEMPLATES = Path(ROOT) / "frontend" / "templates" / "brieven"
+REGION_TEMPLATES = Path(ROOT) / "tenants" / "letters"
+GENERIC = "algemeen"
+PDF = "application/pdf"
+DOCUMENT_KIND = "brief"
+
+# Dutch titles (the letter's subject line and the document's name) of the letters the ladders send.
+LETTER_TITLES = {
+    "verzoek_plan_van_aanpak": "Verzoek om een plan van aanpak",
+    "officiele_brief_plan_van_aanpak": "Officiële brief: plan van aanpak",
+    "ingebrekestelling": "Ingebrekestelling",
+    "bevestiging_afspraken": "Bevestiging van de gemaakte afspraken",
+    "verzuim": "Mededeling van verzuim",
+    "instroomstop_bericht": "Instroomstop",
+    "schriftelijke_waarschuwing": "Schriftelijke waarschuwing",
+    "uitnodiging_formeel_gesprek": "Uitnodiging voor een formeel gesprek",
+    "uitnodiging_overleg_verbetertraject": "Uitnodiging voor overleg over een verbetertraject",
+    "tekortkoming_deelovereenkomst": "Tekortkoming in de nakoming van de deelovereenkomst",
+    "niet_verlengen_dvo": "Voornemen de DVO niet te verlengen",
+    "ontbinding": "Ontbinding van de overeenkomst",
+    "opzegging": "Opzegging van de overeenkomst",
+    "maatregel_clientenstop": "Maatregel: cliëntenstop",
+    "maatregel_boete": "Maatregel: boete",
+    "maatregel_terugvordering": "Maatregel: terugvordering",
+    "maatregel_verrekening": "Maatregel: verrekening met toekomstige declaraties",
+    "maatregel_overdracht_clienten": "Maatregel: verplichte overdracht van cliënten",
+}
+
+
+def letter_title(key: str) -> str:
+    return LETTER_TITLES.get(key, key.replace("_", " ").capitalize())
+
+
+# --- storage and links: set once by the app (``configure``); a worker process falls back to its settings ----------
+
+_configured: dict[str, Any] = {}
+
+
+def configure(storage: Storage, base_url: str) -> None:
+    """Called by ``core.app.create_app``: the object storage letters go to and the address links point at."""
+    _configured["storage"] = storage
+    _configured["base_url"] = base_url.rstrip("/")
+
+
+def _settings_fallback() -> None:
+    """No app in this process (a worker, the CLI, demo data in tests): the settings of the environment, or those
+    of the embedded default (objects under ``var/``) when the environment sets none."""
+    import os
+
+    from core.settings import ConfigError, embedded_defaults, load_settings
+    from core.storage import storage_from_url
+
+    try:
+        settings = load_settings()
+    except ConfigError:
+        settings = load_settings({**embedded_defaults(), **os.environ})
+    configure(storage_from_url(settings.storage_url), settings.base_url)
+
+
+def letter_storage() -> Storage:
+    if "storage" not in _configured:
+        _settings_fallback()
+    return _configured["storage"]
+
+
+def base_url() -> str:
+    if "base_url" not in _configured:
+        _settings_fallback()
+    return _configured["base_url"]
+
+
+# --- rendering -----------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def environment(region_slug: str) -> Environment:
+    """The region's own templates first, then the defaults. The slug is a checked a-z0-9- value of the region row."""
+    loaders = []
+    if re.fullmatch(r"[a-z0-9-]+", region_slug):
+        loaders.append(FileSystemLoader(REGION_TEMPLATES / region_slug))
+    loaders.append(FileSystemLoader(DEFAULT_TEMPLATES))
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
+    env.filters["datum"] = lambda value: format_date_nl(value) if isinstance(value, date) else str(value or "")
+    return env
+
+
+def template_name(env: Environment, key: str) -> str:
+    name = f"{key}.html"
+    try:
+        env.get_template(name)
+    except Exception:  # noqa: BLE001 - any missing or broken lookup falls back to the generic letter
+        return f"{GENERIC}.html"
+    return name
+
+
+def logo_data_uri(storage: Storage, key: str | None) -> str:
+    """The region's uploaded logo as a data URI for the PDF ("" without one, or when it cannot be read)."""
+    if not key:
+        return ""
+    try:
+        data = b"".join(storage.open(key))
+    except (OSError, ValueError, KeyError):
+        return ""
+    except Exception:  # noqa: BLE001 - an S3 error must not stop a letter; it goes without the logo
+        return ""
+    if data.startswith(b"\x89PNG"):
+        media = "image/png"
+    elif data.startswith(b"\xff\xd8"):
+        media = "image/jpeg"
+    elif b"<svg" in data[:1024]:
+        media = "image/svg+xml"
+    else:
+        return ""
+    return f"data:{media};base64,{base64.b64encode(data).decode()}"
+
+
+@dataclass
+class Letter:
+    key: str
+    title: str
+    html: str  # the whole letter (for the PDF)
+    body_html: str  # only the block "inhoud" (the in-page preview)
+    filename: str
+
+
+async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool) -> list[dict]:
+    """The step's deadlines for the letter: the open ones once the step is entered; in a preview (the step is not
+    entered yet) the terms counted from now, as entering the step would count them."""
+    terms = {t.key: t for t in step.terms}
+
+    def title(key: str) -> str:
+        return terms[key].title if key in terms and terms[key].title else key.replace("_", " ")
+
+    if preview:
+        found = []
+        for term in step.terms:
+            try:
+                due = due_date_for(ctx.clock.now(), term.term, ctx.calendar)
+            except Exception:  # noqa: BLE001 - a fixed-date term may have passed: the preview leaves it out
+                continue
+            found.append({"titel": title(term.key), "termijn": term.term, "datum": format_date_nl(due.due_date),
+                          "_sort": due.due_at})  # fmt: skip
+        return [{k: v for k, v in d.items() if k != "_sort"} for d in sorted(found, key=lambda d: d["_sort"])]
+    rows = (
+        await ctx.scope.objects(Deadline)
+        .where(
+            (Deadline.escalation == ctx.escalation.id)
+            & (Deadline.step == step.key)
+            & Deadline.status.is_in(["open", "suspended"])
+        )
+        .order_by(Deadline.due_at)
+    )
+    return [
+        {"titel": title(d.key), "termijn": d.term, "datum": format_date_nl(d.due_at.astimezone(AMSTERDAM).date())}
+        for d in rows
+    ]
+
+
+async def letter_context(
+    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False
+) -> dict:
+    """What a letter template gets: the region's letter settings, the provider, the escalation, the step, the
+    deadlines of the step (the first is ``termijn``) and today's date in Dutch."""
+    settings = dict((ctx.region.settings or {}).get("letters") or {})
+    provider = await Provider.objects().where(Provider.id == ctx.escalation.provider).first()
+    deadlines = await step_deadlines(ctx, step, preview=preview)
+    today = ctx.clock.now().astimezone(AMSTERDAM).date()
+    category = next((c for c in ctx.spec.categories if c.key == ctx.escalation.category), None)
+    return {
+        "brief": {"key": key, "titel": letter_title(key)},
+        "afzender": {
+            "naam": settings.get("sender") or ctx.region.name,
+            "plaats": settings.get("city") or "",
+            "ondertekening": settings.get("signature") or "",
+            "antwoord_email": settings.get("reply_email") or "",
+            "logo": logo_data_uri(letter_storage(), settings.get("logo")) if with_logo else "",
+        },
+        "regio": {"naam": ctx.region.name, "slug": ctx.region.slug},
+        "aanbieder": {"naam": provider.name if provider else "", "kvk": provider.kvk_number if provider else ""},
+        "escalatie": {
+            "kenmerk": ctx.escalation.reference,
+            "samenvatting": ctx.escalation.summary,
+            "categorie": category.title if category else ctx.escalation.category,
+            "subcategorie": (category.subcategories.get(ctx.escalation.subcategory, "") if category else ""),
+            "geopend": format_date_nl(ctx.escalation.opened_at.astimezone(AMSTERDAM).date()),
+        },
+        "ladder": ctx.spec.name,
+        "stap": {"key": step.key, "titel": step.title, "omschrijving": step.description},
+        "motivering": motivation,
+        "termijnen": deadlines,
+        "termijn": deadlines[0] if deadlines else None,
+        "datum": format_date_nl(today),
+        "datum_iso": today.isoformat(),
+    }
+
+
+async def render_letter(
+    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False
+) -> Letter:
+    context = await letter_context(ctx, key=key, step=step, motivation=motivation, with_logo=with_logo,
+                                   preview=preview)  # fmt: skip
+    env = environment(ctx.region.slug)
+    name = template_name(env, key)
+    html = env.get_template(name).render(**context)
+    body = render_block(env, name, "inhoud", **context)
+    filename = f"{ctx.escalation.reference}-{key.replace('_', '-')}-{context['datum_iso']}.pdf"
+    return Letter(key=key, title=letter_title(key), html=html, body_html=body, filename=filename)
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML  # imported here: loading pango takes a second, only letters need it
+
+    return HTML(string=html, base_url=str(DEFAULT_TEMPLATES)).write_pdf()
+
+
+async def pdf_of(letter: Letter) -> bytes:
+    return await anyio.to_thread.run_sync(html_to_pdf, letter.html)
+
+
+def letters_of(step: StepSpec) -> list[str]:
+    """The letters entering ``step`` sends, in the ladder's order."""
+    return [a.letter for a in step.on_enter if isinstance(a, SendLetter)]
+
+
+async def previews(scope, escalation_id, step_key: str, motivation: str, clock, *, pdf_key: str = "") -> list[Letter]:
+    """The letters a step would send, rendered as they would go out now (nothing is written)."""
+    ctx = await load_context(scope, escalation_id, clock)
+    step = ctx.step(step_key)
+    keys = [k for k in letters_of(step) if not pdf_key or k == pdf_key]
+    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True) for k in keys]
+
+
+# --- issuing: the ladder's send_letter action -------------------------------------------------------------------------
+
+
+async def issue_letter(ctx: Context, *, key: str, step: StepSpec, actor: Actor, motivation: str, reason: str):
+    """Render, store and send one letter in the running transaction: a ``document`` (kind "brief"), a shared
+    ``brief_verstuurd`` event with the document, a notice to the provider's people and an audit entry."""
+    from apps.escalations.actions import notification_key  # actions imports this module
+    from apps.notifications.tables import Notification
+
+    letter = await render_letter(ctx, key=key, step=step, motivation=motivation)
+    pdf = await pdf_of(letter)
+    storage = letter_storage()
+    object_key = new_key("letters")
+    stored = await anyio.to_thread.run_sync(lambda: storage.put(object_key, io.BytesIO(pdf), PDF))
+    try:
+        document = ctx.scope.new(
+            Document,
+            provider=ctx.escalation.provider,
+            escalation=ctx.escalation.id,
+            kind=DOCUMENT_KIND,
+            object_key=stored.key,
+            original_filename=letter.filename,
+            content_type=PDF,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by=actor.user_id,
+            uploaded_at=ctx.clock.now(),
+        )
+        await document.save()
+        event = await ctx.event(
+            "brief_verstuurd",
+            actor=actor,
+            visibility=SHARED,
+            motivation=motivation,
+            payload={
+                "brief": key,
+                "titel": letter.title,
+                "status": "verstuurd",
+                "document_id": str(document.id),
+                "bestandsnaam": letter.filename,
+                "sha256": stored.sha256,
+                "grootte": stored.size,
+                "stap": step.key,
+                "aanleiding": reason,
+            },
+        )
+        link = f"{base_url()}/portaal/documenten/{document.id}"
+        await ctx.scope.new(
+            Notification,
+            recipient=f"provider:{ctx.escalation.provider}",
+            channel="email",
+            template="ladder_notify",
+            payload={
+                "escalatie": ctx.escalation.reference,
+                "escalation_id": str(ctx.escalation.id),
+                "regio": ctx.region.name,
+                "stap": step.key,
+                "stap_titel": step.title,
+                "bericht": f"U heeft een brief ontvangen: ‘{letter.title}’. Na inloggen in Trede downloadt u de brief "
+                f"(PDF) via {link}",
+                "rol": "aanbieder",
+                "event_id": str(event.id),
+                "document_id": str(document.id),
+            },
+            idempotency_key=notification_key(event.id, f"provider:{ctx.escalation.provider}"),
+            status="pending",
+            created_at=ctx.clock.now(),
+        ).save()
+        await ctx.audit("letter.send", actor=actor, detail={"brief": key, "document_id": str(document.id),
+                                                             "sha256": stored.sha256})  # fmt: skip
+    except BaseException:
+        storage.delete(stored.key)  # nothing refers to the object: no orphan in storage
+        raise
+    return event

@@ -1,0 +1,211 @@
+"""The five source processes (seeds 000..004) run from the browser alone: every step is a form post as a browser
+without JavaScript sends it (then the redirect), following tests/api/test_processes.py. Time moves with a
+FrozenClock in ``app.state.clock``; the deadline sweep runs in-process with the same clock."""
+
+from __future__ import annotations
+
+import re
+from contextlib import AsyncExitStack
+
+import pytest
+
+from apps.documents.tables import Document
+from apps.escalations.tables import Deadline, Escalation, TimelineEvent
+from apps.tenancy.tables import Region
+from core.clock import FrozenClock
+from core.tenancy import RegionScope
+from tests.accounts.support import app_client, login
+from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
+from tests.api.test_processes import grant
+from tests.workspace.support import post_form, provider
+
+ZL, LEK, WBW = "/regio/zuid-limburg", "/regio/lekstroom", "/regio/west-brabant-west"
+
+
+class Browser:
+    """One logged-in person, on an app that shares the test's clock."""
+
+    def __init__(self, http, clock: FrozenClock):
+        self.http = http
+        http.app.state.clock = clock
+
+    async def open_by_triage(self, base: str, kvk: str, category: str, summary: str) -> str:
+        """File a signal, then triage it into a new escalation; the escalation page's path."""
+        new = await self.http.get(f"{base}/signalen/nieuw")
+        assert new.status_code == 200
+        found = await provider(kvk)
+        filed = await post_form(self.http, f"{base}/signalen/", {
+            "gemeld_door": "Toegang", "omschrijving": summary, "aanbieder": str(found.id), "gemeente": ""})  # fmt: skip
+        assert filed.status_code == 303, filed.text
+        triage = filed.headers["location"]
+        opened = await post_form(self.http, triage, {
+            "raakt_dvo": "ja", "besluit": "nieuw", "categorie": category, "samenvatting": summary,
+            "motivering": "Signaal van de toegang; raakt de DVO."})  # fmt: skip
+        assert opened.status_code == 303, opened.text
+        return opened.headers["location"].split("?")[0]
+
+    async def step(self, url: str, to: str, motivation: str) -> None:
+        page = await self.http.get(url)
+        assert f'id="stap-{to}"' in page.text, f"{to} is not offered on {url}"
+        key = re.search(rf'name="naar" value="{to}">\s*<input type="hidden" name="sleutel" value="([0-9a-f]+)"',
+                        page.text).group(1)  # fmt: skip
+        form = {"naar": to, "motivering": motivation, "sleutel": key}
+        answer = await post_form(self.http, f"{url}/stap", form)
+        if answer.status_code == 200:  # the confirm step: municipalities and/or the letter's preview
+            assert "Bevestig" in answer.text
+            answer = await post_form(self.http, f"{url}/stap", {**form, "bevestigd": "ja"})
+        assert answer.status_code == 303, answer.text[:2000]
+
+    async def deadline(self, url: str, key: str, action: str, **fields: str) -> None:
+        deadline = await deadline_row(url, key)
+        page = await self.http.get(url)
+        due = re.search(rf'name="termijn" value="{deadline.id}">\s*<input type="hidden" name="handeling" '
+                        rf'value="{action}">\s*<input type="hidden" name="vervaldatum" value="([^"]+)"',
+                        page.text).group(1)  # fmt: skip
+        form = {"termijn": str(deadline.id), "handeling": action, "vervaldatum": due, **fields}
+        answer = await post_form(self.http, f"{url}/termijn", form)
+        assert answer.status_code == 303, answer.text[:2000]
+        events_before = await kinds(url)
+        again = await post_form(self.http, f"{url}/termijn", form)  # a double submit changes nothing
+        assert again.status_code == 422 and await kinds(url) == events_before
+
+    async def state(self, url: str) -> Escalation:
+        return await Escalation.objects().where(Escalation.id == url.rsplit("/", 1)[1]).first()
+
+
+async def deadline_row(url: str, key: str) -> Deadline:
+    escalation = await Escalation.objects().where(Escalation.id == url.rsplit("/", 1)[1]).first()
+    return (
+        await RegionScope(escalation.region)
+        .objects(Deadline)
+        .where((Deadline.escalation == escalation.id) & (Deadline.key == key))
+        .first()
+    )
+
+
+async def kinds(url: str) -> list[str]:
+    rows = await TimelineEvent.select(TimelineEvent.kind).where(
+        TimelineEvent.escalation == url.rsplit("/", 1)[1]).order_by(TimelineEvent.sequence)  # fmt: skip
+    return [r["kind"] for r in rows]
+
+
+async def letters(url: str) -> list[str]:
+    rows = await Document.select(Document.original_filename).where(Document.escalation == url.rsplit("/", 1)[1])
+    return sorted(r["original_filename"] for r in rows)
+
+
+@pytest.fixture
+async def people(world, oidc_settings):
+    await grant("beheer", "west-brabant-west", "inkoop_medewerker")
+    await grant("beheer", "lekstroom", "inkoop_lead")
+    clock = FrozenClock(at(2026, 3, 2))
+    async with AsyncExitStack() as stack:
+        found = {}
+        for account in ("zl-inkoop", "zl-lead", "lek-inkoop", "beheer"):
+            http = await stack.enter_async_context(app_client(oidc_settings))
+            await login(http, account)
+            found[account] = Browser(http, clock)
+        yield found, clock
+
+
+async def test_seed_000_zuid_limburg_safety_to_intake_stop_and_closed(people):
+    (who, clock) = people
+    ilse, luuk = who["zl-inkoop"], who["zl-lead"]
+    url = await ilse.open_by_triage(ZL, VLINDER_KVK, "kwaliteit/veiligheid/vog_werknemers", "VOG's ontbreken.")
+    await ilse.step(url, "afspraken_per_brief", "Gesprek gevoerd op 2 maart.")
+    clock.advance(hours=1)
+    await luuk.step(url, "instroomstop", "Drie medewerkers zonder VOG.")
+    await ilse.step(url, "zittende_clienten", "Toegang en GI's geïnformeerd.")
+    await ilse.step(url, "inspectie", "Inspectie vragen te visiteren.")
+    clock.set(at(2026, 4, 20))
+    await ilse.step(url, "herstel_beoordelen", "Nieuwe VOG's aangeleverd.")
+    await luuk.step(url, "opheffen_en_afsluiten", "Alle VOG's geldig.")
+    closed = await ilse.state(url)
+    assert closed.status == "closed" and closed.outcome == "hersteld"
+    found = await kinds(url)
+    assert found.count("maatregel_gestart") == found.count("maatregel_beeindigd") == 1
+    assert [name.split("-2026-03-02")[0].split("-", 3)[-1] for name in await letters(url)] == [
+        "bevestiging-afspraken", "instroomstop-bericht"]  # fmt: skip
+    page = await ilse.http.get(url)
+    assert "Afgesloten" in page.text and "Escalatie afgesloten" in page.text
+
+
+async def test_seed_000_missed_plan_sends_the_official_letter_then_closed_by_form(people):
+    (who, clock) = people
+    ilse = who["zl-inkoop"]
+    url = await ilse.open_by_triage(ZL, SAMEN_STERK_KVK, "kwaliteit/niet_veiligheid/administratief", "Dossiers.")
+    clock.set(at(2026, 3, 17, 0, 5))
+    await sweep(clock)
+    assert (await ilse.state(url)).current_step == "officiele_brief"
+    assert any("officiele-brief-plan-van-aanpak" in name for name in await letters(url))
+    page = await ilse.http.get(url)
+    assert "Officiële brief: plan van aanpak" in page.text or "officiele-brief" in page.text
+    refused = await post_form(ilse.http, f"{url}/afsluiten", {"uitkomst": "", "motivering": "Plan toch ontvangen."})
+    assert refused.status_code == 422 and "Kies de uitkomst" in refused.text and "Plan toch ontvangen." in refused.text
+    form = {"uitkomst": "hersteld", "motivering": "Plan alsnog ontvangen en goedgekeurd."}
+    assert (await post_form(ilse.http, f"{url}/afsluiten", form)).status_code == 303
+    assert (await post_form(ilse.http, f"{url}/afsluiten", form)).status_code == 422  # already closed
+    assert (await kinds(url)).count("escalatie_gesloten") == 1 and (await ilse.state(url)).outcome == "hersteld"
+
+
+async def test_seed_west_brabant_west_dispute_route_with_a_suspended_term(people):
+    (who, clock) = people
+    bram = who["beheer"]
+    url = await bram.open_by_triage(WBW, ANKER_KVK, "toewijzing/geschil/pic", "Geschil over het arrangement.")
+    clock.set(at(2026, 3, 4, 11))
+    await bram.deadline(url, "reactie_arrangement", "opschorten", reden="Advies Expertteam gevraagd.")
+    clock.set(at(2026, 3, 9, 8))
+    await bram.deadline(url, "reactie_arrangement", "hervatten", reden="Advies ontvangen.")
+    resumed = await deadline_row(url, "reactie_arrangement")
+    assert resumed.status == "open" and "opgeschort van 4 maart 2026 tot 9 maart 2026" in resumed.reasons
+    page = await bram.http.get(url)
+    assert "19 maart 2026" in page.text
+    clock.set(at(2026, 3, 20, 1))
+    await sweep(clock)
+    for step in ("lokale_aanstuurder", "zi2t_advies", "geschillencommissie"):
+        await bram.step(url, step, f"Opschalen: {step}.")
+    await bram.step(url, "uitspraak", "Uitspraak ontvangen.")
+    assert (await bram.state(url)).outcome == "uitspraak"
+
+
+async def test_seed_contract_ladder_in_lekstroom_with_extensions_and_measures(people):
+    (who, clock) = people
+    lotte, bram = who["lek-inkoop"], who["beheer"]
+    url = await lotte.open_by_triage(LEK, KOMPAS_KVK, "contract/contract/onrechtmatig_declareren", "Declaraties.")
+    await lotte.step(url, "ingebrekestelling", "Ernstige afwijking in de declaraties.")
+    await lotte.deadline(url, "herstel_na_ingebrekestelling", "verlengen", nieuwe_termijn="6 weken",
+                         reden="Redelijke termijn vastgesteld op 6 weken")  # fmt: skip
+    await lotte.deadline(url, "herstel_na_ingebrekestelling", "verlengen", dagen="3", reden="Bestuurder ziek")
+    term = await deadline_row(url, "herstel_na_ingebrekestelling")
+    assert term.term == "6 weken" and "16 april 2026" in (await lotte.http.get(url)).text
+    await lotte.step(url, "verzuim", "Gebreken niet verholpen.")
+    await bram.step(url, "boete", "Art. 20.2 Resultaatovereenkomst.")
+    await bram.step(url, "clientenstop", "Proportioneel na verzuim.")
+    await bram.step(url, "clientenstop_opheffen", "Wachtlijst opgelost.")
+    await lotte.step(url, "afgesloten", "Verplichtingen nagekomen.")
+    assert (await lotte.state(url)).outcome == "nagekomen"
+    assert any("ingebrekestelling" in name for name in await letters(url))
+
+
+async def test_seed_lekstroom_quality_article_and_the_vng_continuity_ladder(people):
+    (who, clock) = people
+    lotte, ilse = who["lek-inkoop"], who["zl-inkoop"]
+    url = await lotte.open_by_triage(LEK, VLINDER_KVK, "kwaliteit/kwaliteit/professionele_standaarden", "Kwaliteit.")
+    clock.set(at(2026, 3, 10))
+    await lotte.step(url, "verbetertraject", "Verbetertraject afgesproken op 10 maart.")
+    clock.set(at(2026, 5, 12, 6))
+    await sweep(clock)
+    assert (await lotte.state(url)).current_step == "tekortkoming"
+    await lotte.step(url, "maatregelen_artikel_10", "Artikel 10 lid 3 toepassen.")
+    assert (await lotte.state(url)).outcome == "tekortkoming"
+
+    clock.set(at(2026, 3, 2))
+    vng = await ilse.open_by_triage(ZL, VLINDER_KVK, "continuiteit/continuiteit/meerkosten", "Meerkosten.")
+    clock.set(at(2026, 3, 24, 3))
+    await sweep(clock)
+    for step in ("accounthoudende_regio", "ozj", "jeugdautoriteit"):
+        await ilse.step(vng, step, f"Opschalen: {step}.")
+    await ilse.step(vng, "bestuurlijke_maatregelen", "Jeugdautoriteit bereidt maatregelen voor.")
+    assert (await ilse.state(vng)).outcome == "bestuurlijke_maatregelen"
+    region = await Region.objects().where(Region.slug == "zuid-limburg").first()
+    assert (await ilse.state(vng)).region == region.id
