@@ -81,14 +81,23 @@ def test_seed_000_from_signal_to_intake_stop(platform, browser):  # noqa: F811
 
         # a step without a motivation (htmx): the error appears next to the field, in place
         page.locator("#stap-afspraken_per_brief summary").click()
-        page.locator("#stap-afspraken_per_brief").get_by_role("button", name="Stap zetten").click()
+        page.locator("#stap-afspraken_per_brief").get_by_role("button", name="Verder: brief bekijken").click()
         error = page.locator("#motivering-afspraken_per_brief-fout")
         error.wait_for()
         assert "Geef een motivering" in error.inner_text()
         assert_accessible(page)
         page.locator("#motivering-afspraken_per_brief").fill("Gesprek gevoerd; afspraken per brief bevestigd.")
-        page.locator("#stap-afspraken_per_brief").get_by_role("button", name="Stap zetten").click()
+        page.locator("#stap-afspraken_per_brief").get_by_role("button", name="Verder: brief bekijken").click()
+        # the step sends a letter: its preview first (the letter's text in the page), then send it
+        page.get_by_role("heading", name="Voorbeeld van de brief: Bevestiging van de gemaakte afspraken").wait_for()
+        preview = page.locator("#brief-bevestiging_afspraken").inner_text()
+        assert "Gesprek gevoerd; afspraken per brief bevestigd." in preview
+        assert_accessible(page)
+        shot(page, "4b-brief-voorbeeld")
+        page.get_by_role("button", name="Ja, stap zetten en brief versturen").click()
         page.locator("#melding").get_by_text("De stap is gezet").wait_for()
+        assert "Brief verstuurd" in page.locator("#tijdlijn-lijst").inner_text()
+        assert page.locator("#documenten").get_by_role("link", name="bevestiging-afspraken").count() == 1
         assert page.url.split("?")[0] == escalation_url  # swapped in place, no reload
         assert page.locator('[aria-current="step"]').inner_text().startswith("Afspraken per brief vastgelegd")
         assert "Stap gezet" in page.locator("#tijdlijn-lijst").inner_text()
@@ -144,3 +153,39 @@ def test_seed_000_from_signal_to_intake_stop(platform, browser):  # noqa: F811
         assert_accessible(page)
     finally:
         tessa.close()
+
+
+def test_dashboard_dossier_and_calendar_feed(platform, browser):  # noqa: F811
+    """The region's dashboard (chart with its table), the dossier download and the calendar feed on /account:
+    axe finds nothing, and the dashboard's screenshot goes to test-artifacts/."""
+    base, _ = platform
+    ilse, page = sign_in(browser, base, "Ilse Inkoop", ZL)
+    try:
+        dashboard = page.locator("#dashboard")
+        assert "Lopende escalaties per stap" in dashboard.inner_text()
+        assert page.locator('#dashboard svg[role="img"]').count() == 1
+        assert page.locator("#per-maand tbody tr").count() == 12
+        assert_accessible(page)
+        shot(page, "9-dashboard")
+
+        page.goto(f"{base}{ZL}/escalaties")
+        page.locator("#escalaties tbody a").first.click()
+        page.wait_for_url(re.compile(rf"{re.escape(base)}{ZL}/escalaties/[0-9a-f-]+$"))
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="Dossier downloaden (PDF)").click()
+        download = download_info.value
+        assert download.suggested_filename.startswith("dossier-") and download.suggested_filename.endswith(".pdf")
+        download.save_as(ARTIFACTS / "werkruimte-dossier.pdf")  # for review, next to the screenshots
+
+        page.goto(f"{base}/account")
+        page.get_by_role("button", name="Agenda-adres maken").click()
+        page.wait_for_url(f"{base}/account#agenda")
+        address = page.get_by_label("Agenda-adres (abonneren via internet in uw agenda)").input_value()
+        assert re.fullmatch(rf"{re.escape(base)}/agenda/[A-Za-z0-9_-]+\.ics", address)
+        assert_accessible(page)
+        shot(page, "10-account-agenda")
+        feed = page.request.get(address)
+        assert feed.status == 200 and feed.headers["content-type"].startswith("text/calendar")
+        assert "BEGIN:VEVENT" in feed.text()
+    finally:
+        ilse.close()

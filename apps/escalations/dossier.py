@@ -1,0 +1,198 @@
+"""The dossier of one escalation as a single PDF, for the Geschillencommissie, the inspectorate or a Woo request.
+
+What it holds: the header (region, provider, reference, ladder and version, status), every timeline event oldest
+first (internal ones marked "intern"), the decisions with their motivations, the letters sent, the documents with
+their SHA-256 checksums, the deadlines and the measures with the municipalities they reach.
+
+Read through ``RegionScope`` like the escalation page, with the same read rule (team inkoop and waarnemer);
+rendered from ``frontend/templates/regio/dossier.html`` to PDF by the letters' WeasyPrint path
+(``letters.html_to_pdf``). Every download is an audit entry (``dossier.export``) with the PDF's checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+from litestar.response import Response
+
+from apps.accounts.guards import region_role
+from apps.documents.tables import Document
+from apps.escalations.context import MEASURE_LABELS
+from apps.escalations.dashboard import deadline_label
+from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
+from apps.escalations.letters import html_to_pdf
+from apps.escalations.pages import (
+    DOCUMENT_NL,
+    READERS,
+    STATUS_NL,
+    Here,
+    describe_event,
+    here,
+    load_escalation,
+    loaded_step_title,
+    nl_date,
+    nl_datetime,
+)
+from apps.escalations.tables import Deadline, Measure, TimelineEvent
+from apps.tenancy.tables import Municipality
+from core.audit import audit
+from core.settings import ROOT
+
+TEMPLATES = ROOT / "frontend" / "templates"
+# Events that record a decision of the purchasing team (or the ladder acting for it): the dossier lists them with
+# their motivation in a section of their own.
+DECISION_KINDS = frozenset({
+    "escalatie_geopend", "stap_gewijzigd", "escalatie_gesloten", "maatregel_gestart", "maatregel_beeindigd",
+    "signaal_gekoppeld", "termijn_opgeschort", "termijn_hervat", "termijn_verlengd",
+})  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def size_nl(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} kB".replace(".", ",")
+    return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
+
+
+@dataclass
+class Dossier:
+    filename: str
+    html: str
+    reference: str
+
+
+async def dossier_context(h: Here, escalation_id: Any) -> dict[str, Any]:
+    """Everything the dossier shows, read through the region's scope (404 for another region's escalation)."""
+    scope = h.scope
+    loaded = await load_escalation(scope, escalation_id)
+    escalation, spec = loaded.escalation, loaded.spec
+    rows = (
+        await scope.objects(TimelineEvent)
+        .where(TimelineEvent.escalation == escalation.id)
+        .order_by(TimelineEvent.sequence)
+    )
+    events = [describe_event(row) for row in rows]
+    decisions = [e for e in events if e["kind"] in DECISION_KINDS and e["motivation"]]
+    letters = [
+        {
+            "when": nl_datetime(row.occurred_at),
+            "title": (row.payload or {}).get("titel") or str((row.payload or {}).get("brief", "")).replace("_", " "),
+            "filename": (row.payload or {}).get("bestandsnaam", ""),
+            "sha256": (row.payload or {}).get("sha256", ""),
+            "motivation": row.motivation,
+        }
+        for row in rows
+        if row.kind == "brief_verstuurd"
+    ]
+    documents = [
+        {
+            "kind": DOCUMENT_NL.get(doc.kind, doc.kind),
+            "filename": doc.original_filename,
+            "size": size_nl(doc.size or 0),
+            "sha256": doc.sha256,
+            "when": nl_datetime(doc.uploaded_at),
+            "replaces": str(doc.replaces) if doc.replaces else "",
+            "id": str(doc.id),
+        }
+        for doc in await scope.objects(Document)
+        .where(Document.escalation == escalation.id)
+        .order_by(Document.uploaded_at)
+    ]
+    names = {m["cbs_code"]: m["name"] for m in await scope.select(Municipality, Municipality.cbs_code,
+                                                                   Municipality.name)}  # fmt: skip
+    measures = [
+        {
+            "label": MEASURE_LABELS.get(m.kind, m.kind).capitalize(),
+            "since": nl_date(m.started_at),
+            "until": nl_date(m.ended_at) if m.ended_at else "",
+            "active": m.ended_at is None,
+            "municipalities": [names.get(code, code) for code in (m.scope or [])],
+            "start_motivation": m.start_motivation,
+            "end_motivation": m.end_motivation,
+        }
+        for m in await scope.objects(Measure).where(Measure.escalation == escalation.id).order_by(Measure.started_at)
+    ]
+    deadlines = [
+        {
+            "step": loaded_step_title(spec, d.step),
+            "term": d.term,
+            "key": deadline_label(spec, d.step, d.key),
+            "due": nl_date(d.due_at),
+            "status": DEADLINE_STATUS_NL.get(d.status, d.status),
+            "reasons": list(d.reasons or []),
+        }
+        for d in await scope.objects(Deadline).where(Deadline.escalation == escalation.id).order_by(Deadline.due_at)
+    ]
+    category = next((c for c in spec.categories if c.key == escalation.category), None)
+    subcategory = category.subcategories.get(escalation.subcategory, escalation.subcategory) if category else ""
+    category_title = (category.title if category else escalation.category) + (f": {subcategory}" if subcategory else "")
+    return {
+        "region": h.region,
+        "provider": loaded.provider,
+        "esc": escalation,
+        "ladder": spec.name,
+        "version": loaded.version.version,
+        "status": STATUS_NL.get(escalation.status, escalation.status),
+        "category": category_title,
+        "current_step": loaded_step_title(spec, escalation.current_step),
+        "opened": nl_date(escalation.opened_at),
+        "closed": nl_date(escalation.closed_at) if escalation.closed_at else "",
+        "exported_at": nl_datetime(h.clock.now()),
+        "exported_by": h.actor.label,
+        "events": events,
+        "internal_count": sum(1 for e in events if e["internal"]),
+        "decisions": decisions,
+        "letters": letters,
+        "documents": documents,
+        "measures": measures,
+        "deadlines": deadlines,
+    }
+
+
+async def build_dossier(h: Here, escalation_id: Any) -> Dossier:
+    context = await dossier_context(h, escalation_id)
+    html = environment().get_template("regio/dossier.html").render(**context)
+    reference = context["esc"].reference
+    safe_reference = re.sub(r"[^A-Za-z0-9-]", "-", reference)
+    filename = f"dossier-{safe_reference}-{h.clock.today().isoformat()}.pdf"
+    return Dossier(filename=filename, html=html, reference=reference)
+
+
+async def dossier_pdf(dossier: Dossier) -> bytes:
+    return await anyio.to_thread.run_sync(html_to_pdf, dossier.html)
+
+
+class DossierPages(Controller):
+    path = "/regio/{region_slug:str}/escalaties"
+    include_in_schema = False
+
+    # The escalation page's read rule: whoever may read the escalation may export its dossier.
+    @get("/{escalation_id:uuid}/dossier.pdf", guards=[region_role(*READERS)])
+    async def export(self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]) -> Response:
+        h = await here(request, region_slug)
+        dossier = await build_dossier(h, escalation_id)
+        pdf = await dossier_pdf(dossier)
+        await audit(
+            "dossier.export", region_id=h.region.id, actor_id=h.actor.user_id, actor_label=h.actor.label,
+            target_type="escalation", target_id=str(escalation_id),
+            detail={"kenmerk": dossier.reference, "sha256": hashlib.sha256(pdf).hexdigest(), "grootte": len(pdf)},
+            clock=h.clock,
+        )  # fmt: skip
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{dossier.filename}"',
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})  # fmt: skip
