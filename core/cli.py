@@ -192,6 +192,31 @@ async def tenants_sync(folder: Path, embedded: bool) -> None:
         click.echo(change.describe())
 
 
+@tenants.command("export")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@click.option("--templates", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_TENANTS,
+              show_default=True, help="Folder whose templates/ a ladder may be written as a reference to.")  # fmt: skip
+@embedded_option
+@run_async
+async def tenants_export(slug: str, output: Path | None, templates: Path, embedded: bool) -> None:
+    """Write region SLUG from the database as a tenants/ file (TOML), e.g. one set up on /beheer/regios.
+
+    Ladders edited in Trede are written inline; a ladder equal to a shared template as ``template = "NAME"``.
+    """
+    _database_only(embedded)
+    from apps.tenancy.export import export_region
+
+    content = await export_region(slug, templates)
+    if content is None:
+        raise click.ClickException(f"no region with slug {slug!r}")
+    if output:
+        await asyncio.to_thread(output.write_text, content, encoding="utf-8")
+        click.echo(f"{slug}: written to {output}")
+    else:
+        click.echo(content, nl=False)
+
+
 @tenants.command("list")
 @embedded_option
 @run_async

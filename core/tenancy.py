@@ -73,6 +73,25 @@ class RegionScope:
         return table(**{**values, "region": self.region_id})
 
 
+class PlatformScope:
+    """Rows of region-owned tables that belong to no region: platform-wide audit entries (logins, role changes)
+    and notices. Read-only, and only for the platform admin's pages."""
+
+    def __repr__(self) -> str:
+        return "PlatformScope()"
+
+    def _where(self, table: type[Table]):
+        if not is_region_owned(table):
+            raise ScopeError(f"{table.__name__} has no region column; it is not region-owned")
+        return table.region.is_null()  # type: ignore[attr-defined]
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
+
+    def count(self, table: type[Table]) -> Count:
+        return table.count().where(self._where(table))
+
+
 def _has_column(table: type[Table], name: str) -> bool:
     return any(column._meta.name == name for column in table._meta.columns)
 
