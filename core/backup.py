@@ -30,6 +30,7 @@ FORMAT = 1
 TABLE_ORDER = [
     "region", "municipality", "region_mailbox", "provider", "contract", "app_user", "membership", "ladder",
     "ladder_version", "escalation", "signal", "deadline", "timeline_event", "measure", "document",
+    "quality_indicator", "quality_figure", "quality_signal",
     "notification", "audit_entry", "job_run",
 ]  # fmt: skip
 

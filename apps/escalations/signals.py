@@ -89,8 +89,11 @@ async def file_signal(
     provider_id: UUID | str | None,
     municipality_id: UUID | str | None = None,
     clock: Clock = system_clock,
+    source: str = "handmatig",
 ) -> Signal:
-    """Record an incoming signal (status ``nieuw``). Refused with a field-specific message when incomplete."""
+    """Record an incoming signal (status ``nieuw``). Refused with a field-specific message when incomplete.
+
+    ``source``: who made it — a person (``handmatig``) or a watcher such as the quality figures (``indicator``)."""
     if not actor.has_any(FILES_SIGNALS):
         raise SignalError("Alleen de toegang van een gemeente of het team inkoop mag signalen melden.")
     reported_by = (reported_by or "").strip()
@@ -121,7 +124,7 @@ async def file_signal(
             description=description,
             received_at=clock.now(),
             status=NEW,
-            source="handmatig",
+            source=source,
         )
         await signal.save()
         await _audit(scope, "signal.filed", signal.id, actor, {"aanbieder": provider.name, "gemeld_door": reported_by})

@@ -85,6 +85,13 @@ async def run_sweep(slot: int, clock: Clock = system_clock) -> dict[str, int]:
         done["evidence_reminded"], done["evidence_expired"] = watched["reminded"], watched["expired"]
     except Exception:
         log.exception("evidence watch failed")
+    from apps.quality.watch import watch_figures
+
+    try:
+        watched = await watch_figures(clock)
+        done["figures_reminded"], done["figures_missing"] = watched["reminded"], watched["missing"]
+    except Exception:
+        log.exception("quality figures watch failed")
     for region_id, notification_id in await due_for_delivery(clock):
         deliver_notification.send(str(region_id), str(notification_id))
         done["queued"] += 1
