@@ -112,8 +112,25 @@ def api_v1_controllers() -> list:
     return [RegionDetailApiController, CalendarApiController, EscalationApiController, ProviderEscalationApiController]
 
 
+def admin_route_handlers() -> list:
+    """Issue 8: region onboarding (/beheer/regios), the ladder pages and editor, the audit log pages."""
+    from apps.admin.controllers import admin_routers
+    from apps.audit.pages import PlatformAuditController, RegionAuditController
+    from apps.ladders.pages import AdminLadderController, RegionLadderController
+
+    return [*admin_routers(), RegionLadderController, AdminLadderController, PlatformAuditController,
+            RegionAuditController]  # fmt: skip
+
+
+def register_template_globals(engine: JinjaTemplateEngine) -> None:
+    from apps.ladders.diagram import ladder_diagram
+
+    engine.engine.globals["ladder_diagram"] = ladder_diagram  # frontend/templates/ladders/_diagram.html
+
+
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
     """Build the app. With the in-process broker (``stub://``) the worker and scheduler start with it."""
+    from apps.accounts.calendar_feed import CalendarFeedController
     from apps.accounts.controllers import AccountController, AuthController, WorkspaceController
     from apps.accounts.guards import authenticate, check_routes_declare_access
     from apps.accounts.oidc import OidcRegistry
@@ -121,6 +138,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     from apps.escalations.pages import workspace_controllers
     from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
     from apps.portal.controllers import portal_routers
+    from apps.quality.controllers import quality_controllers
     from apps.tenancy.controllers import HomeController, RegionApiController
     from core.broker import configure_broker
     from core.db import close_engine, prepare_engine
@@ -163,15 +181,20 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             WorkspaceController,
             *workspace_controllers(),
             AccountController,
+            CalendarFeedController,
             NoticeController,
             DeliveryController,
             PlatformDeliveryController,
+            *admin_route_handlers(),  # issue 8: /beheer/regios, ladders, audit log
             metrics,
             *portal_routers(settings),
+            *quality_controllers(),
             *static_routers(),
         ],
         lifespan=[lifespan],
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register_template_globals
+        ),
         plugins=[HTMXPlugin()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -201,6 +224,9 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     app.state.settings = settings
     app.state.oidc = OidcRegistry.from_settings(settings)
     app.state.storage = storage
+    from apps.escalations.letters import configure as configure_letters  # letters are stored where documents are
+
+    configure_letters(storage, settings.base_url)
     app.state.broker = broker
     app.state.clock = system_clock  # the API reads time from here; tests put a FrozenClock in its place
     return app

@@ -58,6 +58,23 @@ DEMO_PDF = (
 )
 
 
+async def _demo_invitation(region_id) -> None:
+    """An open invitation (West-Brabant West, observer) so every route about invitations has a row. No e-mail is
+    sent, and nobody knows its link: only the hash of a random token is stored (apps.accounts.invitations)."""
+    import hashlib
+    import secrets
+    from datetime import UTC, datetime, timedelta
+
+    from apps.accounts.tables import Invitation
+
+    now = datetime.now(UTC)
+    await RegionScope(region_id).new(
+        Invitation, email="nieuwe.waarnemer@west-brabant-west.localhost", role="waarnemer",
+        token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(), invited_by_label="Demo", created_at=now,
+        expires_at=now + timedelta(days=14),
+    ).save()  # fmt: skip
+
+
 async def _demo_documents(providers: dict, storage) -> int:
     """A reply from two providers on one of their escalations, and VOG's in their registers, left through the same
     services a portal user goes through, so every page has something to show."""
@@ -134,6 +151,9 @@ async def load_demo_data(storage=None) -> str:
                 actor=DEMO_ACTOR,
             )
             opened += 1
+        from apps.quality.demo import add_demo_figures
+
+        await add_demo_figures(providers)  # quality figures, so the benchmark pages have a history to show
         signals = 0
         for slug, kvk, reporter, description in SIGNALS:
             if slug not in regions:
@@ -142,6 +162,8 @@ async def load_demo_data(storage=None) -> str:
                 Signal, provider=providers[kvk].id, reported_by=reporter, description=description
             ).save()
             signals += 1
+        if "west-brabant-west" in regions:
+            await _demo_invitation(regions["west-brabant-west"].id)
     if storage is None:
         from core.settings import VAR_DIR
         from core.storage import LocalStorage

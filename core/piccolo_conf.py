@@ -15,6 +15,7 @@ APP_REGISTRY = AppRegistry(
         "apps.escalations.piccolo_app",
         "apps.documents.piccolo_app",
         "apps.evidence.piccolo_app",
+        "apps.quality.piccolo_app",
         "apps.notifications.piccolo_app",
         "apps.audit.piccolo_app",
         "apps.workers.piccolo_app",

@@ -100,6 +100,9 @@ async def migrated_database():
 TABLES_IN_DELETE_ORDER = [
     "audit_entry",
     "notification",
+    "quality_signal",
+    "quality_figure",
+    "quality_indicator",
     "evidence_review",
     "evidence_item",
     "document",
@@ -110,6 +113,8 @@ TABLES_IN_DELETE_ORDER = [
     "escalation",
     "ladder_version",
     "ladder",
+    "invitation",
+    "calendar_feed",
     "membership",
     "app_user",
     "contract",

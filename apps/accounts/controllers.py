@@ -14,6 +14,7 @@ from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
 from apps.accounts.guards import PERSON, signed_in
+from apps.accounts.invitations import redeem_after_login
 from apps.accounts.oidc import LoginFailed, OidcClient, OidcRegistry, remember_pending, take_pending, validate_id_token
 from apps.accounts.ratelimit import client_address, rate_limit
 from apps.accounts.services import LoginRefused, sign_in, workspace
@@ -135,6 +136,7 @@ class AuthController(Controller):
         )  # fmt: skip
         if time.time() % 20 < 1:  # now and then, remove sessions that have expired
             await PiccoloStore().delete_expired()
+        await redeem_after_login(pending["next"], user)  # a login from an invitation link accepts it (or refuses)
         return Redirect(pending["next"], status_code=HTTP_303_SEE_OTHER)
 
     # Public: an expired session can still log out. "ends_session": the isolation test calls it last.
@@ -173,7 +175,10 @@ class AccountController(Controller):
     async def show(self, request: Request, saved: FromQuery[bool] = False) -> Template:
         person = request.scope["state"][PERSON]
         user = await User.objects().where(User.id == person.user_id).first()
-        return Template("account.html", context={"person": person, "digest": user.digest_opt_in, "saved": saved})
+        from apps.accounts.calendar_feed import account_section  # the calendar feed's part of this page
+
+        return Template("account.html", context={"person": person, "digest": user.digest_opt_in, "saved": saved,
+                                                 **await account_section(request, person)})  # fmt: skip
 
     @post("/", guards=[signed_in], status_code=HTTP_303_SEE_OTHER)
     async def save(self, request: Request) -> Redirect:

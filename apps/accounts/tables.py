@@ -50,3 +50,39 @@ class RateLimitCounter(Table, tablename="rate_limit_counter"):
     key = Varchar(length=200, unique=True)  # "login:203.0.113.7:2961234"
     hits = Integer(default=0)
     expires_at = BigInt(index=True)  # Unix seconds: end of the window
+
+
+class Invitation(Table, tablename="invitation"):
+    """An offer of one role in a region (region set) or provider organisation (provider set), sent by e-mail.
+
+    Only the SHA-256 of the link's token is kept. See apps.accounts.invitations.
+    """
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=True, default=None, index=True)
+    provider = ForeignKey(Provider, null=True, default=None, index=True)
+    email = Varchar(length=254)  # as typed by the inviter; compared case-insensitively
+    role = Varchar(length=40)  # see apps.accounts.roles.Role
+    token_hash = Varchar(length=64, unique=True)
+    invited_by = ForeignKey(User, null=True, default=None)  # None: the system (CLI, tenant import)
+    invited_by_label = Varchar(length=200, default="")
+    created_at = created_at()
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    accepted_by = ForeignKey(User, null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = ForeignKey(User, null=True, default=None)
+
+
+class CalendarFeed(Table, tablename="calendar_feed"):
+    """A person's secret calendar address (``/agenda/<token>.ics``) with the deadlines of their regions.
+
+    One per person. Only the SHA-256 of the token is kept; renewing replaces it, so the old address stops working.
+    See apps.accounts.calendar_feed.
+    """
+
+    id = uuid_pk()
+    user = ForeignKey(User, null=False, unique=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = created_at()
+    renewed_at = Timestamptz(null=True, default=None)

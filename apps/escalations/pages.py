@@ -29,25 +29,29 @@ from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Response, Stream, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from markupsafe import Markup
 from piccolo.engine import engine_finder
 from piccolo.query.functions.aggregate import Count
 from piccolo.querystring import QueryString
 
 from apps.accounts.guards import PERSON, region_role
 from apps.accounts.roles import DECIDES, IMPOSES_MEASURES, Role
+from apps.documents.tables import Document
 from apps.escalations import services, signals
 from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError, imposes_measures
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
+from apps.escalations.letters import letter_title, letters_of, pdf_of, previews
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
 from apps.ladders.services import spec_of
 from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
+from apps.quality.services import signal_links as quality_signal_links
 from apps.tenancy.services import municipalities_on, region_by_slug
 from apps.tenancy.tables import Municipality, Region
 from core.actor import Actor
-from core.clock import system_clock
+from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
 
 R = Role
@@ -71,6 +75,15 @@ DOCUMENT_NL = {
     "jaarverslag": "jaarverslag",
     "kwartaalrapportage": "kwartaalrapportage",
     "financiele_verantwoording": "financiële verantwoording",
+    "brief": "brief",
+}
+# Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
+DEADLINE_ACTIONS = {"opschorten": "opgeschort", "hervatten": "hervat", "verlengen": "verlengd"}  # -> notice
+CLOSE_OUTCOMES = {
+    "hersteld": "Hersteld: de tekortkoming is opgelost",
+    "ingetrokken": "Ingetrokken: het signaal bleek onterecht",
+    "overgedragen": "Overgedragen aan een andere regio of instantie",
+    "samengevoegd": "Samengevoegd met een andere escalatie",
 }
 
 
@@ -85,6 +98,7 @@ class Here:
     scope: RegionScope
     person: Any
     actor: Actor
+    clock: Clock = system_clock  # the app's clock (``app.state.clock``): tests move time instead of sleeping
 
     @property
     def can_decide(self) -> bool:
@@ -120,7 +134,8 @@ async def here(request: Request, region_slug: str) -> Here:
     actor = person.region_actor(region.id) if region is not None and person is not None else None
     if region is None or actor is None:  # the guard already said so; never answer more than 404
         raise NotFoundException()
-    return Here(region=region, scope=RegionScope(region.id), person=person, actor=actor)
+    clock = getattr(request.app.state, "clock", None) or system_clock
+    return Here(region=region, scope=RegionScope(region.id), person=person, actor=actor, clock=clock)
 
 
 def is_htmx(request: Request) -> bool:
@@ -427,7 +442,7 @@ EVENT_TITLES = {
     "maatregel_beeindigd": "Maatregel opgeheven",
     "melding_verstuurd": "Melding verstuurd",
     "document_gevraagd": "Document gevraagd",
-    "brief_verstuurd": "Brief aangevraagd",
+    "brief_verstuurd": "Brief verstuurd",
     "notitie": "Interne notitie",
     "bericht": "Bericht",
     "volgende_stap_voorgesteld": "Volgende stap voorgesteld",
@@ -471,6 +486,7 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
     kind = event.kind
     detail = ""
     text = ""
+    link = None  # {"href", "text"}: a download that belongs to the event
     if kind == "escalatie_geopend":
         detail = f"In stap ‘{p.get('stap_titel', p.get('stap', ''))}’ (ladder versie {p.get('versie', '')})."
     elif kind == "stap_gewijzigd":
@@ -492,7 +508,13 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         due = p.get("vervaldatum_tekst")
         detail = f"De aanbieder levert een {document}" + (f" uiterlijk {due}." if due else ".")
     elif kind == "brief_verstuurd":
-        detail = f"Brief ‘{str(p.get('brief', '')).replace('_', ' ')}’ (wordt opgesteld en verstuurd)."
+        title = p.get("titel") or str(p.get("brief", "")).replace("_", " ")
+        if p.get("document_id"):
+            detail = f"Brief ‘{title}’ als PDF aan de aanbieder verstuurd."
+            # relative to the escalation page (/regio/<slug>/escalaties/<id>): the region's authorised download
+            link = {"href": f"../documenten/{p['document_id']}", "text": f"{p.get('bestandsnaam') or 'brief'} (PDF)"}
+        else:  # recorded before letters were rendered
+            detail = f"Brief ‘{title}’ aangevraagd."
     elif kind in ("notitie", "bericht"):
         text = p.get("tekst", "")
         if kind == "bericht":
@@ -519,6 +541,7 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         "actor": event.actor_label or "Systeem",
         "when": nl_datetime(event.occurred_at),
         "iso": iso(event.occurred_at),
+        "link": link,
     }
 
 
@@ -564,6 +587,7 @@ def action_options(loaded: Loaded, hereabouts: Here) -> list[dict]:
                 "ends": [MEASURE_LABELS.get(m, m) for m in ends],
                 "lead_only": imposes_measures(step),
                 "allowed": hereabouts.is_lead or not imposes_measures(step),
+                "letters": [{"key": k, "title": letter_title(k)} for k in letters_of(step)],
             }
         )
     return options
@@ -576,7 +600,7 @@ async def escalation_context(
     scope = hereabouts.scope
     loaded = await load_escalation(scope, escalation_id)
     escalation, spec = loaded.escalation, loaded.spec
-    now = system_clock.now()
+    now = hereabouts.clock.now()
     visited_rows = await scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
         (TimelineEvent.escalation == escalation.id) & TimelineEvent.kind.is_in(["escalatie_geopend", "stap_gewijzigd"])
     )
@@ -596,6 +620,9 @@ async def escalation_context(
             term = next((t for t in spec.step(d.step).terms if t.key == d.key), None)
         deadlines.append(
             {
+                "id": str(d.id),
+                "due_at": iso(d.due_at),  # the forms send it back: a stale or second submit is refused
+                "changeable": d.status in ("open", "suspended") and escalation.status != "closed",
                 "title": (term.title if term and term.title else d.key),
                 "step_title": loaded_step_title(spec, d.step),
                 "term": d.term,
@@ -640,6 +667,12 @@ async def escalation_context(
         Signal.escalation == escalation.id
     )
     category = next((c for c in spec.categories if c.key == escalation.category), None)
+    documents = [
+        {"id": str(doc.id), "kind": DOCUMENT_NL.get(doc.kind, doc.kind), "filename": doc.original_filename,
+         "size": doc.size, "sha256": doc.sha256, "when": nl_datetime(doc.uploaded_at)}
+        for doc in await scope.objects(Document).where(Document.escalation == escalation.id)
+        .order_by(Document.uploaded_at, ascending=False)
+    ]  # fmt: skip
     return hereabouts.context(
         "escalaties",
         esc=escalation,
@@ -662,6 +695,8 @@ async def escalation_context(
         before=before,
         newest=newest["sequence"] if newest else 0,
         signals=[{**s, "received_nl": nl_date(s["received_at"])} for s in linked_signals],
+        documents=documents,
+        outcomes=CLOSE_OUTCOMES,
         forms=forms or {},
         notice=notice,
         new_key=new_key,
@@ -683,6 +718,10 @@ NOTICES = {
     "notitie": "Uw interne notitie staat op de tijdlijn.",
     "geopend": "De escalatie is geopend.",
     "gekoppeld": "Het signaal is aan deze escalatie gekoppeld.",
+    "afgesloten": "De escalatie is afgesloten en op de tijdlijn vastgelegd.",
+    "opgeschort": "De termijn is opgeschort en op de tijdlijn vastgelegd.",
+    "hervat": "De termijn loopt weer; de nieuwe vervaldatum staat bij de termijnen.",
+    "verlengd": "De termijn is verlengd en op de tijdlijn vastgelegd.",
 }
 
 
@@ -714,7 +753,7 @@ class SignalPages(Controller):
         return h.context(
             "signalen",
             providers=await signals.providers_of_region(h.scope),
-            municipalities=await municipalities_on(h.scope, system_clock.today()),
+            municipalities=await municipalities_on(h.scope, h.clock.today()),
             values=values,
             errors=errors,
             filed=filed,
@@ -741,6 +780,7 @@ class SignalPages(Controller):
                 description=values["omschrijving"],
                 provider_id=values["aanbieder"] or None,
                 municipality_id=values["gemeente"] or None,
+                clock=h.clock,
             )
         except signals.SignalError as error:
             context = await self._form_context(h, values=values, errors={error.field or "algemeen": str(error)})
@@ -775,6 +815,7 @@ class SignalPages(Controller):
             choices=choices,
             open_escalations=await signals.open_escalations_of(h.scope, signal.provider),
             escalation=escalation,
+            quality_links=await quality_signal_links(h.scope, signal.id) if signal.source == "indicator" else [],
             values=values,
             errors=errors,
         )
@@ -805,7 +846,12 @@ class SignalPages(Controller):
                 raise signals.SignalError("Kies of het signaal de DVO raakt.", "raakt_dvo")
             if values["besluit"] == "koppelen":
                 _, escalation = await signals.attach_signal(
-                    h.scope, signal.id, values["escalatie"] or None, actor=h.actor, motivation=values["motivering"]
+                    h.scope,
+                    signal.id,
+                    values["escalatie"] or None,
+                    actor=h.actor,
+                    motivation=values["motivering"],
+                    clock=h.clock,
                 )
                 notice = "gekoppeld"
             elif values["besluit"] == "nieuw":
@@ -815,7 +861,7 @@ class SignalPages(Controller):
                 _, escalation = await signals.escalate_signal(
                     h.scope, signal.id, actor=h.actor, ladder_key=parts[0], category=parts[1],
                     subcategory=parts[2] if len(parts) == 3 else "", summary=values["samenvatting"],
-                    motivation=values["motivering"],
+                    motivation=values["motivering"], clock=h.clock,
                 )  # fmt: skip
                 notice = "geopend"
             else:
@@ -837,7 +883,7 @@ class EscalationPages(Controller):
         h = await here(request, region_slug)
         filters = Filters.from_query(request.query_params)
         ladders = await region_ladders(h.scope)
-        now = system_clock.now()
+        now = h.clock.now()
         result = await overview(h.scope, filters, ladders, now)
         context = h.context(
             "escalaties",
@@ -857,7 +903,7 @@ class EscalationPages(Controller):
         h = await here(request, region_slug)
         filters = Filters.from_query(request.query_params)
         ladders = await region_ladders(h.scope)
-        now = system_clock.now()
+        now = h.clock.now()
 
         async def rows() -> AsyncIterator[str]:
             buffer = io.StringIO()
@@ -952,11 +998,21 @@ class EscalationPages(Controller):
                                      context={**context, "oob_melding": True})  # fmt: skip
         action = next((a for a in context["actions"] if f"stap-{a['key']}" == form_id), None)
         measure = next((m for m in context["active_measures"] if f"opheffen-{m['kind']}" == form_id), None)
+        deadline = next((d for d in context["deadlines"] if form_id.startswith(f"termijn-{d['id']}-")), None)
         if (part == "stap" and action is None) or (part == "opheffen" and measure is None):
             part, form_id = "acties", "acties"
+        if part == "termijn" and (deadline is None or not deadline["changeable"]):
+            part, form_id = "acties", "acties"  # the deadline ended meanwhile: the page's actions as they are now
         return HTMXTemplate(
             template_name="regio/formulier.html",
-            context={**context, "part": part, "form_id": form_id, "action": action, "measure": measure},
+            context={
+                **context,
+                "part": part,
+                "form_id": form_id,
+                "action": action,
+                "measure": measure,
+                "deadline": deadline,
+            },
             re_target=f"#{form_id}",
             re_swap="outerHTML",
         )
@@ -981,20 +1037,23 @@ class EscalationPages(Controller):
             starts, _ = measures_of(target)
             if not motivation and spec.motivation_required:
                 error = {"motivering": MOTIVATION_REQUIRED}
-            elif starts and form_value(form, "bevestigd") != "ja":
-                if not h.is_lead:
+            elif (starts or letters_of(target)) and form_value(form, "bevestigd") != "ja":
+                if starts and not h.is_lead:
                     error = {"algemeen": f"Alleen een teamleider inkoop mag deze stap zetten: de stap "
                                          f"‘{target.title}’ legt een maatregel op."}  # fmt: skip
-                else:  # the confirm step: which municipalities the measure reaches
-                    municipalities = await municipalities_on(h.scope, system_clock.today())
+                else:  # the confirm step: which municipalities a measure reaches, the letters as they will go
+                    municipalities = await municipalities_on(h.scope, h.clock.today()) if starts else []
+                    letters = await previews(h.scope, escalation_id, to_step, motivation, h.clock)
                     forms = {form_id: {"values": values, "errors": {}, "confirm": True,
                                        "municipalities": [m.name for m in municipalities],
-                                       "measures": [MEASURE_LABELS.get(m, m) for m in starts]}}  # fmt: skip
+                                       "measures": [MEASURE_LABELS.get(m, m) for m in starts],
+                                       "letters": [{"key": x.key, "title": x.title, "body": Markup(x.body_html)}
+                                                   for x in letters]}}  # fmt: skip
                     return await self._answer(request, h, escalation_id, forms=forms, part="stap", form_id=form_id)
         if not error:
             try:
                 await services.transition(h.scope, escalation_id, to_step, actor=h.actor, motivation=motivation,
-                                          idempotency_key=key)  # fmt: skip
+                                          idempotency_key=key, clock=h.clock)  # fmt: skip
                 return await self._answer(request, h, escalation_id, notice="stap")
             except EscalationError as exc:
                 error = {"motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen": str(exc)}
@@ -1021,13 +1080,110 @@ class EscalationPages(Controller):
         try:
             if not motivation:
                 raise EscalationError(MOTIVATION_REQUIRED)
-            await services.end_measure(h.scope, escalation_id, kind, actor=h.actor, motivation=motivation)
+            await services.end_measure(
+                h.scope, escalation_id, kind, actor=h.actor, motivation=motivation, clock=h.clock
+            )
         except EscalationError as exc:
             field_name = "motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen"
             forms = {form_id: {"values": {"motivering": motivation}, "errors": {field_name: str(exc)}}}
             return await self._answer(request, h, escalation_id, forms=forms, part="opheffen", form_id=form_id,
                                       status_code=422)  # fmt: skip
         return await self._answer(request, h, escalation_id, notice="opgeheven")
+
+    @post("/{escalation_id:uuid}/brief-voorbeeld", guards=[region_role(*TEAM)], status_code=200)
+    async def letter_preview(
+        self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
+    ) -> Response:
+        """The letter a step would send, as a PDF shown in the browser; nothing is stored or sent."""
+        h = await here(request, region_slug)
+        loaded = await load_escalation(h.scope, escalation_id)
+        form = await request.form()
+        to_step, key = form_value(form, "naar"), form_value(form, "brief")
+        if to_step not in loaded.spec.allowed_next(loaded.escalation.current_step):
+            raise NotFoundException()
+        found = await previews(h.scope, escalation_id, to_step, form_value(form, "motivering"), h.clock, pdf_key=key)
+        if not found:
+            raise NotFoundException()
+        pdf = await pdf_of(found[0])
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="voorbeeld-{found[0].filename}"',
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})  # fmt: skip
+
+    @post("/{escalation_id:uuid}/afsluiten", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
+    async def close(self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]) -> Response:
+        """Close outside the ladder's final steps, with an outcome and a motivation. A second submit finds the
+        escalation closed and is refused: one close event."""
+        h = await here(request, region_slug)
+        await load_escalation(h.scope, escalation_id)
+        form = await request.form()
+        values = {"uitkomst": form_value(form, "uitkomst"), "motivering": form_value(form, "motivering")}
+        errors: dict[str, str] = {}
+        if values["uitkomst"] not in CLOSE_OUTCOMES:
+            errors["uitkomst"] = "Kies de uitkomst van de escalatie."
+        if not values["motivering"]:
+            errors["motivering"] = MOTIVATION_REQUIRED
+        if not errors:
+            try:
+                await services.close_escalation(h.scope, escalation_id, actor=h.actor, outcome=values["uitkomst"],
+                                                motivation=values["motivering"], clock=h.clock)  # fmt: skip
+                return await self._answer(request, h, escalation_id, notice="afgesloten")
+            except EscalationError as exc:
+                errors["motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen"] = str(exc)
+        forms = {"afsluiten": {"values": values, "errors": errors}}
+        return await self._answer(request, h, escalation_id, forms=forms, part="afsluiten", form_id="afsluiten",
+                                  status_code=422)  # fmt: skip
+
+    @post("/{escalation_id:uuid}/termijn", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
+    async def change_deadline(
+        self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
+    ) -> Response:
+        """Suspend, resume or extend one deadline of this escalation (``handeling``), with a reason. The form
+        carries the due date it showed: when the deadline changed since (a second submit), it is refused."""
+        h = await here(request, region_slug)
+        loaded = await load_escalation(h.scope, escalation_id)
+        form = await request.form()
+        action = form_value(form, "handeling")
+        values = {n: form_value(form, n) for n in ("termijn", "reden", "nieuwe_termijn", "dagen", "vervaldatum")}
+        try:
+            deadline = await h.scope.get(Deadline, values["termijn"]) if values["termijn"] else None
+        except ValueError:
+            deadline = None
+        if deadline is None or deadline.escalation != loaded.escalation.id or action not in DEADLINE_ACTIONS:
+            raise NotFoundException()
+        form_id = f"termijn-{deadline.id}-{action}"
+        errors: dict[str, str] = {}
+        if values["vervaldatum"] != iso(deadline.due_at):
+            errors["algemeen"] = "Deze termijn is intussen al aangepast; bekijk de nieuwe vervaldatum."
+        elif action in ("opschorten", "verlengen") and not values["reden"]:
+            errors["reden"] = "Geef een reden: die komt op de tijdlijn."
+        days = None
+        if not errors and action == "verlengen":
+            if bool(values["nieuwe_termijn"]) == bool(values["dagen"]):
+                errors["nieuwe_termijn"] = "Vul óf een nieuwe termijn óf een aantal dagen in."
+            elif values["dagen"]:
+                if not values["dagen"].isdigit() or not 1 <= int(values["dagen"]) <= 365:
+                    errors["dagen"] = "Vul een aantal dagen in van 1 tot en met 365."
+                else:
+                    days = int(values["dagen"])
+        if not errors:
+            try:
+                if action == "opschorten":
+                    await services.suspend_deadline(h.scope, deadline.id, actor=h.actor, reason=values["reden"],
+                                                    clock=h.clock)  # fmt: skip
+                elif action == "hervatten":
+                    await services.resume_deadline(h.scope, deadline.id, actor=h.actor, motivation=values["reden"],
+                                                   clock=h.clock)  # fmt: skip
+                else:
+                    await services.extend_deadline(h.scope, deadline.id, actor=h.actor, reason=values["reden"],
+                                                   new_term=values["nieuwe_termijn"] or None, days=days,
+                                                   clock=h.clock)  # fmt: skip
+                return await self._answer(request, h, escalation_id, notice=DEADLINE_ACTIONS[action])
+            except EscalationError as exc:
+                target = "nieuwe_termijn" if action == "verlengen" and "termijn" in str(exc).lower() else "algemeen"
+                errors[target] = str(exc)
+        forms = {form_id: {"values": values, "errors": errors}}
+        return await self._answer(request, h, escalation_id, forms=forms, part="termijn", form_id=form_id,
+                                  status_code=422)  # fmt: skip
 
     async def _text(self, request: Request, region_slug: str, escalation_id: UUID, kind: str) -> Response:
         h = await here(request, region_slug)
@@ -1036,9 +1192,9 @@ class EscalationPages(Controller):
         text = form_value(form, "tekst")
         try:
             if kind == "bericht":
-                await services.post_message(h.scope, escalation_id, actor=h.actor, text=text)
+                await services.post_message(h.scope, escalation_id, actor=h.actor, text=text, clock=h.clock)
             else:
-                await services.add_note(h.scope, escalation_id, actor=h.actor, text=text)
+                await services.add_note(h.scope, escalation_id, actor=h.actor, text=text, clock=h.clock)
         except EscalationError as exc:
             forms = {kind: {"values": {"tekst": text}, "errors": {"tekst": str(exc)}}}
             return await self._answer(request, h, escalation_id, forms=forms, part=kind, form_id=kind,
@@ -1092,7 +1248,7 @@ class RegionPages(Controller):
     async def region_home(self, request: Request, region_slug: FromPath[str]) -> Template:
         """The region's workspace: what needs attention, and the way to each part."""
         h = await here(request, region_slug)
-        now = system_clock.now()
+        now = h.clock.now()
         counts = {"instroomstops": len(await intake_stops(h))}
         if h.reads_escalations:
             counts["nieuwe_signalen"] = await h.scope.count(Signal).where(Signal.status == signals.NEW)
@@ -1100,7 +1256,12 @@ class RegionPages(Controller):
             counts["verlopen"] = await h.scope.count(Escalation).where(
                 overview_where(h.scope, Filters(verlopen=True), now)
             )
-        return Template("regio/index.html", context=h.context("regio", counts=counts))
+        dashboard = None
+        if h.reads_escalations:
+            from apps.escalations.dashboard import region_dashboard  # the dashboard builds on this module
+
+            dashboard = await region_dashboard(h)
+        return Template("regio/index.html", context=h.context("regio", counts=counts, dashboard=dashboard))
 
     @get("/instroomstops", guards=[region_role(*MEMBERS)])
     async def register_page(self, request: Request, region_slug: FromPath[str]) -> Template:
@@ -1131,7 +1292,7 @@ class RegionPages(Controller):
         h = await here(request, region_slug)
         body = {
             "regio": {"slug": h.region.slug, "naam": h.region.name},
-            "peildatum": system_clock.today().isoformat(),
+            "peildatum": h.clock.today().isoformat(),
             "instroomstops": [
                 {"aanbieder": s["provider"], "kvk_nummer": s["kvk_number"], "maatregel": s["kind"],
                  "sinds": s["since_iso"], "escalatie": s["reference"], "gemeenten": s["municipalities"]}
@@ -1143,6 +1304,7 @@ class RegionPages(Controller):
 
 def workspace_controllers() -> list:
     """The region workspace's pages (registered in ``core.app.create_app``)."""
+    from apps.escalations.dossier import DossierPages
     from apps.tenancy.pages import AccessibilityStatement
 
-    return [RegionPages, SignalPages, EscalationPages, AccessibilityStatement]
+    return [RegionPages, SignalPages, EscalationPages, DossierPages, AccessibilityStatement]

@@ -68,13 +68,34 @@ class DailyDigest(Message):
     subject = "Dagoverzicht {datum}: {aantal} termijnen deze week ({regio})"
 
 
+class InvitationMessage(Message):
+    """An invitation to a role in a region or provider organisation (apps.accounts.invitations)."""
+
+    template = "uitnodiging"
+    subject = "Uitnodiging voor Trede: {rol} bij {organisatie}"
+
+
 MESSAGES: dict[str, type[Message]] = {
     cls.template: cls
     for cls in (
         LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DocumentReceived,
-        EvidenceExpiring, DailyDigest,
+        EvidenceExpiring, DailyDigest, InvitationMessage,
     )  # fmt: skip
 }
+
+
+# Quality figures (apps.quality.watch): reminded before they are due, and a notice when they are missing.
+class QualityFiguresDue(Message):
+    template = "kwaliteit_herinnering"
+    subject = "Herinnering: kwaliteitscijfers {periode} uiterlijk {vervaldatum}"
+
+
+class QualityFiguresMissing(Message):
+    template = "kwaliteit_ontbreekt"
+    subject = "Kwaliteitscijfers {periode} ontbreken (uiterlijk {vervaldatum})"
+
+
+MESSAGES.update({cls.template: cls for cls in (QualityFiguresDue, QualityFiguresMissing)})
 
 
 class _Defaulting(dict):

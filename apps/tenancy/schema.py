@@ -92,6 +92,90 @@ class LetterSettings(_Strict):
     logo: str | None = None  # object key of an uploaded logo (set through the admin pages)
 
 
+def _luminance(hex_colour: str) -> float:
+    """Relative luminance (WCAG 2.1) of ``#rrggbb``."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+HexColour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class ThemeSpec(_Strict):
+    """The region's colours on its pages, as NL Design System tokens (served as /regio/<slug>/thema.css).
+
+    Each colour carries white text or sits on white, so each must reach WCAG AA (4.5:1) against white.
+    """
+
+    primary: HexColour | None = None  # buttons (white text) and links (on white)
+    accent: HexColour | None = None  # the line under the header and the region's navigation
+
+    @model_validator(mode="after")
+    def _contrast(self) -> ThemeSpec:
+        for name in ("primary", "accent"):
+            colour = getattr(self, name)
+            if colour and contrast_ratio(colour, "#ffffff") < 4.5:
+                raise ValueError(
+                    f"{name}: {colour} has contrast {contrast_ratio(colour, '#ffffff'):.1f}:1 with white; "
+                    "WCAG AA needs at least 4.5:1 (choose a darker colour)"
+                )
+        return self
+
+
+INDICATOR_UNITS = ("aantal", "procent", "score", "dagen", "euro")
+INDICATOR_PERIODS = ("kwartaal", "jaar")
+DERIVED_SOURCES = ("vog_medewerker", "vog_vrijwilliger", "skj", "big")  # kinds of the evidence register
+
+
+class NormSpec(_Strict):
+    min: float | None = None  # lowest acceptable figure (inclusive)
+    max: float | None = None  # highest acceptable figure (inclusive)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NormSpec:
+        if self.min is None and self.max is None:
+            raise ValueError("a norm needs min, max or both")
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError("max is below min")
+        return self
+
+
+class IndicatorSpec(_Strict):
+    """A quality indicator the region asks its providers for (apps/quality), or derives from the evidence register."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    unit: Literal[INDICATOR_UNITS]  # type: ignore[valid-type]
+    period: Literal[INDICATOR_PERIODS]  # type: ignore[valid-type]
+    norm: NormSpec | None = None
+    due_days: int = Field(default=30, ge=0, le=365)  # the figure is due this many days after the period ends
+    remind_days_before: int = Field(default=7, ge=0, le=90)
+    signal_out_of_norm: bool = False  # a figure outside the norm becomes a signal for triage
+    signal_missing: bool = False  # no figure by the due date becomes a signal for triage
+    derived_from: Literal[DERIVED_SOURCES] | None = None  # type: ignore[valid-type]  # not submitted
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IndicatorSpec:
+        if self.signal_out_of_norm and self.norm is None:
+            raise ValueError("signal_out_of_norm needs a norm")
+        if self.derived_from:
+            if self.unit != "procent":
+                raise ValueError("an indicator derived from the evidence register is a share: unit = 'procent'")
+            if self.signal_missing or self.signal_out_of_norm:
+                raise ValueError("a derived indicator raises no signals (the evidence watch signals expired evidence)")
+        if self.unit == "procent" and self.norm is not None:
+            for bound in (self.norm.min, self.norm.max):
+                if bound is not None and not 0 <= bound <= 100:
+                    raise ValueError("a norm in procent lies between 0 and 100")
+        return self
+
+
 class LadderTemplateRef(_Strict):
     template: str = Field(pattern=r"^[a-z0-9-]+$")
     name: str | None = None  # the region's own name for the ladder
@@ -121,7 +205,9 @@ class RegionFile(_Strict):
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     evidence_watch: EvidenceWatchSpec = Field(default_factory=EvidenceWatchSpec)
     letters: LetterSettings
+    theme: ThemeSpec = Field(default_factory=ThemeSpec)
     ladders: dict[Annotated[str, Field(pattern=KEY_PATTERN)], LadderEntry] = Field(min_length=1)
+    indicators: dict[Annotated[str, Field(pattern=KEY_PATTERN)], IndicatorSpec] = Field(default_factory=dict)
 
     @field_validator("municipalities")
     @classmethod

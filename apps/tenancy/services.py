@@ -30,8 +30,11 @@ class RegionChange:
     municipalities_added: list[str] = field(default_factory=list)
     municipalities_removed: list[str] = field(default_factory=list)
     ladder_versions: list[str] = field(default_factory=list)  # "kwaliteit v2"
+    skipped: bool = False  # the region is managed on the admin pages; its file is not applied
 
     def describe(self) -> str:
+        if self.skipped:
+            return f"{self.slug}: unchanged (managed on the admin pages; the file is not applied)"
         if self.created:
             head = "created"
         elif self.changed or self.ladder_versions or self.municipalities_added or self.municipalities_removed:
@@ -48,15 +51,16 @@ class RegionChange:
         return f"{self.slug}: " + "; ".join(parts)
 
 
+# Columns and tables of their own; every other section of the region file is kept whole in Region.settings, so a
+# section added to the schema (apps/tenancy/schema.py) is stored and exported (apps/tenancy/export.py) unchanged.
+NOT_IN_SETTINGS = frozenset({"slug", "name", "municipalities", "mailboxes", "ladders"})
+# Region.source_file of a region created or imported on the admin pages (/beheer/regios): it lives in the database,
+# and `trede tenants sync` never changes it, even when tenants/ holds a file with the same slug (see tenants/README).
+MANAGED_IN_ADMIN = "beheer"
+
+
 def _settings_of(loaded: LoadedRegion) -> dict:
-    region = loaded.region
-    return {
-        "description": region.description,
-        "sources": region.sources,
-        "calendar": region.calendar.model_dump(mode="json"),
-        "evidence_watch": region.evidence_watch.model_dump(mode="json"),
-        "letters": region.letters.model_dump(mode="json"),
-    }
+    return loaded.region.model_dump(mode="json", exclude=set(NOT_IN_SETTINGS))
 
 
 async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
@@ -124,7 +128,19 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
         published = await ladders.publish(scope, ladder, note=f"tenants sync from {loaded.file}", clock=clock)
         if published.created:
             change.ladder_versions.append(f"{key} v{published.version}")
+
+    from apps.quality.indicators import sync_indicators  # the quality app builds on tenancy, not the reverse
+
+    await sync_indicators(scope, spec.indicators)
     return change
+
+
+async def apply_region(loaded: LoadedRegion, *, clock: Clock = system_clock) -> RegionChange:
+    """Apply one validated region (from a file, or built on the admin pages) inside the caller's transaction.
+
+    ``loaded.file`` becomes ``Region.source_file``: ``MANAGED_IN_ADMIN`` for regions of the admin pages.
+    """
+    return await _sync_region(loaded, clock)
 
 
 async def sync_tenants(
@@ -136,7 +152,13 @@ async def sync_tenants(
         raise SyncRefused(result.problems)
     changes = []
     async with write_transaction():
+        managed_in_admin = {
+            row["slug"] for row in await Region.select(Region.slug).where(Region.source_file == MANAGED_IN_ADMIN)
+        }
         for loaded in result.regions:
+            if loaded.region.slug in managed_in_admin:
+                changes.append(RegionChange(slug=loaded.region.slug, skipped=True))
+                continue
             change = await _sync_region(loaded, clock)
             changes.append(change)
             if change.describe() != f"{change.slug}: unchanged":
