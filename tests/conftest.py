@@ -181,3 +181,40 @@ async def synced(db, tenants_dir):
     from apps.tenancy.services import sync_tenants
 
     return await sync_tenants(tenants_dir)
+
+
+# --- the local OpenID provider, the demo world and the browser: shared by the page and browser tests ---------------
+
+
+@pytest.fixture(scope="session")
+def dev_op():
+    """The local OpenID provider (node, infra/oidc-dev) for the in-process app clients of the whole session."""
+    from tests.accounts.support import TEST_BASE, start_dev_op
+
+    op = start_dev_op([f"{TEST_BASE}/auth/callback/dev"], [f"{TEST_BASE}/"])
+    yield op
+    op.stop()
+
+
+@pytest.fixture
+def oidc_settings(tmp_path, dev_op):
+    from tests.accounts.support import provider_settings, settings_with_providers
+
+    return settings_with_providers(tmp_path, [provider_settings(dev_op.issuer)])
+
+
+@pytest.fixture
+async def world(db, dev_op):
+    """The regions of tenants/, the demo providers, escalations and accounts (linked to the dev OP)."""
+    from tests.accounts.support import load_world
+
+    await load_world(dev_op.issuer)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (never a downloaded browser build)."""
+    from tests.browser_support import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -29,16 +29,7 @@ from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.apps import all_tables
 from core.tenancy import ProviderScope, RegionScope, ScopeError, is_region_owned
-from tests.accounts.support import (
-    TEST_BASE,
-    app_client,
-    csrf_headers,
-    load_world,
-    login,
-    provider_settings,
-    settings_with_providers,
-    start_dev_op,
-)
+from tests.accounts.support import app_client, csrf_headers, login
 
 ACCOUNTS = [
     "beheer", "zl-inkoop", "zl-lead", "zl-toegang", "zl-waarnemer", "lek-inkoop", "vlinder-medewerker",
@@ -46,23 +37,6 @@ ACCOUNTS = [
 ]  # fmt: skip
 PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 SAFE = {"GET", "HEAD"}
-
-
-@pytest.fixture(scope="module")
-def dev_op():
-    op = start_dev_op([f"{TEST_BASE}/auth/callback/dev"], [f"{TEST_BASE}/"])
-    yield op
-    op.stop()
-
-
-@pytest.fixture
-def oidc_settings(tmp_path, dev_op):
-    return settings_with_providers(tmp_path, [provider_settings(dev_op.issuer)])
-
-
-@pytest.fixture
-async def world(db, dev_op):
-    await load_world(dev_op.issuer)
 
 
 @dataclass

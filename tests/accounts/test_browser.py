@@ -5,71 +5,18 @@ and see only their own world; the pages added for login pass axe-core (WCAG 2.1 
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 
-from tests.accounts.support import provider_settings, start_dev_op
-from tests.conftest import ON_POSTGRES, new_database_url
-from tests.support import ROOT, free_port
-from tests.test_serve import stop, wait_ready
+from tests.browser_support import assert_accessible, running_platform
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    """The dev OP and `trede serve --embedded` configured for it, as `make run` does."""
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: `make browser` installs it"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    op = start_dev_op([f"{base}/auth/callback/dev"], [f"{base}/"])
-    var_dir = tmp_path_factory.mktemp("var")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL")}
-    env.update({
-        "TREDE_VAR_DIR": str(var_dir), "BASE_URL": base,
-        "OIDC_PROVIDERS": json.dumps([provider_settings(op.issuer)]),
-    })  # fmt: skip
-    if ON_POSTGRES:
-        env["DATABASE_URL"] = new_database_url()
-    server = subprocess.Popen(
-        [str(shutil.which("trede", path=os.path.dirname(sys.executable))), "serve", "--embedded", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        wait_ready(server, base)
-        yield base, op
-    finally:
-        output = stop(server)
-        op.stop()
-        assert "Demo accounts: 8 added" in output, output[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def assert_accessible(page) -> None:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async () => await axe.run(document, {runOnly: {type: "tag",
-               values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})"""
-    )
-    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
-    assert problems == [], f"{page.url}: {problems}"
+    with running_platform(tmp_path_factory) as running:
+        yield running.base, running.op
+    assert "Demo accounts: 8 added" in running.log(), running.log()[-3000:]
 
 
 def log_in(page, base: str, person: str) -> None:

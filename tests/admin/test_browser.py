@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import shutil
 import sqlite3
 import struct
-import subprocess
-import sys
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.accounts.support import provider_settings, start_dev_op
-from tests.accounts.test_browser import assert_accessible, browser  # noqa: F401 (fixture)
-from tests.conftest import ON_POSTGRES, new_database_url
-from tests.support import ROOT, free_port
-from tests.test_serve import stop, wait_ready
+from tests.browser_support import assert_accessible, running_platform, screenshot
+from tests.support import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 HR = "/beheer/regios/holland-rijnland"
@@ -49,29 +42,9 @@ def tiny_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    """The dev OP and `trede serve --embedded` configured for it, as `make run` does; also says where the
-    database is, so the test can read the invitation e-mail's link from the outbox."""
-    assert os.path.exists("/usr/bin/chromium"), "Debian's chromium is missing: `make browser` installs it"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    op = start_dev_op([f"{base}/auth/callback/dev"], [f"{base}/"])
-    var_dir = tmp_path_factory.mktemp("var")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL")}
-    env.update({"TREDE_VAR_DIR": str(var_dir), "BASE_URL": base,
-                "OIDC_PROVIDERS": json.dumps([provider_settings(op.issuer)])})  # fmt: skip
-    database = new_database_url() if ON_POSTGRES else f"sqlite:///{var_dir / 'trede.sqlite3'}"
-    if ON_POSTGRES:
-        env["DATABASE_URL"] = database
-    server = subprocess.Popen(
-        [str(shutil.which("trede", path=os.path.dirname(sys.executable))), "serve", "--embedded", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        wait_ready(server, base)
-        yield base, database
-    finally:
-        stop(server)
-        op.stop()
+    """The running platform, and where its database is (the test reads the invitation e-mail's link there)."""
+    with running_platform(tmp_path_factory) as running:
+        yield running.base, running.database_url
 
 
 def invitation_link(database: str) -> str:
@@ -95,8 +68,7 @@ def invitation_link(database: str) -> str:
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"beheer-{name}.png"), full_page=True)
+    screenshot(page, f"beheer-{name}")
 
 
 def checked(page, name: str) -> None:
@@ -106,7 +78,7 @@ def checked(page, name: str) -> None:
 
 def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first_escalation(
     platform,
-    browser,  # noqa: F811
+    browser,
     tmp_path,
 ):
     base, database = platform

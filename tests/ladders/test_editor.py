@@ -22,29 +22,6 @@ ZL_ROLES = {"inkoop", "gi", "inspectie"}
 
 
 @pytest.fixture(scope="module")
-def dev_op():
-    from tests.accounts.support import TEST_BASE, start_dev_op
-
-    op = start_dev_op([f"{TEST_BASE}/auth/callback/dev"], [f"{TEST_BASE}/"])
-    yield op
-    op.stop()
-
-
-@pytest.fixture
-def oidc_settings(tmp_path, dev_op):
-    from tests.accounts.support import provider_settings, settings_with_providers
-
-    return settings_with_providers(tmp_path, [provider_settings(dev_op.issuer)])
-
-
-@pytest.fixture
-async def world(db, dev_op):
-    from tests.accounts.support import load_world
-
-    await load_world(dev_op.issuer)
-
-
-@pytest.fixture(scope="module")
 def zl_kwaliteit():
     loaded = next(r for r in load_tenants(TENANTS).regions if r.region.slug == "zuid-limburg")
     return loaded.ladders["kwaliteit"]

@@ -1,15 +1,10 @@
+"""Fixtures of the portal tests: a small upload limit and the demo world with De Vlinder's escalations."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.accounts.support import TEST_BASE, load_world, provider_settings, settings_with_providers, start_dev_op
-
-
-@pytest.fixture(scope="session")
-def dev_op():
-    op = start_dev_op([f"{TEST_BASE}/auth/callback/dev"], [f"{TEST_BASE}/"])
-    yield op
-    op.stop()
+from tests.accounts.support import load_world, provider_settings, settings_with_providers
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ the other with a reason, and Vera sees both verdicts. Every page passes axe-core
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -18,64 +16,21 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import expect
 
-from tests.accounts.support import provider_settings, start_dev_op
-from tests.accounts.test_browser import CHROMIUM, CHROMIUM_ARGS, assert_accessible
-from tests.conftest import ON_POSTGRES, new_database_url
-from tests.support import ROOT, free_port
-from tests.test_serve import wait_ready
+from tests.browser_support import assert_accessible, log_in, running_platform
+from tests.support import ROOT
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n" + b"%" * 200_000
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: `make browser` installs it"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    op = start_dev_op([f"{base}/auth/callback/dev"], [f"{base}/"])
-    var_dir = tmp_path_factory.mktemp("var")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL")}
-    env.update({"TREDE_VAR_DIR": str(var_dir), "BASE_URL": base,
-                "OIDC_PROVIDERS": json.dumps([provider_settings(op.issuer)])})  # fmt: skip
-    env["DATABASE_URL"] = new_database_url() if ON_POSTGRES else f"sqlite:///{var_dir / 'trede.sqlite3'}"
-    log = open(var_dir / "serve.log", "w")  # noqa: SIM115 - read at the end; a pipe could fill and block the server
-    server = subprocess.Popen(
-        [str(shutil.which("trede", path=os.path.dirname(sys.executable))), "serve", "--embedded", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        wait_ready(server, base)
+    with running_platform(tmp_path_factory) as running:
         seeded = subprocess.run(
-            [sys.executable, "-m", "tests.portal.seed_browser"], cwd=ROOT, env=env, capture_output=True, text=True,
-            timeout=60,
+            [sys.executable, "-m", "tests.portal.seed_browser"], cwd=ROOT, env=running.env, capture_output=True,
+            text=True, timeout=60,
         )  # fmt: skip
         assert seeded.returncode == 0, seeded.stderr[-3000:]
-        yield base, json.loads(seeded.stdout.strip().splitlines()[-1]), var_dir, env
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        op.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def log_in(page, base: str, person: str, path: str) -> None:
-    page.goto(f"{base}{path}")
-    page.get_by_role("link", name="Inloggen met de lokale OpenID-provider").click()
-    page.get_by_role("button", name=person).click()
-    page.wait_for_url(f"{base}{path}")
+        yield running.base, json.loads(seeded.stdout.strip().splitlines()[-1]), running.var_dir, running.env
 
 
 def test_provider_delivers_and_registers_and_the_region_reviews(platform, browser, tmp_path):

@@ -1,20 +1,8 @@
+"""Fixtures of the quality tests (the OpenID provider and the demo world come from tests/conftest.py)."""
+
 from __future__ import annotations
 
 import pytest
-
-from tests.accounts.support import TEST_BASE, provider_settings, settings_with_providers, start_dev_op
-
-
-@pytest.fixture(scope="session")
-def dev_op():
-    op = start_dev_op([f"{TEST_BASE}/auth/callback/dev"], [f"{TEST_BASE}/"])
-    yield op
-    op.stop()
-
-
-@pytest.fixture
-def oidc_settings(tmp_path, dev_op):
-    return settings_with_providers(tmp_path, [provider_settings(dev_op.issuer)])
 
 
 @pytest.fixture

@@ -7,74 +7,21 @@ test-artifacts/."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
 from apps.quality.indicators import last_closed_period, period_label
 from core.clock import system_clock
-from tests.accounts.support import provider_settings, start_dev_op
-from tests.accounts.test_browser import CHROMIUM, CHROMIUM_ARGS, assert_accessible
-from tests.conftest import ON_POSTGRES, new_database_url
-from tests.support import ROOT, free_port
-from tests.test_serve import wait_ready
-
-ARTIFACTS = ROOT / "test-artifacts"
+from tests.browser_support import assert_accessible, log_in, running_platform, screenshot
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"kwaliteit-{name}.png"), full_page=True)
+    screenshot(page, f"kwaliteit-{name}")
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: `make browser` installs it"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    op = start_dev_op([f"{base}/auth/callback/dev"], [f"{base}/"])
-    var_dir = tmp_path_factory.mktemp("var")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL")}
-    env.update({"TREDE_VAR_DIR": str(var_dir), "BASE_URL": base,
-                "OIDC_PROVIDERS": json.dumps([provider_settings(op.issuer)])})  # fmt: skip
-    env["DATABASE_URL"] = new_database_url() if ON_POSTGRES else f"sqlite:///{var_dir / 'trede.sqlite3'}"
-    log = open(var_dir / "serve.log", "w")  # noqa: SIM115 - a pipe could fill and block the server
-    server = subprocess.Popen(
-        [str(shutil.which("trede", path=os.path.dirname(sys.executable))), "serve", "--embedded", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        wait_ready(server, base)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        op.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def log_in(page, base: str, person: str, path: str) -> None:
-    page.goto(f"{base}{path}")
-    page.get_by_role("link", name="Inloggen met de lokale OpenID-provider").click()
-    page.get_by_role("button", name=person).click()
-    page.wait_for_url(f"{base}{path}")
+    with running_platform(tmp_path_factory) as running:
+        yield running.base
 
 
 def test_a_quarter_submitted_as_csv_is_benchmarked_and_out_of_norm_complaints_reach_triage(platform, browser, tmp_path):

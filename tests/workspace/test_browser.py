@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import re
 
-from tests.accounts.test_browser import assert_accessible, browser, platform  # noqa: F401 (fixtures)
-from tests.support import ROOT
+import pytest
 
-ARTIFACTS = ROOT / "test-artifacts"
+from tests.browser_support import ARTIFACTS, assert_accessible, running_platform, screenshot
+
 ZL = "/regio/zuid-limburg"
 
 
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    with running_platform(tmp_path_factory) as running:
+        yield running.base, running.op
+
+
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"werkruimte-{name}.png"), full_page=True)
+    screenshot(page, f"werkruimte-{name}")
 
 
-def sign_in(browser, base: str, person: str, path: str):  # noqa: F811
+def sign_in(browser, base: str, person: str, path: str):
     context = browser.new_context(bypass_csp=True)  # only so that axe-core can be injected
     page = context.new_page()
     page.goto(f"{base}{path}")
@@ -32,7 +37,7 @@ def sign_in(browser, base: str, person: str, path: str):  # noqa: F811
     return context, page
 
 
-def test_seed_000_from_signal_to_intake_stop(platform, browser):  # noqa: F811
+def test_seed_000_from_signal_to_intake_stop(platform, browser):
     base, _ = platform
     summary = "Drie begeleiders van Samen Sterk werken zonder geldige VOG."
 
@@ -155,7 +160,7 @@ def test_seed_000_from_signal_to_intake_stop(platform, browser):  # noqa: F811
         tessa.close()
 
 
-def test_dashboard_dossier_and_calendar_feed(platform, browser):  # noqa: F811
+def test_dashboard_dossier_and_calendar_feed(platform, browser):
     """The region's dashboard (chart with its table), the dossier download and the calendar feed on /account:
     axe finds nothing, and the dashboard's screenshot goes to test-artifacts/."""
     base, _ = platform
