@@ -20,7 +20,6 @@ from apps.tenancy.tables import Region
 from core.clock import AMSTERDAM
 from core.tenancy import RegionScope
 from tests.accounts.support import TEST_BASE, app_client, csrf_headers, login
-from tests.workspace.conftest import dev_op, oidc_settings, world  # noqa: F401 - fixtures
 
 
 async def scope_of(slug: str) -> RegionScope:

@@ -1,1 +1,1 @@
-from tests.portal.conftest import _evidence_cleanup, dev_op, oidc_settings, upload_max, world  # noqa: F401
+from tests.portal.conftest import _evidence_cleanup, oidc_settings, upload_max, world  # noqa: F401
