@@ -97,6 +97,17 @@ def is_managed_here(region: Region) -> bool:
     return region.source_file == MANAGED_IN_ADMIN
 
 
+def _letter_settings(values, errors: dict[str, str]) -> dict[str, str]:
+    """The letter settings of the form (sender, city, signature, reply address); problems go into ``errors``."""
+    letters = {k: values.get(f"brief_{k}", "").strip() for k in ("sender", "city", "signature", "reply_email")}
+    for key, label in (("sender", "afzender"), ("city", "plaats"), ("signature", "ondertekening")):
+        if not letters[key]:
+            errors[f"brief_{key}"] = f"Vul de {label} van de brieven in."
+    if message := _email_error(letters["reply_email"]):
+        errors["brief_reply_email"] = message
+    return letters
+
+
 def _email_error(value: str) -> str | None:
     if not value:
         return "Vul een e-mailadres in."
@@ -196,12 +207,7 @@ async def create_region(values: dict[str, Any], *, person: Person, tenants_dir: 
             errors[f"postbus_{role}"] = message
         else:
             mailboxes.append({"role": role, "name": f"{MAILBOX_LABELS[role]} {name}".strip(), "email": address})
-    letters = {k: values.get(f"brief_{k}", "").strip() for k in ("sender", "city", "signature", "reply_email")}
-    for key, label in (("sender", "afzender"), ("city", "plaats"), ("signature", "ondertekening")):
-        if not letters[key]:
-            errors[f"brief_{key}"] = f"Vul de {label} van de brieven in."
-    if message := _email_error(letters["reply_email"]):
-        errors["brief_reply_email"] = message
+    letters = _letter_settings(values, errors)
     if errors:
         raise AdminRefused(errors)
     document = {
@@ -270,12 +276,7 @@ async def update_region(region: Region, section: str, values: dict[str, Any], *,
             detail = {"mailboxes": {m["role"]: m["email"] for m in mailboxes}}
             fields = {"mailboxes": "postbus_inkoop", "ladders": "postbus_inkoop"}
         elif section == "brieven":
-            letters = {k: values.get(f"brief_{k}", "").strip() for k in ("sender", "city", "signature", "reply_email")}
-            for key, label in (("sender", "afzender"), ("city", "plaats"), ("signature", "ondertekening")):
-                if not letters[key]:
-                    errors[f"brief_{key}"] = f"Vul de {label} van de brieven in."
-            if message := _email_error(letters["reply_email"]):
-                errors["brief_reply_email"] = message
+            letters = _letter_settings(values, errors)
             logo = document["letters"].get("logo")
             document["letters"] = {**letters, **({"logo": logo} if logo else {})}
             detail = {"letters": letters}
