@@ -1,12 +1,16 @@
-"""Running a ladder's actions: the ``on_enter`` of a step and the ``on_missed`` of a term.
+"""A ladder's actions: the ``on_enter`` of a step and the ``on_missed`` of a term.
+
+This module runs the actions that stay inside the escalation (notices, document requests, measures,
+proposals) and says in which order a list of actions runs (``in_run_order``). It calls no other step-engine
+module: the transition service (``transitions.py``) walks the list, applies ``send_letter`` (``letters.py``)
+and ``move_to_step`` (a transition) itself, and hands every other action to ``run_action`` here.
 
 Each action leaves a timeline event; notices are outbox rows (``Notification``) written in the same
-transaction, delivered later by workers. Letters are rendered to PDF, stored and sent by ``letters.py``.
+transaction, delivered later by workers.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +20,7 @@ from apps.escalations.context import (
     SHARED,
     Context,
     EscalationError,
+    notification_key,
 )
 from apps.escalations.tables import Deadline, Measure
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
@@ -25,20 +30,21 @@ from apps.ladders.schema import (
     EndMeasure,
     MoveToStep,
     Notify,
-    SendLetter,
     StartMeasure,
     StepSpec,
     SuggestStep,
     TermSpec,
 )
+from apps.notifications.inapp import add_for_people, purchasing_team
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from apps.tenancy.services import municipalities_on
 from apps.tenancy.tables import RegionMailbox
-from core.actor import SYSTEM, Actor
+from core.actor import Actor
+
+__all__ = ["ActionRun", "in_run_order", "notification_key", "run_action"]
 
 NOTIFY_TEMPLATE = "ladder_notify"
-MAX_AUTOMATIC_MOVES = 10  # a ladder whose automatic moves loop is refused, not run forever
 # Roles whose notice stays inside the region: its timeline event is internal.
 _REGION_ONLY_ROLES = frozenset({"inkoop"})
 
@@ -56,33 +62,32 @@ class ActionRun:
     depth: int = 0  # automatic moves so far in this chain
 
 
-async def run_actions(run: ActionRun, actions: list[Action]) -> None:
-    """Run ``actions`` in the ladder's order, except that measures go first (the notices of the step are
-    about them, and each mailbox gets the measure's own notice once) and an automatic move to another step
-    runs last, after the step's own actions, so that a step never acts after it was left."""
-    moves: list[MoveToStep] = []
+def in_run_order(actions: list[Action]) -> list[Action]:
+    """The order a list of actions runs in: the ladder's order, except that measures go first (the notices
+    of the step are about them, and each mailbox gets the measure's own notice once) and one automatic move
+    to another step (the first the ladder names) runs last, after the step's own actions, so that a step
+    never acts after it was left."""
     measures_first = sorted(actions, key=lambda a: 0 if isinstance(a, StartMeasure | EndMeasure) else 1)
-    for action in measures_first:
-        if isinstance(action, MoveToStep):
-            moves.append(action)
-        elif isinstance(action, Notify):
-            await notify(run, action)
-        elif isinstance(action, DemandDocument):
-            await demand_document(run, action)
-        elif isinstance(action, SendLetter):
-            await send_letter(run, action)
-        elif isinstance(action, StartMeasure):
-            await start_measure(run.ctx, action.measure, actor=run.actor, motivation=run.motivation)
-        elif isinstance(action, EndMeasure):
-            await end_measure_in_context(
-                run.ctx, action.measure, actor=run.actor, motivation=run.motivation, explicit=False
-            )
-        elif isinstance(action, SuggestStep):
-            await suggest_step(run, action)
-        else:  # pragma: no cover - the schema knows no other actions
-            raise TypeError(f"unknown action {action!r}")
-    if moves:
-        await move_to_step(run, moves[0])
+    moves = [a for a in measures_first if isinstance(a, MoveToStep)]
+    return [a for a in measures_first if not isinstance(a, MoveToStep)] + moves[:1]
+
+
+async def run_action(run: ActionRun, action: Action) -> None:
+    """One action that stays inside the escalation. ``send_letter`` and ``move_to_step`` are the transition
+    service's (it decides how a letter goes out and makes the move); they are refused here."""
+    if isinstance(action, Notify):
+        await notify(run, action)
+    elif isinstance(action, DemandDocument):
+        await demand_document(run, action)
+    elif isinstance(action, StartMeasure):
+        await start_measure(run.ctx, action.measure, actor=run.actor, motivation=run.motivation)
+    elif isinstance(action, EndMeasure):
+        await end_measure_in_context(run.ctx, action.measure, actor=run.actor, motivation=run.motivation,
+                                     explicit=False)  # fmt: skip
+    elif isinstance(action, SuggestStep):
+        await suggest_step(run, action)
+    else:
+        raise TypeError(f"{type(action).__name__} is applied by the transition service, not by run_action")
 
 
 # --- notify ------------------------------------------------------------------------------------------------
@@ -104,11 +109,6 @@ async def recipients_for(ctx: Context, role: str) -> list[str]:
         .order_by(RegionMailbox.email)
     )
     return [row["email"] for row in rows]
-
-
-def notification_key(event_id: Any, recipient: str) -> str:
-    """Deterministic outbox key: the same notice for the same event is never queued twice."""
-    return f"{event_id}:{hashlib.sha256(recipient.encode()).hexdigest()[:32]}"
 
 
 async def notify(run: ActionRun, action: Notify) -> None:
@@ -174,13 +174,11 @@ async def notify(run: ActionRun, action: Notify) -> None:
 
 async def _to_the_team_in_the_app(ctx: Context, template: str, event: Any, payload: dict) -> None:
     """The purchasing team also sees the notice under the bell in Trede."""
-    from apps.notifications.inapp import add_for_people, purchasing_team
-
     await add_for_people(ctx.scope, await purchasing_team(ctx.scope), template=template, payload=payload,
                          key=str(event.id), clock=ctx.clock)  # fmt: skip
 
 
-# --- documents and letters ---------------------------------------------------------------------------------
+# --- documents ---------------------------------------------------------------------------------
 
 
 async def demand_document(run: ActionRun, action: DemandDocument) -> None:
@@ -210,15 +208,6 @@ async def demand_document(run: ActionRun, action: DemandDocument) -> None:
             "stap": run.step.key,
         },
     )
-
-
-async def send_letter(run: ActionRun, action: SendLetter) -> None:
-    """The real letter: rendered from the region's template to PDF, stored as a document, on the shared timeline
-    and sent to the provider (``apps.escalations.letters``)."""
-    from apps.escalations.letters import issue_letter
-
-    await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor, motivation=run.motivation,
-                       reason=run.reason)  # fmt: skip
 
 
 # --- measures ----------------------------------------------------------------------------------------------
@@ -372,19 +361,4 @@ async def suggest_step(run: ActionRun, action: SuggestStep) -> None:
         actor=run.actor,
         visibility=INTERNAL,
         payload={"stap": target.key, "stap_titel": target.title, "aanleiding": run.reason},
-    )
-
-
-async def move_to_step(run: ActionRun, action: MoveToStep) -> None:
-    from apps.escalations.transitions import transition_in_context  # transitions run actions, too
-
-    if run.depth >= MAX_AUTOMATIC_MOVES:
-        raise EscalationError("De ladder zet te veel stappen automatisch achter elkaar; controleer de ladder.")
-    await transition_in_context(
-        run.ctx,
-        action.step,
-        actor=SYSTEM,
-        motivation=f"Automatisch volgens de ladder: {run.reason}.",
-        ladder_move=True,
-        depth=run.depth + 1,
     )

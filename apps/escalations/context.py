@@ -3,6 +3,7 @@ ladder version, role checks and the audit call. Rules live in the service module
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -40,6 +41,11 @@ MOTIVATION_REQUIRED = "Geef een motivering: elk besluit wordt met motivering vas
 
 class EscalationError(ValueError):
     """A request the rules refuse; the message is Dutch and shown to the user."""
+
+
+def notification_key(event_id: Any, recipient: str) -> str:
+    """Deterministic outbox key: the same notice for the same event is never queued twice."""
+    return f"{event_id}:{hashlib.sha256(recipient.encode()).hexdigest()[:32]}"
 
 
 async def append_event(

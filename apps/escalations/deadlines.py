@@ -450,51 +450,41 @@ async def meet_deadlines_for_document(
     return met
 
 
-async def act_on_missed_deadline(
-    scope: RegionScope, deadline_id: UUID | str, clock: Clock = system_clock, *, worker: str = "sweep"
-) -> bool:
-    """Mark a due deadline missed and run its term's missed actions, exactly once.
+async def claim_missed_deadline(
+    scope: RegionScope, deadline_id: UUID | str, clock: Clock, *, worker: str
+) -> tuple[Context, Deadline] | None:
+    """Inside the caller's write transaction: mark a due deadline missed, exactly once, with its
+    ``termijn_verlopen`` event. Returns the context and the deadline, or None when there was nothing to claim.
 
     The claim is a compare-and-set (UPDATE ... WHERE id = ? AND status = 'open' AND due_at <= now RETURNING
-    id): of several workers racing for one deadline only the one whose update changed a row acts. Returns
-    whether this call acted."""
-    from apps.escalations.actions import ActionRun, run_actions
-
-    async with write_transaction():
-        found = await scope.get(Deadline, deadline_id)
-        if found is None or found.status != OPEN:
-            return False
-        ctx = await load_context(scope, found.escalation, clock)
-        now = clock.now()
-        claimed = (
-            await scope.update(
-                Deadline,
-                {
-                    Deadline.status: MISSED,
-                    Deadline.ended_at: now,
-                    Deadline.claimed_by: worker[:80],
-                    Deadline.claimed_at: now,
-                    Deadline.remind_at: None,
-                },
-            )
-            .where((Deadline.id == found.id) & (Deadline.status == OPEN) & (Deadline.due_at <= now))
-            .returning(Deadline.id)
+    id): of several workers racing for one deadline only the one whose update changed a row gets it. What the
+    ladder does about the missed term is the transition service's (``transitions.act_on_missed_deadline``)."""
+    found = await scope.get(Deadline, deadline_id)
+    if found is None or found.status != OPEN:
+        return None
+    ctx = await load_context(scope, found.escalation, clock)
+    now = clock.now()
+    claimed = (
+        await scope.update(
+            Deadline,
+            {
+                Deadline.status: MISSED,
+                Deadline.ended_at: now,
+                Deadline.claimed_by: worker[:80],
+                Deadline.claimed_at: now,
+                Deadline.remind_at: None,
+            },
         )
-        if not claimed:
-            return False
-        deadline = await scope.get(Deadline, found.id)
-        info = describe(ctx, deadline)
-        await ctx.event("termijn_verlopen", actor=SYSTEM, visibility=SHARED, payload=info)
-        await ctx.audit("deadline.missed", actor=SYSTEM, detail=info)
-        spec = term_spec(ctx, deadline)
-        if spec and spec.on_missed and deadline.step == ctx.escalation.current_step:
-            step = ctx.spec.step(deadline.step)
-            reason = f"termijn '{spec.title or spec.key}' ({spec.term}) is verlopen"
-            await run_actions(
-                ActionRun(ctx=ctx, actor=SYSTEM, step=step, motivation="", reason=reason, term=spec),
-                spec.on_missed,
-            )
-        return True
+        .where((Deadline.id == found.id) & (Deadline.status == OPEN) & (Deadline.due_at <= now))
+        .returning(Deadline.id)
+    )
+    if not claimed:
+        return None
+    deadline = await scope.get(Deadline, found.id)
+    info = describe(ctx, deadline)
+    await ctx.event("termijn_verlopen", actor=SYSTEM, visibility=SHARED, payload=info)
+    await ctx.audit("deadline.missed", actor=SYSTEM, detail=info)
+    return ctx, deadline
 
 
 @dataclass(frozen=True)
@@ -506,7 +496,7 @@ class DueDeadline:
 async def due_deadlines(clock: Clock = system_clock, *, limit_per_region: int = 500) -> list[DueDeadline]:
     """FOR THE SWEEP ONLY (workers): the open deadlines of every active region whose due moment has passed,
     oldest first, found through the ``due_at`` index. Each region is read through its own ``RegionScope``;
-    pass the region back in (``RegionScope(d.region_id)``) to ``act_on_missed_deadline``."""
+    pass the region back in (``RegionScope(d.region_id)``) to ``transitions.act_on_missed_deadline``."""
     now = clock.now()
     found: list[tuple[datetime, DueDeadline]] = []
     for region in await Region.select(Region.id).where(Region.active == True):  # noqa: E712

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -27,15 +28,16 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from jinja2_fragments import render_block
 
 from apps.documents.tables import Document
-from apps.escalations.context import SHARED, Context, load_context
+from apps.escalations.context import SHARED, Context, load_context, notification_key
 from apps.escalations.tables import Deadline
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
 from apps.ladders.schema import SendLetter, StepSpec
+from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from core.actor import Actor
-from core.settings import ROOT
-from core.storage import Storage, new_key
+from core.settings import ROOT, ConfigError, embedded_defaults, load_settings
+from core.storage import Storage, new_key, storage_from_url
 
 DEFAULT_TEMPLATES = Path(ROOT) / "frontend" / "templates" / "brieven"
 REGION_TEMPLATES = Path(ROOT) / "tenants" / "letters"
@@ -84,11 +86,6 @@ def configure(storage: Storage, base_url: str) -> None:
 def _settings_fallback() -> None:
     """No app in this process (a worker, the CLI, demo data in tests): the settings of the environment, or those
     of the embedded default (objects under ``var/``) when the environment sets none."""
-    import os
-
-    from core.settings import ConfigError, embedded_defaults, load_settings
-    from core.storage import storage_from_url
-
     try:
         settings = load_settings()
     except ConfigError:
@@ -275,9 +272,6 @@ async def previews(scope, escalation_id, step_key: str, motivation: str, clock, 
 async def issue_letter(ctx: Context, *, key: str, step: StepSpec, actor: Actor, motivation: str, reason: str):
     """Render, store and send one letter in the running transaction: a ``document`` (kind "brief"), a shared
     ``brief_verstuurd`` event with the document, a notice to the provider's people and an audit entry."""
-    from apps.escalations.actions import notification_key  # actions imports this module
-    from apps.notifications.tables import Notification
-
     letter = await render_letter(ctx, key=key, step=step, motivation=motivation)
     pdf = await pdf_of(letter)
     storage = letter_storage()

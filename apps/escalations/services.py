@@ -4,7 +4,8 @@
 - ``transition`` / ``close_escalation`` (``transitions.py``): decisions, each with a motivation.
 - ``end_measure``: lift a measure in force (purchasing team lead).
 - deadlines (``deadlines.py``): ``suspend_deadline``, ``resume_deadline``, ``extend_deadline``,
-  ``meet_deadlines_for_document``, ``act_on_missed_deadline`` and, for the sweep, ``due_deadlines``.
+  ``meet_deadlines_for_document`` and, for the sweep, ``due_deadlines``; ``act_on_missed_deadline``
+  (``transitions.py``: a missed term's actions may move the step).
 - ``add_note`` (internal), ``post_message`` (shared), ``timeline`` (newest first).
 
 Every change appends timeline events (``append_event``; never updated or deleted), decisions also write an
@@ -19,7 +20,7 @@ from piccolo.engine import engine_finder
 from piccolo.querystring import QueryString
 
 from apps.accounts.roles import DECIDES, PROVIDER_ROLES
-from apps.escalations.actions import ActionRun, end_measure_in_context, run_actions
+from apps.escalations.actions import ActionRun, end_measure_in_context
 from apps.escalations.context import (
     INTERNAL,
     SHARED,
@@ -35,7 +36,6 @@ from apps.escalations.context import (
 )
 from apps.escalations.deadlines import (
     DueDeadline,
-    act_on_missed_deadline,
     create_step_deadlines,
     due_deadlines,
     extend_deadline,
@@ -44,7 +44,14 @@ from apps.escalations.deadlines import (
     suspend_deadline,
 )
 from apps.escalations.tables import Escalation, Measure, TimelineEvent
-from apps.escalations.transitions import TransitionResult, close_escalation, close_in_context, transition
+from apps.escalations.transitions import (
+    TransitionResult,
+    act_on_missed_deadline,
+    apply_actions,
+    close_escalation,
+    close_in_context,
+    transition,
+)
 from apps.ladders.schema import LadderSpec
 from apps.ladders.services import latest_version
 from apps.ladders.tables import Ladder
@@ -169,7 +176,7 @@ async def open_escalation(
         run = ActionRun(
             ctx=ctx, actor=actor, step=step, motivation=motivation, reason=f"escalatie geopend in stap '{step.title}'"
         )
-        await run_actions(run, step.on_enter)
+        await apply_actions(run, step.on_enter)
         if step.final and not ctx.is_closed:
             await close_in_context(ctx, outcome=step.outcome or step.key, motivation=motivation, actor=actor, step=step)
         return await scope.get(Escalation, escalation.id)

@@ -1,4 +1,11 @@
-"""Moving an escalation to another step of its own ladder version, and closing it."""
+"""The step engine's service: moving an escalation to another step of its own ladder version, closing it, and
+acting on a missed term.
+
+Layers (each imports only those below it, never back): this module calls ``actions`` (notices, document
+requests, measures, proposals), ``deadlines`` (the deadline rows) and ``letters`` (rendering and issuing);
+those three share only ``context``. A ladder's ``send_letter`` and ``move_to_step`` are applied here
+(``apply_actions``), so that no lower module has to call up into a transition.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from uuid import UUID
 
-from apps.escalations.actions import ActionRun, run_actions
+from apps.escalations.actions import ActionRun, in_run_order, run_action
 from apps.escalations.context import (
     Context,
     EscalationError,
@@ -16,13 +23,16 @@ from apps.escalations.context import (
     require_imposes_measures,
     require_motivation,
 )
-from apps.escalations.deadlines import create_step_deadlines, end_running_deadlines
+from apps.escalations.deadlines import claim_missed_deadline, create_step_deadlines, end_running_deadlines, term_spec
+from apps.escalations.letters import issue_letter
 from apps.escalations.tables import Escalation, Measure, TimelineEvent
-from apps.ladders.schema import StepSpec
-from core.actor import Actor
+from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec
+from core.actor import SYSTEM, Actor
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
+
+MAX_AUTOMATIC_MOVES = 10  # a ladder whose automatic moves loop is refused, not run forever
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,7 @@ async def transition_in_context(
         actor=actor,
         detail={"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move},
     )
-    await run_actions(
+    await apply_actions(
         ActionRun(
             ctx=ctx,
             actor=actor,
@@ -165,6 +175,54 @@ async def transition_in_context(
             ctx, outcome=target.outcome or target.key, motivation=motivation, actor=actor, step=target
         )
     return event
+
+
+async def apply_actions(run: ActionRun, actions: list[Action]) -> None:
+    """Run a step's ``on_enter`` or a term's ``on_missed`` in ``in_run_order``: letters are issued here
+    (``letters.issue_letter``), an automatic move is a transition, every other action is ``run_action``'s."""
+    for action in in_run_order(actions):
+        if isinstance(action, SendLetter):
+            await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor, motivation=run.motivation,
+                               reason=run.reason)  # fmt: skip
+        elif isinstance(action, MoveToStep):
+            await _ladder_move(run, action)
+        else:
+            await run_action(run, action)
+
+
+async def _ladder_move(run: ActionRun, action: MoveToStep) -> None:
+    if run.depth >= MAX_AUTOMATIC_MOVES:
+        raise EscalationError("De ladder zet te veel stappen automatisch achter elkaar; controleer de ladder.")
+    await transition_in_context(
+        run.ctx,
+        action.step,
+        actor=SYSTEM,
+        motivation=f"Automatisch volgens de ladder: {run.reason}.",
+        ladder_move=True,
+        depth=run.depth + 1,
+    )
+
+
+async def act_on_missed_deadline(
+    scope: RegionScope, deadline_id: UUID | str, clock: Clock = system_clock, *, worker: str = "sweep"
+) -> bool:
+    """Mark a due deadline missed and run its term's missed actions, exactly once (the claim is
+    ``deadlines.claim_missed_deadline``'s compare-and-set: of several workers racing for one deadline only one
+    acts). The actions run only while the escalation is still in the deadline's step. Returns whether this
+    call acted."""
+    async with write_transaction():
+        claimed = await claim_missed_deadline(scope, deadline_id, clock, worker=worker)
+        if claimed is None:
+            return False
+        ctx, deadline = claimed
+        spec = term_spec(ctx, deadline)
+        if spec and spec.on_missed and deadline.step == ctx.escalation.current_step:
+            step = ctx.spec.step(deadline.step)
+            reason = f"termijn '{spec.title or spec.key}' ({spec.term}) is verlopen"
+            await apply_actions(
+                ActionRun(ctx=ctx, actor=SYSTEM, step=step, motivation="", reason=reason, term=spec), spec.on_missed
+            )
+        return True
 
 
 async def close_in_context(

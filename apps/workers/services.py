@@ -48,8 +48,9 @@ async def run_sweep(slot: int, clock: Clock = system_clock) -> dict[str, int]:
        message, the row is still pending;
     then it records that the slot was swept.
     """
-    from apps.escalations.deadlines import act_on_missed_deadline, due_deadlines
+    from apps.escalations.deadlines import due_deadlines
     from apps.escalations.reminders import due_reminders, send_reminder
+    from apps.escalations.transitions import act_on_missed_deadline
     from apps.notifications.services import due_for_delivery
     from apps.workers.actors import deliver_notification
 

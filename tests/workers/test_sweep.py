@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from apps.escalations import deadlines as deadline_service
+from apps.escalations import transitions as transition_service
 from apps.escalations.services import open_escalation
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
 from apps.notifications.tables import Notification
@@ -113,7 +114,7 @@ async def test_after_a_day_down_every_missed_deadline_acts_once_in_due_order(syn
         clock.set(at(3, day, 9))
         opened.append(await open_non_safety(scope, clock, kvk=f"9100000{index}"))
     acted: list = []
-    original = deadline_service.act_on_missed_deadline
+    original = transition_service.act_on_missed_deadline
 
     async def recording(scope_, deadline_id, clock_=None, **kwargs):
         result = await original(scope_, deadline_id, clock_, **kwargs)
@@ -121,7 +122,7 @@ async def test_after_a_day_down_every_missed_deadline_acts_once_in_due_order(syn
             acted.append(deadline_id)
         return result
 
-    monkeypatch.setattr(deadline_service, "act_on_missed_deadline", recording)
+    monkeypatch.setattr(transition_service, "act_on_missed_deadline", recording)
     clock.set(at(3, 20, 12))  # the scheduler was down from before the 16th until the 20th
     assert (await run_sweep(20, clock))["missed"] == 3
     is_plan_term = Deadline.step == "verzoek_plan_van_aanpak"
