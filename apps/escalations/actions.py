@@ -60,6 +60,7 @@ class ActionRun:
     reason: str  # Dutch: why the ladder acts ("termijn 'Plan van aanpak binnen?' (2 weken) is verlopen")
     term: TermSpec | None = None
     depth: int = 0  # automatic moves so far in this chain
+    legal_exception: dict | None = None  # a BW 6:83 exception recorded with the decision (letters print it)
 
 
 def in_run_order(actions: list[Action]) -> list[Action]:

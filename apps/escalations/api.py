@@ -436,6 +436,7 @@ class EscalationApiController(Controller):
             motivation=data.motivation,
             clock=clock,
             idempotency_key=idempotency_key or data.idempotency_key,
+            legal_exception=data.legal_exception,
         )
         body = {
             "replayed": result.replayed,

@@ -29,10 +29,10 @@ from jinja2_fragments import render_block
 
 from apps.documents.tables import Document
 from apps.escalations.context import SHARED, Context, load_context, notification_key
-from apps.escalations.tables import Deadline
+from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
-from apps.ladders.schema import SendLetter, StepSpec
+from apps.ladders.schema import LEGAL_EXCEPTIONS, SendLetter, StepSpec
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from core.actor import Actor
@@ -192,11 +192,39 @@ async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool) -> list
     ]
 
 
+async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
+    """For a step with a precondition (verzuim after an ingebrekestelling): the latest letter one of the required
+    steps sent, with its date and the term it set, so that a letter refers only to a notice that was sent."""
+    if step.requires is None:
+        return None
+    rows = await ctx.scope.select(TimelineEvent, TimelineEvent.occurred_at, TimelineEvent.payload).where(
+        (TimelineEvent.escalation == ctx.escalation.id) & (TimelineEvent.kind == "brief_verstuurd")
+    ).order_by(TimelineEvent.sequence, ascending=False)
+    sent = next((r for r in rows if (r["payload"] or {}).get("stap") in step.requires.steps), None)
+    if sent is None:
+        return None
+    term = (
+        await ctx.scope.objects(Deadline)
+        .where((Deadline.escalation == ctx.escalation.id) & (Deadline.step == sent["payload"]["stap"]))
+        .order_by(Deadline.starts_at, ascending=False)
+        .first()
+    )
+    return {
+        "titel": sent["payload"].get("titel", ""),
+        "datum": format_date_nl(sent["occurred_at"].astimezone(AMSTERDAM).date()),
+        "termijn": term.term if term else "",
+        "termijn_datum": format_date_nl(term.due_at.astimezone(AMSTERDAM).date()) if term else "",
+    }
+
+
 async def letter_context(
-    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False
+    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False,
+    legal_exception: dict | None = None,
 ) -> dict:
     """What a letter template gets: the region's letter settings, the provider, the escalation, the step, the
-    deadlines of the step (the first is ``termijn``) and today's date in Dutch."""
+    deadlines of the step (the first is ``termijn``), today's date in Dutch and, for a step with a precondition,
+    the earlier notice it rests on (``ingebrekestelling``) or the BW 6:83 exception recorded instead
+    (``uitzondering``)."""
     settings = dict((ctx.region.settings or {}).get("letters") or {})
     provider = await Provider.objects().where(Provider.id == ctx.escalation.provider).first()
     deadlines = await step_deadlines(ctx, step, preview=preview)
@@ -227,14 +255,17 @@ async def letter_context(
         "termijn": deadlines[0] if deadlines else None,
         "datum": format_date_nl(today),
         "datum_iso": today.isoformat(),
+        "ingebrekestelling": None if legal_exception else await earlier_notice(ctx, step),
+        "uitzondering": legal_exception,
     }
 
 
 async def render_letter(
-    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False
+    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False,
+    legal_exception: dict | None = None,
 ) -> Letter:
     context = await letter_context(ctx, key=key, step=step, motivation=motivation, with_logo=with_logo,
-                                   preview=preview)  # fmt: skip
+                                   preview=preview, legal_exception=legal_exception)  # fmt: skip
     env = environment(ctx.region.slug)
     name = template_name(env, key)
     html = env.get_template(name).render(**context)
@@ -258,21 +289,30 @@ def letters_of(step: StepSpec) -> list[str]:
     return [a.letter for a in step.on_enter if isinstance(a, SendLetter)]
 
 
-async def previews(scope, escalation_id, step_key: str, motivation: str, clock, *, pdf_key: str = "") -> list[Letter]:
-    """The letters a step would send, rendered as they would go out now (nothing is written)."""
+async def previews(
+    scope, escalation_id, step_key: str, motivation: str, clock, *, pdf_key: str = "", legal_exception: str = ""
+) -> list[Letter]:
+    """The letters a step would send, rendered as they would go out now (nothing is written). ``legal_exception``:
+    the BW 6:83 ground the decider is about to record (an unknown key is left out)."""
     ctx = await load_context(scope, escalation_id, clock)
     step = ctx.step(step_key)
     keys = [k for k in letters_of(step) if not pdf_key or k == pdf_key]
-    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True) for k in keys]
+    exception = {"grond": legal_exception, "tekst": LEGAL_EXCEPTIONS[legal_exception]} if legal_exception in (
+        LEGAL_EXCEPTIONS) else None  # fmt: skip
+    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True, legal_exception=exception)
+            for k in keys]  # fmt: skip
 
 
 # --- issuing: the ladder's send_letter action -------------------------------------------------------------------------
 
 
-async def issue_letter(ctx: Context, *, key: str, step: StepSpec, actor: Actor, motivation: str, reason: str):
+async def issue_letter(
+    ctx: Context, *, key: str, step: StepSpec, actor: Actor, motivation: str, reason: str,
+    legal_exception: dict | None = None,
+):
     """Render, store and send one letter in the running transaction: a ``document`` (kind "brief"), a shared
     ``brief_verstuurd`` event with the document, a notice to the provider's people and an audit entry."""
-    letter = await render_letter(ctx, key=key, step=step, motivation=motivation)
+    letter = await render_letter(ctx, key=key, step=step, motivation=motivation, legal_exception=legal_exception)
     pdf = await pdf_of(letter)
     storage = letter_storage()
     object_key = new_key("letters")

@@ -47,6 +47,12 @@ class Transition(_Body):
 
     to_step: str = Field(min_length=1, max_length=64)
     motivation: str = Field(default="", max_length=MAX_MOTIVATION)
+    legal_exception: str | None = Field(
+        default=None,
+        max_length=64,
+        description="a BW 6:83 ground recorded instead of a step's precondition, where the ladder allows it: "
+        "fatale_termijn, nakoming_blijvend_onmogelijk, weigering_nakoming",
+    )
     idempotency_key: str | None = Field(
         default=None, min_length=1, max_length=100, description="or the Idempotency-Key header"
     )

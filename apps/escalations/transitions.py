@@ -25,8 +25,9 @@ from apps.escalations.context import (
 )
 from apps.escalations.deadlines import claim_missed_deadline, create_step_deadlines, end_running_deadlines, term_spec
 from apps.escalations.letters import issue_letter
+from apps.escalations.preconditions import check_preconditions, history, refusal
 from apps.escalations.tables import Escalation, Measure, TimelineEvent
-from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec
+from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep
 from core.actor import SYSTEM, Actor
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
@@ -72,11 +73,13 @@ async def transition(
     motivation: str,
     clock: Clock = system_clock,
     idempotency_key: str | None = None,
+    legal_exception: str | None = None,
 ) -> TransitionResult:
     """Move an escalation to ``to_step`` of the ladder version it was opened under.
 
     Refused (EscalationError, Dutch) when the escalation is closed, the actor may not decide, the step does
-    not follow the current one, the motivation is missing, or the step imposes or lifts a measure and the
+    not follow the current one, its precondition (ladder data ``requires``) does not hold and no allowed BW 6:83
+    ``legal_exception`` is recorded, the motivation is missing, or the step imposes or lifts a measure and the
     actor is no purchasing team lead. The running deadlines end ("met" when the term is met by reaching
     ``to_step``), the new step's terms become deadlines, its actions run, and a final step closes the
     escalation. A repeat with the same ``idempotency_key`` changes nothing and returns the first result.
@@ -88,8 +91,9 @@ async def transition(
             if stored_key and (replayed := await _replay(scope, ctx.escalation.id, stored_key, to_step)):
                 return replayed
             event = await transition_in_context(
-                ctx, to_step, actor=actor, motivation=motivation, idempotency_key=stored_key
-            )
+                ctx, to_step, actor=actor, motivation=motivation, idempotency_key=stored_key,
+                legal_exception=legal_exception,
+            )  # fmt: skip
             escalation = await scope.get(Escalation, ctx.escalation.id)
             return TransitionResult(escalation=escalation, event=event)
     except EscalationError:
@@ -111,6 +115,7 @@ async def transition_in_context(
     ladder_move: bool = False,
     depth: int = 0,
     idempotency_key: str | None = None,
+    legal_exception: str | None = None,
 ) -> TimelineEvent:
     """The move itself, inside the caller's write transaction. ``ladder_move``: an automatic ``move_to_step``
     of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it."""
@@ -128,6 +133,7 @@ async def transition_in_context(
         raise EscalationError(
             f"Van '{current.title}' kan niet naar '{target.title}'. Toegestaan vanuit deze stap: {names}."
         )
+    exception = await check_preconditions(ctx, target, legal_exception)
     require_motivation(ctx.spec, motivation)
     if imposes_measures(target):
         require_imposes_measures(actor, f"de stap '{target.title}' doet dat")
@@ -152,13 +158,12 @@ async def transition_in_context(
             "termijnen_vervallen": cancelled,
             "nieuwe_termijnen": created,
             "overgeslagen_termijnen": skipped,
+            **({"uitzondering": exception} if exception else {}),
         },
     )
-    await ctx.audit(
-        "escalation.transition",
-        actor=actor,
-        detail={"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move},
-    )
+    detail = {"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move}
+    await ctx.audit("escalation.transition", actor=actor, detail={**detail, **({"uitzondering": exception} if exception
+                                                                                else {})})  # fmt: skip
     await apply_actions(
         ActionRun(
             ctx=ctx,
@@ -167,6 +172,7 @@ async def transition_in_context(
             motivation=motivation,
             reason=f"stap '{target.title}' is ingegaan",
             depth=depth,
+            legal_exception=exception,
         ),
         target.on_enter,
     )
@@ -183,7 +189,7 @@ async def apply_actions(run: ActionRun, actions: list[Action]) -> None:
     for action in in_run_order(actions):
         if isinstance(action, SendLetter):
             await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor, motivation=run.motivation,
-                               reason=run.reason)  # fmt: skip
+                               reason=run.reason, legal_exception=run.legal_exception)  # fmt: skip
         elif isinstance(action, MoveToStep):
             await _ladder_move(run, action)
         else:
@@ -193,6 +199,15 @@ async def apply_actions(run: ActionRun, actions: list[Action]) -> None:
 async def _ladder_move(run: ActionRun, action: MoveToStep) -> None:
     if run.depth >= MAX_AUTOMATIC_MOVES:
         raise EscalationError("De ladder zet te veel stappen automatisch achter elkaar; controleer de ladder.")
+    target = run.ctx.step(action.step)
+    closed = refusal(target, await history(run.ctx))
+    if closed is not None:  # the ladder never skips a precondition: it proposes the step, a person decides
+        await run_action(
+            ActionRun(ctx=run.ctx, actor=run.actor, step=run.step, motivation=run.motivation,
+                      reason=f"{run.reason}; de stap is nog niet mogelijk: {closed}", term=run.term, depth=run.depth),
+            SuggestStep(action="suggest_step", step=action.step),
+        )  # fmt: skip
+        return
     await transition_in_context(
         run.ctx,
         action.step,

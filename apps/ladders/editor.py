@@ -62,6 +62,7 @@ class StepState:
     next: list[str] = field(default_factory=list)
     on_enter: str = ""  # TOML
     terms: list[TermState] = field(default_factory=list)
+    requires: str = ""  # TOML: the step's precondition table (steps, term_passed, reason, label, exceptions)
 
 
 @dataclass
@@ -104,6 +105,7 @@ def state_from_spec(spec: LadderSpec) -> EditorState:
                 key=step["key"], title=step["title"], description=step["description"], actor=step["actor"],
                 final=step["final"], outcome=step["outcome"], next=list(step["next"]),
                 on_enter=_actions_toml(step["on_enter"]),
+                requires=tomli_w.dumps(_without_none(step["requires"])) if step.get("requires") else "",
                 terms=[
                     TermState(key=t["key"], term=t["term"], title=t["title"], responsible=t["responsible"],
                               remind_before=t["remind_before"] or "", met_by=t["met_by"],
@@ -161,7 +163,7 @@ def state_from_form(key: str, form: FormData) -> EditorState:
                 actor=_text(form, f"{p}actor") or "regio", final=form.get(f"{p}final") == "ja",
                 outcome=_text(form, f"{p}outcome"),
                 next=[v for v in getall(form, f"{p}next") if isinstance(v, str) and v],
-                on_enter=_multiline(form, f"{p}on_enter"), terms=terms,
+                on_enter=_multiline(form, f"{p}on_enter"), terms=terms, requires=_multiline(form, f"{p}requires"),
             )
         )  # fmt: skip
     return EditorState(
@@ -361,9 +363,16 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
             if action.get("action") == "demand_document" and action.get("term") and action["term"] not in term_keys:
                 problems.append(EditorProblem(f"{p}on_enter", f"{label}: vraagt een document bij onbekende termijn "
                                                               f"‘{action['term']}’."))  # fmt: skip
+        requires = None
+        if step.requires.strip():
+            try:
+                requires = tomllib.loads(step.requires)
+            except tomllib.TOMLDecodeError as exc:
+                problems.append(EditorProblem(f"{p}requires", f"{label}, voorwaarden: geen geldige TOML ({exc})."))
         steps_data.append({"key": step.key, "title": step.title, "description": step.description,
                            "actor": step.actor, "final": step.final, "outcome": step.outcome,
-                           "next": step.next, "terms": terms_data, "on_enter": on_enter})  # fmt: skip
+                           "next": step.next, "terms": terms_data, "on_enter": on_enter,
+                           "requires": requires})  # fmt: skip
     if state.steps and not any(step.final for step in state.steps):
         problems.append(EditorProblem("", "De ladder heeft geen eindstap: maak minstens één stap een eindstap."))
     if problems:
@@ -487,6 +496,8 @@ def describe_changes(old: LadderSpec | None, new: LadderSpec) -> list[str]:
         if before.on_enter != after.on_enter:
             changes.append(f"{name}: acties bij binnenkomst gewijzigd van ‘{_actions_words(before.on_enter)}’ in "
                            f"‘{_actions_words(after.on_enter)}’.")  # fmt: skip
+        if before.requires != after.requires:
+            changes.append(f"{name}: voorwaarden gewijzigd.")
         old_terms = {t.key: t for t in before.terms}
         new_terms = {t.key: t for t in after.terms}
         for term in after.terms:

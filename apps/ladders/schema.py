@@ -55,6 +55,14 @@ MEASURE_KINDS = (
     "opzegging",
 )
 
+# BW 6:83 (and 6:74 lid 2): when default (verzuim) needs no notice of default. A step's precondition may let the
+# decider record one of these instead; it is stored with the decision and printed in the letter.
+LEGAL_EXCEPTIONS = {
+    "fatale_termijn": "er gold een fatale termijn die is verstreken (artikel 6:83 onder a BW)",
+    "nakoming_blijvend_onmogelijk": "nakoming is blijvend onmogelijk (artikel 6:74 lid 2 BW)",
+    "weigering_nakoming": "u heeft ons laten weten dat u de verplichting niet zult nakomen (artikel 6:83 onder c BW)",
+}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -130,6 +138,16 @@ class TermSpec(_Strict):
         return None if value is None else _check_term(value)
 
 
+class Precondition(_Strict):
+    """What must have happened before a step may be taken (also in a free-order ladder)."""
+
+    steps: list[Key] = Field(min_length=1)  # one of these steps was entered earlier ...
+    term_passed: bool = False  # ... and a term it set has passed without being met (nor is it suspended)
+    reason: str = Field(min_length=1)  # Dutch: the refusal, e.g. "Verzuim vereist een ingebrekestelling ..."
+    label: str = Field(min_length=1, max_length=60)  # Dutch, a word on the page: "eerst ingebrekestelling"
+    exceptions: list[Literal[tuple(LEGAL_EXCEPTIONS)]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
 class StepSpec(_Strict):
     key: Key
     title: str = Field(min_length=1)
@@ -140,6 +158,7 @@ class StepSpec(_Strict):
     next: list[Key] = Field(default_factory=list)
     terms: list[TermSpec] = Field(default_factory=list)
     on_enter: list[Action] = Field(default_factory=list)
+    requires: Precondition | None = None
 
 
 class CategorySpec(_Strict):
@@ -207,6 +226,14 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
                 problems.append(f"step '{step.key}' refers to unknown step '{action.step}'")
             if isinstance(action, DemandDocument) and action.term and action.term not in term_keys:
                 problems.append(f"step '{step.key}' demands a document by unknown term '{action.term}'")
+        if step.requires:
+            for required in step.requires.steps:
+                if required not in known:
+                    problems.append(f"step '{step.key}' requires unknown step '{required}'")
+                elif step.requires.term_passed and not next(s for s in ladder.steps if s.key == required).terms:
+                    problems.append(f"step '{step.key}' requires a passed term of '{required}', which has no terms")
+            if ladder.categories and step.key in {c.start_step for c in ladder.categories}:
+                problems.append(f"step '{step.key}' starts a category and cannot require earlier steps")
         for term in step.terms:
             if term.met_by and not re.match(r"^(document|step):[a-z_]+$", term.met_by):
                 problems.append(f"step '{step.key}' term '{term.key}': met_by must be document:KIND or step:KEY")

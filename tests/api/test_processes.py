@@ -48,10 +48,12 @@ def open_body(kvk: str, ladder: str, category: str, subcategory: str = "", **ext
     }
 
 
-async def move(client, region: str, escalation: dict, to_step: str, motivation: str, status: int = 201, **kw):
+async def move(
+    client, region: str, escalation: dict, to_step: str, motivation: str, status: int = 201, json_extra=None, **kw
+):
     return await client.done(
         f"{region}/escalations/{escalation['id']}/transitions",
-        {"to_step": to_step, "motivation": motivation},
+        {"to_step": to_step, "motivation": motivation, **(json_extra or {})},
         status,
         **kw,
     )
@@ -226,6 +228,17 @@ async def test_west_brabant_west_dispute_route_to_the_committee(api, clock, bram
     assert result["escalation"]["status"] == "closed" and result["escalation"]["outcome"] == "uitspraak"
 
 
+async def test_contract_ladder_dissolution_on_a_bw_6_83_exception(api, clock, bram):
+    opened = await bram.done(f"{LEK}/escalations", open_body(KOMPAS_KVK, "contract", "contract", "misbruik"), 201)
+    body = {"to_step": "ontbinding", "motivation": "Aanbieder weigert schriftelijk.", "legal_exception": "onzin"}
+    unknown = await bram.post(f"{LEK}/escalations/{opened['id']}/transitions", body)
+    assert unknown.status_code == 400 and "geen uitzondering van artikel 6:83 BW" in unknown.json()["detail"]
+    result = await move(bram, LEK, opened, "ontbinding", "Aanbieder weigert schriftelijk.",
+                        json_extra={"legal_exception": "weigering_nakoming"})  # fmt: skip
+    assert result["escalation"]["status"] == "closed" and result["escalation"]["outcome"] == "ontbonden"
+    assert result["event"]["payload"]["uitzondering"]["grond"] == "weigering_nakoming"
+
+
 async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, bram):
     lotte = await api.as_("lek-inkoop")
     opened = await lotte.done(
@@ -249,6 +262,16 @@ async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, br
     shorter = await lotte.post(f"{LEK}/deadlines/{term['id']}/extend", {"new_term": "2 weken", "reason": "x"})
     assert shorter.status_code == 400 and "eindigt niet later dan de huidige vervaldatum" in shorter.json()["detail"]
 
+    # BW 6:81-83: no verzuim before the term of the notice of default has passed; the API says why.
+    early = await lotte.post(
+        f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "verzuim", "motivation": "Te vroeg."}
+    )
+    assert early.status_code == 400 and "termijn is verstreken" in early.json()["detail"]
+    dissolve = await bram.post(
+        f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "ontbinding", "motivation": "Ontbinden."}
+    )
+    assert dissolve.status_code == 400 and "in verzuim is (artikel 6:265 BW)" in dissolve.json()["detail"]
+    clock.set(at(2026, 4, 17, 9))  # the notice's term ended on 16 April
     await move(lotte, LEK, opened, "verzuim", "Gebreken niet verholpen.")
     refused = await lotte.post(
         f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "clientenstop", "motivation": "Proportioneel."}

@@ -149,3 +149,69 @@ async def test_free_order_still_never_leaves_a_final_step(scopes, provider, mede
     await services.transition(lek, escalation.id, "afgesloten", actor=medewerker, motivation="Opgelost.", clock=clock)
     with pytest.raises(EscalationError, match="is afgesloten"):
         await services.transition(lek, escalation.id, "analyse", actor=medewerker, motivation="Opnieuw.", clock=clock)
+
+
+async def test_verzuim_and_dissolution_follow_bw_6_81_to_6_83(scopes, provider, medewerker, lead, clock):
+    """Free order, but never around the law: verzuim only after a notice whose term has passed; opzegging and
+    ontbinding only after verzuim, unless the decider records a BW 6:83 exception; the page's options say why."""
+    from apps.escalations.context import load_context
+    from apps.escalations.letters import previews
+    from apps.escalations.preconditions import step_options
+
+    lek = scopes["lekstroom"]
+    move = services.transition
+    escalation = await services.open_escalation(
+        lek, provider=provider, ladder_key="contract", category="contract", summary="Declaraties zonder zorg.",
+        motivation="Data-analyse.", actor=medewerker, clock=clock,
+    )  # fmt: skip
+    mark = await last_sequence(lek, escalation.id)
+    with pytest.raises(EscalationError, match="Verzuim treedt pas in na een ingebrekestelling"):
+        await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="Direct verzuim.", clock=clock)
+    with pytest.raises(EscalationError, match=r"vereist dat de Opdrachtnemer in verzuim is \(artikel 6:265 BW\)"):
+        await move(lek, escalation.id, "ontbinding", actor=lead, motivation="Ontbinden.", clock=clock)
+    assert await last_sequence(lek, escalation.id) == mark  # a refusal leaves no trace
+    options = {o.key: o for o in await step_options(await load_context(lek, escalation.id, clock))}
+    assert options["ingebrekestelling"].open and not options["verzuim"].open
+    assert options["verzuim"].label == "eerst ingebrekestelling, termijn verstreken"
+    assert options["opzegging"].label == options["ontbinding"].label == "eerst verzuim"
+    assert [g for g, _ in options["ontbinding"].exceptions] == [
+        "fatale_termijn", "nakoming_blijvend_onmogelijk", "weigering_nakoming"
+    ]
+
+    await move(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Ernstig.", clock=clock)
+    with pytest.raises(EscalationError, match="termijn is verstreken"):  # due 30 March: not yet
+        await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="Te vroeg.", clock=clock)
+    clock.set(at(2026, 3, 31, 9))
+    [letter] = await previews(lek, escalation.id, "verzuim", "Niet hersteld.", clock)
+    assert "Bij onze brief van 2 maart 2026 (‘Ingebrekestelling’)" in letter.body_html
+    assert "tot en met 30 maart 2026 (4 weken)" in letter.body_html
+    with pytest.raises(EscalationError, match="geen uitzondering nodig"):
+        await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="x", clock=clock,
+                   legal_exception="fatale_termijn")  # fmt: skip
+    await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="Niet hersteld.", clock=clock)
+    result = await move(lek, escalation.id, "opzegging", actor=lead, motivation="Opzeggen.", clock=clock)
+    assert result.escalation.outcome == "beeindigd"
+
+
+async def test_a_bw_6_83_exception_is_stored_and_the_verzuim_letter_claims_no_notice(
+    scopes, provider, medewerker, lead, clock
+):
+    from apps.escalations.letters import previews
+
+    lek = scopes["lekstroom"]
+    escalation = await services.open_escalation(
+        lek, provider=provider, ladder_key="contract", category="contract", summary="Zorg gestopt.",
+        motivation="Signaal.", actor=medewerker, clock=clock,
+    )  # fmt: skip
+    with pytest.raises(EscalationError, match="geen uitzondering van artikel 6:83 BW"):
+        await services.transition(lek, escalation.id, "verzuim", actor=medewerker, motivation="x", clock=clock,
+                                  legal_exception="omdat_het_moet")  # fmt: skip
+    [plain] = await previews(lek, escalation.id, "verzuim", "Weigering.", clock)
+    assert "Bij onze brief" not in plain.body_html and "ingebrekestelling" not in plain.body_html.lower()
+    [letter] = await previews(lek, escalation.id, "verzuim", "Weigering.", clock, legal_exception="weigering_nakoming")
+    assert "Een ingebrekestelling is niet nodig, omdat u heeft ons laten weten" in letter.body_html
+    result = await services.transition(lek, escalation.id, "verzuim", actor=medewerker, motivation="Weigering.",
+                                       clock=clock, legal_exception="weigering_nakoming")  # fmt: skip
+    assert result.event.payload["uitzondering"]["grond"] == "weigering_nakoming"
+    sent = [e for e in await events(lek, escalation.id) if e.kind == "brief_verstuurd"][-1]
+    assert sent.payload["brief"] == "verzuim"

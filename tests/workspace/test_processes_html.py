@@ -178,6 +178,7 @@ async def test_seed_contract_ladder_in_lekstroom_with_extensions_and_measures(pe
     await lotte.deadline(url, "herstel_na_ingebrekestelling", "verlengen", dagen="3", reden="Bestuurder ziek")
     term = await deadline_row(url, "herstel_na_ingebrekestelling")
     assert term.term == "6 weken" and "16 april 2026" in (await lotte.http.get(url)).text
+    clock.set(at(2026, 4, 17, 9))  # verzuim only once the notice's term has passed (BW 6:81-83)
     await lotte.step(url, "verzuim", "Gebreken niet verholpen.")
     await bram.step(url, "boete", "Art. 20.2 Resultaatovereenkomst.")
     await bram.step(url, "clientenstop", "Proportioneel na verzuim.")

@@ -1,0 +1,107 @@
+"""Preconditions of steps (ladder data: ``StepSpec.requires``), checked by the transition service for pages, API and
+sweep alike, and the steps an escalation may take now, each open or closed with the reason.
+
+A precondition names earlier steps (one of them must have been entered) and, with ``term_passed``, that a term
+such a step set has passed without being met and is not suspended (BW 6:81-6:83: verzuim only after a notice of
+default whose reasonable term has passed). Where the ladder allows it, the decider records a legal exception of
+BW 6:83 instead; it is stored with the decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from apps.escalations.context import Context, EscalationError
+from apps.escalations.tables import Deadline, TimelineEvent
+from apps.ladders.schema import LEGAL_EXCEPTIONS, StepSpec
+
+ENTERING_EVENTS = ("escalatie_geopend", "stap_gewijzigd")
+
+
+@dataclass(frozen=True)
+class History:
+    """What happened so far that preconditions look at."""
+
+    entered: frozenset[str]  # steps the escalation has been in
+    passed: frozenset[str]  # steps that set a term which has passed (due, not met, not suspended)
+
+
+@dataclass(frozen=True)
+class StepOption:
+    key: str
+    title: str
+    open: bool
+    label: str = ""  # the word on the page why it is closed ("eerst verzuim")
+    reason: str = ""  # the full Dutch refusal
+    exceptions: tuple[tuple[str, str], ...] = ()  # (key, Dutch text) of BW 6:83 grounds the decider may record
+
+
+async def history(ctx: Context) -> History:
+    rows = await ctx.scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
+        (TimelineEvent.escalation == ctx.escalation.id) & TimelineEvent.kind.is_in(list(ENTERING_EVENTS))
+    )
+    entered = {ctx.escalation.current_step}
+    for row in rows:
+        payload = row["payload"] or {}
+        entered.add(payload.get("naar") if row["kind"] == "stap_gewijzigd" else payload.get("stap"))
+    now: datetime = ctx.clock.now()
+    deadlines = await ctx.scope.select(Deadline, Deadline.step).where(
+        (Deadline.escalation == ctx.escalation.id)
+        & Deadline.status.is_in(["open", "missed", "cancelled"])
+        & (Deadline.due_at <= now)
+        & Deadline.met_at.is_null()
+    )
+    return History(entered=frozenset(k for k in entered if k), passed=frozenset(r["step"] for r in deadlines))
+
+
+def refusal(step: StepSpec, past: History) -> str | None:
+    """None when ``step``'s precondition holds (or it has none), else the ladder's Dutch reason."""
+    requires = step.requires
+    if requires is None:
+        return None
+    done = past.passed if requires.term_passed else past.entered
+    return None if any(key in done for key in requires.steps) else requires.reason
+
+
+def exception_text(key: str) -> str:
+    return LEGAL_EXCEPTIONS[key]
+
+
+async def step_options(ctx: Context) -> list[StepOption]:
+    """The steps the ladder allows from the current one, each open or closed now (none once closed)."""
+    if ctx.is_closed:
+        return []
+    past = await history(ctx)
+    options = []
+    for key in ctx.spec.allowed_next(ctx.escalation.current_step):
+        step = ctx.step(key)
+        reason = refusal(step, past)
+        grounds = tuple((g, LEGAL_EXCEPTIONS[g]) for g in (step.requires.exceptions if step.requires else []))
+        options.append(StepOption(key=key, title=step.title, open=reason is None,
+                                  label=step.requires.label if reason and step.requires else "", reason=reason or "",
+                                  exceptions=grounds))  # fmt: skip
+    return options
+
+
+async def check_preconditions(ctx: Context, target: StepSpec, legal_exception: str | None) -> dict | None:
+    """Refuse (EscalationError, Dutch) a step whose precondition does not hold, unless ``legal_exception`` is a
+    BW 6:83 ground the ladder allows for it. Returns the exception to store with the decision, or None."""
+    legal_exception = (legal_exception or "").strip() or None
+    if legal_exception is not None and legal_exception not in LEGAL_EXCEPTIONS:
+        raise EscalationError(f"'{legal_exception}' is geen uitzondering van artikel 6:83 BW.")
+    reason = refusal(target, await history(ctx))
+    if reason is None:
+        if legal_exception is None:
+            return None
+        # Recorded only where it is what the decision rests on: a step whose precondition holds needs none.
+        raise EscalationError(
+            f"Voor de stap '{target.title}' is geen uitzondering nodig: de voorwaarden zijn vervuld. "
+            "Laat de uitzondering weg."
+        )
+    if legal_exception is None:
+        raise EscalationError(reason)
+    assert target.requires is not None
+    if legal_exception not in target.requires.exceptions:
+        raise EscalationError(f"De ladder staat voor de stap '{target.title}' deze uitzondering niet toe. {reason}")
+    return {"grond": legal_exception, "tekst": LEGAL_EXCEPTIONS[legal_exception]}
