@@ -8,6 +8,9 @@ from datetime import date
 import pytest
 
 from apps.escalations import services
+from apps.escalations.context import load_context
+from apps.escalations.letters import previews
+from apps.escalations.preconditions import step_options
 from apps.escalations.services import EscalationError
 from apps.escalations.tables import Escalation
 from tests.escalations.conftest import (
@@ -154,10 +157,6 @@ async def test_free_order_still_never_leaves_a_final_step(scopes, provider, mede
 async def test_verzuim_and_dissolution_follow_bw_6_81_to_6_83(scopes, provider, medewerker, lead, clock):
     """Free order, but never around the law: verzuim only after a notice whose term has passed; opzegging and
     ontbinding only after verzuim, unless the decider records a BW 6:83 exception; the page's options say why."""
-    from apps.escalations.context import load_context
-    from apps.escalations.letters import previews
-    from apps.escalations.preconditions import step_options
-
     lek = scopes["lekstroom"]
     move = services.transition
     escalation = await services.open_escalation(
@@ -196,8 +195,6 @@ async def test_verzuim_and_dissolution_follow_bw_6_81_to_6_83(scopes, provider, 
 async def test_a_bw_6_83_exception_is_stored_and_the_verzuim_letter_claims_no_notice(
     scopes, provider, medewerker, lead, clock
 ):
-    from apps.escalations.letters import previews
-
     lek = scopes["lekstroom"]
     escalation = await services.open_escalation(
         lek, provider=provider, ladder_key="contract", category="contract", summary="Zorg gestopt.",
