@@ -124,8 +124,10 @@ def admin_route_handlers() -> list:
 
 def register_template_globals(engine: JinjaTemplateEngine) -> None:
     from apps.ladders.diagram import ladder_diagram
+    from core.formatting import JINJA_FILTERS
 
     engine.engine.globals["ladder_diagram"] = ladder_diagram  # frontend/templates/ladders/_diagram.html
+    engine.engine.filters.update(JINJA_FILTERS)  # the Dutch dates of core.formatting: {{ moment|nl_datetime }}
 
 
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
@@ -135,7 +137,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     from apps.accounts.guards import authenticate, check_routes_declare_access
     from apps.accounts.oidc import OidcRegistry
     from apps.accounts.sessions import PiccoloStore, session_config
-    from apps.escalations.pages import workspace_controllers
+    from apps.escalations.controllers import workspace_controllers
     from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
     from apps.portal.controllers import portal_routers
     from apps.quality.controllers import quality_controllers

@@ -31,10 +31,14 @@ from apps.accounts.guards import PERSON, requires
 from apps.accounts.roles import DECIDES
 from apps.accounts.services import Person, load_person
 from apps.accounts.tables import CalendarFeed, User
+from apps.escalations.dashboard import deadline_label  # the same Dutch names as the dashboard
+from apps.escalations.overview import region_ladders
 from apps.escalations.tables import Deadline
+from apps.escalations.views import loaded_step_title
 from apps.tenancy.tables import Region
 from core.audit import audit
 from core.clock import AMSTERDAM, Clock, system_clock
+from core.formatting import nl_date
 from core.tenancy import RegionScope, UserScope
 from core.transactions import write_transaction
 
@@ -114,9 +118,6 @@ def is_end_of_day(moment: datetime) -> bool:
 
 
 async def region_events(region: Region, base_url: str) -> list[Event]:
-    from apps.escalations.dashboard import deadline_label  # the same Dutch names as the dashboard
-    from apps.escalations.pages import loaded_step_title, nl_date, region_ladders
-
     scope = RegionScope(region.id)
     ladders = await region_ladders(scope)
     rows = await (
@@ -177,8 +178,6 @@ async def calendar_of(person: Person, base_url: str, clock: Clock = system_clock
 
 
 def since_nl(feed: dict | None) -> str:
-    from apps.escalations.pages import nl_date
-
     return nl_date(feed["renewed_at"] or feed["created_at"]) if feed else ""
 
 

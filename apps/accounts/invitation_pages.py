@@ -15,8 +15,8 @@ from apps.accounts import invitations
 from apps.accounts.guards import PERSON, current_person, signed_in
 from apps.accounts.roles import LABELS, PROVIDER_ROLES, Role
 from apps.accounts.tables import Invitation
-from apps.ladders.calendar import format_date_nl
 from core.clock import AMSTERDAM
+from core.formatting import format_date_nl
 
 # The state of the link → the page's HTTP status (a browser test and a screen reader get the same story).
 STATUS = {"pending": 200, "accepted": 200, "mismatch": 403, "unknown": 404, "used": 410, "expired": 410,

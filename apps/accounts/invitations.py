@@ -40,13 +40,13 @@ from piccolo.querystring import QueryString
 from apps.accounts.roles import LABELS, PROVIDER_ROLES, REGION_ROLES, Role
 from apps.accounts.services import Person
 from apps.accounts.tables import Invitation, Membership, User
-from apps.ladders.calendar import format_date_nl
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.audit import audit
 from core.clock import AMSTERDAM, Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import ProviderScope, RegionScope, UserScope
 from core.transactions import write_transaction
 

@@ -17,16 +17,16 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 from piccolo.querystring import QueryString
 
-from apps.escalations.pages import DOCUMENT_NL, Here, Ladders, intake_stops, nl_date, region_ladders
+from apps.escalations.overview import Ladders, intake_stops, region_ladders
 from apps.escalations.tables import Deadline, Escalation
-from apps.ladders.calendar import AMSTERDAM
+from apps.escalations.views import DOCUMENT_NL
+from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
+from core.formatting import AMSTERDAM, MONTH_NAMES, nl_date
 
 MONTHS = 12
 DEADLINE_LIST = 15  # deadlines listed by name; the counts are complete, the overview has the rest
 MONTH_ABBR = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
-MONTH_NAMES = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-               "november", "december"]  # fmt: skip
 
 
 def deadline_label(spec: LadderSpec | None, step: str, key: str) -> str:

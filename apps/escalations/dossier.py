@@ -6,45 +6,30 @@ their SHA-256 checksums, the deadlines and the measures with the municipalities 
 
 Read through ``RegionScope`` like the escalation page, with the same read rule (team inkoop and waarnemer);
 rendered from ``frontend/templates/regio/dossier.html`` to PDF by the letters' WeasyPrint path
-(``letters.html_to_pdf``). Every download is an audit entry (``dossier.export``) with the PDF's checksum.
+(``letters.html_to_pdf``). The download (``controllers/dossier.py``) is an audit entry (``dossier.export``) with the
+PDF's checksum.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
 
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Controller, Request, get
-from litestar.params import FromPath
-from litestar.response import Response
 
-from apps.accounts.guards import region_role
 from apps.documents.tables import Document
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.dashboard import deadline_label
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.letters import html_to_pdf
-from apps.escalations.pages import (
-    DOCUMENT_NL,
-    READERS,
-    STATUS_NL,
-    Here,
-    describe_event,
-    here,
-    load_escalation,
-    loaded_step_title,
-    nl_date,
-    nl_datetime,
-)
 from apps.escalations.tables import Deadline, Measure, TimelineEvent
+from apps.escalations.views import DOCUMENT_NL, STATUS_NL, describe_event, load_escalation, loaded_step_title
+from apps.escalations.workspace import Here
 from apps.tenancy.tables import Municipality
-from core.audit import audit
+from core.formatting import nl_date, nl_datetime, size_nl
 from core.settings import ROOT
 
 TEMPLATES = ROOT / "frontend" / "templates"
@@ -59,14 +44,6 @@ DECISION_KINDS = frozenset({
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-
-
-def size_nl(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} kB".replace(".", ",")
-    return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
 
 
 @dataclass
@@ -175,24 +152,3 @@ async def build_dossier(h: Here, escalation_id: Any) -> Dossier:
 
 async def dossier_pdf(dossier: Dossier) -> bytes:
     return await anyio.to_thread.run_sync(html_to_pdf, dossier.html)
-
-
-class DossierPages(Controller):
-    path = "/regio/{region_slug:str}/escalaties"
-    include_in_schema = False
-
-    # The escalation page's read rule: whoever may read the escalation may export its dossier.
-    @get("/{escalation_id:uuid}/dossier.pdf", guards=[region_role(*READERS)])
-    async def export(self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]) -> Response:
-        h = await here(request, region_slug)
-        dossier = await build_dossier(h, escalation_id)
-        pdf = await dossier_pdf(dossier)
-        await audit(
-            "dossier.export", region_id=h.region.id, actor_id=h.actor.user_id, actor_label=h.actor.label,
-            target_type="escalation", target_id=str(escalation_id),
-            detail={"kenmerk": dossier.reference, "sha256": hashlib.sha256(pdf).hexdigest(), "grootte": len(pdf)},
-            clock=h.clock,
-        )  # fmt: skip
-        return Response(pdf, media_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="{dossier.filename}"',
-            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})  # fmt: skip

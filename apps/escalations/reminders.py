@@ -8,11 +8,11 @@ from apps.escalations.actions import notification_key
 from apps.escalations.context import SHARED, load_context
 from apps.escalations.deadlines import OPEN, DueDeadline, describe, local_date
 from apps.escalations.tables import Deadline
-from apps.ladders.calendar import format_date_nl
 from apps.notifications.tables import Notification
 from apps.tenancy.tables import Region
 from core.actor import SYSTEM
 from core.clock import Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
 

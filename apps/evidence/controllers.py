@@ -15,10 +15,10 @@ from apps.accounts.guards import PERSON, region_role
 from apps.accounts.roles import DECIDES
 from apps.documents.controllers import REGION_READERS, download_response, region_scope_of
 from apps.evidence import services as evidence
-from apps.ladders.calendar import format_date_nl
 from apps.portal.views import evidence_row
 from apps.tenancy.tables import Region
 from core.clock import AMSTERDAM, system_clock
+from core.formatting import format_date_nl
 
 
 async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors: dict | None = None,

@@ -20,11 +20,11 @@ from dateutil.relativedelta import relativedelta
 from apps.accounts.roles import DECIDES
 from apps.documents.uploads import ReceivedFile
 from apps.evidence.tables import EvidenceItem, EvidenceReview
-from apps.ladders.calendar import format_date_nl
 from apps.providers.tables import Contract, Provider
 from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import ProviderScope, RegionScope
 from core.transactions import write_transaction
 

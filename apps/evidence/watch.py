@@ -13,13 +13,13 @@ from datetime import timedelta
 from apps.escalations.tables import Signal
 from apps.evidence.services import KINDS, VOG_MEDEWERKER, VOG_VRIJWILLIGER
 from apps.evidence.tables import EvidenceItem
-from apps.ladders.calendar import format_date_nl
 from apps.notifications.tables import Notification
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from apps.workers.services import claim_key
 from core.actor import SYSTEM
 from core.clock import Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import ProviderScope, RegionScope
 
 log = logging.getLogger("trede.evidence")

@@ -33,7 +33,8 @@ from zoneinfo import ZoneInfo
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
-from apps.ladders.terms import MONTH_NAMES, Term
+from apps.ladders.terms import Term
+from core.formatting import format_date_nl
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DECREED_DAYS_FILE = Path(__file__).with_name("atw_decreed_days.toml")
@@ -45,11 +46,6 @@ _ART4_MAX_AMOUNT = {"days": 90, "weeks": 12, "months": 3, "years": 0}
 # Terms that can end on a closed day and so are moved by art. 1 (working days and hours never are).
 _CALENDAR_KINDS = frozenset({"days", "weeks", "months", "years", "fixed_date", "month_start"})
 _WEEKEND = {5: "zaterdag", 6: "zondag"}
-
-
-def format_date_nl(d: date) -> str:
-    """Dutch long date without the locale module: date(2026, 4, 6) -> "6 april 2026"."""
-    return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
 
 
 @lru_cache(maxsize=1024)

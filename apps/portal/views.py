@@ -16,12 +16,12 @@ from apps.escalations.deadlines import STATUS_NL, local_date
 from apps.escalations.tables import Deadline, Escalation, Measure
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
-from apps.ladders.calendar import format_date_nl
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.clock import AMSTERDAM, Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import ProviderScope
 
 EVENT_LABELS = {

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from apps.accounts.guards import region_role
-from apps.escalations.pages import READERS, form_value, here, nl_datetime, safe_cell
+from apps.escalations.workspace import READERS, form_value, here
 from apps.portal.controllers import PORTAL_GUARD, portal_context, set_flash, take_flash
 from apps.providers.tables import Provider
 from apps.quality import benchmark, charts, services
@@ -39,6 +39,7 @@ from apps.quality.indicators import (
 )
 from apps.quality.tables import QualityFigure
 from apps.tenancy.tables import Region
+from core.formatting import nl_datetime, safe_cell
 from core.tenancy import ProviderScope, ScopeError
 
 PERIOD_NL = {"kwartaal": "per kwartaal", "jaar": "per jaar"}

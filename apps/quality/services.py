@@ -23,7 +23,6 @@ from piccolo.querystring import QueryString
 
 from apps.escalations.signals import NEW as SIGNAL_NEW
 from apps.escalations.signals import file_signal
-from apps.ladders.calendar import format_date_nl
 from apps.providers.tables import Provider
 from apps.quality.indicators import (
     QUARTER,
@@ -39,6 +38,7 @@ from apps.quality.tables import QualityFigure, QualityIndicator, QualitySignal
 from core.actor import SYSTEM, Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import ProviderScope, RegionScope
 from core.transactions import write_transaction
 

@@ -13,7 +13,6 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from apps.ladders.calendar import format_date_nl
 from apps.notifications.tables import Notification
 from apps.providers.tables import Contract
 from apps.quality.indicators import due_on, last_closed_period, period_end, period_label
@@ -22,6 +21,7 @@ from apps.quality.tables import QualityFigure, QualityIndicator
 from apps.tenancy.tables import Region
 from apps.workers.services import claim_key
 from core.clock import Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
 

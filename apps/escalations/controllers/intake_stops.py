@@ -1,0 +1,38 @@
+"""The register of intake stops in force in the region: a page, CSV and JSON, for every member of the region
+(municipalities must follow them)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+from litestar.response import Response, Template
+
+from apps.accounts.guards import region_role
+from apps.escalations.overview import intake_stops, intake_stops_csv, intake_stops_json
+from apps.escalations.workspace import MEMBERS, here
+
+
+class IntakeStopPages(Controller):
+    path = "/regio/{region_slug:str}"
+    include_in_schema = False
+
+    @get("/instroomstops", guards=[region_role(*MEMBERS)])
+    async def register_page(self, request: Request, region_slug: FromPath[str]) -> Template:
+        h = await here(request, region_slug)
+        stops = await intake_stops(h)
+        return Template("regio/instroomstops.html", context=h.context("instroomstops", stops=stops))
+
+    @get("/instroomstops.csv", guards=[region_role(*MEMBERS)])
+    async def register_csv(self, request: Request, region_slug: FromPath[str]) -> Response:
+        h = await here(request, region_slug)
+        return Response(
+            intake_stops_csv(await intake_stops(h)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="instroomstops-{h.region.slug}.csv"'},
+        )
+
+    @get("/instroomstops.json", guards=[region_role(*MEMBERS)])
+    async def register_json(self, request: Request, region_slug: FromPath[str]) -> Response:
+        h = await here(request, region_slug)
+        body = intake_stops_json(h.region, h.clock.today(), await intake_stops(h))
+        return Response(body, media_type="application/json")

@@ -1,0 +1,170 @@
+"""The signals pages: the list, filing a signal (every member of the team or a municipality) and the triage that
+hands it back, opens an escalation or attaches it to a running one."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Response, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from apps.accounts.guards import region_role
+from apps.escalations import signals
+from apps.escalations.context import MOTIVATION_REQUIRED, EscalationError
+from apps.escalations.overview import region_ladders
+from apps.escalations.tables import Escalation, Signal
+from apps.escalations.workspace import FILERS, READERS, TEAM, Here, form_value, here
+from apps.providers.tables import Provider
+from apps.quality.services import signal_links as quality_signal_links
+from apps.tenancy.services import municipalities_on
+from apps.tenancy.tables import Municipality
+from core.formatting import nl_datetime
+
+
+class SignalPages(Controller):
+    path = "/regio/{region_slug:str}/signalen"
+    include_in_schema = False
+
+    @get("/", guards=[region_role(*READERS)])
+    async def list_signals(self, request: Request, region_slug: FromPath[str]) -> Template:
+        h = await here(request, region_slug)
+        show = request.query_params.get("toon", "nieuw")
+        query = h.scope.select(
+            Signal, Signal.id, Signal.reported_by, Signal.description, Signal.received_at, Signal.status,
+            Signal.provider.name.as_alias("provider_name"), Signal.municipality.name.as_alias("municipality_name"),
+            Signal.escalation.reference.as_alias("reference"), Signal.escalation,
+        ).order_by(Signal.received_at, ascending=False).limit(200)  # fmt: skip
+        if show != "alle":
+            query = query.where(Signal.status == signals.NEW)
+        rows = await query
+        for row in rows:
+            row["received_nl"] = nl_datetime(row["received_at"])
+            row["status_nl"] = signals.STATUS_NL.get(row["status"], row["status"])
+        return Template("regio/signalen.html", context=h.context("signalen", signals=rows, show=show))
+
+    async def _form_context(self, h: Here, *, values: dict, errors: dict, filed: bool = False) -> dict:
+        return h.context(
+            "signalen",
+            providers=await signals.providers_of_region(h.scope),
+            municipalities=await municipalities_on(h.scope, h.clock.today()),
+            values=values,
+            errors=errors,
+            filed=filed,
+        )
+
+    @get("/nieuw", guards=[region_role(*FILERS)])
+    async def new_signal(self, request: Request, region_slug: FromPath[str]) -> Template:
+        h = await here(request, region_slug)
+        values = {"gemeld_door": h.person.label}
+        filed = request.query_params.get("ingediend") == "1"
+        return Template("regio/signaal_nieuw.html", context=await self._form_context(h, values=values, errors={},
+                                                                                       filed=filed))  # fmt: skip
+
+    @post("/", guards=[region_role(*FILERS)], status_code=HTTP_303_SEE_OTHER)
+    async def file_signal(self, request: Request, region_slug: FromPath[str]) -> Response:
+        h = await here(request, region_slug)
+        form = await request.form()
+        values = {name: form_value(form, name) for name in ("gemeld_door", "omschrijving", "aanbieder", "gemeente")}
+        try:
+            signal = await signals.file_signal(
+                h.scope,
+                actor=h.actor,
+                reported_by=values["gemeld_door"],
+                description=values["omschrijving"],
+                provider_id=values["aanbieder"] or None,
+                municipality_id=values["gemeente"] or None,
+                clock=h.clock,
+            )
+        except signals.SignalError as error:
+            context = await self._form_context(h, values=values, errors={error.field or "algemeen": str(error)})
+            return Template("regio/signaal_nieuw.html", context=context, status_code=422)
+        if h.can_decide:
+            return Redirect(f"{h.base()}/signalen/{signal.id}", status_code=HTTP_303_SEE_OTHER)
+        return Redirect(f"{h.base()}/signalen/nieuw?ingediend=1", status_code=HTTP_303_SEE_OTHER)
+
+    async def _triage_context(self, h: Here, signal: Signal, *, values: dict, errors: dict) -> dict:
+        provider = await Provider.objects().where(Provider.id == signal.provider).first() if signal.provider else None
+        municipality = await h.scope.get(Municipality, signal.municipality) if signal.municipality else None
+        ladders = await region_ladders(h.scope)
+        choices = []
+        for key, spec in sorted(ladders.latest.items()):
+            options = []
+            for category in spec.categories:
+                if category.subcategories:
+                    for sub, title in category.subcategories.items():
+                        options.append({"value": f"{key}/{category.key}/{sub}", "title": title,
+                                        "group": category.title})  # fmt: skip
+                else:
+                    options.append({"value": f"{key}/{category.key}", "title": category.title, "group": ""})
+            choices.append({"key": key, "name": spec.name, "options": options})
+        escalation = await h.scope.get(Escalation, signal.escalation) if signal.escalation else None
+        return h.context(
+            "signalen",
+            signal=signal,
+            status_nl=signals.STATUS_NL.get(signal.status, signal.status),
+            received_nl=nl_datetime(signal.received_at),
+            provider=provider,
+            municipality=municipality,
+            choices=choices,
+            open_escalations=await signals.open_escalations_of(h.scope, signal.provider),
+            escalation=escalation,
+            quality_links=await quality_signal_links(h.scope, signal.id) if signal.source == "indicator" else [],
+            values=values,
+            errors=errors,
+        )
+
+    @get("/{signal_id:uuid}", guards=[region_role(*READERS)])
+    async def triage_page(self, request: Request, region_slug: FromPath[str], signal_id: FromPath[UUID]) -> Template:
+        h = await here(request, region_slug)
+        signal = await h.scope.get(Signal, signal_id)
+        if signal is None:
+            raise NotFoundException()
+        values = {"samenvatting": signal.description[:300]}
+        return Template("regio/signaal.html", context=await self._triage_context(h, signal, values=values, errors={}))
+
+    @post("/{signal_id:uuid}", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
+    async def triage(self, request: Request, region_slug: FromPath[str], signal_id: FromPath[UUID]) -> Response:
+        h = await here(request, region_slug)
+        signal = await h.scope.get(Signal, signal_id)
+        if signal is None:
+            raise NotFoundException()
+        form = await request.form()
+        values = {n: form_value(form, n) for n in ("raakt_dvo", "besluit", "categorie", "samenvatting", "escalatie",
+                                                  "motivering")}  # fmt: skip
+        try:
+            if values["raakt_dvo"] == "nee":
+                await signals.hand_back(h.scope, signal.id, actor=h.actor, motivation=values["motivering"])
+                return Redirect(f"{h.base()}/signalen?teruggelegd=1", status_code=HTTP_303_SEE_OTHER)
+            if values["raakt_dvo"] != "ja":
+                raise signals.SignalError("Kies of het signaal de DVO raakt.", "raakt_dvo")
+            if values["besluit"] == "koppelen":
+                _, escalation = await signals.attach_signal(
+                    h.scope,
+                    signal.id,
+                    values["escalatie"] or None,
+                    actor=h.actor,
+                    motivation=values["motivering"],
+                    clock=h.clock,
+                )
+                notice = "gekoppeld"
+            elif values["besluit"] == "nieuw":
+                parts = values["categorie"].split("/")
+                if len(parts) not in (2, 3):
+                    raise signals.SignalError("Kies de categorie van de tekortkoming.", "categorie")
+                _, escalation = await signals.escalate_signal(
+                    h.scope, signal.id, actor=h.actor, ladder_key=parts[0], category=parts[1],
+                    subcategory=parts[2] if len(parts) == 3 else "", summary=values["samenvatting"],
+                    motivation=values["motivering"], clock=h.clock,
+                )  # fmt: skip
+                notice = "geopend"
+            else:
+                raise signals.SignalError("Kies of u een escalatie opent of het signaal koppelt.", "besluit")
+        except EscalationError as error:
+            field_name = getattr(error, "field", "") or ("motivering" if str(error) == MOTIVATION_REQUIRED else "")
+            context = await self._triage_context(h, signal, values=values,
+                                                 errors={field_name or "algemeen": str(error)})  # fmt: skip
+            return Template("regio/signaal.html", context=context, status_code=422)
+        return Redirect(f"{h.base()}/escalaties/{escalation.id}?melding={notice}", status_code=HTTP_303_SEE_OTHER)

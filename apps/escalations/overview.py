@@ -1,0 +1,361 @@
+"""The lists of the workspace: the region's ladders (titles for steps and categories), the escalations overview
+with its filters, counts per step and CSV export, and the register of intake stops in force.
+
+Every query goes through ``RegionScope``; a page reads ``PAGE_SIZE`` rows and the export streams in batches of
+``CSV_BATCH``, so the cost follows what is shown.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from piccolo.engine import engine_finder
+from piccolo.query.functions.aggregate import Count
+from piccolo.querystring import QueryString
+
+from apps.escalations import signals
+from apps.escalations.context import MEASURE_LABELS
+from apps.escalations.tables import Deadline, Escalation, Measure
+from apps.escalations.views import STATUS_NL
+from apps.escalations.workspace import Here
+from apps.ladders.schema import LadderSpec
+from apps.ladders.tables import LadderVersion
+from apps.tenancy.tables import Municipality, Region
+from core.formatting import as_datetime, csv_cells, csv_writer, local_day, nl_date
+from core.tenancy import RegionScope
+
+PAGE_SIZE = 25
+CSV_BATCH = 1000
+REFERRAL_STOPS = ("instroomstop", "clientenstop")
+
+
+# --- ladders of the region -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Ladders:
+    """The region's ladder versions: the latest spec per ladder (filters, triage) and every version by id."""
+
+    latest: dict[str, LadderSpec] = field(default_factory=dict)  # ladder key -> latest spec
+    by_version: dict[Any, LadderSpec] = field(default_factory=dict)  # version id -> spec
+
+    def step_title(self, version_id: Any, step: str) -> str:
+        spec = self.by_version.get(version_id)
+        try:
+            return spec.step(step).title if spec else step
+        except KeyError:
+            return step
+
+    def category_title(self, version_id: Any, category: str, subcategory: str = "") -> str:
+        spec = self.by_version.get(version_id)
+        if spec is None:
+            return category
+        for item in spec.categories:
+            if item.key == category:
+                sub = item.subcategories.get(subcategory, subcategory)
+                return f"{sub}" if subcategory else item.title
+        return category
+
+    def step_options(self) -> list[dict]:
+        return [
+            {"ladder": spec.name, "options": [(f"{key}/{s.key}", s.title) for s in spec.steps]}
+            for key, spec in sorted(self.latest.items())
+        ]
+
+    def category_options(self) -> list[dict]:
+        groups = []
+        for key, spec in sorted(self.latest.items()):
+            options = []
+            for category in spec.categories:
+                options.append((f"{key}/{category.key}", category.title))
+                for sub, title in category.subcategories.items():
+                    options.append((f"{key}/{category.key}/{sub}", f"– {title}"))
+            groups.append({"ladder": spec.name, "options": options})
+        return groups
+
+
+async def region_ladders(scope: RegionScope) -> Ladders:
+    rows = await scope.select(
+        LadderVersion,
+        LadderVersion.id,
+        LadderVersion.version,
+        LadderVersion.definition,
+        LadderVersion.ladder.key.as_alias("ladder_key"),
+    ).order_by(LadderVersion.version)
+    ladders = Ladders()
+    for row in rows:
+        spec = LadderSpec.model_validate(row["definition"])
+        ladders.by_version[row["id"]] = spec
+        ladders.latest[row["ladder_key"]] = spec  # ordered by version: the last one wins
+    return ladders
+
+
+# --- escalations overview --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    stap: str = ""  # "<ladder>/<step>"
+    categorie: str = ""  # "<ladder>/<category>" or "<ladder>/<category>/<subcategory>"
+    aanbieder: str = ""  # provider id
+    status: str = "lopend"  # lopend, afgesloten, alle
+    verlopen: bool = False
+    zoek: str = ""
+    sorteer: str = "termijn"  # termijn, geopend, kenmerk
+    pagina: int = 1
+
+    @classmethod
+    def from_query(cls, query: Any) -> Filters:
+        def text(name: str, default: str = "", limit: int = 200) -> str:
+            return (query.get(name) or default).strip()[:limit]
+
+        try:
+            page = max(1, min(int(query.get("pagina") or 1), 100_000))
+        except ValueError:
+            page = 1
+        status = text("status", "lopend")
+        sort = text("sorteer", "termijn")
+        return cls(
+            stap=text("stap"),
+            categorie=text("categorie"),
+            aanbieder=text("aanbieder"),
+            status=status if status in ("lopend", "afgesloten", "alle") else "lopend",
+            verlopen=query.get("verlopen") in ("1", "ja", "on"),
+            zoek=text("zoek", limit=100),
+            sorteer=sort if sort in ("termijn", "geopend", "kenmerk") else "termijn",
+            pagina=page,
+        )
+
+    def query(self, **changes: Any) -> str:
+        values = {**self.__dict__, **changes}
+        params = {k: v for k, v in values.items() if v not in ("", None, False, 1) or (k == "pagina" and v != 1)}
+        if values.get("verlopen"):
+            params["verlopen"] = "1"
+        if params.get("status") == "lopend":
+            params.pop("status")
+        if params.get("sorteer") == "termijn":
+            params.pop("sorteer")
+        return urlencode(params)
+
+
+NEXT_DUE_SQL = "(SELECT MIN(d.due_at) FROM deadline d WHERE d.escalation = escalation.id AND d.status = 'open')"
+
+
+def _ilike(column: Any, pattern: str):
+    """Case-insensitive LIKE: ILIKE on PostgreSQL; SQLite's LIKE already ignores case (for ASCII)."""
+    return column.ilike(pattern) if engine_finder().engine_type == "postgres" else column.like(pattern)
+
+
+def overview_where(scope: RegionScope, filters: Filters, now: datetime, *, with_step: bool = True):
+    """The filter as one Piccolo condition (None: no condition)."""
+    conditions = []
+    if filters.status == "lopend":
+        conditions.append(Escalation.status != "closed")
+    elif filters.status == "afgesloten":
+        conditions.append(Escalation.status == "closed")
+    if with_step and "/" in filters.stap:
+        ladder, step = filters.stap.split("/", 1)
+        conditions.append((Escalation.ladder_version.ladder.key == ladder) & (Escalation.current_step == step))
+    if filters.categorie:
+        parts = filters.categorie.split("/")
+        if len(parts) >= 2:
+            conditions.append(Escalation.ladder_version.ladder.key == parts[0])
+            conditions.append(Escalation.category == parts[1])
+        if len(parts) == 3:
+            conditions.append(Escalation.subcategory == parts[2])
+    if filters.aanbieder:
+        try:
+            conditions.append(Escalation.provider == UUID(filters.aanbieder))
+        except ValueError:
+            conditions.append(Escalation.id.is_null())  # an unknown provider: nothing
+    if filters.zoek:
+        term = filters.zoek
+        like = f"%{term.replace('%', '').replace('_', '')}%"
+        if term.isdigit() and len(term) == 8:
+            conditions.append(Escalation.provider.kvk_number == term)
+        else:
+            conditions.append(_ilike(Escalation.provider.name, like) | _ilike(Escalation.reference, like))
+    if filters.verlopen:
+        overdue = scope.select(Deadline, Deadline.escalation).where(
+            (Deadline.status == "open") & (Deadline.due_at < now)
+        )
+        conditions.append(Escalation.id.is_in(overdue))
+    condition = None
+    for item in conditions:
+        condition = item if condition is None else condition & item
+    return condition
+
+
+OVERVIEW_COLUMNS = (
+    Escalation.id,
+    Escalation.reference,
+    Escalation.summary,
+    Escalation.status,
+    Escalation.current_step,
+    Escalation.category,
+    Escalation.subcategory,
+    Escalation.opened_at,
+    Escalation.ladder_version,
+    Escalation.provider.name.as_alias("provider_name"),
+    Escalation.provider.kvk_number.as_alias("kvk_number"),
+)
+
+
+def overview_query(scope: RegionScope, filters: Filters, now: datetime):
+    query = scope.select(Escalation, *OVERVIEW_COLUMNS, QueryString(f"{NEXT_DUE_SQL} AS next_due"))
+    condition = overview_where(scope, filters, now)
+    if condition is not None:
+        query = query.where(condition)
+    if filters.sorteer == "termijn":
+        # Running escalations with the earliest open deadline first; those without one at the end.
+        query = query.order_by(QueryString(f"{NEXT_DUE_SQL} IS NULL"), QueryString(NEXT_DUE_SQL))
+        query = query.order_by(Escalation.opened_at, ascending=False)
+    elif filters.sorteer == "geopend":
+        query = query.order_by(Escalation.opened_at, ascending=False)
+    else:
+        query = query.order_by(Escalation.reference)
+    return query.order_by(Escalation.id)
+
+
+async def overview(scope: RegionScope, filters: Filters, ladders: Ladders, now: datetime) -> dict[str, Any]:
+    condition = overview_where(scope, filters, now)
+    count = scope.count(Escalation)
+    total = await (count.where(condition) if condition is not None else count)
+    pages = max(1, -(-total // PAGE_SIZE))
+    filters.pagina = min(filters.pagina, pages)
+    rows = await overview_query(scope, filters, now).limit(PAGE_SIZE).offset((filters.pagina - 1) * PAGE_SIZE)
+    step_condition = overview_where(scope, filters, now, with_step=False)
+    per_step = scope.select(
+        Escalation,
+        Escalation.ladder_version.ladder.key.as_alias("ladder_key"),
+        Escalation.current_step,
+        Count(alias="aantal"),
+    ).group_by(Escalation.ladder_version.ladder.key, Escalation.current_step)
+    counts = await (per_step.where(step_condition) if step_condition is not None else per_step)
+    titles = {f"{key}/{s.key}": (spec.name, s.title) for key, spec in ladders.latest.items() for s in spec.steps}
+    order = {name: i for i, name in enumerate(titles)}
+    step_counts = sorted(
+        (
+            {
+                "value": f"{row['ladder_key']}/{row['current_step']}",
+                "ladder": titles.get(f"{row['ladder_key']}/{row['current_step']}", (row["ladder_key"], ""))[0],
+                "title": titles.get(f"{row['ladder_key']}/{row['current_step']}", ("", row["current_step"]))[1],
+                "count": row["aantal"],
+            }
+            for row in counts
+        ),
+        key=lambda item: order.get(item["value"], 10_000),
+    )
+    return {"rows": [describe_row(row, ladders, now) for row in rows], "total": total, "pages": pages,
+            "step_counts": step_counts}  # fmt: skip
+
+
+def describe_row(row: dict, ladders: Ladders, now: datetime) -> dict:
+    next_due = as_datetime(row.get("next_due"))
+    return {
+        **row,
+        "step_title": ladders.step_title(row["ladder_version"], row["current_step"]),
+        "category_title": ladders.category_title(row["ladder_version"], row["category"], row["subcategory"]),
+        "status_nl": STATUS_NL.get(row["status"], row["status"]),
+        "next_due": next_due,
+        "next_due_nl": nl_date(next_due) if next_due else "",
+        "overdue": bool(next_due and next_due < now),
+        "opened_nl": nl_date(row["opened_at"]),
+    }
+
+
+async def providers_for_filter(scope: RegionScope) -> list[signals.ProviderChoice]:
+    return await signals.providers_of_region(scope)
+
+
+
+OVERVIEW_CSV_HEADER = ["kenmerk", "aanbieder", "kvk_nummer", "ladder", "categorie", "stap", "status", "geopend_op",
+                       "volgende_termijn", "termijn_verlopen", "samenvatting"]  # fmt: skip
+
+
+async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, now: datetime) -> AsyncIterator[str]:
+    """The filtered overview as CSV, every row (not one page), read and sent in batches of ``CSV_BATCH``."""
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    writer.writerow(OVERVIEW_CSV_HEADER)
+    offset = 0
+    while True:
+        batch = await overview_query(scope, filters, now).limit(CSV_BATCH).offset(offset)
+        for raw in batch:
+            row = describe_row(raw, ladders, now)
+            spec = ladders.by_version.get(row["ladder_version"])
+            writer.writerow(csv_cells((
+                row["reference"], row["provider_name"], row["kvk_number"], spec.name if spec else "",
+                row["category_title"], row["step_title"], row["status_nl"],
+                local_day(row["opened_at"]) or "", local_day(row["next_due"]) or "",
+                "ja" if row["overdue"] else "nee", row["summary"],
+            )))  # fmt: skip
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(batch) < CSV_BATCH:
+            break
+        offset += CSV_BATCH
+
+
+# --- the register of intake stops ---------------------------------------------------------------------------------
+
+
+async def intake_stops(h: Here) -> list[dict]:
+    """Referral stops in force in the region, newest first, with the municipalities that must follow them."""
+    names = {m["cbs_code"]: m["name"] for m in await h.scope.select(Municipality, Municipality.cbs_code,
+                                                                   Municipality.name)}  # fmt: skip
+    rows = await h.scope.select(
+        Measure, Measure.id, Measure.kind, Measure.started_at, Measure.scope, Measure.escalation,
+        Measure.provider.name.as_alias("provider_name"), Measure.provider.kvk_number.as_alias("kvk_number"),
+        Measure.escalation.reference.as_alias("reference"),
+    ).where(Measure.kind.is_in(list(REFERRAL_STOPS)) & Measure.ended_at.is_null()).order_by(
+        Measure.started_at, ascending=False
+    )  # fmt: skip
+    return [
+        {
+            "provider": row["provider_name"],
+            "kvk_number": row["kvk_number"],
+            "measure": MEASURE_LABELS.get(row["kind"], row["kind"]),
+            "kind": row["kind"],
+            "since": nl_date(row["started_at"]),
+            "since_iso": str(local_day(row["started_at"]) or ""),
+            "municipalities": [{"cbs_code": code, "name": names.get(code, code)} for code in row["scope"] or []],
+            "reference": row["reference"],
+            "escalation_id": str(row["escalation"]),
+        }
+        for row in rows
+    ]
+
+
+def intake_stops_csv(stops: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    writer.writerow(["aanbieder", "kvk_nummer", "maatregel", "sinds", "escalatie", "aantal_gemeenten",
+                     "gemeenten"])  # fmt: skip
+    for stop in stops:
+        writer.writerow(csv_cells((
+            stop["provider"], stop["kvk_number"], stop["measure"], stop["since_iso"], stop["reference"],
+            len(stop["municipalities"]), "; ".join(m["name"] for m in stop["municipalities"]),
+        )))  # fmt: skip
+    return buffer.getvalue()
+
+
+def intake_stops_json(region: Region, today: date, stops: list[dict]) -> str:
+    body = {
+        "regio": {"slug": region.slug, "naam": region.name},
+        "peildatum": today.isoformat(),
+        "instroomstops": [
+            {"aanbieder": s["provider"], "kvk_nummer": s["kvk_number"], "maatregel": s["kind"],
+             "sinds": s["since_iso"], "escalatie": s["reference"], "gemeenten": s["municipalities"]}
+            for s in stops
+        ],
+    }  # fmt: skip
+    return json.dumps(body, ensure_ascii=False)

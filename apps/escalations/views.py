@@ -1,0 +1,329 @@
+"""The escalation page's view model: the escalation with its ladder version, steps, deadlines, measures, documents,
+the actions the ladder allows from here, and the timeline as the page (and the dossier) describe it.
+
+Read through ``RegionScope``; the rules stay in ``services`` / ``transitions``. The controllers in
+``controllers/escalations.py`` render what ``escalation_context`` returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from litestar.exceptions import NotFoundException
+
+from apps.documents.tables import Document
+from apps.escalations import services
+from apps.escalations.context import MEASURE_LABELS, imposes_measures
+from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
+from apps.escalations.letters import letter_title, letters_of
+from apps.escalations.tables import Deadline, Escalation, Measure, Signal, TimelineEvent
+from apps.escalations.workspace import Here, new_key
+from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
+from apps.ladders.services import spec_of
+from apps.ladders.tables import LadderVersion
+from apps.notifications.tables import Notification
+from apps.providers.tables import Provider
+from apps.tenancy.tables import Municipality
+from core.formatting import format_date_nl, iso, nl_date, nl_datetime
+from core.tenancy import RegionScope
+
+TIMELINE_PAGE = 20
+STATUS_NL = {"open": "Lopend", "paused": "Gepauzeerd", "closed": "Afgesloten"}
+DOCUMENT_NL = {
+    "plan_van_aanpak": "plan van aanpak",
+    "verbeterplan": "verbeterplan",
+    "bewijsstuk": "bewijsstuk",
+    "reactie": "reactie",
+    "arrangement": "arrangement",
+    "gezinsplan": "gezinsplan",
+    "jaarverslag": "jaarverslag",
+    "kwartaalrapportage": "kwartaalrapportage",
+    "financiele_verantwoording": "financiële verantwoording",
+    "brief": "brief",
+}
+# Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
+# Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
+CLOSE_OUTCOMES = {
+    "hersteld": "Hersteld: de tekortkoming is opgelost",
+    "ingetrokken": "Ingetrokken: het signaal bleek onterecht",
+    "overgedragen": "Overgedragen aan een andere regio of instantie",
+    "samengevoegd": "Samengevoegd met een andere escalatie",
+}
+
+
+EVENT_TITLES = {
+    "escalatie_geopend": "Escalatie geopend",
+    "stap_gewijzigd": "Stap gezet",
+    "escalatie_gesloten": "Escalatie afgesloten",
+    "maatregel_gestart": "Maatregel gestart",
+    "maatregel_beeindigd": "Maatregel opgeheven",
+    "melding_verstuurd": "Melding verstuurd",
+    "document_gevraagd": "Document gevraagd",
+    "brief_verstuurd": "Brief verstuurd",
+    "notitie": "Interne notitie",
+    "bericht": "Bericht",
+    "volgende_stap_voorgesteld": "Volgende stap voorgesteld",
+    "signaal_gekoppeld": "Signaal gekoppeld",
+    "termijn_gehaald": "Termijn gehaald",
+    "termijn_verlopen": "Termijn verlopen",
+    "termijn_opgeschort": "Termijn opgeschort",
+    "termijn_hervat": "Termijn hervat",
+    "termijn_verlengd": "Termijn verlengd",
+    "herinnering_verstuurd": "Herinnering verstuurd",
+}
+
+
+async def deliveries(scope: RegionScope, events: list[TimelineEvent]) -> dict[Any, str]:
+    """For each notice event: how many of its mails were delivered, when the last one went, and what failed."""
+    found = {}
+    for event in events:
+        if event.kind != "melding_verstuurd":
+            continue
+        rows = await scope.select(Notification, Notification.status, Notification.sent_at).where(
+            Notification.idempotency_key.like(f"{event.id}:%") & (Notification.channel == "email")
+        )
+        if not rows:
+            continue
+        sent = [row["sent_at"] for row in rows if row["status"] == "sent" and row["sent_at"]]
+        failed = sum(1 for row in rows if row["status"] == "failed")
+        text = f"Bezorgd: {len(sent)} van {len(rows)}"
+        if sent:
+            text += f" (laatste {nl_datetime(max(sent))})"
+        if failed:
+            text += f"; {failed} mislukt"
+        found[event.id] = text + "."
+    return found
+
+
+def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
+    """One timeline event as the page shows it: a title, a line of detail, the text, who and when."""
+    p = event.payload or {}
+    kind = event.kind
+    detail = ""
+    text = ""
+    link = None  # {"href", "text"}: a download that belongs to the event
+    if kind == "escalatie_geopend":
+        detail = f"In stap ‘{p.get('stap_titel', p.get('stap', ''))}’ (ladder versie {p.get('versie', '')})."
+    elif kind == "stap_gewijzigd":
+        detail = f"Van ‘{p.get('van_titel', '')}’ naar ‘{p.get('naar_titel', '')}’."
+        if p.get("automatisch"):
+            detail += " Automatisch volgens de ladder."
+    elif kind == "escalatie_gesloten":
+        detail = f"Uitkomst: {p.get('uitkomst', '')}."
+    elif kind in ("maatregel_gestart", "maatregel_beeindigd"):
+        label = str(p.get("maatregel_titel") or p.get("maatregel", "")).capitalize()
+        count = p.get("aantal_gemeenten") or len(p.get("gemeenten") or [])
+        verb = "geldt voor" if kind == "maatregel_gestart" else "opgeheven voor"
+        detail = f"{label} {verb} {count} gemeenten."
+    elif kind == "melding_verstuurd":
+        detail = f"Aan {p.get('aantal', 0)} ontvanger(s)." + (f" {delivery}" if delivery else "")
+        text = p.get("bericht", "")
+    elif kind == "document_gevraagd":
+        document = DOCUMENT_NL.get(p.get("document", ""), p.get("document", ""))
+        due = p.get("vervaldatum_tekst")
+        detail = f"De aanbieder levert een {document}" + (f" uiterlijk {due}." if due else ".")
+    elif kind == "brief_verstuurd":
+        title = p.get("titel") or str(p.get("brief", "")).replace("_", " ")
+        if p.get("document_id"):
+            detail = f"Brief ‘{title}’ als PDF aan de aanbieder verstuurd."
+            # relative to the escalation page (/regio/<slug>/escalaties/<id>): the region's authorised download
+            link = {"href": f"../documenten/{p['document_id']}", "text": f"{p.get('bestandsnaam') or 'brief'} (PDF)"}
+        else:  # recorded before letters were rendered
+            detail = f"Brief ‘{title}’ aangevraagd."
+    elif kind in ("notitie", "bericht"):
+        text = p.get("tekst", "")
+        if kind == "bericht":
+            detail = "Van de aanbieder." if p.get("van") == "aanbieder" else "Van het team inkoop aan de aanbieder."
+    elif kind == "volgende_stap_voorgesteld":
+        detail = f"Voorstel: ‘{p.get('stap_titel', '')}’. {p.get('aanleiding', '')}"
+    elif kind == "signaal_gekoppeld":
+        detail = f"Gemeld door {p.get('gemeld_door', '')}."
+        text = p.get("tekst", "")
+    elif kind.startswith("termijn_"):
+        detail = str(p.get("titel") or p.get("termijn") or "")
+        if p.get("vervaldatum"):
+            with contextlib.suppress(ValueError):
+                detail += f" (vervaldatum {format_date_nl(date.fromisoformat(p['vervaldatum']))})"
+    return {
+        "id": str(event.id),
+        "sequence": event.sequence,
+        "kind": kind,
+        "title": EVENT_TITLES.get(kind, kind.replace("_", " ").capitalize()),
+        "detail": detail,
+        "text": text,
+        "motivation": event.motivation,
+        "internal": event.visibility == services.INTERNAL,
+        "actor": event.actor_label or "Systeem",
+        "when": nl_datetime(event.occurred_at),
+        "iso": iso(event.occurred_at),
+        "link": link,
+    }
+
+
+@dataclass
+class Loaded:
+    escalation: Escalation
+    spec: LadderSpec
+    version: LadderVersion
+    provider: Provider | None
+
+
+async def load_escalation(scope: RegionScope, escalation_id: Any) -> Loaded:
+    escalation = await scope.get(Escalation, escalation_id)
+    if escalation is None:
+        raise NotFoundException()
+    version = await scope.get(LadderVersion, escalation.ladder_version)
+    provider = await Provider.objects().where(Provider.id == escalation.provider).first()
+    return Loaded(escalation, spec_of(version), version, provider)
+
+
+def measures_of(step) -> tuple[list[str], list[str]]:
+    starts = [a.measure for a in step.on_enter if isinstance(a, StartMeasure)]
+    ends = [a.measure for a in step.on_enter if isinstance(a, EndMeasure)]
+    return starts, ends
+
+
+def action_options(loaded: Loaded, hereabouts: Here) -> list[dict]:
+    """The steps the escalation's own ladder version allows from here, as forms."""
+    escalation, spec = loaded.escalation, loaded.spec
+    if escalation.status == "closed" or not hereabouts.can_decide:
+        return []
+    options = []
+    for key in spec.allowed_next(escalation.current_step):
+        step = spec.step(key)
+        starts, ends = measures_of(step)
+        options.append(
+            {
+                "key": key,
+                "title": step.title,
+                "description": step.description,
+                "final": step.final,
+                "starts": [MEASURE_LABELS.get(m, m) for m in starts],
+                "ends": [MEASURE_LABELS.get(m, m) for m in ends],
+                "lead_only": imposes_measures(step),
+                "allowed": hereabouts.is_lead or not imposes_measures(step),
+                "letters": [{"key": k, "title": letter_title(k)} for k in letters_of(step)],
+            }
+        )
+    return options
+
+
+async def escalation_context(
+    hereabouts: Here, escalation_id: Any, *, before: int | None = None, forms: dict | None = None,
+    notice: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    scope = hereabouts.scope
+    loaded = await load_escalation(scope, escalation_id)
+    escalation, spec = loaded.escalation, loaded.spec
+    now = hereabouts.clock.now()
+    visited_rows = await scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
+        (TimelineEvent.escalation == escalation.id) & TimelineEvent.kind.is_in(["escalatie_geopend", "stap_gewijzigd"])
+    )
+    visited = {r["payload"].get("stap") or r["payload"].get("naar") for r in visited_rows} | {
+        r["payload"].get("van") for r in visited_rows
+    }
+    steps = [
+        {"key": s.key, "title": s.title, "current": s.key == escalation.current_step, "visited": s.key in visited,
+         "final": s.final}
+        for s in spec.steps
+    ]  # fmt: skip
+    deadline_rows = await scope.objects(Deadline).where(Deadline.escalation == escalation.id).order_by(Deadline.due_at)
+    deadlines = []
+    for d in deadline_rows:
+        term = None
+        with contextlib.suppress(KeyError):
+            term = next((t for t in spec.step(d.step).terms if t.key == d.key), None)
+        deadlines.append(
+            {
+                "id": str(d.id),
+                "due_at": iso(d.due_at),  # the forms send it back: a stale or second submit is refused
+                "changeable": d.status in ("open", "suspended") and escalation.status != "closed",
+                "title": (term.title if term and term.title else d.key),
+                "step_title": loaded_step_title(spec, d.step),
+                "term": d.term,
+                "due": nl_date(d.due_at),
+                "due_iso": iso(d.due_at),
+                "status": d.status,
+                "status_nl": DEADLINE_STATUS_NL.get(d.status, d.status),
+                "overdue": d.status == "open" and d.due_at < now,
+                "reasons": list(d.reasons or []),
+                "responsible": term.responsible if term else "",
+            }
+        )
+    names = {
+        m["cbs_code"]: m["name"] for m in await scope.select(Municipality, Municipality.cbs_code, Municipality.name)
+    }
+    measures = []
+    for m in await scope.objects(Measure).where(Measure.escalation == escalation.id).order_by(Measure.started_at):
+        measures.append(
+            {
+                "kind": m.kind,
+                "label": MEASURE_LABELS.get(m.kind, m.kind),
+                "active": m.ended_at is None,
+                "since": nl_date(m.started_at),
+                "until": nl_date(m.ended_at) if m.ended_at else "",
+                "municipalities": [names.get(code, code) for code in (m.scope or [])],
+                "start_motivation": m.start_motivation,
+                "end_motivation": m.end_motivation,
+            }
+        )
+    events = await services.timeline(scope, escalation.id, include_internal=True, before_sequence=before,
+                                     limit=TIMELINE_PAGE + 1)  # fmt: skip
+    more = len(events) > TIMELINE_PAGE
+    events = events[:TIMELINE_PAGE]
+    delivered = await deliveries(scope, events)
+    newest = (
+        await scope.select(TimelineEvent, TimelineEvent.sequence)
+        .where(TimelineEvent.escalation == escalation.id)
+        .order_by(TimelineEvent.sequence, ascending=False)
+        .first()
+    )
+    linked_signals = await scope.select(Signal, Signal.id, Signal.reported_by, Signal.received_at).where(
+        Signal.escalation == escalation.id
+    )
+    category = next((c for c in spec.categories if c.key == escalation.category), None)
+    documents = [
+        {"id": str(doc.id), "kind": DOCUMENT_NL.get(doc.kind, doc.kind), "filename": doc.original_filename,
+         "size": doc.size, "sha256": doc.sha256, "when": nl_datetime(doc.uploaded_at)}
+        for doc in await scope.objects(Document).where(Document.escalation == escalation.id)
+        .order_by(Document.uploaded_at, ascending=False)
+    ]  # fmt: skip
+    return hereabouts.context(
+        "escalaties",
+        esc=escalation,
+        spec=spec,
+        version=loaded.version,
+        provider=loaded.provider,
+        status_nl=STATUS_NL.get(escalation.status, escalation.status),
+        category_title=category.title if category else escalation.category,
+        subcategory_title=(category.subcategories.get(escalation.subcategory, escalation.subcategory)
+                           if category else escalation.subcategory),
+        current_title=loaded_step_title(spec, escalation.current_step),
+        opened_nl=nl_date(escalation.opened_at),
+        steps=steps,
+        deadlines=deadlines,
+        measures=measures,
+        active_measures=[m for m in measures if m["active"]],
+        actions=action_options(loaded, hereabouts),
+        events=[describe_event(e, delivered.get(e.id, "")) for e in events],
+        more_before=events[-1].sequence if more and events else None,
+        before=before,
+        newest=newest["sequence"] if newest else 0,
+        signals=[{**s, "received_nl": nl_date(s["received_at"])} for s in linked_signals],
+        documents=documents,
+        outcomes=CLOSE_OUTCOMES,
+        forms=forms or {},
+        notice=notice,
+        new_key=new_key,
+        url=f"{hereabouts.base()}/escalaties/{escalation.id}",
+    )  # fmt: skip
+
+
+def loaded_step_title(spec: LadderSpec, key: str) -> str:
+    try:
+        return spec.step(key).title
+    except KeyError:
+        return key

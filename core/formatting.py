@@ -1,0 +1,105 @@
+"""Dutch formatting shared by pages, templates (Jinja filters, see ``core.app``) and exports: dates and times in
+Europe/Amsterdam, sizes, and CSV cells a spreadsheet will not run.
+
+Timestamps may come as ``datetime`` (PostgreSQL, Piccolo objects) or as ISO text (raw SQL on SQLite), so every
+helper accepts both and answers ``""`` for nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, date, datetime
+from typing import Any
+
+from apps.ladders.terms import MONTH_NAMES  # the term grammar owns the Dutch month names it parses
+from core.clock import AMSTERDAM
+
+__all__ = [
+    "AMSTERDAM",
+    "JINJA_FILTERS",
+    "MONTH_NAMES",
+    "as_datetime",
+    "csv_cells",
+    "csv_writer",
+    "format_date_nl",
+    "iso",
+    "local_day",
+    "nl_date",
+    "nl_datetime",
+    "safe_cell",
+    "size_nl",
+]
+
+
+def format_date_nl(d: date) -> str:
+    """Dutch long date without the locale module: date(2026, 4, 6) -> "6 april 2026"."""
+    return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A timestamp as the database returned it (datetime on PostgreSQL, ISO text from raw SQL on SQLite)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        moment = datetime.fromisoformat(str(value).replace(" ", "T"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local_day(value: Any) -> date | None:
+    """The Dutch calendar day of a timestamp (a date stays itself)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    moment = as_datetime(value)
+    return moment.astimezone(AMSTERDAM).date() if moment else None
+
+
+def nl_date(value: Any) -> str:
+    """"6 april 2026" for a date or a timestamp (its Dutch day)."""
+    day = local_day(value)
+    return format_date_nl(day) if day else ""
+
+
+def nl_datetime(value: Any) -> str:
+    """"6 april 2026, 14:05" in Dutch time."""
+    moment = as_datetime(value)
+    if moment is None:
+        return ""
+    local = moment.astimezone(AMSTERDAM)
+    return f"{format_date_nl(local.date())}, {local:%H:%M}"
+
+
+def iso(value: Any) -> str:
+    moment = as_datetime(value)
+    return moment.isoformat() if moment else ""
+
+
+def size_nl(size: int) -> str:
+    """A file size as a Dutch reader writes it: "512 bytes", "1,5 kB", "2,0 MB"."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} kB".replace(".", ",")
+    return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
+
+
+# --- CSV -------------------------------------------------------------------------------------------------------------
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not execute as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_cells(values: Any) -> list[str]:
+    return [safe_cell(v) for v in values]
+
+
+def csv_writer(stream: Any):
+    """The workspace exports' CSV writer (one dialect for all of them)."""
+    return csv.writer(stream)
+
+
+JINJA_FILTERS = {"nl_date": nl_date, "nl_datetime": nl_datetime, "iso": iso, "size_nl": size_nl}
