@@ -32,3 +32,19 @@ def run_worker_forever(settings: Settings, threads: int) -> None:
     stop.wait()
     log.info("worker stopping: finishing messages in progress")
     worker.stop(timeout=30_000)
+    _release_unfinished_notices()
+
+
+def _release_unfinished_notices() -> None:
+    """Sends still in progress when the worker stopped go back to the queue now, not when the lease ends."""
+    import asyncio
+
+    from apps.notifications.services import release_claims
+
+    try:
+        released = asyncio.run(release_claims())
+    except Exception:  # the database is away too: the sweep reclaims them when the lease ends
+        log.exception("could not release the notices in progress")
+        return
+    if released:
+        log.info("released %d notices in progress", released)

@@ -5,10 +5,11 @@ A region may override a template by placing its own copy in ``tenants/email/<reg
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, UndefinedError, select_autoescape
 
 from apps.notifications.transports import Rendered
 from core.settings import ROOT
@@ -21,9 +22,19 @@ class Message:
     template: ClassVar[str]
     subject: ClassVar[str]  # str.format with the payload
 
+    list_unsubscribe: ClassVar[bool] = False  # a mail people chose to get (the digest): offer the way out
+
     @classmethod
     def subject_for(cls, payload: dict[str, Any]) -> str:
-        return cls.subject.format_map(_Defaulting(payload))
+        """For pages listing notices: a missing field shows as such (a mail with one is never sent)."""
+        return cls.subject.format_map(_Marked(payload))
+
+    @classmethod
+    def mail_subject(cls, payload: dict[str, Any]) -> str:
+        try:
+            return cls.subject.format_map(payload)
+        except KeyError as exc:
+            raise MissingField(cls.template, str(exc.args[0])) from exc
 
 
 class LadderNotice(Message):
@@ -65,6 +76,7 @@ class EvidenceExpiring(Message):
 
 class DailyDigest(Message):
     template = "dagoverzicht"
+    list_unsubscribe = True
     subject = "Dagoverzicht {datum}: {aantal} termijnen deze week ({regio})"
 
 
@@ -98,9 +110,9 @@ class QualityFiguresMissing(Message):
 MESSAGES.update({cls.template: cls for cls in (QualityFiguresDue, QualityFiguresMissing)})
 
 
-class _Defaulting(dict):
+class _Marked(dict):
     def __missing__(self, key: str) -> str:
-        return "…"
+        return f"[{key} ontbreekt]"
 
 
 def _environment(region_slug: str | None) -> Environment:
@@ -121,14 +133,36 @@ class UnknownTemplate(Exception):
     pass
 
 
-def render(template: str, payload: dict[str, Any], region_slug: str | None = None) -> Rendered:
+class MissingField(Exception):
+    """The payload lacks a field the message needs: a bug where the notice was written, never a mail with gaps."""
+
+    def __init__(self, template: str, field: str):
+        super().__init__(f"field {field!r} missing in the payload of {template!r}")
+        self.template = template
+        self.field = field
+
+
+def render(template: str, payload: dict[str, Any], region_slug: str | None = None, base_url: str = "") -> Rendered:
+    """Subject, text and HTML of one message. A field missing from the payload raises ``MissingField``
+    (optional fields are tested with ``p.get`` in the template)."""
     message = MESSAGES.get(template)
     if message is None:
         raise UnknownTemplate(f"no message class for template {template!r}")
     environment = _environment(region_slug)
-    context = {"p": _Defaulting(payload), "subject": message.subject_for(payload)}
-    return Rendered(
-        subject=context["subject"],
-        text=environment.get_template(f"{template}.txt").render(context),
-        html=environment.get_template(f"{template}.html").render(context),
-    )
+    account_url = f"{base_url.rstrip('/')}/account"
+    context = {"p": payload, "subject": message.mail_subject(payload), "account_url": account_url}
+    try:
+        return Rendered(
+            subject=context["subject"],
+            text=environment.get_template(f"{template}.txt").render(context),
+            html=environment.get_template(f"{template}.html").render(context),
+            unsubscribe_url=account_url if message.list_unsubscribe else "",
+        )
+    except UndefinedError as exc:
+        raise MissingField(template, _undefined_name(exc)) from exc
+
+
+def _undefined_name(exc: UndefinedError) -> str:
+    # Jinja's message: "'dict object' has no attribute 'x'" or "'x' is undefined"
+    quoted = re.findall(r"'([^']*)'", str(exc))
+    return quoted[-1] if quoted else str(exc)

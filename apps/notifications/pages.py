@@ -123,7 +123,7 @@ class PlatformDeliveryController(Controller):
             rows = await (
                 scope.select(Notification, Notification.recipient, Notification.channel, Notification.template,
                              Notification.payload, Notification.attempts, Notification.last_error,
-                             Notification.created_at)  # fmt: skip
+                             Notification.error_detail, Notification.created_at)  # fmt: skip
                 .where(Notification.status == wanted)
                 .order_by(Notification.created_at, ascending=False)
                 .limit(50)

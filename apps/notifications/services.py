@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
-from apps.notifications.messages import UnknownTemplate, render
+from apps.notifications.messages import MissingField, UnknownTemplate, render
 from apps.notifications.tables import Notification
-from apps.notifications.transports import EmailTransport, InAppTransport, PermanentFailure, TemporaryFailure, Transport
-from apps.tenancy.tables import Region
+from apps.notifications.transports import (
+    EmailTransport,
+    InAppTransport,
+    PermanentFailure,
+    Rendered,
+    TemporaryFailure,
+    Transport,
+)
+from apps.tenancy.tables import Region, RegionMailbox
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
 
 log = logging.getLogger("trede.notifications")
 
 MAX_ATTEMPTS = 8
-STALE_SENDING = timedelta(minutes=10)  # a worker that took a message this long ago has died
+# A worker that took a message this long ago has died (an SMTP send times out after 30 s): the sweep, each
+# minute, gives it back. A worker that stops in order gives its claims back at once (release_claims).
+STALE_SENDING = timedelta(minutes=2)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -31,7 +41,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def transports_from_settings(settings) -> dict[str, Transport]:
-    return {"email": EmailTransport(settings.smtp_url, settings.mail_from), "inapp": InAppTransport()}
+    email = EmailTransport(settings.smtp_url, settings.mail_from, base_url=settings.base_url)
+    return {"email": email, "inapp": InAppTransport()}
 
 
 async def deliver(
@@ -39,7 +50,9 @@ async def deliver(
 ) -> str:
     """Send one notification if it is still to be sent. Returns its status afterwards.
 
-    Idempotent: the claim succeeds for one caller only, and a sent notification is never sent again.
+    Idempotent: the claim succeeds for one caller only, and a sent notification is never sent again. Every
+    outcome leaves the row out of "sending": sent, pending (a retry, with its error) or failed (with a Dutch
+    reason for the team and the technical detail for the platform admin).
     """
     scope = RegionScope(region_id)
     now = clock.now()
@@ -59,30 +72,98 @@ async def deliver(
     if not claimed:
         row = await scope.select(Notification, Notification.status).where(Notification.id == notification_id).first()
         return row["status"] if row else "unknown"
-    notification = await scope.get(Notification, notification_id)
-    if notification.recipient.startswith(PROVIDER_RECIPIENT):
-        return await _expand_to_provider_people(scope, notification, clock)
-    region = await Region.objects().where(Region.id == region_id).first()
+    _IN_FLIGHT[notification_id] = region_id
     try:
-        rendered = render(notification.template, {"region_name": region.name, **notification.payload}, region.slug)
+        return await _send_claimed(scope, notification_id, transports, clock)
+    except BaseException:  # cancelled or interrupted at worker shutdown: give the claim back at once
+        await _release(scope, notification_id)
+        raise
+    finally:
+        _IN_FLIGHT.pop(notification_id, None)
+
+
+async def _send_claimed(scope: RegionScope, notification_id: UUID, transports: dict[str, Transport],
+                        clock: Clock) -> str:  # fmt: skip
+    notification = await scope.get(Notification, notification_id)
+    try:
+        if notification.recipient.startswith(PROVIDER_RECIPIENT):
+            return await _expand_to_provider_people(scope, notification, clock)
         transport = transports[notification.channel]
+        rendered = await _render(scope, notification, getattr(transport, "base_url", ""))
         await transport.send(notification.recipient, rendered, notification.idempotency_key)
-    except (PermanentFailure, UnknownTemplate, KeyError) as exc:
-        await _finish(scope, notification_id, "failed", clock, error=f"{type(exc).__name__}: {exc}")
+    except (PermanentFailure, UnknownTemplate, MissingField, KeyError) as exc:
+        await _finish(scope, notification_id, "failed", clock, error=_reason(exc), detail=_detail(exc))
         log.warning("notification %s failed for good: %s", notification_id, exc)
         return "failed"
-    except TemporaryFailure as exc:
+    except Exception as exc:  # TemporaryFailure, and anything unexpected: retried, with the error recorded
+        if not isinstance(exc, TemporaryFailure):
+            log.exception("notification %s: unexpected error while sending", notification_id)
         if notification.attempts >= MAX_ATTEMPTS:
-            await _finish(scope, notification_id, "failed", clock, error=f"na {notification.attempts} pogingen: {exc}")
+            await _finish(scope, notification_id, "failed", clock, detail=_detail(exc),
+                          error=f"na {notification.attempts} pogingen niet verstuurd: {_reason(exc)}")  # fmt: skip
             return "failed"
         await scope.update(
             Notification,
-            {Notification.status: "pending", Notification.last_error: str(exc)[:2000],
+            {Notification.status: "pending", Notification.last_error: _reason(exc),
+             Notification.error_detail: _detail(exc),
              Notification.next_attempt_at: clock.now() + backoff(notification.attempts)},
         ).where(Notification.id == notification_id)  # fmt: skip
         return "pending"
     await _finish(scope, notification_id, "sent", clock)
+    if notification.template == INVITATION_TEMPLATE and "link" in notification.payload:
+        # The link is a key to an account: once it is in the mailbox, the outbox forgets it.
+        payload = {**notification.payload, "link": ""}
+        await scope.update(Notification, {Notification.payload: payload}).where(Notification.id == notification_id)
     return "sent"
+
+
+INVITATION_TEMPLATE = "uitnodiging"
+_IN_FLIGHT: dict[UUID, UUID] = {}  # claimed by this process and not finished: notification id -> region id
+
+
+async def _render(scope: RegionScope, notification: Notification, base_url: str) -> Rendered:
+    region = await Region.objects().where(Region.id == scope.region_id).first()
+    rendered = render(notification.template, {"region_name": region.name, **notification.payload}, region.slug,
+                      base_url=base_url)  # fmt: skip
+    inkoop = RegionMailbox.role == "inkoop"
+    mailbox = await scope.select(RegionMailbox, RegionMailbox.email).where(inkoop).order_by(RegionMailbox.id).first()
+    return replace(rendered, reply_to=mailbox["email"]) if mailbox else rendered
+
+
+def _reason(exc: BaseException) -> str:
+    """What the purchasing team reads on the delivery page: Dutch, and something they can act on."""
+    if isinstance(exc, MissingField):
+        return f"Het bericht mist het gegeven ‘{exc.field}’. Meld dit aan de beheerder van Trede."
+    if isinstance(exc, UnknownTemplate | KeyError):
+        return "Trede kent dit soort bericht niet. Meld dit aan de beheerder van Trede."
+    if isinstance(exc, PermanentFailure | TemporaryFailure) and exc.reason:
+        return exc.reason
+    if isinstance(exc, PermanentFailure):
+        return "De mailserver weigerde het bericht."
+    if isinstance(exc, TemporaryFailure):
+        return "De mailserver was niet bereikbaar; Trede probeert het later opnieuw."
+    return "Onverwachte fout bij het versturen; Trede probeert het later opnieuw."
+
+
+def _detail(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+async def _release(scope: RegionScope, notification_id: UUID) -> None:
+    await scope.update(Notification, {Notification.status: "pending", Notification.claimed_at: None}).where(
+        (Notification.id == notification_id) & (Notification.status == "sending")
+    )
+
+
+async def release_claims() -> int:
+    """At worker shutdown: what this process claimed and did not finish goes back to the queue now, not when
+    the lease runs out."""
+    released = 0
+    for notification_id, region_id in list(_IN_FLIGHT.items()):
+        await _release(RegionScope(region_id), notification_id)
+        released += 1
+    _IN_FLIGHT.clear()
+    return released
 
 
 PROVIDER_RECIPIENT = "provider:"  # "provider:<id>": every person of that provider organisation
@@ -115,8 +196,10 @@ async def _expand_to_provider_people(scope: RegionScope, notification: Notificat
     return "sent"
 
 
-async def _finish(scope: RegionScope, notification_id: UUID, status: str, clock: Clock, error: str = "") -> None:
-    values = {Notification.status: status, Notification.last_error: error[:2000]}
+async def _finish(
+    scope: RegionScope, notification_id: UUID, status: str, clock: Clock, error: str = "", detail: str = ""
+) -> None:
+    values = {Notification.status: status, Notification.last_error: error[:2000], Notification.error_detail: detail}
     if status == "sent":
         values[Notification.sent_at] = clock.now()
     await scope.update(Notification, values).where(Notification.id == notification_id)

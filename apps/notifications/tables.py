@@ -19,7 +19,8 @@ class Notification(Table, tablename="notification"):
     idempotency_key = Varchar(length=200, unique=True)
     status = Varchar(length=10, default="pending", index=True)  # pending, sending, sent, failed
     attempts = Integer(default=0)
-    last_error = Text(default="")
+    last_error = Text(default="")  # the reason in Dutch, for the people on the delivery pages
+    error_detail = Text(default="")  # the technical detail (exception, server answer): the platform admin's page
     next_attempt_at = Timestamptz(null=True, default=None, index=True)
     claimed_at = Timestamptz(null=True, default=None)  # when a worker took it to send ("sending")
     created_at = created_at()

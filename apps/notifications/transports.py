@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import aiosmtplib
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
-class TemporaryFailure(Exception):
+
+def header_text(value: str) -> str:
+    """A header value without control characters: a CR/LF in a provider's or step's name would make the mail
+    library refuse the message (or, in a lesser library, start a new header). Each run becomes one space."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+class DeliveryError(Exception):
+    """``reason``: the Dutch sentence for the delivery page; ``str()``: the technical detail."""
+
+    def __init__(self, detail: str, reason: str = ""):
+        super().__init__(detail)
+        self.reason = reason
+
+
+class TemporaryFailure(DeliveryError):
     """Try again later (connection refused, 4xx)."""
 
 
-class PermanentFailure(Exception):
+class PermanentFailure(DeliveryError):
     """Will not succeed by retrying (5xx: unknown mailbox, refused sender)."""
 
 
@@ -25,6 +46,8 @@ class Rendered:
     subject: str
     text: str
     html: str
+    unsubscribe_url: str = ""  # List-Unsubscribe (the digest): where people switch it off
+    reply_to: str = ""  # the region's mailbox: answers reach people, not noreply
 
 
 class Transport(Protocol):
@@ -32,7 +55,7 @@ class Transport(Protocol):
 
 
 class EmailTransport:
-    def __init__(self, smtp_url: str, mail_from: str, timeout: float = 30):
+    def __init__(self, smtp_url: str, mail_from: str, timeout: float = 30, base_url: str = ""):
         parts = urlsplit(smtp_url)
         self.host = parts.hostname or "localhost"
         self.port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
@@ -42,25 +65,38 @@ class EmailTransport:
         self.password = unquote(parts.password) if parts.password else None
         self.mail_from = mail_from
         self.timeout = timeout
+        self.base_url = base_url  # for links in mails (List-Unsubscribe: /account)
 
     def message(self, recipient: str, rendered: Rendered, idempotency_key: str) -> EmailMessage:
+        """The mail. Raises ``PermanentFailure`` for what no retry mends (an address with control characters)."""
+        if _CONTROL.search(recipient) or _CONTROL.search(rendered.reply_to):
+            reason = "Het e-mailadres is ongeldig (het bevat een regelovergang of stuurteken)."
+            raise PermanentFailure(f"control character in address {recipient!r}", reason)
         message = EmailMessage()
-        message["From"] = self.mail_from
-        message["To"] = recipient
-        message["Subject"] = rendered.subject
-        message["Date"] = formatdate(localtime=False)
-        # Stable per notification: a receiving system can recognise a resend after a worker crash.
-        domain = self.mail_from.rsplit("@", 1)[-1].strip("> ") or "trede.localhost"
-        message["Message-ID"] = make_msgid(idstring=idempotency_key.replace(":", ".")[:60], domain=domain)
-        message["Auto-Submitted"] = "auto-generated"
+        try:
+            message["From"] = self.mail_from
+            message["To"] = recipient
+            if rendered.reply_to:
+                message["Reply-To"] = rendered.reply_to
+            message["Subject"] = header_text(rendered.subject)
+            message["Date"] = format_datetime(datetime.now(AMSTERDAM))  # "+0100"/"+0200", never "-0000"
+            message["Message-ID"] = message_id(idempotency_key, self.mail_from)
+            message["Auto-Submitted"] = "auto-generated"
+            if rendered.unsubscribe_url:
+                message["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
+                message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        except (ValueError, TypeError) as exc:  # the mail library refuses a header: no retry will mend it
+            raise PermanentFailure(f"header refused: {exc}", "Het bericht kon niet worden opgesteld: een naam of "
+                                   "adres bevat tekens die in een e-mail niet kunnen.") from exc
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
         return message
 
     async def send(self, recipient: str, rendered: Rendered, idempotency_key: str) -> None:
+        message = self.message(recipient, rendered, idempotency_key)
         try:
             await aiosmtplib.send(
-                self.message(recipient, rendered, idempotency_key),
+                message,
                 hostname=self.host,
                 port=self.port,
                 username=self.username,
@@ -73,14 +109,24 @@ class EmailTransport:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [error.code for error in exc.recipients]
             if all(500 <= code < 600 for code in codes):
-                raise PermanentFailure(f"ontvanger geweigerd: {exc}") from exc
-            raise TemporaryFailure(str(exc)) from exc
+                raise PermanentFailure(f"recipient refused: {exc}",
+                                       f"De mailserver kent het adres {recipient} niet of weigert het.") from exc
+            raise TemporaryFailure(str(exc), "De mailserver nam het adres tijdelijk niet aan.") from exc
         except aiosmtplib.SMTPResponseException as exc:
             if 500 <= exc.code < 600:
-                raise PermanentFailure(f"{exc.code} {exc.message}") from exc
-            raise TemporaryFailure(f"{exc.code} {exc.message}") from exc
+                raise PermanentFailure(f"{exc.code} {exc.message}", "De mailserver weigerde het bericht.") from exc
+            raise TemporaryFailure(f"{exc.code} {exc.message}", "De mailserver nam het bericht tijdelijk niet "
+                                   "aan; Trede probeert het later opnieuw.") from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
+                                   "De mailserver was niet bereikbaar; Trede probeert het later opnieuw.") from exc
+
+
+def message_id(idempotency_key: str, mail_from: str) -> str:
+    """One Message-ID per notification, the same on every resend (after a worker crash between the server's
+    acceptance and our record of it): receiving systems drop the duplicate."""
+    domain = mail_from.rsplit("@", 1)[-1].strip("> ") or "trede.localhost"
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}.trede@{domain}>"
 
 
 class InAppTransport:

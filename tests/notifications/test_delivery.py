@@ -60,7 +60,8 @@ async def test_an_unreachable_server_is_retried_with_backoff_then_failed(synced)
     closed = transports(f"smtp://127.0.0.1:{free_port()}")
     assert await deliver(region_id, notification_id, closed, clock) == "pending"
     row = await RegionScope(region_id).get(Notification, notification_id)
-    assert row.next_attempt_at == NOW + timedelta(minutes=1) and "Error" in row.last_error
+    assert row.next_attempt_at == NOW + timedelta(minutes=1) and "niet bereikbaar" in row.last_error
+    assert "Error" in row.error_detail  # the technical detail, for the platform admin
     assert await deliver(region_id, notification_id, closed, clock) == "pending"  # not yet due: untouched
     assert (await RegionScope(region_id).get(Notification, notification_id)).attempts == 1
     for _ in range(MAX_ATTEMPTS - 1):
@@ -68,7 +69,7 @@ async def test_an_unreachable_server_is_retried_with_backoff_then_failed(synced)
         status = await deliver(region_id, notification_id, closed, clock)
     assert status == "failed"
     row = await RegionScope(region_id).get(Notification, notification_id)
-    assert row.attempts == MAX_ATTEMPTS and row.last_error.startswith(f"na {MAX_ATTEMPTS} pogingen")
+    assert row.attempts == MAX_ATTEMPTS and row.last_error.startswith(f"na {MAX_ATTEMPTS} pogingen niet verstuurd")
 
 
 async def test_a_refused_mailbox_fails_at_once_and_keeps_the_reason(synced, smtp_sink):
@@ -76,7 +77,8 @@ async def test_a_refused_mailbox_fails_at_once_and_keeps_the_reason(synced, smtp
     region_id, notification_id = await _notification("lekstroom", "bestaat.niet@lekstroom.example", "k3")
     assert await deliver(region_id, notification_id, transports(smtp_sink.url), FrozenClock(NOW)) == "failed"
     row = await RegionScope(region_id).get(Notification, notification_id)
-    assert "550" in row.last_error and row.attempts == 1
+    assert "550" in row.error_detail and row.attempts == 1
+    assert row.last_error == "De mailserver kent het adres bestaat.niet@lekstroom.example niet of weigert het."
     assert smtp_sink.messages == []
 
 
@@ -84,8 +86,8 @@ async def test_the_sweep_finds_pending_and_abandoned_notifications(synced):
     region_id, first = await _notification("zuid-limburg", "a@zuid-limburg.example", "k4")
     _, second = await _notification("zuid-limburg", "b@zuid-limburg.example", "k5")
     scope = RegionScope(region_id)
-    # A worker took the second one 11 minutes ago and died.
-    abandoned = {Notification.status: "sending", Notification.claimed_at: NOW - timedelta(minutes=11)}
+    # A worker took the second one 3 minutes ago (the lease is 2) and died.
+    abandoned = {Notification.status: "sending", Notification.claimed_at: NOW - timedelta(minutes=3)}
     await scope.update(Notification, abandoned).where(Notification.id == second)
     found = await due_for_delivery(FrozenClock(NOW))
     assert set(found) == {(region_id, first), (region_id, second)}
@@ -111,7 +113,8 @@ async def test_a_notice_for_the_provider_goes_to_each_of_its_people(synced, smtp
     assert "nog niemand" in (await scope.get(Notification, notification_id)).last_error
 
     _, notification_id = await _notification("lekstroom", f"provider:{provider.id}", "k7",
-                                              template="termijn_herinnering", escalatie="LJ-2026-0001")  # fmt: skip
+                                              template="termijn_herinnering", escalatie="LJ-2026-0001",
+                                              wat="Plan van aanpak", vervaldatum="8 december 2026")  # fmt: skip
     for email, active in [("anna@zorgsamen.example", True), ("bert@zorgsamen.example", True), ("oud@x.example", False)]:
         user = User(issuer="https://idp.example", subject=email, email=email, active=active)
         await user.save()
