@@ -9,6 +9,7 @@ remain the primary backup (docs/OPERATIONS.md); this is the portable, tested pat
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import tarfile
@@ -20,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from piccolo.columns import JSON, JSONB, UUID, Date, ForeignKey, Timestamptz
+from piccolo.columns import JSON, JSONB, UUID, Bytea, Date, ForeignKey, Timestamptz
 from piccolo.table import Table
 
 from core.storage import Storage
@@ -33,6 +34,9 @@ TABLE_ORDER = [
     "quality_indicator", "quality_figure", "quality_signal",
     "notification", "audit_entry", "job_run",
 ]  # fmt: skip
+# Live state that must not outlive the moment: sessions (a restored one would let someone in again) and rate-limit
+# counters. They stay out of the archive and may be present when restoring.
+EPHEMERAL = frozenset({"web_session", "rate_limit_counter", "job_run"})
 
 
 class BackupError(Exception):
@@ -52,7 +56,7 @@ class BackupSummary:
 def _tables() -> dict[str, type[Table]]:
     from core.apps import all_tables
 
-    return {table._meta.tablename: table for table in all_tables()}
+    return {table._meta.tablename: table for table in all_tables() if table._meta.tablename not in EPHEMERAL}
 
 
 def _ordered(tables: dict[str, type[Table]]) -> list[type[Table]]:
@@ -66,6 +70,8 @@ def _encode(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
     return value
 
 
@@ -82,6 +88,8 @@ def _decoder(table: type[Table]):
             and isinstance(column._foreign_key_meta.resolved_references._meta.primary_key, UUID)
         ):
             kinds[name] = uuid.UUID
+        elif isinstance(column, Bytea):
+            kinds[name] = base64.b64decode
         elif isinstance(column, JSON | JSONB):
             kinds[name] = lambda v: v if isinstance(v, str) else json.dumps(v)
 
@@ -154,7 +162,7 @@ async def restore(source: Path, storage: Storage) -> BackupSummary:
             raise BackupError("the database is not at the backup's migration level: run `trede migrate` on an "
                               "empty database of this Trede version first")
         for table in tables.values():
-            if await table.count() > 0 and table._meta.tablename != "job_run":
+            if await table.count() > 0:
                 raise BackupError(f"the database is not empty (table {table._meta.tablename}); restore into a new one")
         async with write_transaction():
             for table in _ordered(tables):

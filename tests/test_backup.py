@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import tarfile
+import uuid
 from pathlib import Path
 
 from tests.conftest import ON_POSTGRES, new_database_url
@@ -37,6 +39,36 @@ def rows(url: str, table: str) -> list[tuple]:
     return asyncio.run(fetch())
 
 
+def execute(url: str, sql: str, *args) -> None:
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            connection.execute(sql.replace("$1", "?").replace("$2", "?").replace("$3", "?"), args)
+        return
+    import asyncio
+
+    import asyncpg
+
+    async def run():
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(sql, *args)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def log_someone_in(url: str) -> None:
+    """What a live platform has while a backup runs: a session (bytes in its value) and a rate-limit counter."""
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    if not url.startswith("sqlite:///"):
+        ids = [uuid.UUID(i) for i in ids]
+    execute(url, "INSERT INTO web_session (id, key, value, expires_at) VALUES ($1, $2, $3, NULL)",
+            ids[0], "a" * 64, b'{"uid": "x", "auth_at": 1}')  # fmt: skip
+    execute(url, "INSERT INTO rate_limit_counter (id, key, hits, expires_at) VALUES ($1, $2, 3, 4102444800)",
+            ids[1], "login:203.0.113.7:1")  # fmt: skip
+
+
 def test_backup_and_restore_round_trip_database_and_objects(tmp_path):
     source_var, target_var = tmp_path / "bron", tmp_path / "doel"
     source_db = new_database_url() if ON_POSTGRES else f"sqlite:///{source_var / 'trede.sqlite3'}"
@@ -51,10 +83,17 @@ def test_backup_and_restore_round_trip_database_and_objects(tmp_path):
     for key, data in payloads.items():
         (source_var / "objects" / key).write_bytes(data)
 
+    log_someone_in(source_db)
+
     archive = tmp_path / "backups" / "trede.tar.gz"
     made = trede("backup", str(archive), "--embedded", env=source)
     assert made.returncode == 0, made.stderr
     assert "2 objects" in made.stdout and archive.exists()
+
+    with tarfile.open(archive, "r:gz") as packed:
+        names = packed.getnames()
+    assert "database/region.jsonl" in names
+    assert "database/web_session.jsonl" not in names and "database/rate_limit_counter.jsonl" not in names
 
     target = embedded_env(target_var, target_db)
     assert trede("migrate", "--embedded", env=target).returncode == 0
@@ -63,6 +102,7 @@ def test_backup_and_restore_round_trip_database_and_objects(tmp_path):
     for table in ["region", "municipality", "region_mailbox", "ladder", "ladder_version", "audit_entry"]:
         assert rows(target_db, table) == rows(source_db, table), table
     assert len(rows(target_db, "municipality")) == 19 + 9 + 6
+    assert rows(target_db, "web_session") == [] and rows(target_db, "rate_limit_counter") == []
     for key, data in payloads.items():
         restored_bytes = (target_var / "objects" / key).read_bytes()
         assert hashlib.sha256(restored_bytes).digest() == hashlib.sha256(data).digest()
@@ -74,8 +114,6 @@ def test_backup_and_restore_round_trip_database_and_objects(tmp_path):
 
 def test_restore_refuses_something_that_is_not_a_backup(tmp_path):
     bogus = tmp_path / "x.tar.gz"
-    import tarfile
-
     with tarfile.open(bogus, "w:gz"):
         pass
     env = embedded_env(tmp_path / "var", new_database_url())
