@@ -47,14 +47,17 @@ browser:
 # `make run` logs in through a local OpenID provider (infra/oidc-dev, demo accounts, no passwords), started
 # alongside Trede and stopped with it. Set OIDC_PROVIDERS yourself to use another provider as well/instead.
 DEV_OP_PORT ?= 8090
+# make run PORT=8080 serves on another port (the local OpenID provider and BASE_URL follow)
+PORT ?= 8000
 OIDC_PROVIDERS ?= [{"name": "dev", "issuer": "http://127.0.0.1:$(DEV_OP_PORT)", "client_id": "trede-dev", \
 	"client_secret": "trede-dev-secret", "label": "de lokale OpenID-provider (demo-accounts)"}]
 
 run: install
 	@mkdir -p var
-	@OIDC_DEV_PORT=$(DEV_OP_PORT) node infra/oidc-dev/server.mjs & op=$$!; \
+	@OIDC_DEV_PORT=$(DEV_OP_PORT) OIDC_DEV_REDIRECT_URIS=http://127.0.0.1:$(PORT)/auth/callback/dev \
+	OIDC_DEV_POST_LOGOUT_REDIRECT_URIS=http://127.0.0.1:$(PORT)/ node infra/oidc-dev/server.mjs & op=$$!; \
 	trap 'kill $$op 2>/dev/null; wait $$op 2>/dev/null' EXIT; \
-	OIDC_PROVIDERS='$(OIDC_PROVIDERS)' $(BIN)/trede serve --embedded
+	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} OIDC_PROVIDERS='$(OIDC_PROVIDERS)' $(BIN)/trede serve --embedded --port $(PORT)
 
 # The whole suite on the embedded database (SQLite); with CI=true (or PostgreSQL reachable) once more on PostgreSQL.
 test: install browser
