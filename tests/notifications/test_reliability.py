@@ -19,12 +19,16 @@ from pathlib import Path
 import dramatiq
 import pytest
 
+from apps.notifications.services import STALE_SENDING
 from apps.notifications.tables import Notification
 from apps.tenancy.tables import Region
 from core.broker import make_broker
 from core.tenancy import RegionScope
 from tests.support import ROOT, free_port, make_settings_env
 
+# Everything the instroomstop notice says: a notice missing a field fails for good instead of being sent.
+INSTROOMSTOP = {"provider_name": "Testzorg", "kvk_number": "12345678", "start_date": "2 december 2026",
+                "municipalities": ["Maastricht"], "escalatie": "ZL-2026-0001"}  # fmt: skip
 BROKERS = ["redis://127.0.0.1:6379/3", "amqp://guest:guest@127.0.0.1:5672/%2F"]  # own Redis database per file
 
 
@@ -67,7 +71,7 @@ async def make_notifications(count: int) -> list[tuple[str, str, str]]:
     for index in range(count):
         address = f"toegang{index}@zuid-limburg.example"
         row = scope.new(Notification, recipient=address, channel="email", template="instroomstop_gestart",
-                        idempotency_key=f"reliability:{index}", payload={"provider_name": "Testzorg"})  # fmt: skip
+                        idempotency_key=f"reliability:{index}", payload=INSTROOMSTOP)  # fmt: skip
         await row.save()
         made.append((str(region.id), str(row.id), address))
     return made
@@ -102,8 +106,8 @@ async def test_worker_killed_mid_send_delivers_each_notification_exactly_once(sy
     stuck = await region_scope.get(Notification, made[0][1])
     assert stuck.status == "sending"  # taken by the dead worker, not sent
 
-    # Ten minutes pass (the sending lease): the sweep gives the abandoned notification back to the queue.
-    lease_over = {Notification.claimed_at: stuck.claimed_at - timedelta(minutes=11)}
+    # The sending lease passes: the sweep gives the abandoned notification back to the queue.
+    lease_over = {Notification.claimed_at: stuck.claimed_at - STALE_SENDING - timedelta(minutes=1)}
     await region_scope.update(Notification, lease_over).where(Notification.id == stuck.id)
     worker = start_worker(tmp_path, broker_url, smtp_sink.url)
     try:
