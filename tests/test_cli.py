@@ -63,6 +63,9 @@ def test_calendar_add_prints_due_date_and_reasons():
     carnival = trede("calendar", "add", "2027-02-02", "1 week", "--region", "zuid-limburg")
     assert carnival.stdout.split("\n")[0] == "2027-02-10"
     assert "Carnavalsdinsdag" in carnival.stdout
+    # Seed 000's October check entered on Saturday 3 October 2026 is this October's: Monday 5 October 2026.
+    october = trede("calendar", "add", "2026-10-03", "oktober")
+    assert october.stdout.split("\n")[0] == "2026-10-05"
     bad = trede("calendar", "add", "2026-03-02", "2 wekn")
     assert bad.returncode == 1
     assert "'2 wekn' is not a term" in bad.stderr

@@ -228,6 +228,10 @@ def _raw_end(start: date, term: Term) -> date:
         return start + relativedelta(years=term.amount)
     assert term.month is not None
     if term.kind == "month_start":
+        # "in oktober": due when that month comes; started within the month itself, it is due now
+        # (entered on 3 October 2026, the October check is this October's, not next year's).
+        if start.month == term.month:
+            return start
         first = date(start.year, term.month, 1)
         return first if first >= start else date(start.year + 1, term.month, 1)
     assert term.day is not None
@@ -261,8 +265,8 @@ def add_term(start: datetime | date, term: Term, calendar: DutchCalendar, *, app
     - days/weeks/months/years: counted from the start date ("2 weken" from 2 maart ends 16 maart),
       then moved to a working day (art. 1) and extended to contain two working days (art. 2,
       terms of 3 days or more), unless art. 4 excludes the term and `apply_art4` is true.
-    - "1 april" / "oktober": the next 1 April / 1 October on or after the start date (or the given
-      year), moved to a working day (art. 1).
+    - "1 april": the next 1 April on or after the start date (or the given year); "oktober": the next
+      1 October, or the start date itself when it lies in October; both moved to a working day (art. 1).
     A date start is that local day; an aware datetime is converted to Europe/Amsterdam first.
     """
     local_start, start_moment = _start_moment(start)

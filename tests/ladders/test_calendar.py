@@ -259,6 +259,9 @@ def due(d: date, *reasons: str) -> DueDate:
         # Month start: the next 1 October on or after the start -> Friday 1 October 2027.
         (date(2026, 11, 24), "oktober", due(date(2027, 10, 1))),
         (date(2026, 10, 1), "oktober", due(date(2026, 10, 1))),  # on the day itself
+        # Entered within October: this October's check, due now (Saturday 3 October -> Monday 5 October).
+        (date(2026, 10, 3), "oktober", due(date(2026, 10, 5), "verschoven: zaterdag (3 oktober 2026)", "verschoven: zondag (4 oktober 2026)")),
+        (date(2026, 10, 30), "oktober", due(date(2026, 10, 30))),
         (date(2026, 9, 30), "oktober", due(date(2026, 10, 1))),
         # Fixed dates.
         (date(2026, 3, 2), "1 april", due(date(2026, 4, 1))),
@@ -508,8 +511,11 @@ def test_fixed_date_and_month_start(start: date, month: int, day: int) -> None:
     assert first.due_date >= start
     assert CAL.is_working_day(first.due_date)
     raw_first = first.due_date - timedelta(days=len(first.reasons))
-    assert (raw_first.month, raw_first.day) == (month, 1)
-    assert raw_first - start < timedelta(days=366)
+    if start.month == month:  # within the month itself: due now, this year
+        assert raw_first == start
+    else:
+        assert (raw_first.month, raw_first.day) == (month, 1)
+        assert raw_first - start < timedelta(days=366)
     try:
         fixed = Term("fixed_date", month=month, day=day)
     except ValueError:
