@@ -42,7 +42,8 @@ def configure_broker(url: str) -> dramatiq.Broker:
     broker = make_broker(url)
     dramatiq.set_broker(broker)
     _configured_url = url
-    import apps.workers.actors  # noqa: F401  (registers the actors on this broker)
+    # why: the apps' actors bind to the broker set when they are declared, so they load after set_broker
+    import apps.wiring  # noqa: F401
 
     return broker
 

@@ -11,8 +11,12 @@ import contextlib
 import logging
 import signal
 
-from apps.workers.services import SWEEP_PERIOD_SECONDS, claim_slot, slot_of
+import dramatiq
+from piccolo.engine import engine_finder
+
+from core.broker import configure_broker
 from core.clock import Clock, system_clock
+from core.ledger import SWEEP_PERIOD_SECONDS, claim_slot, slot_of
 from core.settings import Settings
 
 log = logging.getLogger("trede.scheduler")
@@ -20,12 +24,10 @@ log = logging.getLogger("trede.scheduler")
 
 async def tick(clock: Clock = system_clock) -> bool:
     """Claim the current slot and enqueue its sweep; False when another scheduler already did."""
-    from apps.workers.actors import sweep
-
     slot = slot_of(clock.now())
     if not await claim_slot("sweep", slot, clock):
         return False
-    sweep.send(slot)
+    dramatiq.get_broker().get_actor("sweep").send(slot)  # apps/workers' actor, by name: core knows no app
     return True
 
 
@@ -42,14 +44,11 @@ async def scheduler_loop(stop: asyncio.Event, clock: Clock = system_clock) -> No
 
 
 async def run_scheduler_forever(settings: Settings) -> None:
-    from core.broker import configure_broker
-    from core.piccolo_conf import DB
-
     logging.basicConfig(level=logging.INFO)
     configure_broker(settings.broker_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("scheduler started (database %s)", DB.engine_type)
+    log.info("scheduler started (database %s)", engine_finder().engine_type)
     await scheduler_loop(stop)

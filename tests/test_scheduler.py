@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import dramatiq
 from dramatiq import Worker
 
-from apps.workers.services import claim_slot, last_sweep, slot_of
-from apps.workers.tables import JobRun
+from apps.workers.services import last_sweep
 from core.broker import configure_broker
 from core.clock import FrozenClock
+from core.ledger import JobRun, claim_slot, slot_of
 from core.scheduler import tick
 
 

@@ -16,10 +16,10 @@ from apps.evidence.tables import EvidenceItem
 from apps.notifications.tables import Notification
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
-from apps.workers.services import claim_key
 from core.actor import SYSTEM
 from core.clock import Clock, system_clock
 from core.formatting import format_date_nl
+from core.ledger import claim_key
 from core.tenancy import ProviderScope, RegionScope
 
 log = logging.getLogger("trede.evidence")

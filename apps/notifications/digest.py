@@ -11,8 +11,8 @@ from apps.escalations.tables import Deadline
 from apps.ladders.calendar import AMSTERDAM, DutchCalendar, format_date_nl
 from apps.notifications.tables import Notification
 from apps.tenancy.tables import Region
-from apps.workers.services import claim_slot
 from core.clock import Clock, system_clock
+from core.ledger import claim_slot
 from core.tenancy import RegionScope, UserScope
 
 SEND_FROM = clock_time(7, 0)  # Dutch time: in the inbox before the working day starts

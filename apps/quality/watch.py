@@ -19,9 +19,9 @@ from apps.quality.indicators import due_on, last_closed_period, period_end, peri
 from apps.quality.services import MISSING, raise_signal
 from apps.quality.tables import QualityFigure, QualityIndicator
 from apps.tenancy.tables import Region
-from apps.workers.services import claim_key
 from core.clock import Clock, system_clock
 from core.formatting import format_date_nl
+from core.ledger import claim_key
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
 

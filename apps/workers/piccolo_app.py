@@ -1,4 +1,4 @@
-from apps.workers.tables import JobRun
 from core.apps import app_config
+from core.ledger import JobRun
 
 APP_CONFIG = app_config("workers", [JobRun])
