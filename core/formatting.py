@@ -11,7 +11,6 @@ import csv
 from datetime import UTC, date, datetime
 from typing import Any
 
-from apps.ladders.terms import MONTH_NAMES  # the term grammar owns the Dutch month names it parses
 from core.clock import AMSTERDAM
 
 __all__ = [
@@ -29,6 +28,22 @@ __all__ = [
     "safe_cell",
     "size_nl",
 ]
+
+# The Dutch month names: dates are written with them, and the term grammar (apps.ladders.terms) parses them.
+MONTH_NAMES: tuple[str, ...] = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 def format_date_nl(d: date) -> str:

@@ -16,24 +16,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from core.formatting import MONTH_NAMES  # the Dutch month names, written and parsed alike
+
 TermKind = Literal["hours", "days", "weeks", "months", "years", "working_days", "fixed_date", "month_start"]
 TERM_KINDS: tuple[str, ...] = get_args(TermKind)
 RELATIVE_KINDS = frozenset({"hours", "days", "weeks", "months", "years", "working_days"})
-
-MONTH_NAMES: tuple[str, ...] = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 _MONTHS: dict[str, int] = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
 # Common abbreviations in Dutch documents ("1 okt", "mrt"); `describe` always writes the full name.
