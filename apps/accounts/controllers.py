@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
+from apps.accounts.calendar_feed import account_section  # the calendar feed's part of this page
 from apps.accounts.guards import PERSON, signed_in
 from apps.accounts.invitations import redeem_after_login
 from apps.accounts.oidc import LoginFailed, OidcClient, OidcRegistry, remember_pending, take_pending, validate_id_token
@@ -175,8 +176,6 @@ class AccountController(Controller):
     async def show(self, request: Request, saved: FromQuery[bool] = False) -> Template:
         person = request.scope["state"][PERSON]
         user = await User.objects().where(User.id == person.user_id).first()
-        from apps.accounts.calendar_feed import account_section  # the calendar feed's part of this page
-
         return Template("account.html", context={"person": person, "digest": user.digest_opt_in, "saved": saved,
                                                  **await account_section(request, person)})  # fmt: skip
 

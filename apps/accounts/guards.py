@@ -25,6 +25,7 @@ from litestar.handlers.base import BaseRouteHandler
 from apps.accounts.roles import Role
 from apps.accounts.services import Person, load_person
 from apps.accounts.sessions import ABSOLUTE_TIMEOUT
+from apps.notifications.inapp import unread_count
 from apps.tenancy.tables import Region
 from core.observability import set_region
 
@@ -68,8 +69,6 @@ async def authenticate(connection: ASGIConnection, route_handler: BaseRouteHandl
     # Full pages show the bell; API answers and htmx partials (polling every few seconds) do not need the count.
     is_partial = connection.headers.get("hx-request") == "true"
     if person is not None and not is_partial and not connection.url.path.startswith("/api/"):
-        from apps.notifications.inapp import unread_count
-
         connection.scope["state"]["unread"] = await unread_count(person)  # the bell in every page's header
 
 

@@ -16,12 +16,14 @@ from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from apps.accounts.guards import PERSON, platform_admin
+from apps.accounts.invitations import InvitationError, invite, pending_invitations
 from apps.accounts.roles import LABELS as ROLE_LABELS
 from apps.accounts.roles import Role
 from apps.admin import services
 from apps.documents.uploads import CsrfRejected, UploadRejected, discard, human_size, receive_upload
 from apps.ladders import services as ladder_services
 from apps.ladders.editor import getall
+from apps.portal.controllers import keep_csrf_token
 from apps.tenancy import national
 from apps.tenancy.export import export_region, region_settings
 from apps.tenancy.schema import MAILBOX_ROLES
@@ -137,8 +139,6 @@ class AdminRegionController(Controller):
 
     @post("/{slug:str}/uitnodigen", status_code=HTTP_303_SEE_OTHER)
     async def invite(self, request: Request, slug: FromPath[str]) -> Response:
-        from apps.accounts.invitations import InvitationError, invite
-
         region = await _region(slug)
         values = _form_values(await request.form())
         try:
@@ -176,8 +176,6 @@ class AdminRegionController(Controller):
 
 
 async def _open_invitations(region: Region) -> list:
-    from apps.accounts.invitations import pending_invitations
-
     return list(await pending_invitations(region_id=region.id))
 
 
@@ -288,8 +286,6 @@ class AdminUploadController(Controller):
 
 
 def _keep_csrf_token(request: Request) -> None:
-    from apps.portal.controllers import keep_csrf_token
-
     keep_csrf_token(request)
 
 

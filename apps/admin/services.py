@@ -26,7 +26,7 @@ from apps.ladders.schema import LadderSpec, Notify
 from apps.ladders.tables import Ladder
 from apps.providers.tables import Contract, Provider
 from apps.tenancy import national
-from apps.tenancy.export import check_region_document, region_document
+from apps.tenancy.export import check_region_document, check_region_file, region_document
 from apps.tenancy.loader import ROLES_WITHOUT_MAILBOX, Problem, load_templates
 from apps.tenancy.schema import MAILBOX_ROLES, SLUG_PATTERN, contrast_ratio
 from apps.tenancy.services import MANAGED_IN_ADMIN, SyncRefused, apply_region
@@ -360,8 +360,6 @@ async def import_region(content: bytes, file_name: str, *, person: Person, tenan
                         clock: Clock = system_clock) -> tuple[Region, bool]:  # fmt: skip
     """A region file uploaded on the admin pages: checked like ``tenants/`` and applied whole, or not at all.
     Returns the region and whether it was new. A region that comes from ``tenants/`` cannot be replaced here."""
-    from apps.tenancy.export import check_region_file
-
     result = check_region_file(content, file_name, tenants_dir)
     if result.problems or not result.regions:
         raise AdminRefused({"bestand": "Het bestand is niet ingelezen; er is niets veranderd."}, result.problems)

@@ -14,9 +14,14 @@ from uuid import UUID
 
 from apps.documents.tables import Document
 from apps.documents.uploads import ReceivedFile, human_size
+from apps.escalations.actions import notification_key
 from apps.escalations.context import EscalationError, append_event
 from apps.escalations.deadlines import meet_deadlines_for_document
 from apps.escalations.tables import Deadline, Escalation
+from apps.notifications.inapp import add_for_people, purchasing_team
+from apps.notifications.tables import Notification
+from apps.providers.tables import Provider
+from apps.tenancy.tables import RegionMailbox
 from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
@@ -145,12 +150,6 @@ async def escalation_documents(scope: RegionScope | ProviderScope, escalation_id
 
 async def _tell_the_purchasing_team(scope: RegionScope, escalation: Escalation, document, event, clock: Clock) -> None:
     """A delivered document is news for the purchasing team: a mail to its mailbox and a notice under the bell."""
-    from apps.escalations.actions import notification_key
-    from apps.notifications.inapp import add_for_people, purchasing_team
-    from apps.notifications.tables import Notification
-    from apps.providers.tables import Provider
-    from apps.tenancy.tables import RegionMailbox
-
     provider = await Provider.objects().where(Provider.id == escalation.provider).first()
     payload = {
         "escalatie": escalation.reference,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from apps.escalations.signals import escalate_signal
 from apps.escalations.tables import Signal
 from apps.evidence.services import KINDS, VOG_MEDEWERKER, VOG_VRIJWILLIGER
 from apps.evidence.tables import EvidenceItem
@@ -67,8 +68,6 @@ async def _remind(region: Region, item: EvidenceItem, clock: Clock) -> None:
 
 
 async def _expired(region: Region, item: EvidenceItem, clock: Clock) -> None:
-    from apps.escalations.signals import escalate_signal
-
     scope = RegionScope(region.id)
     provider = await Provider.objects().where(Provider.id == item.provider).first()
     description = (f"{_describe(item)} ({provider.name}, KvK {provider.kvk_number}) is verlopen sinds "

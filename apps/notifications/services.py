@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
+from apps.accounts.services import provider_people
+from apps.notifications.inapp import add_for_people
 from apps.notifications.messages import MissingField, UnknownTemplate, render
 from apps.notifications.tables import Notification
 from apps.notifications.transports import (
@@ -172,9 +174,6 @@ PROVIDER_RECIPIENT = "provider:"  # "provider:<id>": every person of that provid
 async def _expand_to_provider_people(scope: RegionScope, notification: Notification, clock: Clock) -> str:
     """A notice for "the provider" becomes one notification per person of the organisation, each with its own
     idempotency key (sent once, retried on its own). Nobody there yet: failed, with a reason people can act on."""
-    from apps.accounts.services import provider_people
-    from apps.notifications.inapp import add_for_people
-
     people = await provider_people(notification.recipient.removeprefix(PROVIDER_RECIPIENT))
     addresses = sorted({email for _, email in people if email})
     await add_for_people(scope, [user_id for user_id, _ in people], template=notification.template,

@@ -20,14 +20,18 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from apps.accounts import invitations
 from apps.accounts.guards import PERSON, current_person, declares_access, requires
+from apps.accounts.invitation_pages import InvitationController
 from apps.accounts.ratelimit import rate_limit
 from apps.accounts.roles import PROVIDER_ROLES, Role
 from apps.documents import services as documents
+from apps.documents.controllers import RegionDocumentController, download_response
+from apps.documents.tables import Document
 from apps.documents.uploads import FORM_OVERHEAD, CsrfRejected, UploadRejected, discard, receive_upload
 from apps.escalations import services as escalations
 from apps.escalations.context import EscalationError
 from apps.escalations.tables import Escalation
 from apps.evidence import services as evidence
+from apps.evidence.controllers import RegionEvidenceController
 from apps.portal import colleagues as team
 from apps.portal import views
 from apps.providers.tables import Provider
@@ -199,9 +203,6 @@ class PortalController(Controller):
 
     @get("/documenten/{document_id:uuid}")
     async def download(self, request: Request, document_id: FromPath[UUID]) -> Response:
-        from apps.documents.controllers import download_response
-        from apps.documents.tables import Document
-
         scope, _ = await portal_context(request)
         document = await scope.get(Document, document_id)
         if document is None:
@@ -211,8 +212,6 @@ class PortalController(Controller):
 
     @get("/bewijs/{evidence_id:uuid}/bestand")
     async def evidence_file(self, request: Request, evidence_id: FromPath[UUID]) -> Response:
-        from apps.documents.controllers import download_response
-
         scope, _ = await portal_context(request)
         item = await evidence.provider_item(scope.provider_id, evidence_id)
         if item is None or not item.object_key:
@@ -450,9 +449,6 @@ def portal_routers(settings) -> list:
         route_handlers=[PortalUploadController],
         request_max_body_size=settings.upload_max_bytes + FORM_OVERHEAD,
     )
-    from apps.accounts.invitation_pages import InvitationController
-    from apps.documents.controllers import RegionDocumentController
-    from apps.evidence.controllers import RegionEvidenceController
 
     # The invitation link page is here so that core/app.py needs no edit; it serves region invitations too.
     return [PortalController, OrganisationSwitchController, ColleagueController, uploads, RegionDocumentController,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apps.escalations.tables import Signal
 from apps.ladders import services as ladders
+from apps.quality.indicators import sync_indicators  # the quality app builds on tenancy, not the reverse
 from apps.tenancy.loader import LoadedRegion, Problem, load_tenants
 from apps.tenancy.tables import Municipality, Region, RegionMailbox
 from core.audit import audit
@@ -129,7 +130,6 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
         if published.created:
             change.ladder_versions.append(f"{key} v{published.version}")
 
-    from apps.quality.indicators import sync_indicators  # the quality app builds on tenancy, not the reverse
 
     await sync_indicators(scope, spec.indicators)
     return change
