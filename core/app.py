@@ -17,13 +17,36 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from piccolo.engine import engine_finder
 
+from apps.accounts.calendar_feed import CalendarFeedController
+from apps.accounts.controllers import AccountController, AuthController, WorkspaceController, login_url
+from apps.accounts.guards import authenticate, check_routes_declare_access
+from apps.accounts.oidc import OidcRegistry
+from apps.accounts.sessions import PiccoloStore, session_config
+from apps.admin.controllers import admin_routers
+from apps.audit.pages import PlatformAuditController, RegionAuditController
+from apps.escalations.api import EscalationApiController, ProviderEscalationApiController
+from apps.escalations.controllers import workspace_controllers
+from apps.escalations.letters import configure as configure_letters  # letters are stored where documents are
+from apps.ladders.api import CalendarApiController, RegionDetailApiController
+from apps.ladders.diagram import ladder_diagram
+from apps.ladders.pages import AdminLadderController, RegionLadderController
+from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
+from apps.portal.controllers import portal_routers
+from apps.quality.controllers import quality_controllers
+from apps.tenancy.controllers import HomeController, RegionApiController
+from core.broker import configure_broker
 from core.clock import system_clock
+from core.db import close_engine, prepare_engine
+from core.formatting import JINJA_FILTERS
 from core.health import HealthController
 from core.observability import configure_logging, metrics, prometheus_config, request_context_middleware
+from core.scheduler import scheduler_loop
 from core.security import security_headers_middleware
 from core.settings import ROOT, Settings
 from core.storage import storage_from_url
+from core.workers import start_worker
 
 log = logging.getLogger("trede")
 
@@ -75,8 +98,6 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
     401 (no session) redirects pages to the login page; htmx requests get HX-Redirect instead of a redirect.
     """
-    from apps.accounts.controllers import login_url
-
     status = exc.status_code
     headers = dict(exc.headers or {})
     if status == 401 and not request.url.path.startswith("/api/"):
@@ -106,60 +127,34 @@ def server_error(request: Request, exc: Exception) -> Response:
 
 def api_v1_controllers() -> list:
     """The JSON API v1 (issue 3): region detail, ladders, calendar, escalations, the provider's escalations."""
-    from apps.escalations.api import EscalationApiController, ProviderEscalationApiController
-    from apps.ladders.api import CalendarApiController, RegionDetailApiController
-
     return [RegionDetailApiController, CalendarApiController, EscalationApiController, ProviderEscalationApiController]
 
 
 def admin_route_handlers() -> list:
     """Issue 8: region onboarding (/beheer/regios), the ladder pages and editor, the audit log pages."""
-    from apps.admin.controllers import admin_routers
-    from apps.audit.pages import PlatformAuditController, RegionAuditController
-    from apps.ladders.pages import AdminLadderController, RegionLadderController
-
     return [*admin_routers(), RegionLadderController, AdminLadderController, PlatformAuditController,
             RegionAuditController]  # fmt: skip
 
 
 def register_template_globals(engine: JinjaTemplateEngine) -> None:
-    from apps.ladders.diagram import ladder_diagram
-    from core.formatting import JINJA_FILTERS
-
     engine.engine.globals["ladder_diagram"] = ladder_diagram  # frontend/templates/ladders/_diagram.html
     engine.engine.filters.update(JINJA_FILTERS)  # the Dutch dates of core.formatting: {{ moment|nl_datetime }}
 
 
 def create_app(settings: Settings, *, start_background: bool = True) -> Litestar:
     """Build the app. With the in-process broker (``stub://``) the worker and scheduler start with it."""
-    from apps.accounts.calendar_feed import CalendarFeedController
-    from apps.accounts.controllers import AccountController, AuthController, WorkspaceController
-    from apps.accounts.guards import authenticate, check_routes_declare_access
-    from apps.accounts.oidc import OidcRegistry
-    from apps.accounts.sessions import PiccoloStore, session_config
-    from apps.escalations.controllers import workspace_controllers
-    from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
-    from apps.portal.controllers import portal_routers
-    from apps.quality.controllers import quality_controllers
-    from apps.tenancy.controllers import HomeController, RegionApiController
-    from core.broker import configure_broker
-    from core.db import close_engine, prepare_engine
-    from core.piccolo_conf import DB
-
     configure_logging(json_logs=settings.is_production)
     broker = configure_broker(settings.broker_url)
     storage = storage_from_url(settings.storage_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar):
-        await prepare_engine(DB, pool=not settings.embedded_broker)
+        db = engine_finder()  # core.piccolo_conf's engine, chosen from DATABASE_URL when first asked for
+        await prepare_engine(db, pool=not settings.embedded_broker)
         worker = None
         stop = asyncio.Event()
         scheduler_task = None
         if settings.embedded_broker and start_background:
-            from core.scheduler import scheduler_loop
-            from core.workers import start_worker
-
             worker = start_worker(broker, threads=2)
             scheduler_task = asyncio.create_task(scheduler_loop(stop))
             log.info("embedded worker and scheduler started")
@@ -171,8 +166,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
                 await scheduler_task
             if worker:
                 worker.stop(timeout=10_000)
-            await close_engine(DB)
-
+            await close_engine(db)
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -226,8 +220,6 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     app.state.settings = settings
     app.state.oidc = OidcRegistry.from_settings(settings)
     app.state.storage = storage
-    from apps.escalations.letters import configure as configure_letters  # letters are stored where documents are
-
     configure_letters(storage, settings.base_url)
     app.state.broker = broker
     app.state.clock = system_clock  # the API reads time from here; tests put a FrozenClock in its place

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from piccolo.conf.apps import AppConfig
+from piccolo.conf.apps import AppConfig, Finder
 
 from core.settings import ROOT
 
@@ -21,6 +21,5 @@ def app_config(name: str, tables: list, depends_on: tuple[str, ...] = ()) -> App
 
 def all_tables() -> list:
     """Every table of every registered app."""
-    from core.piccolo_conf import APP_REGISTRY
-
-    return [table for config in APP_REGISTRY.app_configs.values() for table in config.table_classes]
+    registry = Finder().get_app_registry()  # core.piccolo_conf's, loaded when first asked for
+    return [table for config in registry.app_configs.values() for table in config.table_classes]

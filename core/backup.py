@@ -24,7 +24,9 @@ from typing import Any
 from piccolo.columns import JSON, JSONB, UUID, Bytea, Date, ForeignKey, Timestamptz
 from piccolo.table import Table
 
+from core.apps import all_tables
 from core.storage import Storage
+from core.transactions import write_transaction
 
 FORMAT = 1
 # Parents before children, so foreign keys hold while restoring row by row.
@@ -54,8 +56,6 @@ class BackupSummary:
 
 
 def _tables() -> dict[str, type[Table]]:
-    from core.apps import all_tables
-
     return {table._meta.tablename: table for table in all_tables() if table._meta.tablename not in EPHEMERAL}
 
 
@@ -148,8 +148,6 @@ async def backup(target: Path, storage: Storage) -> BackupSummary:
 
 
 async def restore(source: Path, storage: Storage) -> BackupSummary:
-    from core.transactions import write_transaction
-
     tables = _tables()
     with tarfile.open(source, "r:gz") as archive:
         try:

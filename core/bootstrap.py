@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 
+from apps.tenancy.services import sync_tenants
+from core.demo import DEV_PROVIDER_NAME, ensure_demo_accounts, load_demo_data
 from core.settings import Settings
+from core.storage import storage_from_url
 
 
 async def migrate_database() -> None:
@@ -21,16 +24,11 @@ async def migrate_database() -> None:
 
 async def bootstrap_embedded(settings: Settings) -> list[str]:
     """What `make run` does before serving: migrate, apply tenants/, add demo data to an empty database."""
-    from apps.tenancy.services import sync_tenants
-    from core.demo import DEV_PROVIDER_NAME, ensure_demo_accounts, load_demo_data
-
     lines = []
     await migrate_database()
     lines.append("Database migrated.")
     for change in await sync_tenants(settings.tenants_dir):
         lines.append(f"tenants: {change.describe()}")
-    from core.storage import storage_from_url
-
     added = await load_demo_data(storage_from_url(settings.storage_url))
     lines.append(added)
     for provider in settings.oidc_providers:

@@ -9,14 +9,21 @@ import json
 from datetime import date
 
 from apps.accounts.roles import PROVIDER_ROLES, REGION_ROLES
-from apps.accounts.tables import Membership, User
+from apps.accounts.tables import Invitation, Membership, User
+from apps.documents.services import deliver
+from apps.documents.uploads import ReceivedFile
 from apps.escalations import services as escalations
-from apps.escalations.tables import Signal
+from apps.escalations.tables import Escalation, Signal
+from apps.evidence.services import EvidenceInput, register
+from apps.ladders.services import latest_version
+from apps.ladders.tables import Ladder
 from apps.providers.tables import Contract, Provider
+from apps.quality.demo import add_demo_figures
 from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.audit import audit
-from core.settings import ROOT
+from core.settings import ROOT, VAR_DIR
+from core.storage import LocalStorage, new_key
 from core.tenancy import ProviderScope, RegionScope, UserScope
 from core.transactions import write_transaction
 
@@ -65,7 +72,6 @@ async def _demo_invitation(region_id) -> None:
     import secrets
     from datetime import UTC, datetime, timedelta
 
-    from apps.accounts.tables import Invitation
 
     now = datetime.now(UTC)
     await RegionScope(region_id).new(
@@ -80,11 +86,6 @@ async def _demo_documents(providers: dict, storage) -> int:
     services a portal user goes through, so every page has something to show."""
     import io
 
-    from apps.documents.services import deliver
-    from apps.documents.uploads import ReceivedFile
-    from apps.escalations.tables import Escalation
-    from apps.evidence.services import EvidenceInput, register
-    from core.storage import new_key
 
     delivered = 0
     for kvk, staff in [("90000001", "0147"), ("90000004", "0031")]:
@@ -135,9 +136,6 @@ async def load_demo_data(storage=None) -> str:
                 continue
             scope = RegionScope(regions[slug].id)
             if category is None:  # the first category of that region's ladder
-                from apps.ladders.services import latest_version
-                from apps.ladders.tables import Ladder
-
                 row = await scope.objects(Ladder).where(Ladder.key == ladder).first()
                 category = (await latest_version(scope, row)).definition["categories"][0]["key"]
             await escalations.open_escalation(
@@ -151,8 +149,6 @@ async def load_demo_data(storage=None) -> str:
                 actor=DEMO_ACTOR,
             )
             opened += 1
-        from apps.quality.demo import add_demo_figures
-
         await add_demo_figures(providers)  # quality figures, so the benchmark pages have a history to show
         signals = 0
         for slug, kvk, reporter, description in SIGNALS:
@@ -165,9 +161,6 @@ async def load_demo_data(storage=None) -> str:
         if "west-brabant-west" in regions:
             await _demo_invitation(regions["west-brabant-west"].id)
     if storage is None:
-        from core.settings import VAR_DIR
-        from core.storage import LocalStorage
-
         storage = LocalStorage(VAR_DIR / "objects")
     documents = await _demo_documents(providers, storage)
     return (

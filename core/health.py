@@ -8,6 +8,9 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from piccolo.engine import engine_finder
+
+from core.broker import broker_ready
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
@@ -15,9 +18,7 @@ CHECK_TIMEOUT_SECONDS = 3.0
 async def _check_database() -> None:
     from piccolo.querystring import QueryString
 
-    from core.piccolo_conf import DB
-
-    await DB.run_querystring(QueryString("SELECT 1"))
+    await engine_finder().run_querystring(QueryString("SELECT 1"))
 
 
 async def _run(check) -> tuple[bool, str]:
@@ -46,8 +47,6 @@ class HealthController(Controller):
         state = request.app.state
         storage = state.storage
         broker = state.broker
-        from core.broker import broker_ready
-
         checks = {
             "database": _check_database,
             "storage": lambda: anyio.to_thread.run_sync(storage.check),

@@ -21,6 +21,11 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 
+from apps.escalations.tables import Deadline
+from apps.notifications.tables import Notification
+from apps.tenancy.tables import Region
+from core.tenancy import RegionScope
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 region_var: contextvars.ContextVar[str] = contextvars.ContextVar("region", default="")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -115,11 +120,6 @@ QUEUE_DEPTH = Gauge("trede_queue_depth", "Messages waiting in the broker queue",
 async def refresh_domain_metrics(broker) -> None:
     """Recompute the gauges at scrape time (cheap indexed counts per region)."""
     from datetime import UTC, datetime, timedelta
-
-    from apps.escalations.tables import Deadline
-    from apps.notifications.tables import Notification
-    from apps.tenancy.tables import Region
-    from core.tenancy import RegionScope
 
     now = datetime.now(UTC)
     for region in await Region.select(Region.id, Region.slug):

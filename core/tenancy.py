@@ -14,6 +14,8 @@ from uuid import UUID
 from piccolo.query import Count, Delete, Exists, Objects, Select, Update
 from piccolo.table import Table
 
+from apps.providers.tables import Contract  # core knows no app; this one lookup is the exception
+
 
 def is_region_owned(table: type[Table]) -> bool:
     return any(column._meta.name == "region" for column in table._meta.columns)
@@ -118,8 +120,6 @@ class ProviderScope:
     async def for_provider(cls, provider_id: UUID | str) -> ProviderScope:
         """The scope of a provider organisation: the regions come from its contracts (also ended ones: the
         escalations of an ended contract stay visible to the provider)."""
-        from apps.providers.tables import Contract  # core knows no app; this one lookup is the exception
-
         rows = await Contract.select(Contract.region).where(Contract.provider == UUID(str(provider_id)))
         return cls(provider_id, [row["region"] for row in rows])
 
