@@ -1,7 +1,8 @@
 """``trede``: the one entry point for operators. Every command has ``--help``.
 
-Modules that touch the database are imported inside the commands: the engine is chosen from DATABASE_URL
-when they are first imported, so the environment (or ``--embedded``) must be settled first.
+The engine is chosen from DATABASE_URL at the first query (``core.piccolo_conf``), so ``--embedded`` settles the
+environment first. Modules that pull in every app (a second or more) are imported by the commands that need
+them, so that ``trede --help`` and the quick commands start at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import click
 
-from core.settings import ROOT, ConfigError, Settings, embedded_defaults, load_settings
+from apps.ladders.deadlines import calendar_for_region_file, due_date_for
+from core.settings import ROOT, ConfigError, Settings, _database_url, embedded_defaults, load_settings
+from core.storage import storage_from_url
+from core.workers import run_worker_forever
 
 DEFAULT_TENANTS = ROOT / "tenants"
 
@@ -45,8 +49,6 @@ def _database_only(embedded: bool) -> None:
     """Commands that only need the database ask for DATABASE_URL alone."""
     if embedded:
         _apply_embedded()
-    from core.settings import _database_url
-
     try:
         _database_url(os.environ.get("DATABASE_URL", "").strip() or _missing("DATABASE_URL"))
     except ConfigError as exc:
@@ -89,11 +91,11 @@ def serve(host: str, port: int, no_bootstrap: bool, embedded: bool) -> None:
 
     settings = _settings(embedded)
     if embedded and not no_bootstrap:
-        from core.bootstrap import bootstrap_embedded
+        from core.bootstrap import bootstrap_embedded  # why: CLI start-up (imports every app)
 
         for line in asyncio.run(bootstrap_embedded(settings)):
             click.echo(line)
-    from core.app import create_app
+    from core.app import create_app  # why: CLI start-up (imports every app)
 
     click.echo(
         f"Trede serves at http://{host}:{port} ({'embedded' if settings.embedded_broker else 'production'} mode)"
@@ -112,8 +114,6 @@ def worker(threads: int, embedded: bool) -> None:
             "BROKER_URL is stub:// (in-process): the worker runs inside `trede serve`. "
             "Set BROKER_URL to redis:// or amqp:// to run workers separately."
         )
-    from core.workers import run_worker_forever
-
     run_worker_forever(settings, threads=threads)
 
 
@@ -127,7 +127,7 @@ def scheduler(embedded: bool) -> None:
     settings = _settings(embedded)
     if settings.embedded_broker:
         raise click.ClickException("BROKER_URL is stub:// (in-process): the scheduler runs inside `trede serve`.")
-    from core.scheduler import run_scheduler_forever
+    from core.scheduler import run_scheduler_forever  # why: CLI start-up (Piccolo tables)
 
     asyncio.run(run_scheduler_forever(settings))
 
@@ -138,7 +138,7 @@ def scheduler(embedded: bool) -> None:
 async def migrate(embedded: bool) -> None:
     """Apply all database migrations (run before starting new web processes)."""
     _database_only(embedded)
-    from core.bootstrap import migrate_database
+    from core.bootstrap import migrate_database  # why: CLI start-up (imports every app)
 
     try:
         await migrate_database()
@@ -156,7 +156,7 @@ def tenants() -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path), default=DEFAULT_TENANTS)
 def tenants_validate(folder: Path) -> None:
     """Check every region file and ladder template in FOLDER (default tenants/). Exit 1 on any problem."""
-    from apps.tenancy.loader import load_tenants
+    from apps.tenancy.loader import load_tenants  # why: CLI start-up (the schema and ladder checks)
 
     result = load_tenants(folder)
     for problem in result.problems:
@@ -179,7 +179,7 @@ async def tenants_sync(folder: Path, embedded: bool) -> None:
     escalations keep the version they were opened under.
     """
     _database_only(embedded)
-    from apps.tenancy.services import SyncRefused, sync_tenants
+    from apps.tenancy.services import SyncRefused, sync_tenants  # why: CLI start-up (imports most apps)
 
     try:
         changes = await sync_tenants(folder)
@@ -205,7 +205,7 @@ async def tenants_export(slug: str, output: Path | None, templates: Path, embedd
     Ladders edited in Trede are written inline; a ladder equal to a shared template as ``template = "NAME"``.
     """
     _database_only(embedded)
-    from apps.tenancy.export import export_region
+    from apps.tenancy.export import export_region  # why: CLI start-up (imports most apps)
 
     content = await export_region(slug, templates)
     if content is None:
@@ -223,7 +223,7 @@ async def tenants_export(slug: str, output: Path | None, templates: Path, embedd
 async def tenants_list(embedded: bool) -> None:
     """One line per region: slug, name, number of municipalities (today), ladders with their version."""
     _database_only(embedded)
-    from apps.tenancy.services import list_regions
+    from apps.tenancy.services import list_regions  # why: CLI start-up (imports most apps)
 
     for region in await list_regions():
         ladders = ", ".join(f"{ladder['key']} v{ladder['version']}" for ladder in region.ladders) or "-"
@@ -237,8 +237,7 @@ async def tenants_list(embedded: bool) -> None:
 async def backup(file: Path, embedded: bool) -> None:
     """Write the database and all stored objects to FILE (a .tar.gz), e.g. var/backups/trede-2026-11-24.tar.gz."""
     settings = _settings(embedded)
-    from core.backup import backup as make_backup
-    from core.storage import storage_from_url
+    from core.backup import backup as make_backup  # why: CLI start-up (every app's tables)
 
     file.parent.mkdir(parents=True, exist_ok=True)
     summary = await make_backup(file, storage_from_url(settings.storage_url))
@@ -255,13 +254,11 @@ async def restore(file: Path, embedded: bool) -> None:
     Run `trede migrate` on a new, empty database first; restore refuses a database that holds data.
     """
     settings = _settings(embedded)
-    from core.backup import BackupError
-    from core.backup import restore as restore_backup
-    from core.storage import storage_from_url
+    from core import backup as backups  # why: CLI start-up (every app's tables)
 
     try:
-        summary = await restore_backup(file, storage_from_url(settings.storage_url))
-    except BackupError as exc:
+        summary = await backups.restore(file, storage_from_url(settings.storage_url))
+    except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored from {file}: {summary.describe()}.")
 
@@ -280,8 +277,6 @@ def calendar() -> None:
 @click.option("--tenants-folder", type=click.Path(path_type=Path), default=DEFAULT_TENANTS, show_default=True)
 def calendar_add(start, term: str, region_slug: str | None, tenants_folder: Path) -> None:
     """Print when TERM (e.g. "10 werkdagen", "2 weken", "3 maanden", "1 april") from START ends, and why it moved."""
-    from apps.ladders.deadlines import calendar_for_region_file, due_date_for
-
     try:
         cal = (
             calendar_for_region_file(tenants_folder, region_slug)
