@@ -1,5 +1,7 @@
 """Helpers for hand-written parts of migrations that must run on both SQLite and PostgreSQL."""
 
+import re
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
@@ -31,3 +33,35 @@ def add_partial_index(manager: MigrationManager, name: str, table: str, columns:
 
     manager.add_raw(forwards)
     manager.add_raw_backwards(backwards)
+
+
+def is_sqlite() -> bool:
+    from piccolo.engine.sqlite import SQLiteEngine  # why: only this helper needs the engine class
+
+    return isinstance(engine_finder(), SQLiteEngine)
+
+
+def drop_not_null_on_sqlite(manager: MigrationManager, table: str, columns: list[str]) -> None:
+    """Make columns nullable on SQLite, which has no ALTER COLUMN (PostgreSQL migrations use Piccolo's
+    ``alter_column``). SQLite documents this edit of the stored schema as the way to remove a NOT NULL
+    constraint: the file format does not change (https://www.sqlite.org/lang_altertable.html, section 7)."""
+
+    async def forwards():
+        engine = engine_finder()
+        rows = await engine.run_ddl(f"SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
+        sql = rows[0]["sql"]
+        for column in columns:
+            sql = re.sub(rf'("{column}" [A-Z]+(?:\([0-9]+\))?) NOT NULL', r"\1", sql)
+        version = (await engine.run_ddl("PRAGMA schema_version"))[0]["schema_version"]
+        await engine.run_ddl("PRAGMA writable_schema = ON")
+        await engine.run_ddl(
+            f"UPDATE sqlite_master SET sql = {_sql_literal(sql)} WHERE type = 'table' AND name = '{table}'"
+        )
+        await engine.run_ddl(f"PRAGMA schema_version = {version + 1}")
+        await engine.run_ddl("PRAGMA writable_schema = OFF")
+
+    manager.add_raw(forwards)
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -26,7 +26,7 @@ from apps.accounts.roles import DECIDES, PROVIDER_ROLES, REGION_ROLES
 from apps.accounts.services import Person
 from apps.escalations import services
 from apps.escalations.context import EscalationError, imposes_measures
-from apps.escalations.deadlines import OPEN, SUSPENDED, local_date
+from apps.escalations.deadlines import OPEN, SUSPENDED, WAITING, local_date
 from apps.escalations.schemas import (
     API_ERRORS,
     Close,
@@ -236,9 +236,11 @@ async def escalation_detail(
     allowed = [] if escalation.status == "closed" or step is None else spec.allowed_next(step.key)
     deadlines = (
         await reader.objects(Deadline)
-        .where((Deadline.escalation == escalation.id) & Deadline.status.is_in([OPEN, SUSPENDED]))
+        .where((Deadline.escalation == escalation.id) & Deadline.status.is_in([WAITING, OPEN, SUSPENDED]))
         .order_by(Deadline.due_at)
     )
+    waiting = [d for d in deadlines if d.status == WAITING]
+    deadlines = [d for d in deadlines if d.status != WAITING]
     measures = (
         await reader.objects(Measure)
         .where((Measure.escalation == escalation.id) & Measure.ended_at.is_null())
@@ -274,6 +276,8 @@ async def escalation_detail(
             "final": step.final if step else False,
         },
         "open_deadlines": [deadline_out(d, spec, now) for d in deadlines],
+        # terms that start at an event not yet happened ("wacht op levering van het arrangement")
+        "waiting_deadlines": [deadline_out(d, spec, now) for d in waiting],
         "active_measures": [
             {
                 "id": str(m.id),

@@ -22,18 +22,26 @@ from apps.escalations.context import (
     require_decides,
 )
 from apps.escalations.tables import Deadline
-from apps.ladders.calendar import AMSTERDAM, DutchCalendar, format_date_nl
+from apps.ladders.calendar import AMSTERDAM, DueDate, DutchCalendar, format_date_nl
 from apps.ladders.deadlines import due_date_for
-from apps.ladders.schema import DOCUMENT_KINDS, StepSpec, TermSpec
+from apps.ladders.schema import DOCUMENT_KINDS, DOCUMENT_NAMES, StepSpec, TermSpec
 from apps.ladders.terms import TermError, parse_term
+from apps.providers.tables import Contract
 from apps.tenancy.tables import Region
 from core.actor import SYSTEM, Actor
 from core.clock import Clock, FrozenClock, system_clock
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
 
-OPEN, SUSPENDED, MET, MISSED, CANCELLED = "open", "suspended", "met", "missed", "cancelled"
-STATUS_NL = {OPEN: "lopend", SUSPENDED: "opgeschort", MET: "gehaald", MISSED: "verlopen", CANCELLED: "vervallen"}
+WAITING, OPEN, SUSPENDED, MET, MISSED, CANCELLED = "waiting", "open", "suspended", "met", "missed", "cancelled"
+STATUS_NL = {
+    WAITING: "wacht",
+    OPEN: "lopend",
+    SUSPENDED: "opgeschort",
+    MET: "gehaald",
+    MISSED: "verlopen",
+    CANCELLED: "vervallen",
+}
 REMIND_AT = time(9, 0)  # reminders go out at 09:00 Dutch time on the reminder day
 
 
@@ -72,6 +80,16 @@ def remind_at_for(
     return moment if moment > not_before else None
 
 
+def waiting_for(starts: str) -> str:
+    """What a waiting term waits for, in Dutch: "wacht op levering van het arrangement"."""
+    kind, _, value = starts.partition(":")
+    if kind == "document":
+        return f"wacht op levering van het {DOCUMENT_NAMES.get(value, value)}"
+    if starts == "contract_end":
+        return "wacht op de einddatum van de overeenkomst"
+    return "wacht op het begin van de termijn"
+
+
 def term_spec(ctx: Context, deadline: Deadline) -> TermSpec | None:
     try:
         step = ctx.spec.step(deadline.step)
@@ -88,7 +106,7 @@ def describe(ctx: Context, deadline: Deadline) -> dict[str, Any]:
         "titel": spec.title if spec and spec.title else deadline.key,
         "stap": deadline.step,
         "termijn_tekst": deadline.term,
-        "vervaldatum": local_date(deadline.due_at).isoformat(),
+        "vervaldatum": local_date(deadline.due_at).isoformat() if deadline.due_at else None,
         "deadline_id": str(deadline.id),
     }
 
@@ -97,27 +115,52 @@ def describe(ctx: Context, deadline: Deadline) -> dict[str, Any]:
 
 
 async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict], list[dict]]:
-    """A deadline per term of ``step``, counted from now. Returns (created, skipped) for the step's event.
+    """A deadline per term of ``step``. Returns (created, skipped) for the step's event.
 
-    A fixed date with a year that already lies before the start (the VNG ladder's "1 april 2021", one round
-    of agreements) makes no deadline: it could only be missed at once. It is listed as skipped instead.
+    A term starts where its ``starts`` says: on entering the step (counted from now), on a fixed date, before
+    the contract's end date (counted back), or when a document of a kind is delivered -- until then it waits,
+    without a due date ("wacht op levering van het arrangement").
+
+    A term that would end before the step begins -- a fixed date with a year that has passed (the VNG ladder's
+    "1 april 2021", one round of agreements), a moment before the contract's end that has gone, or a contract
+    without an end date -- makes no deadline: it could only be missed at once. It is listed as skipped instead.
     """
     now = ctx.clock.now()
     calendar = ctx.calendar
     created: list[dict] = []
     skipped: list[dict] = []
     for term in step.terms:
-        parsed = parse_term(term.term)
-        due = due_date_for(now, term.term, calendar)
-        if parsed.kind == "fixed_date" and parsed.year is not None and due.due_at < now:
-            skipped.append(
+        planned = await _plan_term(ctx, term, now)
+        if isinstance(planned, str):
+            skipped.append({"termijn": term.key, "titel": term.title or term.key, "reden": planned})
+            continue
+        if planned is None:  # waits for its event
+            row = ctx.scope.new(
+                Deadline,
+                escalation=ctx.escalation.id,
+                step=step.key,
+                key=term.key,
+                term=term.term,
+                met_by=term.met_by,
+                starts=term.starts,
+                starts_at=None,
+                due_at=None,
+                status=WAITING,
+                reasons=[],
+            )
+            await row.save()
+            created.append(
                 {
                     "termijn": term.key,
                     "titel": term.title or term.key,
-                    "reden": f"de vaste datum {format_date_nl(due.due_date)} ligt vóór het begin van deze stap",
+                    "termijn_tekst": term.term,
+                    "vervaldatum": None,
+                    "wacht_op": waiting_for(term.starts),
+                    "redenen": [],
                 }
             )
             continue
+        starts_at, due = planned
         row = ctx.scope.new(
             Deadline,
             escalation=ctx.escalation.id,
@@ -125,7 +168,8 @@ async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict
             key=term.key,
             term=term.term,
             met_by=term.met_by,
-            starts_at=now,
+            starts=term.starts,
+            starts_at=starts_at,
             due_at=due.due_at,
             remind_at=remind_at_for(due.due_at, term.remind_before, calendar, now),
             status=OPEN,
@@ -144,12 +188,61 @@ async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict
     return created, skipped
 
 
+async def _plan_term(ctx: Context, term: TermSpec, now: datetime) -> tuple[datetime, DueDate] | str | None:
+    """(start, due date) of a term entering its step now; None when it waits for a delivery; a Dutch reason
+    when it makes no deadline."""
+    calendar = ctx.calendar
+    kind, _, value = term.starts.partition(":")
+    if kind == "document":
+        return None
+    if term.starts == "contract_end":
+        contract = await ctx.scope.get(Contract, ctx.escalation.contract) if ctx.escalation.contract else None
+        if contract is None or contract.valid_until is None:
+            return "de overeenkomst van deze escalatie heeft geen einddatum"
+        due = due_before(contract.valid_until, term.term, calendar)
+        if due.due_at < now:
+            return (
+                f"{term.term} vóór het einde van de overeenkomst ({format_date_nl(contract.valid_until)}) "
+                f"was {format_date_nl(due.due_date)}, vóór het begin van deze stap"
+            )
+        return now, due
+    start: datetime = now
+    if kind == "date":
+        start = datetime.combine(date.fromisoformat(value), time(0), AMSTERDAM)
+    parsed = parse_term(term.term)
+    due = due_date_for(start, term.term, calendar)
+    if parsed.kind == "fixed_date" and parsed.year is not None and due.due_at < now:
+        return f"de vaste datum {format_date_nl(due.due_date)} ligt vóór het begin van deze stap"
+    return start, due
+
+
+def due_before(end: date, term_text: str, calendar: DutchCalendar) -> DueDate:
+    """The last day to act ``term_text`` before ``end`` ("3 maanden voor einde overeenkomst"). Counting back
+    has no Atw extension: a day that is not a working day moves EARLIER, to the working day before, so that
+    acting on the due date is always in time."""
+    term = parse_term(term_text)
+    amount = term.amount or 0
+    if term.kind == "working_days":
+        day, left = end, amount
+        while left:
+            day -= timedelta(days=1)
+            if calendar.is_working_day(day):
+                left -= 1
+    else:
+        day = end - relativedelta(**{term.kind: amount})
+    reasons: list[str] = []
+    while not calendar.is_working_day(day):
+        reasons.append(f"vervroegd: {calendar.closed_reason(day)} ({format_date_nl(day)})")
+        day -= timedelta(days=1)
+    return DueDate(due_date=day, due_at=_end_of_day(day), reasons=tuple(reasons))
+
+
 async def end_running_deadlines(ctx: Context, to_step: str | None) -> tuple[list[str], list[str]]:
     """End every running (open or suspended) deadline: "met" when the term is met by entering ``to_step``,
     else "cancelled". Returns the keys (met, cancelled)."""
     scope, now = ctx.scope, ctx.clock.now()
     running = await scope.select(Deadline, Deadline.id, Deadline.key, Deadline.met_by).where(
-        (Deadline.escalation == ctx.escalation.id) & Deadline.status.is_in([OPEN, SUSPENDED])
+        (Deadline.escalation == ctx.escalation.id) & Deadline.status.is_in([WAITING, OPEN, SUSPENDED])
     )
     met = [r for r in running if to_step and r["met_by"] == f"step:{to_step}"]
     cancelled = [r for r in running if r not in met]
@@ -447,7 +540,47 @@ async def meet_deadlines_for_document(
                 payload={**describe(ctx, deadline), "document": document_kind, "te_laat": late},
             )
             met.append(await scope.get(Deadline, deadline.id))
+        await _start_waiting_for_document(ctx, document_kind, at, actor)
     return met
+
+
+async def _start_waiting_for_document(ctx: Context, document_kind: str, at: datetime, actor: Actor) -> None:
+    """The current step's terms that wait for this kind of document start now, counted from the delivery
+    ("reactie op het arrangement binnen 10 werkdagen na aanlevering")."""
+    scope, calendar = ctx.scope, ctx.calendar
+    waiting = await scope.objects(Deadline).where(
+        (Deadline.escalation == ctx.escalation.id)
+        & (Deadline.step == ctx.escalation.current_step)
+        & (Deadline.status == WAITING)
+        & (Deadline.starts == f"document:{document_kind}")
+    )
+    for deadline in waiting:
+        due = due_date_for(at, deadline.term, calendar)
+        spec = term_spec(ctx, deadline)
+        changed = (
+            await scope.update(
+                Deadline,
+                {
+                    Deadline.status: OPEN,
+                    Deadline.starts_at: at,
+                    Deadline.due_at: due.due_at,
+                    Deadline.reasons: list(due.reasons),
+                    Deadline.remind_at: remind_at_for(
+                        due.due_at, spec.remind_before if spec else None, calendar, ctx.clock.now()
+                    ),
+                },
+            )
+            .where((Deadline.id == deadline.id) & (Deadline.status == WAITING))
+            .returning(Deadline.id)
+        )
+        if not changed:
+            continue
+        started = await scope.get(Deadline, deadline.id)
+        await ctx.event(
+            "termijn_gestart",
+            actor=actor,
+            payload={**describe(ctx, started), "document": document_kind, "redenen": list(due.reasons)},
+        )
 
 
 async def claim_missed_deadline(

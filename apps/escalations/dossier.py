@@ -24,6 +24,7 @@ from apps.documents.tables import Document
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.dashboard import deadline_label
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
+from apps.escalations.deadlines import waiting_for
 from apps.escalations.letters import html_to_pdf
 from apps.escalations.tables import Deadline, Measure, TimelineEvent
 from apps.escalations.views import DOCUMENT_NL, STATUS_NL, describe_event, load_escalation, loaded_step_title
@@ -109,7 +110,7 @@ async def dossier_context(h: Here, escalation_id: Any) -> dict[str, Any]:
             "step": loaded_step_title(spec, d.step),
             "term": d.term,
             "key": deadline_label(spec, d.step, d.key),
-            "due": nl_date(d.due_at),
+            "due": nl_date(d.due_at) if d.due_at else waiting_for(d.starts),
             "status": DEADLINE_STATUS_NL.get(d.status, d.status),
             "reasons": list(d.reasons or []),
         }

@@ -205,7 +205,11 @@ async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
         return None
     term = (
         await ctx.scope.objects(Deadline)
-        .where((Deadline.escalation == ctx.escalation.id) & (Deadline.step == sent["payload"]["stap"]))
+        .where(
+            (Deadline.escalation == ctx.escalation.id)
+            & (Deadline.step == sent["payload"]["stap"])
+            & Deadline.due_at.is_not_null()  # a term still waiting for its event was never set
+        )
         .order_by(Deadline.starts_at, ascending=False)
         .first()
     )

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 from pydantic import BaseModel, ConfigDict, Field
 
 from apps.escalations.context import MEASURE_LABELS, EscalationError
-from apps.escalations.deadlines import OPEN, STATUS_NL, local_date
+from apps.escalations.deadlines import OPEN, STATUS_NL, WAITING, local_date, waiting_for
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.schema import LadderSpec
 from apps.ladders.terms import TermError
@@ -142,9 +142,11 @@ def deadline_out(row: Deadline, spec: LadderSpec | None, now: datetime) -> dict[
         "met_by": row.met_by,
         "starts_at": iso(row.starts_at),
         "due_at": iso(row.due_at),
-        "due_date": local_date(row.due_at).isoformat(),
+        "due_date": local_date(row.due_at).isoformat() if row.due_at else None,
+        "starts": row.starts,
+        "waiting_for": waiting_for(row.starts) if row.status == WAITING else None,
         "reasons": list(row.reasons or []),
-        "overdue": row.status == OPEN and row.due_at <= now,
+        "overdue": row.status == OPEN and row.due_at is not None and row.due_at <= now,
         "remind_at": iso(row.remind_at),
         "suspended_at": iso(row.suspended_at),
         "met_at": iso(row.met_at),

@@ -43,6 +43,7 @@ from apps.escalations.deadlines import (
     resume_deadline,
     suspend_deadline,
 )
+from apps.escalations.receipts import expected_kinds, record_receipt
 from apps.escalations.tables import Escalation, Measure, TimelineEvent
 from apps.escalations.transitions import (
     TransitionResult,
@@ -74,10 +75,12 @@ __all__ = [
     "close_escalation",
     "due_deadlines",
     "end_measure",
+    "expected_kinds",
     "extend_deadline",
     "meet_deadlines_for_document",
     "open_escalation",
     "post_message",
+    "record_receipt",
     "resume_deadline",
     "suspend_deadline",
     "timeline",

@@ -56,10 +56,14 @@ class Deadline(Table, tablename="deadline"):
     key = Varchar(length=64)  # the ladder's term key within the step
     term = Varchar(length=40)  # as written: "2 weken", "10 werkdagen"
     met_by = Varchar(length=80, default="", index=True)  # the ladder's met_by: "document:plan_van_aanpak", "step:x"
-    starts_at = Timestamptz()
-    due_at = Timestamptz(index=True)
+    # When the term starts: "step" (on entering it), "document:KIND" (when such a document is delivered),
+    # "date:YYYY-MM-DD", or "contract_end" (counted back from the contract's end date). A term waiting on
+    # its event has status "waiting" and no due date yet.
+    starts = Varchar(length=80, default="step")
+    starts_at = Timestamptz(null=True, default=None)
+    due_at = Timestamptz(null=True, default=None, index=True)
     remind_at = Timestamptz(null=True, default=None, index=True)
-    status = Varchar(length=20, default="open", index=True)  # open, suspended, met, missed, cancelled
+    status = Varchar(length=20, default="open", index=True)  # waiting, open, suspended, met, missed, cancelled
     reasons = JSONB(default=[])  # why the due date moved ("verschoven: Tweede Paasdag (6 april 2026)")
     calendar_version = Varchar(length=40, default="")
     suspended_at = Timestamptz(null=True, default=None)

@@ -18,7 +18,9 @@ from apps.documents.tables import Document
 from apps.escalations import services
 from apps.escalations.context import MEASURE_LABELS, imposes_measures
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
+from apps.escalations.deadlines import waiting_for
 from apps.escalations.letters import letter_title, letters_of
+from apps.escalations.receipts import CHANNELS
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, TimelineEvent
 from apps.escalations.workspace import Here, new_key
 from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
@@ -27,7 +29,7 @@ from apps.ladders.tables import LadderVersion
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Municipality
-from core.formatting import format_date_nl, iso, nl_date, nl_datetime
+from core.formatting import format_date_nl, iso, local_day, nl_date, nl_datetime
 from core.tenancy import RegionScope
 
 TIMELINE_PAGE = 20
@@ -67,6 +69,8 @@ EVENT_TITLES = {
     "bericht": "Bericht",
     "volgende_stap_voorgesteld": "Volgende stap voorgesteld",
     "signaal_gekoppeld": "Signaal gekoppeld",
+    "termijn_gestart": "Termijn gestart",
+    "ontvangst_vastgelegd": "Ontvangst vastgelegd",
     "termijn_gehaald": "Termijn gehaald",
     "termijn_verlopen": "Termijn verlopen",
     "termijn_opgeschort": "Termijn opgeschort",
@@ -139,6 +143,11 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
             detail = "Van de aanbieder." if p.get("van") == "aanbieder" else "Van het team inkoop aan de aanbieder."
     elif kind == "volgende_stap_voorgesteld":
         detail = f"Voorstel: ‘{p.get('stap_titel', '')}’. {p.get('aanleiding', '')}"
+    elif kind == "ontvangst_vastgelegd":
+        received = p.get("ontvangen_op", "")
+        with contextlib.suppress(ValueError):
+            received = format_date_nl(date.fromisoformat(received))
+        detail = f"{str(p.get('document_naam', '')).capitalize()} ontvangen op {received}, {p.get('kanaal_tekst', '')}."
     elif kind == "signaal_gekoppeld":
         detail = f"Gemeld door {p.get('gemeld_door', '')}."
         text = p.get("tekst", "")
@@ -232,7 +241,7 @@ async def escalation_context(
     ]  # fmt: skip
     deadline_rows = await scope.objects(Deadline).where(Deadline.escalation == escalation.id).order_by(Deadline.due_at)
     deadlines = []
-    for d in deadline_rows:
+    for d in sorted(deadline_rows, key=lambda row: row.due_at is None):  # waiting terms (no due date) last
         term = None
         with contextlib.suppress(KeyError):
             term = next((t for t in spec.step(d.step).terms if t.key == d.key), None)
@@ -244,11 +253,11 @@ async def escalation_context(
                 "title": (term.title if term and term.title else d.key),
                 "step_title": loaded_step_title(spec, d.step),
                 "term": d.term,
-                "due": nl_date(d.due_at),
+                "due": nl_date(d.due_at) if d.due_at else waiting_for(d.starts),
                 "due_iso": iso(d.due_at),
                 "status": d.status,
                 "status_nl": DEADLINE_STATUS_NL.get(d.status, d.status),
-                "overdue": d.status == "open" and d.due_at < now,
+                "overdue": d.status == "open" and d.due_at is not None and d.due_at < now,
                 "reasons": list(d.reasons or []),
                 "responsible": term.responsible if term else "",
             }
@@ -315,6 +324,10 @@ async def escalation_context(
         signals=[{**s, "received_nl": nl_date(s["received_at"])} for s in linked_signals],
         documents=documents,
         outcomes=CLOSE_OUTCOMES,
+        receipt_kinds=await services.expected_kinds(scope, escalation.id, escalation.current_step)
+        if escalation.status != "closed" else {},
+        channels=CHANNELS,
+        today_iso=local_day(now).isoformat(),
         forms=forms or {},
         notice=notice,
         new_key=new_key,

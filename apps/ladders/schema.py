@@ -8,6 +8,7 @@ so that the tenant files, the admin editor and the API all refuse the same mista
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -44,6 +45,18 @@ DOCUMENT_KINDS = (
     "financiele_verantwoording",
     "bewijsstuk",
 )
+# How a page or letter names a document kind ("wacht op levering van het arrangement").
+DOCUMENT_NAMES = {
+    "plan_van_aanpak": "plan van aanpak",
+    "verbeterplan": "verbeterplan",
+    "reactie": "reactie",
+    "arrangement": "arrangement",
+    "gezinsplan": "gezinsplan",
+    "jaarverslag": "jaarverslag",
+    "kwartaalrapportage": "kwartaalrapportage",
+    "financiele_verantwoording": "financiële verantwoording",
+    "bewijsstuk": "bewijsstuk",
+}
 MEASURE_KINDS = (
     "instroomstop",
     "clientenstop",
@@ -128,6 +141,9 @@ class TermSpec(_Strict):
     responsible: Literal[ACTORS] = "aanbieder"  # type: ignore[valid-type]
     remind_before: str | None = None  # e.g. "3 werkdagen" before the term ends
     met_by: str = ""  # e.g. "document:plan_van_aanpak" or "step:hersteld"
+    # When the term starts: "step" (entering the step), "document:KIND" (such a document delivered),
+    # "date:YYYY-MM-DD", or "contract_end" (counted back: "3 maanden" before the contract's end date).
+    starts: str = "step"
     on_missed: list[Action] = Field(default_factory=list)
 
     _term = field_validator("term")(_check_term)
@@ -202,6 +218,31 @@ class LadderSpec(_Strict):
         return list(step.next)
 
 
+TERM_STARTS = ("step", "document:KIND", "date:YYYY-MM-DD", "contract_end")
+
+
+def start_problems(term: TermSpec) -> list[str]:
+    """What is wrong with a term's ``starts`` (empty: nothing)."""
+    starts = term.starts
+    if starts in ("step", "contract_end"):
+        if starts == "contract_end" and parse_term(term.term).kind not in _BACKWARD_KINDS:
+            return [f"a term before the contract's end must be a length such as \"3 maanden\", not '{term.term}'"]
+        return []
+    kind, _, value = starts.partition(":")
+    if kind == "document":
+        return [] if value in DOCUMENT_KINDS else [f"starts at unknown document kind '{value}'"]
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return [f"starts at '{value}', which is not a date (YYYY-MM-DD)"]
+        return []
+    return [f"starts must be one of {', '.join(TERM_STARTS)}, not '{starts}'"]
+
+
+_BACKWARD_KINDS = frozenset({"days", "weeks", "months", "years", "working_days"})
+
+
 def ladder_problems(ladder: LadderSpec) -> list[str]:
     """Every consistency problem of a ladder, each naming the step and what is wrong."""
     problems: list[str] = []
@@ -237,6 +278,7 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
         for term in step.terms:
             if term.met_by and not re.match(r"^(document|step):[a-z_]+$", term.met_by):
                 problems.append(f"step '{step.key}' term '{term.key}': met_by must be document:KIND or step:KEY")
+            problems.extend(f"step '{step.key}' term '{term.key}': {p}" for p in start_problems(term))
             if term.met_by.startswith("step:") and term.met_by[5:] not in known:
                 problems.append(f"step '{step.key}' term '{term.key}' is met by unknown step '{term.met_by[5:]}'")
     if not any(step.final for step in ladder.steps):

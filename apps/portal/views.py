@@ -12,7 +12,7 @@ from apps.documents.services import KIND_LABELS, PROVIDER_KINDS, escalation_docu
 from apps.documents.uploads import human_size
 from apps.escalations import services as escalations
 from apps.escalations.context import MEASURE_LABELS
-from apps.escalations.deadlines import STATUS_NL, local_date
+from apps.escalations.deadlines import STATUS_NL, local_date, waiting_for
 from apps.escalations.tables import Deadline, Escalation, Measure
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
@@ -32,6 +32,8 @@ EVENT_LABELS = {
     "document_ontvangen": "Document ontvangen",
     "brief_verstuurd": "Brief",
     "bericht": "Bericht",
+    "termijn_gestart": "Termijn gestart",
+    "ontvangst_vastgelegd": "Ontvangst vastgelegd door de regio",
     "termijn_gehaald": "Termijn gehaald",
     "termijn_verlopen": "Termijn verlopen",
     "termijn_opgeschort": "Termijn opgeschort",
@@ -213,6 +215,9 @@ async def expiring_evidence(scope: ProviderScope, clock: Clock = system_clock) -
     rows = [r for r in await evidence_register(scope, clock) if r["status"] != "geldig" and not r["replaced"]]
     return sorted(rows, key=lambda r: r["days_left"])
 
+TERM_EVENTS = ("termijn_gestart", "termijn_gehaald", "termijn_verlopen", "termijn_opgeschort", "termijn_hervat",
+               "termijn_verlengd")
+
 
 def _event_text(event) -> str:
     payload = event.payload or {}
@@ -229,7 +234,12 @@ def _event_text(event) -> str:
         label = KIND_LABELS.get(payload.get("document"), payload.get("document", ""))
         when = payload.get("vervaldatum_tekst")
         return f"Gevraagd: {label}" + (f", uiterlijk op {when}" if when else "")
-    if kind in ("termijn_gehaald", "termijn_verlopen", "termijn_opgeschort", "termijn_hervat", "termijn_verlengd"):
+    if kind == "ontvangst_vastgelegd":
+        received = payload.get("ontvangen_op")
+        day = date_nl(date.fromisoformat(received)) if received else ""
+        name = str(payload.get("document_naam", "")).capitalize()
+        return f"{name} ontvangen op {day}, {payload.get('kanaal_tekst', '')}"
+    if kind in TERM_EVENTS:
         title = (payload.get("titel") or payload.get("termijn") or "").rstrip("?")
         due = payload.get("vervaldatum")
         text = f"{title} (vervaldatum {date_nl(date.fromisoformat(due))})" if due else title
@@ -287,13 +297,13 @@ async def escalation_page(scope: ProviderScope, escalation: Escalation, clock: C
             {
                 "title": _term_title(spec, d["step"], d["key"]),
                 "term": d["term"],
-                "due": date_nl(local_date(d["due_at"])),
+                "due": date_nl(local_date(d["due_at"])) if d["due_at"] else waiting_for(d["starts"]),
                 "status": d["status"],
                 "status_text": STATUS_NL.get(d["status"], d["status"]),
-                "late": bool(d["met_at"] and d["met_at"] > d["due_at"]),
+                "late": bool(d["met_at"] and d["due_at"] and d["met_at"] > d["due_at"]),
                 "met_on": date_nl(local_date(d["met_at"])) if d["met_at"] else "",
             }
-            for d in deadlines
+            for d in sorted(deadlines, key=lambda row: row["due_at"] is None)  # waiting terms last
         ],
         "asked": [ask_text(d, spec) for d in open_deadlines],
         "asked_kinds": asked_kinds,

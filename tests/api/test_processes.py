@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.tables import Membership, User
+from apps.escalations import services as escalations
 from apps.ladders import services as ladders
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder
@@ -203,22 +204,37 @@ async def test_zuid_limburg_missed_plan_term_leads_to_the_official_letter(api, c
 async def test_west_brabant_west_dispute_route_to_the_committee(api, clock, bram):
     opened = await bram.done(f"{WBW}/escalations", open_body(ANKER_KVK, "toewijzing", "geschil", "pic"), 201)
     deadlines = by_key(opened["open_deadlines"])
-    assert deadlines["reactie_arrangement"]["due_date"] == "2026-03-16"  # 10 werkdagen from Monday 2 March
     assert deadlines["gezinsplan_gereed"]["reasons"] == ["verschoven: Koningsdag (27 april 2026)"]
+    # The municipality's reaction counts 10 working days from the delivered arrangement: until then it waits.
+    [waiting] = opened["waiting_deadlines"]
+    assert (waiting["key"], waiting["status"], waiting["due_date"]) == ("reactie_arrangement", "waiting", None)
+    assert waiting["waiting_for"] == "wacht op levering van het arrangement"
+    refused = await bram.post(f"{WBW}/deadlines/{waiting['id']}/suspend", {"reason": "Advies Expertteam gevraagd."})
+    assert refused.status_code == 400 and "status 'wacht'" in refused.json()["detail"]
 
-    # Waiting on the Expertteam: the reaction term stops on 4 March and runs on from 9 March.
+    # Waiting on the Expertteam: the arrangement term stops on 4 March and runs on from 9 March.
     clock.set(at(2026, 3, 4, 11))
-    reaction = deadlines["reactie_arrangement"]["id"]
-    suspended = await bram.done(f"{WBW}/deadlines/{reaction}/suspend", {"reason": "Advies Expertteam gevraagd."})
+    arrangement = deadlines["arrangement_gereed"]["id"]
+    suspended = await bram.done(f"{WBW}/deadlines/{arrangement}/suspend", {"reason": "Advies Expertteam gevraagd."})
     assert suspended["status"] == "suspended"
-    again = await bram.post(f"{WBW}/deadlines/{reaction}/suspend", {"reason": "Nogmaals."})
+    again = await bram.post(f"{WBW}/deadlines/{arrangement}/suspend", {"reason": "Nogmaals."})
     assert again.status_code == 400 and again.json()["detail"] == "Deze termijn is al opgeschort."
     clock.set(at(2026, 3, 9, 8))
-    resumed = await bram.done(f"{WBW}/deadlines/{reaction}/resume", {})
-    assert resumed["status"] == "open" and resumed["due_date"] == "2026-03-19"
-    assert resumed["reasons"] == ["opgeschort van 4 maart 2026 tot 9 maart 2026"]
+    resumed = await bram.done(f"{WBW}/deadlines/{arrangement}/resume", {})
+    assert resumed["status"] == "open" and resumed["due_date"] == "2026-03-30"
+    assert resumed["reasons"][0] == "opgeschort van 4 maart 2026 tot 9 maart 2026"
 
-    clock.set(at(2026, 3, 20, 1))
+    # The arrangement arrives on Friday 6 March (the region records it; the API has no upload): the reaction
+    # is due on Friday 20 March.
+    region = await Region.objects().where(Region.slug == "west-brabant-west").first()
+    await escalations.meet_deadlines_for_document(
+        RegionScope(region.id), opened["id"], "arrangement", at(2026, 3, 6, 12)
+    )
+    started = by_key((await bram.ok(f"{WBW}/escalations/{opened['id']}"))["open_deadlines"])
+    assert started["reactie_arrangement"]["due_date"] == "2026-03-20"
+    assert "arrangement_gereed" not in started  # met by the delivery
+
+    clock.set(at(2026, 3, 21, 1))
     await sweep(clock)
     assert in_a_row(await kinds(bram, WBW, opened), MISSED_NOTIFY_SUGGEST)
     for step in ("lokale_aanstuurder", "zi2t_advies", "geschillencommissie"):

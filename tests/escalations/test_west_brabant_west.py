@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from apps.escalations import services
 from apps.escalations.tables import Escalation
 from tests.escalations.conftest import (
@@ -31,36 +33,34 @@ async def test_dispute_route_with_suspension_and_escalation_to_the_committee(sco
     wbw = scopes["west-brabant-west"]
     escalation = await _open(wbw, provider, medewerker, clock)
     terms = await deadlines(wbw, escalation.id)
-    assert {key: due_day(d) for key, d in terms.items()} == {
+    # Seed 001 §1.3 in order: the arrangement 3 weeks after the first talk; the municipality's reaction
+    # 10 working days after the arrangement was delivered -- so that term waits, without a due date.
+    assert {key: due_day(d) for key, d in terms.items() if d.due_at} == {
         "gezinsplan_gereed": date(2026, 4, 28),  # 8 weken: Monday 27 April is Koningsdag
         "gezinsplan_bij_aanbieder": date(2027, 3, 2),
         "gezinsplan_geldig": date(2027, 3, 2),
         "arrangement_gereed": date(2026, 3, 23),
-        "reactie_arrangement": date(2026, 3, 16),  # 10 werkdagen from Monday 2 March
     }
     assert terms["gezinsplan_gereed"].reasons == ["verschoven: Koningsdag (27 april 2026)"]
-    assert terms["reactie_arrangement"].remind_at == at(2026, 3, 11, 9)
+    reaction = terms["reactie_arrangement"]
+    assert (reaction.status, reaction.due_at, reaction.starts) == ("waiting", None, "document:arrangement")
+    opened = (await events(wbw, escalation.id))[0].payload
+    waiting = next(t for t in opened["nieuwe_termijnen"] if t["termijn"] == "reactie_arrangement")
+    assert waiting["vervaldatum"] is None and waiting["wacht_op"] == "wacht op levering van het arrangement"
 
-    # Waiting on a third party (the Expertteam): both terms stop on Wednesday 4 March ...
+    # Waiting on a third party (the Expertteam): the arrangement's term stops on Wednesday 4 March; the
+    # reaction has not started, so there is nothing to suspend.
     clock.set(at(2026, 3, 4, 11))
-    reaction = await services.suspend_deadline(wbw, terms["reactie_arrangement"].id, actor=medewerker,
-                                               reason="Advies Expertteam gevraagd.", clock=clock)  # fmt: skip
     arrangement = await services.suspend_deadline(wbw, terms["arrangement_gereed"].id, actor=medewerker,
                                                   reason="Advies Expertteam gevraagd.", clock=clock)  # fmt: skip
-    assert reaction.status == "suspended" and reaction.remind_at is None
-    suspended = (await events(wbw, escalation.id))[-2]
-    assert suspended.kind == "termijn_opgeschort" and suspended.payload["resterend"] == "8 werkdagen"
     assert (await events(wbw, escalation.id))[-1].payload["resterend"] == "19 dagen"
+    with pytest.raises(services.EscalationError, match="status 'wacht' kan niet worden opgeschort"):
+        await services.suspend_deadline(wbw, reaction.id, actor=medewerker, reason="Advies.", clock=clock)
     clock.set(at(2026, 3, 18))
-    assert await services.due_deadlines(clock) == []  # a suspended term is never missed
+    assert await services.due_deadlines(clock) == []  # neither a suspended nor a waiting term is ever missed
     clock.set(at(2026, 3, 9, 8))
 
-    # ... and run on from Monday 9 March with the budget that was left.
-    reaction = await services.resume_deadline(wbw, reaction.id, actor=medewerker, clock=clock)
-    assert due_day(reaction) == date(2026, 3, 19)  # 8 working days after 9 March
-    assert reaction.status == "open" and reaction.suspended_at is None
-    assert reaction.reasons == ["opgeschort van 4 maart 2026 tot 9 maart 2026"]
-    assert reaction.remind_at == at(2026, 3, 16, 9)
+    # ... and runs on from Monday 9 March with the budget that was left.
     arrangement = await services.resume_deadline(wbw, arrangement.id, actor=medewerker, clock=clock)
     assert due_day(arrangement) == date(2026, 3, 30)  # 9 March + 19 days = Saturday 28 March
     assert arrangement.reasons == [
@@ -72,9 +72,22 @@ async def test_dispute_route_with_suspension_and_escalation_to_the_committee(sco
     assert resumed.kind == "termijn_hervat" and resumed.payload["oude_vervaldatum"] == "2026-03-23"
     assert resumed.payload["vervaldatum"] == "2026-03-30" and resumed.payload["resterend"] == "19 dagen"
 
+    # The arrangement arrives on Wednesday 25 March, in time; now the municipality's 10 working days run:
+    # 26, 27, 30, 31 March, 1, 2 April, (Good Friday and Easter Monday skipped) 7, 8, 9, 10 April.
+    clock.set(at(2026, 3, 25, 10))
+    [met] = await services.meet_deadlines_for_document(wbw, escalation.id, "arrangement", clock.now())
+    assert met.key == "arrangement_gereed"
+    gehaald, gestart = (await events(wbw, escalation.id))[-2:]
+    assert gehaald.kind == "termijn_gehaald" and gehaald.payload["te_laat"] is False
+    assert gestart.kind == "termijn_gestart" and gestart.visibility == "shared"
+    assert gestart.payload["termijn"] == "reactie_arrangement" and gestart.payload["vervaldatum"] == "2026-04-10"
+    reaction = (await deadlines(wbw, escalation.id))["reactie_arrangement"]
+    assert reaction.status == "open" and reaction.starts_at == clock.now() and due_day(reaction) == date(2026, 4, 10)
+    assert reaction.remind_at == at(2026, 4, 7, 9)  # 3 working days before
+
     # The municipality does not react in time: notify the local access managers (the access teams) and the
     # provider, and suggest scaling up ("los op of schaal op").
-    clock.set(at(2026, 3, 20, 1))
+    clock.set(at(2026, 4, 11, 1))
     assert [d.deadline_id for d in await services.due_deadlines(clock)] == [reaction.id]
     mark = await last_sequence(wbw, escalation.id)
     assert await services.act_on_missed_deadline(wbw, reaction.id, clock)
@@ -82,10 +95,6 @@ async def test_dispute_route_with_suspension_and_escalation_to_the_committee(sco
     notice = (await events(wbw, escalation.id))[-2]
     assert notice.visibility == "shared" and notice.payload["aantal"] == 10  # 9 access teams + the provider
     assert len(await notices(wbw, notice.id)) == 10
-
-    # The arrangement arrives on time.
-    [met] = await services.meet_deadlines_for_document(wbw, escalation.id, "arrangement", clock.now())
-    assert met.key == "arrangement_gereed" and (await events(wbw, escalation.id))[-1].payload["te_laat"] is False
 
     result = await services.transition(wbw, escalation.id, "lokale_aanstuurder", actor=medewerker,
                                        motivation="Los op of schaal op: opschalen.", clock=clock)  # fmt: skip

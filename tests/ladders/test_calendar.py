@@ -260,7 +260,11 @@ def due(d: date, *reasons: str) -> DueDate:
         (date(2026, 11, 24), "oktober", due(date(2027, 10, 1))),
         (date(2026, 10, 1), "oktober", due(date(2026, 10, 1))),  # on the day itself
         # Entered within October: this October's check, due now (Saturday 3 October -> Monday 5 October).
-        (date(2026, 10, 3), "oktober", due(date(2026, 10, 5), "verschoven: zaterdag (3 oktober 2026)", "verschoven: zondag (4 oktober 2026)")),
+        (
+            date(2026, 10, 3),
+            "oktober",
+            due(date(2026, 10, 5), "verschoven: zaterdag (3 oktober 2026)", "verschoven: zondag (4 oktober 2026)"),
+        ),
         (date(2026, 10, 30), "oktober", due(date(2026, 10, 30))),
         (date(2026, 9, 30), "oktober", due(date(2026, 10, 1))),
         # Fixed dates.

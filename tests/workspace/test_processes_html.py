@@ -152,16 +152,28 @@ async def test_seed_west_brabant_west_dispute_route_with_a_suspended_term(people
     (who, clock) = people
     bram = who["beheer"]
     url = await bram.open_by_triage(WBW, ANKER_KVK, "toewijzing/geschil/pic", "Geschil over het arrangement.")
+    assert "wacht op levering van het arrangement" in (await bram.http.get(url)).text
     clock.set(at(2026, 3, 4, 11))
-    await bram.deadline(url, "reactie_arrangement", "opschorten", reden="Advies Expertteam gevraagd.")
+    await bram.deadline(url, "arrangement_gereed", "opschorten", reden="Advies Expertteam gevraagd.")
     clock.set(at(2026, 3, 9, 8))
-    await bram.deadline(url, "reactie_arrangement", "hervatten", reden="Advies ontvangen.")
-    resumed = await deadline_row(url, "reactie_arrangement")
+    await bram.deadline(url, "arrangement_gereed", "hervatten", reden="Advies ontvangen.")
+    resumed = await deadline_row(url, "arrangement_gereed")
     assert resumed.status == "open" and "opgeschort van 4 maart 2026 tot 9 maart 2026" in resumed.reasons
+    # The arrangement came by e-mail on Friday 6 March: recorded, it meets its term and starts the
+    # municipality's 10 working days (to Friday 20 March).
+    form = {"document": "arrangement", "ontvangen_op": "2026-03-06", "kanaal": "email",
+            "toelichting": "Van de aanbieder."}
+    future = await post_form(bram.http, f"{url}/ontvangst", {**form, "ontvangen_op": "2026-03-10"})
+    assert future.status_code == 422 and "De ontvangstdatum ligt in de toekomst." in future.text
+    recorded = await post_form(bram.http, f"{url}/ontvangst", form)
+    assert recorded.status_code == 303, recorded.text[:2000]
+    assert (await deadline_row(url, "arrangement_gereed")).status == "met"
+    assert (await kinds(url))[-3:] == ["ontvangst_vastgelegd", "termijn_gehaald", "termijn_gestart"]
     page = await bram.http.get(url)
-    assert "19 maart 2026" in page.text
-    clock.set(at(2026, 3, 20, 1))
+    assert "20 maart 2026" in page.text and "Arrangement ontvangen op 6 maart 2026, per e-mail." in page.text
+    clock.set(at(2026, 3, 21, 1))
     await sweep(clock)
+    assert (await deadline_row(url, "reactie_arrangement")).status == "missed"
     for step in ("lokale_aanstuurder", "zi2t_advies", "geschillencommissie"):
         await bram.step(url, step, f"Opschalen: {step}.")
     await bram.step(url, "uitspraak", "Uitspraak ontvangen.")

@@ -1,5 +1,5 @@
 """The escalation pages: the overview with filters and CSV export, the escalation page with its timeline, and the
-forms that take a step, lift a measure, close, change a deadline, post a message or a note.
+forms that take a step, lift a measure, close, change a deadline, record a receipt, post a message or a note.
 
 Every form works without JavaScript (POST, then redirect: PRG); with htmx the same form posts in the background
 and only the changed part of the page is swapped (``HTMXBlockTemplate``). Validation errors are shown next to the
@@ -9,6 +9,7 @@ requests as 422 with the full page.
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
@@ -53,6 +54,7 @@ NOTICES = {
     "opgeschort": "De termijn is opgeschort en op de tijdlijn vastgelegd.",
     "hervat": "De termijn loopt weer; de nieuwe vervaldatum staat bij de termijnen.",
     "verlengd": "De termijn is verlengd en op de tijdlijn vastgelegd.",
+    "ontvangst": "De ontvangst is vastgelegd en geldt als aanlevering.",
 }
 
 
@@ -341,6 +343,39 @@ class EscalationPages(Controller):
                 errors[target] = str(exc)
         forms = {form_id: {"values": values, "errors": errors}}
         return await self._answer(request, h, escalation_id, forms=forms, part="termijn", form_id=form_id,
+                                  status_code=422)  # fmt: skip
+
+    @post("/{escalation_id:uuid}/ontvangst", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
+    async def record_receipt(
+        self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
+    ) -> Response:
+        """A document received outside the portal (mail, post, a meeting) counts as delivered."""
+        h = await here(request, region_slug)
+        await load_escalation(h.scope, escalation_id)
+        form = await request.form()
+        values = {n: form_value(form, n) for n in ("document", "ontvangen_op", "kanaal", "toelichting")}
+        errors: dict[str, str] = {}
+        received_on = None
+        try:
+            received_on = date.fromisoformat(values["ontvangen_op"])
+        except ValueError:
+            errors["ontvangen_op"] = "Vul de datum van ontvangst in (dag, maand en jaar)."
+        if not values["document"]:
+            errors["document"] = "Kies welk document is ontvangen."
+        if not values["kanaal"]:
+            errors["kanaal"] = "Kies hoe het document is ontvangen."
+        if not errors:
+            try:
+                await services.record_receipt(
+                    h.scope, escalation_id, kind=values["document"], received_on=received_on,
+                    channel=values["kanaal"], note=values["toelichting"], actor=h.actor, clock=h.clock,
+                )  # fmt: skip
+                return await self._answer(request, h, escalation_id, notice="ontvangst")
+            except EscalationError as exc:
+                field = "ontvangen_op" if "ontvangstdatum" in str(exc) else "algemeen"
+                errors[field] = str(exc)
+        forms = {"ontvangst": {"values": values, "errors": errors}}
+        return await self._answer(request, h, escalation_id, forms=forms, part="ontvangst", form_id="ontvangst",
                                   status_code=422)  # fmt: skip
 
     async def _text(self, request: Request, region_slug: str, escalation_id: UUID, kind: str) -> Response:
