@@ -94,6 +94,28 @@ class PlatformScope:
         return table.count().where(self._where(table))
 
 
+class RegionsScope:
+    """Read-only: rows of several regions in one query, for the sweep's platform-wide due queries (one index range
+    over every active region instead of a query per region). Each row read carries its ``region``; the sweep acts on
+    it through ``RegionScope(row region)``, never through this scope."""
+
+    def __init__(self, region_ids: list[UUID | str] | frozenset):
+        self.region_ids = frozenset(UUID(str(r)) for r in region_ids)
+
+    def __repr__(self) -> str:
+        return f"RegionsScope({len(self.region_ids)} regions)"
+
+    def _where(self, table: type[Table]):
+        if not is_region_owned(table):
+            raise ScopeError(f"{table.__name__} has no region column; it is not region-owned")
+        if not self.region_ids:
+            return table._meta.primary_key.is_null()  # no region: no rows (IN () is no valid SQL)
+        return table.region.is_in(sorted(self.region_ids, key=str))  # type: ignore[attr-defined]
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
+
+
 def _has_column(table: type[Table], name: str) -> bool:
     return any(column._meta.name == name for column in table._meta.columns)
 

@@ -30,7 +30,7 @@ from apps.providers.tables import Contract
 from apps.tenancy.tables import Region
 from core.actor import SYSTEM, Actor
 from core.clock import Clock, FrozenClock, system_clock
-from core.tenancy import RegionScope
+from core.tenancy import RegionScope, RegionsScope
 from core.transactions import write_transaction
 
 WAITING, OPEN, SUSPENDED, MET, MISSED, CANCELLED = "waiting", "open", "suspended", "met", "missed", "cancelled"
@@ -626,19 +626,21 @@ class DueDeadline:
     deadline_id: UUID
 
 
-async def due_deadlines(clock: Clock = system_clock, *, limit_per_region: int = 500) -> list[DueDeadline]:
+def due_query(region_ids: list, now: datetime, limit: int):
+    """The due query itself (``EXPLAIN``-ed in tests/escalations/test_due_index.py): open deadlines of these regions
+    due by ``now``, oldest first: a range of the partial index ``deadline_open_due_at``."""
+    return (
+        RegionsScope(region_ids).select(Deadline, Deadline.id, Deadline.region)
+        .where((Deadline.status == OPEN) & (Deadline.due_at <= now))
+        .order_by(Deadline.due_at)
+        .limit(limit)
+    )  # fmt: skip
+
+
+async def due_deadlines(clock: Clock = system_clock, *, limit: int = 500) -> list[DueDeadline]:
     """FOR THE SWEEP ONLY (workers): the open deadlines of every active region whose due moment has passed,
-    oldest first, found through the ``due_at`` index. Each region is read through its own ``RegionScope``;
-    pass the region back in (``RegionScope(d.region_id)``) to ``transitions.act_on_missed_deadline``."""
-    now = clock.now()
-    found: list[tuple[datetime, DueDeadline]] = []
-    for region in await Region.select(Region.id).where(Region.active == True):  # noqa: E712
-        scope = RegionScope(region["id"])
-        rows = (
-            await scope.select(Deadline, Deadline.id, Deadline.due_at)
-            .where((Deadline.status == OPEN) & (Deadline.due_at <= now))
-            .order_by(Deadline.due_at)
-            .limit(limit_per_region)
-        )
-        found.extend((r["due_at"], DueDeadline(scope.region_id, r["id"])) for r in rows)
-    return [item for _, item in sorted(found, key=lambda pair: pair[0])]
+    oldest first, at most ``limit``, in one index range across the regions (``due_query``); pass the region back
+    in (``RegionScope(d.region_id)``) to ``transitions.act_on_missed_deadline``."""
+    regions = [row["id"] for row in await Region.select(Region.id).where(Region.active == True)]  # noqa: E712
+    rows = await due_query(regions, clock.now(), limit)
+    return [DueDeadline(UUID(str(r["region"])), r["id"]) for r in rows]

@@ -150,3 +150,21 @@ async def test_one_sweep_works_through_more_than_one_batch(synced, monkeypatch):
     assert (await run_sweep(30, clock))["missed"] == 5
     for escalation in opened:
         assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+
+
+async def test_a_sweep_out_of_time_stops_inside_a_batch_and_the_next_run_goes_on(synced, monkeypatch):
+    """Five deadlines due in one batch, time for two per run: each run stops mid-batch, the next one takes the
+    rest in due order; no deadline is lost and none is acted on twice."""
+    from apps.escalations import jobs
+
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2, 9))
+    opened = [await open_non_safety(scope, clock, kvk=f"9300000{i}") for i in range(5)]
+    ticks = iter(range(0, 10_000, 20))  # every look at the clock: 20 s later (the budget is 45 s)
+    monkeypatch.setattr(jobs, "monotonic", lambda: next(ticks))
+    clock.set(at(3, 20, 12))
+    per_run = [(await run_sweep(40 + n, clock))["missed"] for n in range(4)]
+    assert per_run == [2, 2, 1, 0]
+    for escalation in opened:
+        assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
+        assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
