@@ -41,7 +41,8 @@ from core.clock import system_clock
 from core.db import close_engine, prepare_engine
 from core.formatting import JINJA_FILTERS
 from core.health import HealthController
-from core.observability import configure_logging, metrics, prometheus_config, request_context_middleware
+from core.logs import configure_logging, request_context_middleware
+from core.observability import metrics, prometheus_config
 from core.scheduler import scheduler_loop
 from core.security import security_headers_middleware
 from core.settings import ROOT, Settings
@@ -215,6 +216,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}),
         ),
         debug=False,
+        logging_config=None,  # core.logs configures the root logger; Litestar adds no handler of its own
     )
     check_routes_declare_access(app)
     app.state.settings = settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import sys
 from datetime import date
@@ -17,6 +18,7 @@ from pathlib import Path
 import click
 
 from apps.ladders.deadlines import calendar_for_region_file, due_date_for
+from core.logs import configure_logging
 from core.settings import ROOT, ConfigError, Settings, _database_url, embedded_defaults, load_settings
 from core.storage import storage_from_url
 from core.workers import run_worker_forever
@@ -90,17 +92,22 @@ def serve(host: str, port: int, no_bootstrap: bool, embedded: bool) -> None:
     import uvicorn
 
     settings = _settings(embedded)
+    configure_logging(json_logs=settings.is_production)
+    # In production every line is a JSON log line; in development the start-up report is plain text.
+    say = logging.getLogger("trede").info if settings.is_production else click.echo
     if embedded and not no_bootstrap:
         from core.bootstrap import bootstrap_embedded  # why: CLI start-up (imports every app)
 
         for line in asyncio.run(bootstrap_embedded(settings)):
-            click.echo(line)
+            say(line)
     from core.app import create_app  # why: CLI start-up (imports every app)
 
-    click.echo(
-        f"Trede serves at http://{host}:{port} ({'embedded' if settings.embedded_broker else 'production'} mode)"
-    )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    say(f"Trede serves at http://{host}:{port} ({'embedded' if settings.embedded_broker else 'production'} mode)")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="info", proxy_headers=True,
+        log_config=None,  # core.logs' handler on the root logger formats uvicorn's lines too
+        access_log=False,  # one access line per request: ours (trede.access), with request id and region
+    )  # fmt: skip
 
 
 @main.command()

@@ -17,6 +17,7 @@ from piccolo.engine import engine_finder
 from core.broker import configure_broker
 from core.clock import Clock, system_clock
 from core.ledger import SWEEP_PERIOD_SECONDS, claim_slot, slot_of
+from core.logs import configure_logging
 from core.settings import Settings
 
 log = logging.getLogger("trede.scheduler")
@@ -44,7 +45,7 @@ async def scheduler_loop(stop: asyncio.Event, clock: Clock = system_clock) -> No
 
 
 async def run_scheduler_forever(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(json_logs=settings.is_production)
     configure_broker(settings.broker_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

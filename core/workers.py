@@ -12,6 +12,7 @@ import dramatiq
 from dramatiq import Worker
 
 from core.broker import configure_broker
+from core.logs import configure_logging
 from core.settings import Settings
 
 log = logging.getLogger("trede.worker")
@@ -32,7 +33,7 @@ def start_worker(broker: dramatiq.Broker, threads: int = 2) -> Worker:
 
 
 def run_worker_forever(settings: Settings, threads: int) -> None:
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(json_logs=settings.is_production)
     broker = configure_broker(settings.broker_url)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

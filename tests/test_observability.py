@@ -12,7 +12,7 @@ from apps.escalations.tables import Deadline, Escalation
 from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
-from core.observability import ContextFilter, configure_logging, set_region
+from core.logs import ContextFilter, configure_logging, set_region
 from core.tenancy import RegionScope
 
 

@@ -27,7 +27,7 @@ from apps.accounts.services import Person, load_person
 from apps.accounts.sessions import ABSOLUTE_TIMEOUT
 from apps.notifications.inapp import unread_count
 from apps.tenancy.tables import Region
-from core.observability import set_region
+from core.logs import set_region
 
 PERSON = "person"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from core.observability import ContextFilter
+from core.logs import ContextFilter
 from tests.accounts.support import app_client, login
 
 
