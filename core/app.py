@@ -32,6 +32,7 @@ from apps.escalations.letters import configure as configure_letters  # letters a
 from apps.ladders.api import CalendarApiController, RegionDetailApiController
 from apps.ladders.diagram import ladder_diagram
 from apps.ladders.pages import AdminLadderController, RegionLadderController
+from apps.notifications.devmail import DevMailboxController
 from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
 from apps.portal.controllers import portal_routers
 from apps.quality.controllers import quality_controllers
@@ -137,7 +138,8 @@ def admin_route_handlers() -> list:
             RegionAuditController]  # fmt: skip
 
 
-def register_template_globals(engine: JinjaTemplateEngine) -> None:
+def register_template_globals(engine: JinjaTemplateEngine, settings: Settings | None = None) -> None:
+    engine.engine.globals["dev_mailbox"] = bool(settings and settings.dev_mailbox)  # the footer links to it
     engine.engine.globals["ladder_diagram"] = ladder_diagram  # frontend/templates/ladders/_diagram.html
     engine.engine.filters.update(JINJA_FILTERS)  # the Dutch dates of core.formatting: {{ moment|nl_datetime }}
 
@@ -182,6 +184,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             NoticeController,
             DeliveryController,
             PlatformDeliveryController,
+            *([DevMailboxController] if settings.dev_mailbox else []),  # development only: /ontwikkeling/post
             *admin_route_handlers(),  # issue 8: /beheer/regios, ladders, audit log
             metrics,
             *portal_routers(settings),
@@ -190,7 +193,8 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
         ],
         lifespan=[lifespan],
         template_config=TemplateConfig(
-            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register_template_globals
+            directory=TEMPLATES, engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: register_template_globals(engine, settings),
         ),
         plugins=[HTMXPlugin()],
         csrf_config=CSRFConfig(

@@ -60,6 +60,13 @@ class Settings:
         return self.broker_url.startswith("stub://")
 
     @property
+    def dev_mailbox(self) -> Path | None:
+        """The folder of the development mailbox (``SMTP_URL=file://…``, development only): every outgoing mail
+        is written there as a ``.eml`` file and listed on ``/ontwikkeling/post``."""
+        parts = urlsplit(self.smtp_url)
+        return Path(parts.path) if parts.scheme == "file" and not self.is_production else None
+
+    @property
     def database_is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
 
@@ -100,8 +107,14 @@ def _storage_url(value: str) -> str:
     raise ConfigError("STORAGE_URL", f"must start with file:// or s3+https:// (or s3+http://), got {parts.scheme!r}")
 
 
-def _smtp_url(value: str) -> str:
+def _smtp_url(value: str, environment: str) -> str:
     parts = urlsplit(value)
+    if parts.scheme == "file":  # the development mailbox: mail kept in a folder, sent to nobody
+        if environment == "production":
+            raise ConfigError("SMTP_URL", "file:// keeps mail in a folder and sends none: not in production")
+        if not parts.path:
+            raise ConfigError("SMTP_URL", "must name a folder, e.g. file:///srv/trede/var/mail")
+        return value
     if parts.scheme not in ("smtp", "smtps", "smtp+starttls"):
         raise ConfigError("SMTP_URL", f"must start with smtp://, smtps:// or smtp+starttls://, got {parts.scheme!r}")
     if not parts.hostname:
@@ -171,7 +184,7 @@ def embedded_defaults(var_dir: Path = VAR_DIR) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{var_dir / 'trede.sqlite3'}",
         "BROKER_URL": "stub://",
         "STORAGE_URL": f"file://{var_dir / 'objects'}",
-        "SMTP_URL": "smtp://127.0.0.1:1025",
+        "SMTP_URL": f"file://{var_dir / 'mail'}",  # the development mailbox, /ontwikkeling/post
         "MAIL_FROM": "Trede <noreply@trede.localhost>",
         "SECRET_KEY": secret_file.read_text().strip(),
         "BASE_URL": "http://127.0.0.1:8000",
@@ -205,7 +218,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=_database_url(required("DATABASE_URL")),
         broker_url=_broker_url(required("BROKER_URL")),
         storage_url=_storage_url(required("STORAGE_URL")),
-        smtp_url=_smtp_url(required("SMTP_URL")),
+        smtp_url=_smtp_url(required("SMTP_URL"), environment),
         mail_from=required("MAIL_FROM"),
         secret_key=secret_key,
         base_url=base_url,

@@ -46,7 +46,7 @@ from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.audit import audit
 from core.clock import AMSTERDAM, Clock, system_clock
-from core.formatting import format_date_nl
+from core.formatting import format_date_nl, nl_datetime
 from core.tenancy import ProviderScope, RegionScope, UserScope
 from core.transactions import write_transaction
 
@@ -314,6 +314,29 @@ async def pending_invitations(
         UUID(str(provider_id)) if provider_id is not None else None,
         where=_open_at(clock.now()),
     )
+
+
+async def mail_states(pending: list[Invitation], *, region_id: UUID | None = None,
+                      provider_id: UUID | None = None) -> dict[UUID, str]:  # fmt: skip
+    """What became of each invitation's e-mail, in Dutch, for the list of open invitations: sent (and when),
+    still waiting (with the reason of a failed attempt), or not sent with the reason. Never "sent" before it was."""
+    if not pending:
+        return {}
+    outbox = region_id if region_id is not None else (await _outbox_region(None, provider_id)).id
+    keys = {f"invitation:{i.id}": i.id for i in pending}
+    rows = await RegionScope(outbox).select(
+        Notification, Notification.idempotency_key, Notification.status, Notification.last_error, Notification.sent_at
+    ).where(Notification.idempotency_key.is_in(list(keys)))
+    states = {}
+    for row in rows:
+        if row["status"] == "sent":
+            text = f"e-mail verstuurd op {nl_datetime(row['sent_at'])}"
+        elif row["status"] == "failed":
+            text = f"e-mail niet verstuurd: {row['last_error'] or 'de mailserver weigerde hem.'}"
+        else:
+            text = "e-mail wacht op verzending" + (f" ({row['last_error']})" if row["last_error"] else "")
+        states[keys[row["idempotency_key"]]] = text
+    return states
 
 
 async def revoke(

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from apps.accounts.guards import PERSON, platform_admin
-from apps.accounts.invitations import InvitationError, invite, pending_invitations
+from apps.accounts.invitations import InvitationError, invite, mail_states, pending_invitations
 from apps.accounts.roles import LABELS as ROLE_LABELS
 from apps.accounts.roles import Role
 from apps.admin import services
@@ -45,7 +45,9 @@ NOTICES = {
     "gesloten_dag_weg": "De gesloten dag is verwijderd.",
     "gemeenten": "De gemeenten zijn opgeslagen.",
     "logo": "Het logo is opgeslagen.",
-    "uitgenodigd": "De uitnodiging is verstuurd.",
+    # Said when the invitation is written: the mail is handed to the worker then, not yet sent.
+    "uitgenodigd": "De uitnodiging is aangemaakt en de e-mail staat klaar om te versturen; bij de openstaande "
+                   "uitnodigingen ziet u of hij verstuurd is.",
     "geimporteerd": "Het bestand is ingelezen.",
     "contract": "Het contract is vastgelegd.",
 }
@@ -176,7 +178,10 @@ class AdminRegionController(Controller):
 
 
 async def _open_invitations(region: Region) -> list:
-    return list(await pending_invitations(region_id=region.id))
+    pending = list(await pending_invitations(region_id=region.id))
+    states = await mail_states(pending, region_id=region.id)
+    return [{"email": i.email, "role": i.role, "expires_at": i.expires_at, "mail": states.get(i.id, "")}
+            for i in pending]  # fmt: skip
 
 
 def _image_type(storage, key: str) -> str:

@@ -20,6 +20,7 @@ from apps.notifications.tables import Notification
 from apps.notifications.transports import (
     EmailTransport,
     InAppTransport,
+    MailFolderTransport,
     PermanentFailure,
     Rendered,
     TemporaryFailure,
@@ -43,7 +44,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 def transports_from_settings(settings) -> dict[str, Transport]:
-    email = EmailTransport(settings.smtp_url, settings.mail_from, base_url=settings.base_url)
+    if settings.dev_mailbox is not None:  # development: mail goes into the folder behind /ontwikkeling/post
+        email: Transport = MailFolderTransport(settings.dev_mailbox, settings.mail_from, base_url=settings.base_url)
+    else:
+        email = EmailTransport(settings.smtp_url, settings.mail_from, base_url=settings.base_url)
     return {"email": email, "inapp": InAppTransport()}
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -54,17 +55,11 @@ class Transport(Protocol):
     async def send(self, recipient: str, rendered: Rendered, idempotency_key: str) -> None: ...
 
 
-class EmailTransport:
-    def __init__(self, smtp_url: str, mail_from: str, timeout: float = 30, base_url: str = ""):
-        parts = urlsplit(smtp_url)
-        self.host = parts.hostname or "localhost"
-        self.port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
-        self.use_tls = parts.scheme == "smtps"
-        self.start_tls = parts.scheme == "smtp+starttls"
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
+class MailBuilder:
+    """The mail as every mail transport sends it (the SMTP one and the development mailbox)."""
+
+    def __init__(self, mail_from: str, base_url: str = ""):
         self.mail_from = mail_from
-        self.timeout = timeout
         self.base_url = base_url  # for links in mails (List-Unsubscribe: /account)
 
     def message(self, recipient: str, rendered: Rendered, idempotency_key: str) -> EmailMessage:
@@ -91,6 +86,19 @@ class EmailTransport:
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
         return message
+
+
+class EmailTransport(MailBuilder):
+    def __init__(self, smtp_url: str, mail_from: str, timeout: float = 30, base_url: str = ""):
+        super().__init__(mail_from, base_url)
+        parts = urlsplit(smtp_url)
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
+        self.use_tls = parts.scheme == "smtps"
+        self.start_tls = parts.scheme == "smtp+starttls"
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
 
     async def send(self, recipient: str, rendered: Rendered, idempotency_key: str) -> None:
         message = self.message(recipient, rendered, idempotency_key)
@@ -127,6 +135,29 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
     acceptance and our record of it): receiving systems drop the duplicate."""
     domain = mail_from.rsplit("@", 1)[-1].strip("> ") or "trede.localhost"
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}.trede@{domain}>"
+
+
+class MailFolderTransport(MailBuilder):
+    """The development mailbox (``SMTP_URL=file://…``, never in production): each mail, exactly as it would go
+    over SMTP, becomes a ``.eml`` file in the folder; ``/ontwikkeling/post`` lists them. Written under a
+    temporary name and renamed, so the page never reads half a mail."""
+
+    def __init__(self, folder: Path, mail_from: str, base_url: str = ""):
+        super().__init__(mail_from, base_url)
+        self.folder = Path(folder)
+
+    async def send(self, recipient: str, rendered: Rendered, idempotency_key: str) -> None:
+        message = self.message(recipient, rendered, idempotency_key)
+        stamp = datetime.now(AMSTERDAM).strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]}.eml"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.folder / f".{name}.tmp"
+            partial.write_bytes(message.as_bytes())
+            partial.replace(self.folder / name)
+        except OSError as exc:
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}",
+                                   "Het ontwikkelpostvak kon de e-mail niet opslaan.") from exc
 
 
 class InAppTransport:

@@ -248,6 +248,7 @@ async def colleagues_template(
 ) -> Template:  # fmt: skip
     person = request.scope["state"][PERSON]
     pending = await invitations.pending_invitations(provider_id=scope.provider_id)
+    mail = await invitations.mail_states(pending, provider_id=scope.provider_id)
     return Template(
         "portaal/collegas.html",
         context={
@@ -260,6 +261,7 @@ async def colleagues_template(
                     "role_label": views.role_label(i.role),
                     "by": i.invited_by_label,
                     "until": views.date_nl(views.local_date(i.expires_at)),
+                    "mail": mail.get(i.id, ""),
                 }
                 for i in pending
             ],  # fmt: skip
@@ -297,7 +299,9 @@ class ColleagueController(Controller):
         except invitations.InvitationError as exc:
             return await colleagues_template(request, scope, errors={exc.field: exc.message}, values=values,
                                              status_code=422)  # fmt: skip
-        set_flash(request, f"De uitnodiging is verstuurd naar {values['email']}.")
+        # The mail is handed to the worker now; whether it was sent shows in the list of open invitations.
+        set_flash(request, f"De uitnodiging voor {values['email']} is aangemaakt en de e-mail staat klaar om te "
+                  "versturen; hieronder ziet u of hij verstuurd is.")
         return Redirect("/portaal/collegas/#uitnodigingen", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{user_id:uuid}/rol", status_code=HTTP_303_SEE_OTHER)
