@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -44,6 +45,7 @@ from core.formatting import JINJA_FILTERS
 from core.health import HealthController
 from core.logs import configure_logging, request_context_middleware
 from core.observability import metrics, prometheus_config
+from core.problems import COMPONENTS, problem
 from core.scheduler import scheduler_loop
 from core.security import security_headers_middleware
 from core.settings import ROOT, Settings
@@ -96,7 +98,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
-    """Errors answer in the language of the route: JSON under /api/, a Dutch page elsewhere.
+    """Errors answer in the language of the route: problem details (RFC 9457) under /api/, a Dutch page elsewhere.
 
     401 (no session) redirects pages to the login page; htmx requests get HX-Redirect instead of a redirect.
     """
@@ -109,7 +111,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         return Redirect(target, status_code=303)
     if _wants_json(request) or status not in ERROR_PAGES:
         detail = exc.detail if status < 500 else "Er ging iets mis."
-        return Response({"status_code": status, "detail": detail}, status_code=status, headers=headers)
+        return problem(request, status, detail, headers=headers)
     title, message = ERROR_PAGES[status]
     return Template("fout.html", context={"title": title, "message": message}, status_code=status, headers=headers)
 
@@ -118,7 +120,7 @@ def server_error(request: Request, exc: Exception) -> Response:
     """An unexpected error: logged with its traceback and the request id, answered without details."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     if _wants_json(request):
-        return Response({"status_code": 500, "detail": "Er ging iets mis."}, status_code=500)
+        return problem(request, 500, "Er ging iets mis.")
     return Template(
         "fout.html",
         context={"title": "Er ging iets mis", "message": "Probeer het later opnieuw. Blijft het misgaan, neem dan "
@@ -196,7 +198,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             directory=TEMPLATES, engine=JinjaTemplateEngine,
             engine_callback=lambda engine: register_template_globals(engine, settings),
         ),
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), ProblemDetailsPlugin()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.is_production,
@@ -216,8 +218,12 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
         openapi_config=OpenAPIConfig(
             title="Trede API",
             version="1",
+            description="The JSON API v1 of Trede. Errors are RFC 9457 problem details (application/problem+json) "
+            "with the reason in Dutch in `detail`; see core/problems.py for what each status means.",
+            components=COMPONENTS,  # the session cookie and the CSRF header (core/problems.py)
+            use_handler_docstrings=True,
             render_plugins=[JsonRenderPlugin()],
-            openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}),
+            openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}, include_in_schema=False),
         ),
         debug=False,
         logging_config=None,  # core.logs configures the root logger; Litestar adds no handler of its own

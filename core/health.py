@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from piccolo.engine import engine_finder
@@ -38,10 +39,16 @@ class HealthController(Controller):
 
     @get("/live", sync_to_thread=False, opt={"public": True, "static": True, "skip_session": True})
     def live(self) -> dict[str, str]:
+        """Liveness: the process answers (no dependency is checked)."""
         return {"status": "ok"}
 
-    @get("/ready", opt={"public": True, "static": True, "skip_session": True})
+    @get(
+        "/ready",
+        opt={"public": True, "static": True, "skip_session": True},
+        responses={503: ResponseSpec(dict[str, Any], description="A dependency does not answer (see checks).")},
+    )
     async def ready(self, request: Request) -> Response[dict[str, Any]]:
+        """Readiness: the database, object storage and broker answer; 503 with the failed checks otherwise."""
         import anyio
 
         state = request.app.state

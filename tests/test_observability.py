@@ -87,4 +87,6 @@ async def test_unexpected_errors_are_logged_with_traceback_and_answered_without_
     record = next(r for r in caplog.records if r.name == "trede" and "unhandled error" in r.getMessage())
     assert record.exc_info and "geheime details" in str(record.exc_info[1])
     api = await client.get("/stuk", headers={"accept": "application/json"})
-    assert api.json() == {"status_code": 500, "detail": "Er ging iets mis."}
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json() == {"type": "about:blank", "title": "Internal Server Error", "status": 500,
+                          "detail": "Er ging iets mis."}  # fmt: skip

@@ -16,8 +16,9 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -48,6 +49,8 @@ from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Municipality, Region
 from core.actor import Actor
 from core.clock import Clock, system_clock
+from core.edge import BadInput, Sequence
+from core.problems import READ_ERRORS, READS, WRITE_ERRORS, WRITES, problems
 from core.tenancy import ProviderScope, RegionScope
 
 KVK = re.compile(r"^\d{8}$")
@@ -75,8 +78,8 @@ async def decides_in_region(connection: ASGIConnection, _: BaseRouteHandler) -> 
         raise PermissionDeniedException("Alleen het team inkoop mag dit doen.")
 
 
-READS = [region_role(*REGION_ROLES)]
-WRITES = [region_role(*REGION_ROLES), decides_in_region]
+READERS = [region_role(*REGION_ROLES)]
+WRITERS = [region_role(*REGION_ROLES), decides_in_region]
 
 
 async def region_context(request: Request, region_slug: FromPath[str]) -> tuple[RegionScope, Region, Actor]:
@@ -314,7 +317,13 @@ class EscalationApiController(Controller):
     tags = ["escalations"]
     exception_handlers = API_ERRORS
 
-    @get("/escalations", guards=READS, summary="The region's escalations, sorted by next deadline")
+    @get(
+        "/escalations",
+        guards=READERS,
+        summary="The region's escalations, sorted by next deadline",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def list_escalations(
         self,
         request: Request,
@@ -327,6 +336,9 @@ class EscalationApiController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> dict:
+        """Every member of the region reads. Filters: step, status, category, provider (id or KvK number), overdue;
+        paged with limit/offset. Sorted by the next running deadline, soonest first; escalations without one last,
+        newest first."""
         scope, _, _ = await region_context(request, region_slug)
         query = scope.select(Escalation, *LIST_COLUMNS)
         if step:
@@ -342,15 +354,27 @@ class EscalationApiController(Controller):
                 try:
                     query = query.where(Escalation.provider == UUID(provider))
                 except ValueError:
-                    raise EscalationError("Geef de aanbieder op met zijn id of KvK-nummer (8 cijfers).") from None
+                    reason = "Geef de aanbieder op met zijn id of KvK-nummer (8 cijfers)."
+                    field = {"key": "provider", "source": "query", "message": reason}
+                    raise ValidationException(reason, extra=[field]) from None
         now = clock_of(request).now()
         rows, next_due = await by_next_deadline(scope, await query, now, overdue_only=overdue)
         return await list_page(rows, next_due, now, limit, offset)
 
-    @post("/escalations", guards=WRITES, summary="Open an escalation", status_code=HTTP_201_CREATED)
+    @post(
+        "/escalations",
+        guards=WRITERS,
+        summary="Open an escalation",
+        status_code=HTTP_201_CREATED,
+        responses=problems(400, 401, 403, 404, 422),  # opening has no state to conflict with
+        security=WRITES,
+    )
     async def open_escalation(
         self, request: Request, region_slug: FromPath[str], data: JSONBody[OpenEscalation]
     ) -> Response:
+        """The purchasing team (inkoop_medewerker, inkoop_lead) opens an escalation on the latest version of one of the
+        region's ladders, for a provider the region has a contract with. Answers the escalation as the detail route
+        does, with its Location."""
         scope, _, actor = await region_context(request, region_slug)
         provider = await Provider.objects().where(Provider.kvk_number == data.provider_kvk).first()
         contract = None
@@ -382,29 +406,51 @@ class EscalationApiController(Controller):
         location = f"/api/v1/regions/{region_slug}/escalations/{escalation.id}"
         return Response(body, status_code=HTTP_201_CREATED, headers={"Location": location})
 
-    @get("/escalations/{escalation_id:uuid}", guards=READS, summary="One escalation: step, next steps, deadlines")
+    @get(
+        "/escalations/{escalation_id:uuid}",
+        guards=READERS,
+        summary="One escalation: step, next steps, deadlines",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def detail(self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]) -> dict:
+        """The current step, the next steps its own ladder version allows, the running deadlines and the measures in
+        force (with the municipalities that must follow them)."""
         scope, _, _ = await region_context(request, region_slug)
         escalation = await found(scope, Escalation, escalation_id)
         return await escalation_detail(scope, scope, escalation, clock_of(request).now())
 
-    @get("/escalations/{escalation_id:uuid}/timeline", guards=READS, summary="The timeline, newest first")
+    @get(
+        "/escalations/{escalation_id:uuid}/timeline",
+        guards=READERS,
+        summary="The timeline, newest first",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def timeline(
         self,
         request: Request,
         region_slug: FromPath[str],
         escalation_id: FromPath[UUID],
-        before: Annotated[int | None, QueryParameter(ge=1, description="sequence: events before this one")] = None,
+        before: Sequence = None,
         limit: Limit = 50,
     ) -> dict:
+        """All events, internal ones included, newest first; page back with before=next_before."""
         scope, _, _ = await region_context(request, region_slug)
         await found(scope, Escalation, escalation_id)
         return await timeline_page(scope, escalation_id, include_internal=True, before=before, limit=limit)
 
-    @get("/escalations/{escalation_id:uuid}/deadlines", guards=READS, summary="All deadlines, by due date")
+    @get(
+        "/escalations/{escalation_id:uuid}/deadlines",
+        guards=READERS,
+        summary="All deadlines, by due date",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def deadlines(
         self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
     ) -> list[dict]:
+        """Every deadline of the escalation (open, suspended, met, missed), by due date."""
         scope, _, _ = await region_context(request, region_slug)
         escalation = await found(scope, Escalation, escalation_id)
         spec = await Specs().get(scope, escalation.ladder_version)
@@ -414,7 +460,16 @@ class EscalationApiController(Controller):
 
     @post(
         "/escalations/{escalation_id:uuid}/transitions",
-        guards=WRITES,
+        guards=WRITERS,
+        responses={
+            **WRITE_ERRORS,
+            HTTP_200_OK: ResponseSpec(
+                dict[str, Any],
+                description="A repeat with the same Idempotency-Key: the first "
+                "result, nothing changed (replayed: true).",
+            ),  # fmt: skip
+        },
+        security=WRITES,
         summary="Move to another step of the escalation's own ladder version",
         description="Idempotent with the Idempotency-Key header (or idempotency_key in the body): a repeat "
         "answers 200 with the first result and changes nothing; a new move answers 201.",
@@ -430,7 +485,7 @@ class EscalationApiController(Controller):
         scope, _, actor = await region_context(request, region_slug)
         await found(scope, Escalation, escalation_id)
         if idempotency_key and data.idempotency_key and idempotency_key != data.idempotency_key:
-            raise EscalationError("De Idempotency-Key-header en idempotency_key in de aanvraag verschillen.")
+            raise BadInput("De Idempotency-Key-header en idempotency_key in de aanvraag verschillen.")
         clock = clock_of(request)
         result = await services.transition(
             scope,
@@ -451,13 +506,17 @@ class EscalationApiController(Controller):
 
     @post(
         "/escalations/{escalation_id:uuid}/close",
-        guards=WRITES,
+        guards=WRITERS,
+        responses=WRITE_ERRORS,
+        security=WRITES,
         summary="Close outside the ladder's final steps",
         status_code=HTTP_200_OK,
     )
     async def close(
         self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID], data: JSONBody[Close]
     ) -> dict:
+        """The purchasing team closes the escalation with an outcome (e.g. 'ingetrokken') and a motivation; running
+        deadlines stop."""
         scope, _, actor = await region_context(request, region_slug)
         await found(scope, Escalation, escalation_id)
         clock = clock_of(request)
@@ -476,13 +535,18 @@ class EscalationApiController(Controller):
 
     @post(
         "/deadlines/{deadline_id:uuid}/suspend",
-        guards=WRITES,
+        guards=WRITERS,
+        responses=WRITE_ERRORS,
+        security=WRITES,
         summary="Suspend a deadline (opschorting)",
         status_code=HTTP_200_OK,
     )
     async def suspend(
         self, request: Request, region_slug: FromPath[str], deadline_id: FromPath[UUID], data: JSONBody[Suspend]
     ) -> dict:
+        """The purchasing team suspends a running deadline (opschorting) with a reason; the time left is kept for when
+        it resumes."""
+
         async def change(scope, actor, clock):
             return await services.suspend_deadline(scope, deadline_id, actor=actor, reason=data.reason, clock=clock)
 
@@ -490,13 +554,18 @@ class EscalationApiController(Controller):
 
     @post(
         "/deadlines/{deadline_id:uuid}/resume",
-        guards=WRITES,
+        guards=WRITERS,
+        responses=WRITE_ERRORS,
+        security=WRITES,
         summary="Resume a suspended deadline",
         status_code=HTTP_200_OK,
     )
     async def resume(
         self, request: Request, region_slug: FromPath[str], deadline_id: FromPath[UUID], data: JSONBody[Resume]
     ) -> dict:
+        """The purchasing team resumes a suspended deadline; it ends after the time that was left when it was
+        suspended."""
+
         async def change(scope, actor, clock):
             return await services.resume_deadline(
                 scope, deadline_id, actor=actor, motivation=data.motivation, clock=clock
@@ -506,13 +575,18 @@ class EscalationApiController(Controller):
 
     @post(
         "/deadlines/{deadline_id:uuid}/extend",
-        guards=WRITES,
+        guards=WRITERS,
+        responses=WRITE_ERRORS,
+        security=WRITES,
         summary="Extend a deadline (new_term or days)",
         status_code=HTTP_200_OK,
     )
     async def extend(
         self, request: Request, region_slug: FromPath[str], deadline_id: FromPath[UUID], data: JSONBody[Extend]
     ) -> dict:
+        """The purchasing team extends a running deadline: a new term counted from its start (new_term, e.g. '6 weken')
+        or a number of calendar days; never earlier than today's due date."""
+
         async def change(scope, actor, clock):
             return await services.extend_deadline(
                 scope,
@@ -551,7 +625,7 @@ class ProviderEscalationApiController(Controller):
     guards = [requires(*PROVIDER_ROLES)]
     exception_handlers = API_ERRORS
 
-    @get("/", summary="My organisation's escalations, sorted by next deadline")
+    @get("/", summary="My organisation's escalations, sorted by next deadline", responses=READ_ERRORS, security=READS)
     async def list_escalations(
         self,
         request: Request,
@@ -559,6 +633,8 @@ class ProviderEscalationApiController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> dict:
+        """For provider users: their organisation's escalations in the regions where it has a contract, sorted by the
+        next running deadline; paged with limit/offset."""
         now = clock_of(request).now()
         rows: list[dict] = []
         next_due: dict[UUID, Deadline] = {}
@@ -571,19 +647,27 @@ class ProviderEscalationApiController(Controller):
             next_due.update(found_due)
         return await list_page(sort_rows(rows, next_due, now), next_due, now, limit, offset)
 
-    @get("/{escalation_id:uuid}", summary="One of my organisation's escalations")
+    @get("/{escalation_id:uuid}", summary="One of my organisation's escalations", responses=READ_ERRORS, security=READS)
     async def detail(self, request: Request, escalation_id: FromPath[UUID]) -> dict:
+        """For provider users: one escalation of their organisation, without the region's next steps."""
         scope, escalation = await provider_escalation(request, escalation_id)
         region_scope = scope.region_scope(escalation.region)
         return await escalation_detail(region_scope, scope, escalation, clock_of(request).now(), for_provider=True)
 
-    @get("/{escalation_id:uuid}/timeline", summary="The shared events of the timeline, newest first")
+    @get(
+        "/{escalation_id:uuid}/timeline",
+        summary="The shared events of the timeline, newest first",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def timeline(
         self,
         request: Request,
         escalation_id: FromPath[UUID],
-        before: Annotated[int | None, QueryParameter(ge=1)] = None,
+        before: Sequence = None,
         limit: Limit = 50,
     ) -> dict:
+        """For provider users: the shared events only (never internal ones), newest first; page back with
+        before=next_before."""
         scope, escalation = await provider_escalation(request, escalation_id)
         return await timeline_page(scope, escalation.id, include_internal=False, before=before, limit=limit)

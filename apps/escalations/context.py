@@ -40,7 +40,11 @@ MOTIVATION_REQUIRED = "Geef een motivering: elk besluit wordt met motivering vas
 
 
 class EscalationError(ValueError):
-    """A request the rules refuse; the message is Dutch and shown to the user."""
+    """A request the rules refuse; the message is Dutch and shown to the user (the API answers 422)."""
+
+
+class EscalationConflict(EscalationError):
+    """Refused because of the state, not the request: already done, closed, or changed meanwhile (API: 409)."""
 
 
 def notification_key(event_id: Any, recipient: str) -> str:

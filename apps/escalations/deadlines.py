@@ -17,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from apps.escalations.context import (
     SHARED,
     Context,
+    EscalationConflict,
     EscalationError,
     load_context,
     require_decides,
@@ -266,7 +267,7 @@ async def _load_for_change(scope: RegionScope, deadline_id: UUID | str, clock: C
     ctx = await load_context(scope, found.escalation, clock)  # locks the escalation first, then re-read
     deadline = await scope.get(Deadline, found.id)
     if ctx.is_closed:
-        raise EscalationError(f"Escalatie {ctx.escalation.reference} is afgesloten; termijnen lopen niet meer.")
+        raise EscalationConflict(f"Escalatie {ctx.escalation.reference} is afgesloten; termijnen lopen niet meer.")
     return ctx, deadline
 
 
@@ -307,14 +308,14 @@ async def suspend_deadline(
         ctx, deadline = await _load_for_change(scope, deadline_id, clock)
         now = clock.now()
         if deadline.status == SUSPENDED:
-            raise EscalationError("Deze termijn is al opgeschort.")
+            raise EscalationConflict("Deze termijn is al opgeschort.")
         if deadline.status != OPEN:
             raise EscalationError(
                 f"Een termijn met status '{STATUS_NL.get(deadline.status, deadline.status)}' kan niet worden "
                 "opgeschort."
             )
         if deadline.due_at <= now:
-            raise EscalationError("Deze termijn is al verstreken en kan niet meer worden opgeschort.")
+            raise EscalationConflict("Deze termijn is al verstreken en kan niet meer worden opgeschort.")
         changed = (
             await scope.update(
                 Deadline, {Deadline.status: SUSPENDED, Deadline.suspended_at: now, Deadline.remind_at: None}
@@ -323,7 +324,7 @@ async def suspend_deadline(
             .returning(Deadline.id)
         )
         if not changed:
-            raise EscalationError("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+            raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
         deadline = await scope.get(Deadline, deadline.id)
         unit, left = _budget_left(deadline, ctx.calendar)
         info = describe(ctx, deadline)
@@ -352,7 +353,7 @@ async def resume_deadline(
     async with write_transaction():
         ctx, deadline = await _load_for_change(scope, deadline_id, clock)
         if deadline.status != SUSPENDED:
-            raise EscalationError("Deze termijn is niet opgeschort.")
+            raise EscalationConflict("Deze termijn is niet opgeschort.")
         now, calendar = clock.now(), ctx.calendar
         unit, left = _budget_left(deadline, calendar)
         today = local_date(now)
@@ -385,7 +386,7 @@ async def resume_deadline(
             .returning(Deadline.id)
         )
         if not changed:
-            raise EscalationError("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+            raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
         old_due = local_date(deadline.due_at)
         deadline = await scope.get(Deadline, deadline.id)
         info = describe(ctx, deadline)
@@ -476,7 +477,7 @@ async def extend_deadline(
             .returning(Deadline.id)
         )
         if not changed:
-            raise EscalationError("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+            raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
         deadline = await scope.get(Deadline, deadline.id)
         info = describe(ctx, deadline)
         payload = {**info, "oude_vervaldatum": old_day.isoformat(), "redenen": new_reasons}

@@ -2,7 +2,8 @@
 
 Request bodies check types and lengths only; the rules (a motivation is required, a step must follow the
 current one, only a lead imposes measures ...) are the services', which answer in Dutch (``EscalationError``).
-Error answers have one shape everywhere: ``{"status_code": 400, "detail": "...", "errors": [...]}``.
+Error answers are RFC 9457 problem details everywhere (``core.problems``): ``type``, ``title``, ``status`` and
+the Dutch ``detail``; invalid input adds ``errors``, one entry per field.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import ValidationException
-from litestar.status_codes import HTTP_400_BAD_REQUEST
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from pydantic import BaseModel, ConfigDict, Field
 
-from apps.escalations.context import MEASURE_LABELS, EscalationError
+from apps.escalations.context import MEASURE_LABELS, EscalationConflict, EscalationError
 from apps.escalations.deadlines import OPEN, STATUS_NL, WAITING, local_date, waiting_for
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.schema import LadderSpec
 from apps.ladders.terms import TermError
+from core.problems import problem
 
 MAX_MOTIVATION = 10_000
 
@@ -79,34 +81,28 @@ class Extend(_Body):
     days: int | None = Field(default=None, ge=1, le=3_650)
 
 
-# --- error answers ---------------------------------------------------------------------------------------
+# --- error answers (RFC 9457 problem details, core/problems.py) ---------------------------------------------
 
 
-def error_body(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"status_code": status, "detail": detail, "errors": errors if errors is not None else [{"message": detail}]}
+def refused(request: Request, exc: EscalationError) -> Response:
+    """A request the rules refuse: 422 with the service's Dutch message; 409 when the state is the reason."""
+    status = HTTP_409_CONFLICT if isinstance(exc, EscalationConflict) else HTTP_422_UNPROCESSABLE_ENTITY
+    return problem(request, status, str(exc))
 
 
-def refused(_: Request, exc: EscalationError) -> Response:
-    """A request the rules refuse: 400 with the service's Dutch message."""
-    return Response(error_body(HTTP_400_BAD_REQUEST, str(exc)), status_code=HTTP_400_BAD_REQUEST)
-
-
-def invalid(_: Request, exc: ValidationException) -> Response:
+def invalid(request: Request, exc: ValidationException) -> Response:
     """Malformed input (body, query or path): 400 with one entry per field."""
     errors = [
         {"field": item.get("key"), "source": item.get("source"), "message": item.get("message")}
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     ]
-    return Response(
-        error_body(HTTP_400_BAD_REQUEST, "De invoer is ongeldig.", errors or [{"message": str(exc.detail)}]),
-        status_code=HTTP_400_BAD_REQUEST,
-    )
+    return problem(request, HTTP_400_BAD_REQUEST, "De invoer is ongeldig.", errors=errors)
 
 
-def bad_term(_: Request, exc: TermError) -> Response:
+def bad_term(request: Request, exc: TermError) -> Response:
     detail = f"Dit is geen termijn ({exc})."
-    return Response(error_body(HTTP_400_BAD_REQUEST, detail, [{"field": "term", "message": str(exc)}]), status_code=400)
+    return problem(request, HTTP_400_BAD_REQUEST, detail, errors=[{"field": "term", "message": str(exc)}])
 
 
 API_ERRORS = {EscalationError: refused, ValidationException: invalid, TermError: bad_term}

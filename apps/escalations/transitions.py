@@ -16,6 +16,7 @@ from uuid import UUID
 from apps.escalations.actions import ActionRun, in_run_order, run_action
 from apps.escalations.context import (
     Context,
+    EscalationConflict,
     EscalationError,
     imposes_measures,
     load_context,
@@ -55,7 +56,7 @@ async def _replay(
     if event is None:
         return None
     if str(event.escalation) != str(escalation_id) or (event.payload or {}).get("naar") != to_step:
-        raise EscalationError("Deze aanvraag is al verwerkt voor een andere stap; vernieuw de pagina.")
+        raise EscalationConflict("Deze aanvraag is al verwerkt voor een andere stap; vernieuw de pagina.")
     escalation = await scope.get(Escalation, event.escalation)
     return TransitionResult(escalation=escalation, event=event, replayed=True)
 
@@ -121,7 +122,7 @@ async def transition_in_context(
     of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it."""
     escalation = ctx.escalation
     if ctx.is_closed:
-        raise EscalationError(f"Escalatie {escalation.reference} is afgesloten; er kan geen stap meer worden gezet.")
+        raise EscalationConflict(f"Escalatie {escalation.reference} is afgesloten; er kan geen stap meer worden gezet.")
     require_decides(actor, "een stap zetten in een escalatie")
     current = ctx.step(escalation.current_step)
     target = ctx.step(to_step)
@@ -288,7 +289,7 @@ async def close_escalation(
     async with write_transaction():
         ctx = await load_context(scope, escalation_id, clock)
         if ctx.is_closed:
-            raise EscalationError(f"Escalatie {ctx.escalation.reference} is al afgesloten.")
+            raise EscalationConflict(f"Escalatie {ctx.escalation.reference} is al afgesloten.")
         require_decides(actor, "een escalatie afsluiten")
         require_motivation(ctx.spec, motivation)
         await close_in_context(ctx, outcome=outcome, motivation=motivation.strip(), actor=actor)

@@ -25,6 +25,7 @@ from apps.ladders.deadlines import due_date_for, region_calendar
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.tenancy.services import municipalities_on
 from apps.tenancy.tables import Region, RegionMailbox
+from core.problems import READ_ERRORS, READS, problems
 from core.tenancy import RegionScope
 
 
@@ -52,8 +53,15 @@ class RegionDetailApiController(Controller):
     guards = [region_role(*REGION_ROLES)]
     exception_handlers = API_ERRORS
 
-    @get("/", summary="A region: municipalities valid today, mailboxes, ladders with their versions")
+    @get(
+        "/",
+        summary="A region: municipalities valid today, mailboxes, ladders with their versions",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def detail(self, request: Request, region_slug: FromPath[str]) -> dict:
+        """For the region's members: the municipalities valid today (CBS codes), the role mailboxes, the closed days
+        and the ladders with their versions."""
         scope, region, _ = await region_context(request, region_slug)
         today = clock_of(request).today()
         municipalities = await municipalities_on(scope, today)
@@ -89,8 +97,9 @@ class RegionDetailApiController(Controller):
             "ladders": ladders,
         }
 
-    @get("/ladders", summary="The region's ladders with their latest version")
+    @get("/ladders", summary="The region's ladders with their latest version", responses=READ_ERRORS, security=READS)
     async def ladders(self, request: Request, region_slug: FromPath[str]) -> list[dict]:
+        """For the region's members: each ladder's key, name and latest version number."""
         scope, _, _ = await region_context(request, region_slug)
         found = []
         for ladder in await scope.objects(Ladder).order_by(Ladder.key):
@@ -100,8 +109,14 @@ class RegionDetailApiController(Controller):
             )
         return found
 
-    @get("/ladders/{ladder_key:str}", summary="A ladder: the latest definition and the list of versions")
+    @get(
+        "/ladders/{ladder_key:str}",
+        summary="A ladder: the latest definition and the list of versions",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def ladder(self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str]) -> dict:
+        """For the region's members: the latest version's definition (steps, terms, categories) and every version."""
         scope, _, _ = await region_context(request, region_slug)
         ladder = await ladder_of(scope, ladder_key)
         versions = await versions_of(scope, ladder.id)
@@ -121,10 +136,17 @@ class RegionDetailApiController(Controller):
 
     # {version:str}, not :int: a path that is no number is a version that does not exist (404), and the route
     # still matches, so that without a session the answer is 401 like every other API path.
-    @get("/ladders/{ladder_key:str}/versions/{version:str}", summary="One version of a ladder, as published")
+    @get(
+        "/ladders/{ladder_key:str}/versions/{version:str}",
+        summary="One version of a ladder, as published",
+        responses=READ_ERRORS,
+        security=READS,
+    )
     async def version(
         self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str], version: FromPath[str]
     ) -> dict:
+        """For the region's members: one published version with its note and SHA-256; a version that is no number does
+        not exist (404)."""
         scope, _, _ = await region_context(request, region_slug)
         ladder = await ladder_of(scope, ladder_key)
         number = int(version) if version.isdigit() and len(version) < 9 else None
@@ -153,13 +175,20 @@ class CalendarApiController(Controller):
     tags = ["calendar"]
     exception_handlers = API_ERRORS
 
-    @get("/add", opt={"public": True}, summary="When a term ends (Atw, plus a region's closed days) and why")
+    @get(
+        "/add",
+        opt={"public": True},
+        summary="When a term ends (Atw, plus a region's closed days) and why",
+        responses=problems(400, 404),
+    )
     async def add(
         self,
         start: Annotated[date, QueryParameter(name="from", description="start date, e.g. 2026-03-02")],
         term: Annotated[str, QueryParameter(max_length=60, description='e.g. "10 werkdagen", "2 weken", "1 april"')],
         region: Annotated[str | None, QueryParameter(max_length=64, description="region slug: its closed days")] = None,
     ) -> dict:
+        """Public: the due date of a term from a start date under the Algemene termijnenwet, plus the closed days of a
+        region when one is given (unknown region: 404), with the reasons it moved."""
         calendar = DutchCalendar()
         if region:
             row = await Region.select(Region.settings).where(Region.slug == region).output(load_json=True).first()

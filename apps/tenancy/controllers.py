@@ -25,4 +25,5 @@ class RegionApiController(Controller):
 
     @get("/", opt={"public": True}, summary="The regions served, with their municipality count today")
     async def list(self) -> list[dict]:
+        """Public: every region Trede serves, with the number of municipalities valid today."""
         return [asdict(region) for region in await list_regions()]

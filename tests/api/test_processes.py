@@ -99,13 +99,17 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
         {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle 18 gemeenten", "imposes_measures": True}
     ]
 
-    # Only a purchasing team lead imposes the intake stop: the service's Dutch reason, 400.
+    # Only a purchasing team lead imposes the intake stop: the service's Dutch reason, 422 as problem details.
     refused = await ilse.post(
         f"{ZL}/escalations/{opened['id']}/transitions", {"to_step": "instroomstop", "motivation": "VOG's ontbreken."}
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
     assert "Alleen een teamleider inkoop mag maatregelen opleggen" in refused.json()["detail"]
-    assert refused.json()["errors"] == [{"message": refused.json()["detail"]}]
+    assert {k: refused.json()[k] for k in ("type", "title", "status")} == {
+        "type": "about:blank",
+        "title": "Unprocessable Entity",
+        "status": 422,
+    }
 
     clock.advance(hours=1)
     key = {"Idempotency-Key": "zl-instroomstop-1"}
@@ -128,7 +132,7 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
     refused = await ilse.post(
         f"{ZL}/escalations/{opened['id']}/transitions", {"to_step": "opheffen_en_afsluiten", "motivation": "Hersteld."}
     )
-    assert refused.status_code == 400 and "teamleider" in refused.json()["detail"]
+    assert refused.status_code == 422 and "teamleider" in refused.json()["detail"]
     result = await move(luuk, ZL, opened, "opheffen_en_afsluiten", "Alle VOG's geldig en niet ouder dan 3 jaar.")
     closed = result["escalation"]
     assert closed["status"] == "closed" and closed["outcome"] == "hersteld" and closed["active_measures"] == []
@@ -163,7 +167,7 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
     late = await ilse.post(
         f"{ZL}/escalations/{opened['id']}/transitions", {"to_step": "ontbinding", "motivation": "Toch ontbinden."}
     )
-    assert late.status_code == 400 and "is afgesloten" in late.json()["detail"]
+    assert late.status_code == 409 and "is afgesloten" in late.json()["detail"]
 
 
 async def test_zuid_limburg_missed_plan_term_leads_to_the_official_letter(api, clock):
@@ -210,7 +214,7 @@ async def test_west_brabant_west_dispute_route_to_the_committee(api, clock, bram
     assert (waiting["key"], waiting["status"], waiting["due_date"]) == ("reactie_arrangement", "waiting", None)
     assert waiting["waiting_for"] == "wacht op levering van het arrangement"
     refused = await bram.post(f"{WBW}/deadlines/{waiting['id']}/suspend", {"reason": "Advies Expertteam gevraagd."})
-    assert refused.status_code == 400 and "status 'wacht'" in refused.json()["detail"]
+    assert refused.status_code == 422 and "status 'wacht'" in refused.json()["detail"]
 
     # Waiting on the Expertteam: the arrangement term stops on 4 March and runs on from 9 March.
     clock.set(at(2026, 3, 4, 11))
@@ -218,7 +222,7 @@ async def test_west_brabant_west_dispute_route_to_the_committee(api, clock, bram
     suspended = await bram.done(f"{WBW}/deadlines/{arrangement}/suspend", {"reason": "Advies Expertteam gevraagd."})
     assert suspended["status"] == "suspended"
     again = await bram.post(f"{WBW}/deadlines/{arrangement}/suspend", {"reason": "Nogmaals."})
-    assert again.status_code == 400 and again.json()["detail"] == "Deze termijn is al opgeschort."
+    assert again.status_code == 409 and again.json()["detail"] == "Deze termijn is al opgeschort."
     clock.set(at(2026, 3, 9, 8))
     resumed = await bram.done(f"{WBW}/deadlines/{arrangement}/resume", {})
     assert resumed["status"] == "open" and resumed["due_date"] == "2026-03-30"
@@ -248,7 +252,7 @@ async def test_contract_ladder_dissolution_on_a_bw_6_83_exception(api, clock, br
     opened = await bram.done(f"{LEK}/escalations", open_body(KOMPAS_KVK, "contract", "contract", "misbruik"), 201)
     body = {"to_step": "ontbinding", "motivation": "Aanbieder weigert schriftelijk.", "legal_exception": "onzin"}
     unknown = await bram.post(f"{LEK}/escalations/{opened['id']}/transitions", body)
-    assert unknown.status_code == 400 and "geen uitzondering van artikel 6:83 BW" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "geen uitzondering van artikel 6:83 BW" in unknown.json()["detail"]
     result = await move(bram, LEK, opened, "ontbinding", "Aanbieder weigert schriftelijk.",
                         json_extra={"legal_exception": "weigering_nakoming"})  # fmt: skip
     assert result["escalation"]["status"] == "closed" and result["escalation"]["outcome"] == "ontbonden"
@@ -276,23 +280,23 @@ async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, br
     term = await lotte.done(f"{LEK}/deadlines/{term['id']}/extend", {"days": 3, "reason": "Bestuurder ziek"})
     assert term["due_date"] == "2026-04-16"
     shorter = await lotte.post(f"{LEK}/deadlines/{term['id']}/extend", {"new_term": "2 weken", "reason": "x"})
-    assert shorter.status_code == 400 and "eindigt niet later dan de huidige vervaldatum" in shorter.json()["detail"]
+    assert shorter.status_code == 422 and "eindigt niet later dan de huidige vervaldatum" in shorter.json()["detail"]
 
     # BW 6:81-83: no verzuim before the term of the notice of default has passed; the API says why.
     early = await lotte.post(
         f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "verzuim", "motivation": "Te vroeg."}
     )
-    assert early.status_code == 400 and "termijn is verstreken" in early.json()["detail"]
+    assert early.status_code == 422 and "termijn is verstreken" in early.json()["detail"]
     dissolve = await bram.post(
         f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "ontbinding", "motivation": "Ontbinden."}
     )
-    assert dissolve.status_code == 400 and "in verzuim is (artikel 6:265 BW)" in dissolve.json()["detail"]
+    assert dissolve.status_code == 422 and "in verzuim is (artikel 6:265 BW)" in dissolve.json()["detail"]
     clock.set(at(2026, 4, 17, 9))  # the notice's term ended on 16 April
     await move(lotte, LEK, opened, "verzuim", "Gebreken niet verholpen.")
     refused = await lotte.post(
         f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "clientenstop", "motivation": "Proportioneel."}
     )
-    assert refused.status_code == 400 and "Alleen een teamleider inkoop" in refused.json()["detail"]
+    assert refused.status_code == 422 and "Alleen een teamleider inkoop" in refused.json()["detail"]
     # 5c before 5a, then 5a; measures combine, each for the five current municipalities.
     await move(bram, LEK, opened, "boete", "Art. 20.2 Resultaatovereenkomst.")
     result = await move(bram, LEK, opened, "clientenstop", "Proportioneel na verzuim.")
@@ -302,7 +306,7 @@ async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, br
     twice = await bram.post(
         f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "boete", "motivation": "Nog een boete."}
     )
-    assert twice.status_code == 400 and "geldt al een boete" in twice.json()["detail"]
+    assert twice.status_code == 422 and "geldt al een boete" in twice.json()["detail"]
     await move(bram, LEK, opened, "clientenstop_opheffen", "Wachtlijst opgelost.")
     result = await move(lotte, LEK, opened, "afgesloten", "Verplichtingen nagekomen.")
     closed = result["escalation"]
@@ -397,5 +401,5 @@ async def test_a_ladder_edit_leaves_a_running_escalation_on_its_version(api, clo
         f"{ZL}/escalations/{newer['id']}/transitions", {"to_step": "officiele_brief", "motivation": "Zoals vroeger."}
     )
     assert (
-        refused.status_code == 400 and "Toegestaan vanuit deze stap: 'Team inkoop monitort" in refused.json()["detail"]
+        refused.status_code == 422 and "Toegestaan vanuit deze stap: 'Team inkoop monitort" in refused.json()["detail"]
     )
