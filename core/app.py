@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar, Request, Response, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -47,7 +46,7 @@ from core.logs import configure_logging, request_context_middleware
 from core.observability import metrics, prometheus_config
 from core.problems import COMPONENTS, problem
 from core.scheduler import scheduler_loop
-from core.security import security_headers_middleware
+from core.security import csrf_middleware, security_headers_middleware
 from core.settings import ROOT, Settings
 from core.storage import storage_from_url
 from core.workers import start_worker
@@ -199,17 +198,13 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             engine_callback=lambda engine: register_template_globals(engine, settings),
         ),
         plugins=[HTMXPlugin(), ProblemDetailsPlugin()],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_secure=settings.is_production,
-            cookie_samesite="lax",
-            exclude=["/health"],
-        ),
         middleware=[
             request_context_middleware,
             prometheus_config.middleware,
             security_headers_middleware(settings.is_production),
             session_config(secure=settings.is_production).middleware,
+            # Inside the session middleware: the token is checked against this session's secret.
+            csrf_middleware(key=settings.secret_key, secure=settings.is_production, exclude=["/health"]),
         ],
         stores={"sessions": PiccoloStore()},
         guards=[authenticate],

@@ -129,7 +129,9 @@ class TredeSessionBackend(ServerSideSessionBackend):
             return
 
         data = self.serialize_data(scope_session, connection.scope)
-        if state.get(_ROTATE) or not incoming:
+        # A new id at login (rotate) and whenever the incoming id names no stored session: an id the client chose
+        # (or one that expired) is never adopted, so nobody can plant a session id before the login.
+        if state.get(_ROTATE) or not incoming or _LOADED not in state:
             if incoming:
                 await self.delete(incoming, store=store)
             session_id = self.generate_session_id()

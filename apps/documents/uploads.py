@@ -6,24 +6,22 @@ checked (name, first bytes, size) and streamed to ``Storage.put`` in a worker th
 SHA-256 and size counted on the way. Anything refused raises ``UploadRejected`` (a Dutch message and the form
 field it belongs to); then nothing is stored: the object of a half-finished upload is deleted.
 
-CSRF: Litestar's CSRF middleware would read the whole form (``request.form()``) to find the token, so upload routes
-are excluded from it (opt ``exclude_from_csrf``) and ``receive_upload`` checks the token itself: from the
-``x-csrftoken`` header, or from the ``_csrf_token`` field, which must come before the file (the hidden input is the
-first field of every upload form, and browsers send fields in document order).
+CSRF: the CSRF middleware (``core.security``) would read the whole form (``request.form()``) to find the token, so
+upload routes are excluded from it (opt ``exclude_from_csrf``) and ``receive_upload`` checks the token itself, signed
+for this session like everywhere else: from the ``x-csrftoken`` header, or from the ``_csrf_token`` field, which
+must come before the file (the hidden input is the first field of every upload form, and browsers send fields in
+document order).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import re
 import struct
 import unicodedata
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from secrets import compare_digest
 from urllib.parse import unquote
 
 import anyio
@@ -31,6 +29,7 @@ import anyio.from_thread
 import anyio.to_thread
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser, parse_options_header
 
+from core.security import CSRF_FIELD, CSRF_HEADER, csrf_token_valid, session_binding
 from core.storage import Storage, new_key
 
 FORM_OVERHEAD = 1024 * 1024  # room for the text fields and multipart headers next to the largest file
@@ -38,9 +37,6 @@ MAX_FIELD_BYTES = 20_000  # one text field (a message is at most 10 000 characte
 MAX_FIELDS = 30
 SNIFF_BYTES = 8192  # the first bytes, enough to recognise every allowed type
 PIPE_CHUNKS = 8  # chunks queued between the request and the storage thread (about 8 × 64 KiB)
-CSRF_FIELD = "_csrf_token"
-CSRF_COOKIE = "csrftoken"
-CSRF_HEADER = "x-csrftoken"
 
 # Allowed types: recognised by their first bytes; the file name's extension must agree.
 PDF, PNG, JPEG, DOCX, XLSX, DOC, XLS = "pdf", "png", "jpeg", "docx", "xlsx", "doc", "xls"
@@ -218,20 +214,9 @@ class ZipNames:
 # --- CSRF ------------------------------------------------------------------------------------------------
 
 
-def _decode_csrf(token: str, secret: str) -> str | None:
-    if len(token) < 65:
-        return None
-    value, signature = token[:64], token[64:]
-    expected = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
-    return value if compare_digest(signature, expected) else None
-
-
-def csrf_matches(token: str | None, cookie: str | None, secret: str) -> bool:
-    """The same check as Litestar's CSRF middleware: both tokens carry a valid signature of the same value."""
-    if not token or not cookie:
-        return False
-    a, b = _decode_csrf(token, secret), _decode_csrf(cookie, secret)
-    return a is not None and b is not None and compare_digest(a, b)
+def csrf_matches(request, secret: str) -> bool:
+    """The token from the header: the same check as core.security's middleware (signed for this session)."""
+    return csrf_token_valid(request.headers.get(CSRF_HEADER), secret, session_binding(request.session))
 
 
 # --- the pipe between the request (event loop) and the storage thread ------------------------------------
@@ -387,7 +372,7 @@ async def receive_upload(
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     main_field = file_fields[0]
     if content_type != "multipart/form-data" or not options.get("boundary"):
-        if not csrf_matches(request.headers.get(CSRF_HEADER), request.cookies.get(CSRF_COOKIE), secret):
+        if not csrf_matches(request, secret):
             raise CsrfRejected()
         raise UploadRejected(
             main_field, "Het formulier is niet goed verstuurd. Kies een bestand en probeer opnieuw.", 400
@@ -398,7 +383,7 @@ async def receive_upload(
         raise UploadRejected(
             main_field, f"Het bestand is te groot. Het mag ten hoogste {human_size(max_bytes)} zijn.", 413
         )
-    csrf_ok = csrf_matches(request.headers.get(CSRF_HEADER), request.cookies.get(CSRF_COOKIE), secret)
+    csrf_ok = csrf_matches(request, secret)
     form = ReceivedForm()
     sink: _FileSink | None = None
     segment: MultipartSegment | None = None
@@ -452,7 +437,7 @@ async def receive_upload(
                             raise UploadRejected(main_field, "Het formulier bevat te veel velden.", 400)
                         form.fields[name] = field_value.decode("utf-8", "replace")
                         if name == CSRF_FIELD and not csrf_ok:
-                            csrf_ok = csrf_matches(form.fields[name], request.cookies.get(CSRF_COOKIE), secret)
+                            csrf_ok = csrf_token_valid(form.fields[name], secret, session_binding(request.session))
                     segment = None
         parser.close()
     except (ParserError, ParserLimitReached):

@@ -36,6 +36,7 @@ from apps.portal import colleagues as team
 from apps.portal import views
 from apps.providers.tables import Provider
 from core.clock import system_clock
+from core.security import current_csrf_token
 from core.tenancy import ProviderScope
 
 PORTAL_GUARD = requires(*PROVIDER_ROLES)
@@ -79,9 +80,8 @@ def keep_csrf_token(request: Request) -> None:
     """Upload routes are outside the CSRF middleware; a page rendered from them still needs the visitor's token."""
     from litestar.utils.scope.state import ScopeState
 
-    token = request.cookies.get("csrftoken")
-    if token:
-        ScopeState.from_scope(request.scope).csrf_token = token
+    key = request.app.state.settings.secret_key
+    ScopeState.from_scope(request.scope).csrf_token = current_csrf_token(request, key)
 
 
 def take_flash(request: Request) -> str:
