@@ -103,8 +103,12 @@ def serve(host: str, port: int, no_bootstrap: bool, embedded: bool) -> None:
     from core.app import create_app  # why: CLI start-up (imports every app)
 
     say(f"Trede serves at http://{host}:{port} ({'embedded' if settings.embedded_broker else 'production'} mode)")
+    proxies = ", ".join(settings.forwarded_allow_ips)
+    say(f"X-Forwarded-For is believed from: {proxies}" if proxies else "X-Forwarded-For is believed from no proxy")
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="info", proxy_headers=True,
+        create_app(settings), host=host, port=port, log_level="info",
+        # X-Forwarded-For/-Proto only from the configured proxies (FORWARDED_ALLOW_IPS); none by default
+        proxy_headers=bool(settings.forwarded_allow_ips), forwarded_allow_ips=list(settings.forwarded_allow_ips),
         log_config=None,  # core.logs' handler on the root logger formats uvicorn's lines too
         access_log=False,  # one access line per request: ours (trede.access), with request id and region
     )  # fmt: skip

@@ -7,6 +7,7 @@ a generated secret under ``var/``.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -49,6 +50,9 @@ class Settings:
     tenants_dir: Path
     oidc_providers: tuple[OidcProvider, ...] = field(default_factory=tuple)
     upload_max_bytes: int = 100 * 1024 * 1024
+    # The proxies whose X-Forwarded-For/-Proto are believed (IP addresses or networks); none by default, so a
+    # client can never choose its own address (rate limits, the audit log's addresses).
+    forwarded_allow_ips: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -152,6 +156,22 @@ def _oidc_providers(value: str) -> tuple[OidcProvider, ...]:
     return tuple(providers)
 
 
+def _forwarded_allow_ips(value: str) -> tuple[str, ...]:
+    entries = tuple(item.strip() for item in value.split(",") if item.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                "FORWARDED_ALLOW_IPS",
+                f"must be a comma-separated list of the proxies' IP addresses or networks (e.g. 10.0.0.0/8), "
+                f"got {entry!r}",
+            ) from None
+    return entries
+
+
 def _int(variable: str, value: str, minimum: int) -> int:
     try:
         number = int(value)
@@ -225,6 +245,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tenants_dir=tenants_dir,
         oidc_providers=_oidc_providers(env.get("OIDC_PROVIDERS", "[]")),
         upload_max_bytes=_int("UPLOAD_MAX_BYTES", env.get("UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)), 1),
+        forwarded_allow_ips=_forwarded_allow_ips(env.get("FORWARDED_ALLOW_IPS", "")),
     )
 
 

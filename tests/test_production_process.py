@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from apps.accounts.ratelimit import LIMITS
 from tests.accounts.support import provider_settings, start_dev_op
 from tests.conftest import ON_POSTGRES, new_database_url
 from tests.support import ROOT, free_port
@@ -121,3 +122,38 @@ def test_production_output_is_json_lines_with_one_access_line_per_request(tmp_pa
     # one access line per request, also for the login's redirects: no request logged twice
     ids = [r["request_id"] for r in access]
     assert len(ids) == len(set(ids))
+
+
+def login_attempts(base: str, forwarded_for: str, count: int) -> list[int]:
+    """Start a login (an unknown provider: the rate limit counts before the provider is looked up)."""
+    with httpx.Client(timeout=20) as client:
+        return [
+            client.get(f"{base}/inloggen/onbekend", headers={"X-Forwarded-For": forwarded_for}).status_code
+            for _ in range(count)
+        ]
+
+
+def test_behind_a_trusted_proxy_the_login_limit_counts_each_forwarded_client(tmp_path):
+    limit, _ = LIMITS["login"]
+    with served(tmp_path, extra_env={"FORWARDED_ALLOW_IPS": "127.0.0.1"}) as server:
+        first = login_attempts(server.base, "203.0.113.10", limit + 1)
+        other = login_attempts(server.base, "198.51.100.7", 1)
+        output = server.output()
+    assert 429 not in first[:limit] and first[limit] == 429
+    assert other == [404]  # another person behind the same proxy still has her own bucket
+    access = [json.loads(line) for line in output.splitlines() if '"trede.access"' in line]
+    assert {line["client"] for line in access if line["path"] == "/inloggen/onbekend"} == {
+        "203.0.113.10", "198.51.100.7"
+    }  # fmt: skip
+
+
+def test_without_a_trusted_proxy_a_forwarded_header_gives_no_fresh_bucket(tmp_path):
+    limit, _ = LIMITS["login"]
+    with served(tmp_path) as server:  # FORWARDED_ALLOW_IPS unset: no proxy is believed, not even 127.0.0.1
+        first = login_attempts(server.base, "203.0.113.10", limit)
+        changed = login_attempts(server.base, "198.51.100.7", 1)
+        output = server.output()
+    assert 429 not in first
+    assert changed == [429]
+    access = [json.loads(line) for line in output.splitlines() if '"trede.access"' in line]
+    assert {line["client"] for line in access if line["path"] == "/inloggen/onbekend"} == {"127.0.0.1"}

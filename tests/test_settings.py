@@ -14,6 +14,9 @@ def test_complete_environment_loads(tmp_path):
     settings = load_settings(make_settings_env(tmp_path))
     assert settings.embedded_broker
     assert not settings.is_production
+    assert settings.forwarded_allow_ips == ()  # no proxy believed unless configured
+    behind = load_settings(make_settings_env(tmp_path, FORWARDED_ALLOW_IPS="10.0.0.0/8, 172.18.0.5"))
+    assert behind.forwarded_allow_ips == ("10.0.0.0/8", "172.18.0.5")
 
 
 @pytest.mark.parametrize(
@@ -30,6 +33,7 @@ def test_complete_environment_loads(tmp_path):
         ("OIDC_PROVIDERS", '[{"name": "x"}]', "Configuration error: OIDC_PROVIDERS item 0 lacks issuer, client_id"),
         ("TREDE_ENV", "staging", "Configuration error: TREDE_ENV must be development or production"),
         ("UPLOAD_MAX_BYTES", "lots", "Configuration error: UPLOAD_MAX_BYTES must be a whole number"),
+        ("FORWARDED_ALLOW_IPS", "10.0.0.0/8,caddy", "Configuration error: FORWARDED_ALLOW_IPS must be a comma-"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, variable, value, expected):

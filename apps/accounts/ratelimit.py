@@ -1,7 +1,13 @@
 """Rate limits counted in the database (one atomic upsert per hit), so every web process shares them.
 
-Use the guard on a route: ``guards=[rate_limit("login", limit=30, window=300)]``. A client (by IP address) that
-makes more than ``limit`` requests in a fixed window of ``window`` seconds gets 429 until the window ends.
+Use the guard on a route: ``guards=[rate_limit("login")]`` (limits in ``LIMITS``). A client (by IP address) that
+makes more than ``limit`` requests in a fixed window of ``window`` seconds gets 429 until the window ends; a
+logged-in person is counted as well (key ``bucket:account:<user id>:slot``), so one person does not get a fresh
+bucket by changing address.
+
+The client's address is the connection's, or behind a proxy the one uvicorn takes from X-Forwarded-For, which it
+believes only from the proxies in FORWARDED_ALLOW_IPS (``trede serve``): a client cannot pick a fresh bucket by
+sending that header itself.
 """
 
 from __future__ import annotations
@@ -44,12 +50,23 @@ def client_address(connection: ASGIConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
+def account_of(connection: ASGIConnection) -> str | None:
+    """The logged-in person's user id, when the session holds one."""
+    session = connection.scope.get("session")
+    uid = session.get("uid") if isinstance(session, dict) else None
+    return str(uid) if uid else None
+
+
 def rate_limit(bucket: str):
-    """A guard that refuses (429) a client over the bucket's limit (see ``LIMITS``)."""
+    """A guard that refuses (429) a client, or a logged-in person, over the bucket's limit (see ``LIMITS``)."""
     limit, window = LIMITS[bucket]
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if not await hit(bucket, client_address(connection), limit=limit, window=window):
+        within = await hit(bucket, client_address(connection), limit=limit, window=window)
+        account = account_of(connection)
+        if account is not None:  # counted even when the address is over, so a person's count stays true
+            within = await hit(bucket, f"account:{account}", limit=limit, window=window) and within
+        if not within:
             raise TooManyRequestsException(
                 detail="Te veel pogingen. Wacht een paar minuten en probeer het dan opnieuw.",
                 headers={"Retry-After": str(window - int(time.time()) % window)},

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from apps.accounts.ratelimit import hit
+from apps.accounts.ratelimit import LIMITS, hit
 from apps.accounts.services import kvk_number
 from apps.accounts.sessions import PiccoloStore
-from apps.accounts.tables import RateLimitCounter, WebSession
+from apps.accounts.tables import RateLimitCounter, User, WebSession
 from tests.accounts.support import app_client, login, provider_settings, settings_with_providers
 
 
@@ -112,7 +112,6 @@ async def test_rate_limit_counts_per_client_and_window(db):
 
 
 async def test_too_many_login_attempts_get_429(world, oidc_settings):
-    from apps.accounts.ratelimit import LIMITS
 
     limit, window = LIMITS["login"]
     slot = int(time.time()) // window
@@ -125,6 +124,24 @@ async def test_too_many_login_attempts_get_429(world, oidc_settings):
         callback = await http.get("/auth/callback/dev", params={"state": "x", "code": "y"})
         assert callback.status_code == 429
     assert await WebSession.count() == 0
+
+
+async def test_a_logged_in_person_is_counted_by_account_as_well_as_by_address(world, oidc_settings):
+    limit, window = LIMITS["upload"]
+    async with app_client(oidc_settings) as http:
+        await login(http, "vlinder-medewerker", "/portaal/bewijs")
+        vera = await User.objects().where(User.subject == "vlinder-medewerker").first()
+        slot = int(time.time()) // window
+        for current in (slot, slot + 1):  # Vera used up her uploads (from other addresses); this address did not
+            await RateLimitCounter(key=f"upload:account:{vera.id}:{current}", hits=limit,
+                                   expires_at=(current + 1) * window).save()  # fmt: skip
+        refused = await http.post("/portaal/bewijs/nieuw", data={"soort": "big"}, headers={"accept": "text/html"})
+        assert refused.status_code == 429 and "Te veel pogingen" in refused.text
+    async with app_client(oidc_settings) as http:  # her colleague at the same address is not refused
+        await login(http, "vlinder-beheerder", "/portaal/bewijs")
+        other = await http.post("/portaal/bewijs/nieuw", data={"soort": "big"}, headers={"accept": "text/html"})
+        assert other.status_code != 429
+    assert await RateLimitCounter.exists().where(RateLimitCounter.key == f"upload:127.0.0.1:{slot}")
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ hadolint — plus the promises they must keep (probes, replicas, secrets only fr
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import sys
@@ -76,6 +77,16 @@ def test_probes_are_wired_to_the_health_endpoints():
                 for c in doc["spec"]["template"]["spec"]["containers"]:
                     assert c["resources"]["requests"], (manifest.name, c["name"])
                     assert {"secretRef": {"name": "trede-secrets"}} in c["envFrom"], (manifest.name, c["name"])
+
+
+def test_web_processes_believe_forwarded_headers_only_from_their_proxy():
+    compose = yaml.safe_load((INFRA / "compose.yaml").read_text())
+    proxy_address = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    assert compose["services"]["web"]["environment"]["FORWARDED_ALLOW_IPS"] == proxy_address
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy_address) in ipaddress.ip_network(subnet)
+    config = yaml.safe_load((INFRA / "k8s" / "configmap.yaml").read_text())
+    assert ipaddress.ip_network(config["data"]["FORWARDED_ALLOW_IPS"]).is_private
 
 
 SECRET_WORDS = ("PASSWORD", "SECRET", "_PASS")
