@@ -65,3 +65,17 @@ def drop_not_null_on_sqlite(manager: MigrationManager, table: str, columns: list
 
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def add_index(manager: MigrationManager, name: str, table: str, columns: list[str]) -> None:
+    """A composite index in the order a list reads (e.g. region, then its sort key, then id)."""
+    column_list = ", ".join(f'"{column}"' for column in columns)
+
+    async def forwards():
+        await engine_finder().run_ddl(f'CREATE INDEX "{name}" ON "{table}" ({column_list})')
+
+    async def backwards():
+        await engine_finder().run_ddl(f'DROP INDEX IF EXISTS "{name}"')
+
+    manager.add_raw(forwards)
+    manager.add_raw_backwards(backwards)

@@ -143,37 +143,63 @@ def step_title(spec: LadderSpec | None, key: str) -> str:
         return key
 
 
-async def by_next_deadline(
-    reader: RegionScope | ProviderScope, rows: list[dict], now: datetime, *, overdue_only: bool = False
-) -> tuple[list[dict], dict[UUID, Deadline]]:
-    """Escalation rows sorted by next running deadline (soonest first; without one: last, newest first), and
-    that deadline per escalation. ``overdue_only``: only those whose next deadline has passed."""
-    wanted = {row["id"] for row in rows}
-    next_due: dict[UUID, Deadline] = {}
-    # All running deadlines of the scope (one query through the due_at index, no long IN list), kept per row.
-    for deadline in await reader.objects(Deadline).where(Deadline.status == OPEN).order_by(Deadline.due_at):
-        if deadline.escalation in wanted and deadline.escalation not in next_due:
-            next_due[deadline.escalation] = deadline
+async def sorted_rows(
+    reader: RegionScope | ProviderScope, condition: Any, now: datetime, *, overdue_only: bool, limit: int, offset: int
+) -> tuple[list[dict], int]:
+    """One page of escalations sorted by next running deadline (soonest first; without one: last, newest first),
+    and how many there are. Both parts read the maintained ``next_due_at`` through the indexes (region,
+    next_due_at, id) and (region, opened_at, id): the page's rows, never the region's deadlines."""
+    with_due = Escalation.next_due_at.is_not_null()
     if overdue_only:
-        rows = [row for row in rows if row["id"] in next_due and next_due[row["id"]].due_at <= now]
-    return sort_rows(rows, next_due, now), next_due
+        with_due &= Escalation.next_due_at <= now
+    parts = [(with_due, [(Escalation.next_due_at, True), (Escalation.id, True)])]
+    if not overdue_only:
+        parts.append((Escalation.next_due_at.is_null(), [(Escalation.opened_at, False), (Escalation.id, False)]))
+    rows: list[dict] = []
+    total = 0
+    for part, order in parts:
+        where = part if condition is None else condition & part
+        count = await reader.count(Escalation).where(where)
+        skip = max(0, offset - total)
+        total += count
+        if len(rows) >= limit or skip >= count:
+            continue
+        query = reader.select(Escalation, *LIST_COLUMNS, Escalation.next_due_at).where(where)
+        for column, ascending in order:
+            query = query.order_by(column, ascending=ascending)
+        rows.extend(await query.limit(limit - len(rows)).offset(skip))
+    return rows, total
 
 
-def sort_rows(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime) -> list[dict]:
-    rows = sorted(rows, key=lambda row: row["opened_at"], reverse=True)
-    return sorted(
-        rows, key=lambda row: (row["id"] not in next_due, next_due[row["id"]].due_at if row["id"] in next_due else now)
-    )
+def sort_key(row: dict) -> tuple:
+    """The list's order in Python, to merge the pages of several provider organisations."""
+    if row["next_due_at"] is not None:
+        return (0, row["next_due_at"].timestamp(), str(row["id"]))
+    return (1, -row["opened_at"].timestamp(), str(row["id"]))
 
 
-async def list_page(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime, limit: int, offset: int) -> dict:
+async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) -> dict[UUID, Deadline]:
+    """The next running deadline of each row: one query for the page."""
+    if not rows:
+        return {}
+    found: dict[UUID, Deadline] = {}
+    deadlines = await reader.objects(Deadline).where(
+        Deadline.escalation.is_in([row["id"] for row in rows]) & (Deadline.status == OPEN)
+    ).order_by(Deadline.due_at)
+    for deadline in deadlines:
+        found.setdefault(deadline.escalation, deadline)
+    return found
+
+
+async def list_page(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime, limit: int, offset: int,
+                    total: int) -> dict:  # fmt: skip
     """One page of sorted rows, shaped as list items."""
     return {
-        "items": await list_items(rows[offset : offset + limit], next_due, now),
-        "total": len(rows),
+        "items": await list_items(rows, next_due, now),
+        "total": total,
         "limit": limit,
         "offset": offset,
-        "next_offset": offset + limit if offset + limit < len(rows) else None,
+        "next_offset": offset + limit if offset + limit < total else None,
     }
 
 
@@ -340,26 +366,29 @@ class EscalationApiController(Controller):
         paged with limit/offset. Sorted by the next running deadline, soonest first; escalations without one last,
         newest first."""
         scope, _, _ = await region_context(request, region_slug)
-        query = scope.select(Escalation, *LIST_COLUMNS)
+        conditions = []
         if step:
-            query = query.where(Escalation.current_step == step)
+            conditions.append(Escalation.current_step == step)
         if status:
-            query = query.where(Escalation.status == status)
+            conditions.append(Escalation.status == status)
         if category:
-            query = query.where(Escalation.category == category)
+            conditions.append(Escalation.category == category)
         if provider:
             if KVK.match(provider):
-                query = query.where(Escalation.provider.kvk_number == provider)
+                conditions.append(Escalation.provider.kvk_number == provider)
             else:
                 try:
-                    query = query.where(Escalation.provider == UUID(provider))
+                    conditions.append(Escalation.provider == UUID(provider))
                 except ValueError:
                     reason = "Geef de aanbieder op met zijn id of KvK-nummer (8 cijfers)."
                     field = {"key": "provider", "source": "query", "message": reason}
                     raise ValidationException(reason, extra=[field]) from None
+        condition = None
+        for item in conditions:
+            condition = item if condition is None else condition & item
         now = clock_of(request).now()
-        rows, next_due = await by_next_deadline(scope, await query, now, overdue_only=overdue)
-        return await list_page(rows, next_due, now, limit, offset)
+        rows, total = await sorted_rows(scope, condition, now, overdue_only=overdue, limit=limit, offset=offset)
+        return await list_page(rows, await next_deadlines(scope, rows), now, limit, offset, total)
 
     @post(
         "/escalations",
@@ -636,16 +665,23 @@ class ProviderEscalationApiController(Controller):
         """For provider users: their organisation's escalations in the regions where it has a contract, sorted by the
         next running deadline; paged with limit/offset."""
         now = clock_of(request).now()
+        condition = Escalation.status == status if status else None
+        scopes = await provider_scopes(request)
         rows: list[dict] = []
         next_due: dict[UUID, Deadline] = {}
-        for scope in await provider_scopes(request):
-            query = scope.select(Escalation, *LIST_COLUMNS)
-            if status:
-                query = query.where(Escalation.status == status)
-            found_rows, found_due = await by_next_deadline(scope, await query, now)
+        total = 0
+        for scope in scopes:
+            # several organisations: each one's first offset + limit rows, merged; one: just the page
+            found_rows, found_total = await sorted_rows(
+                scope, condition, now, overdue_only=False,
+                limit=limit if len(scopes) == 1 else offset + limit, offset=offset if len(scopes) == 1 else 0,
+            )  # fmt: skip
             rows.extend(found_rows)
-            next_due.update(found_due)
-        return await list_page(sort_rows(rows, next_due, now), next_due, now, limit, offset)
+            next_due.update(await next_deadlines(scope, found_rows))
+            total += found_total
+        if len(scopes) > 1:
+            rows = sorted(rows, key=sort_key)[offset : offset + limit]
+        return await list_page(rows, next_due, now, limit, offset, total)
 
     @get("/{escalation_id:uuid}", summary="One of my organisation's escalations", responses=READ_ERRORS, security=READS)
     async def detail(self, request: Request, escalation_id: FromPath[UUID]) -> dict:

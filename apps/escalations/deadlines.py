@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
+from piccolo.querystring import QueryString
 
 from apps.escalations.context import (
     SHARED,
@@ -22,7 +23,7 @@ from apps.escalations.context import (
     load_context,
     require_decides,
 )
-from apps.escalations.tables import Deadline
+from apps.escalations.tables import Deadline, Escalation
 from apps.ladders.calendar import AMSTERDAM, DueDate, DutchCalendar, format_date_nl
 from apps.ladders.deadlines import due_date_for
 from apps.ladders.schema import DOCUMENT_KINDS, DOCUMENT_NAMES, StepSpec, TermSpec
@@ -112,6 +113,22 @@ def describe(ctx: Context, deadline: Deadline) -> dict[str, Any]:
     }
 
 
+NEXT_DUE = QueryString(
+    "(SELECT MIN(d.due_at) FROM deadline d WHERE d.escalation = escalation.id AND d.status = 'open')"
+)
+
+
+async def refresh_next_due(scope: RegionScope, escalation_ids: UUID | str | list) -> None:
+    """Set ``escalation.next_due_at`` to the earliest due moment of its open deadlines (one UPDATE through the
+    deadline's escalation index). Called by every change of a deadline, inside its transaction, so the lists can
+    sort on an indexed column instead of a subquery per row."""
+    ids = escalation_ids if isinstance(escalation_ids, list) else [escalation_ids]
+    if ids:
+        await scope.update(Escalation, {Escalation.next_due_at: NEXT_DUE}).where(
+            Escalation.id.is_in([UUID(str(i)) for i in ids])
+        )
+
+
 # --- entering and leaving steps ------------------------------------------------------------------------
 
 
@@ -186,6 +203,7 @@ async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict
                 "redenen": list(due.reasons),
             }
         )
+    await refresh_next_due(ctx.scope, ctx.escalation.id)
     return created, skipped
 
 
@@ -254,6 +272,8 @@ async def end_running_deadlines(ctx: Context, to_step: str | None) -> tuple[list
         if status == MET:
             values[Deadline.met_at] = now
         await scope.update(Deadline, values).where(Deadline.id.is_in([r["id"] for r in rows]))
+    if running:
+        await refresh_next_due(scope, ctx.escalation.id)
     return [r["key"] for r in met], [r["key"] for r in cancelled]
 
 
@@ -325,6 +345,7 @@ async def suspend_deadline(
         )
         if not changed:
             raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+        await refresh_next_due(scope, deadline.escalation)
         deadline = await scope.get(Deadline, deadline.id)
         unit, left = _budget_left(deadline, ctx.calendar)
         info = describe(ctx, deadline)
@@ -387,6 +408,7 @@ async def resume_deadline(
         )
         if not changed:
             raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+        await refresh_next_due(scope, deadline.escalation)
         old_due = local_date(deadline.due_at)
         deadline = await scope.get(Deadline, deadline.id)
         info = describe(ctx, deadline)
@@ -478,6 +500,7 @@ async def extend_deadline(
         )
         if not changed:
             raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
+        await refresh_next_due(scope, deadline.escalation)
         deadline = await scope.get(Deadline, deadline.id)
         info = describe(ctx, deadline)
         payload = {**info, "oude_vervaldatum": old_day.isoformat(), "redenen": new_reasons}
@@ -542,6 +565,7 @@ async def meet_deadlines_for_document(
             )
             met.append(await scope.get(Deadline, deadline.id))
         await _start_waiting_for_document(ctx, document_kind, at, actor)
+        await refresh_next_due(scope, ctx.escalation.id)
     return met
 
 
@@ -614,6 +638,7 @@ async def claim_missed_deadline(
     )
     if not claimed:
         return None
+    await refresh_next_due(scope, found.escalation)
     deadline = await scope.get(Deadline, found.id)
     info = describe(ctx, deadline)
     await ctx.event("termijn_verlopen", actor=SYSTEM, visibility=SHARED, payload=info)

@@ -1,8 +1,9 @@
 """The lists of the workspace: the region's ladders (titles for steps and categories), the escalations overview
 with its filters, counts per step and CSV export, and the register of intake stops in force.
 
-Every query goes through ``RegionScope``; a page reads ``PAGE_SIZE`` rows and the export streams in batches of
-``CSV_BATCH``, so the cost follows what is shown.
+Every query goes through ``RegionScope``; a page reads ``PAGE_SIZE`` rows by keyset (``core.keyset``: "na"/"voor"
+cursors in an indexed order, the next deadline from the maintained ``escalation.next_due_at``), counts stop
+at ``COUNT_CAP`` and the export streams in keyset batches of ``CSV_BATCH``: the cost follows what is shown.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from uuid import UUID
 
 from piccolo.engine import engine_finder
 from piccolo.query.functions.aggregate import Count
-from piccolo.querystring import QueryString
 
 from apps.escalations import signals
 from apps.escalations.context import MEASURE_LABELS
-from apps.escalations.tables import Deadline, Escalation, Measure
+from apps.escalations.tables import Escalation, Measure
 from apps.escalations.views import STATUS_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import LadderVersion
 from apps.tenancy.tables import Municipality, Region
+from core import keyset
 from core.formatting import as_datetime, csv_cells, csv_writer, local_day, nl_date
 from core.tenancy import RegionScope
 
@@ -109,17 +110,14 @@ class Filters:
     verlopen: bool = False
     zoek: str = ""
     sorteer: str = "termijn"  # termijn, geopend, kenmerk
-    pagina: int = 1
+    na: str = ""  # keyset cursor: the page after this row
+    voor: str = ""  # keyset cursor: the page before this row
 
     @classmethod
     def from_query(cls, query: Any) -> Filters:
         def text(name: str, default: str = "", limit: int = 200) -> str:
             return (query.get(name) or default).strip()[:limit]
 
-        try:
-            page = max(1, min(int(query.get("pagina") or 1), 100_000))
-        except ValueError:
-            page = 1
         status = text("status", "lopend")
         sort = text("sorteer", "termijn")
         return cls(
@@ -130,12 +128,14 @@ class Filters:
             verlopen=query.get("verlopen") in ("1", "ja", "on"),
             zoek=text("zoek", limit=100),
             sorteer=sort if sort in ("termijn", "geopend", "kenmerk") else "termijn",
-            pagina=page,
+            na=text("na", limit=300),
+            voor=text("voor", limit=300) if not query.get("na") else "",
         )
 
     def query(self, **changes: Any) -> str:
-        values = {**self.__dict__, **changes}
-        params = {k: v for k, v in values.items() if v not in ("", None, False, 1) or (k == "pagina" and v != 1)}
+        """The filter as a query string; a change of filter starts at the first page (no cursor)."""
+        values = {**self.__dict__, "na": "", "voor": "", **changes}
+        params = {k: v for k, v in values.items() if v not in ("", None, False)}
         if values.get("verlopen"):
             params["verlopen"] = "1"
         if params.get("status") == "lopend":
@@ -143,9 +143,6 @@ class Filters:
         if params.get("sorteer") == "termijn":
             params.pop("sorteer")
         return urlencode(params)
-
-
-NEXT_DUE_SQL = "(SELECT MIN(d.due_at) FROM deadline d WHERE d.escalation = escalation.id AND d.status = 'open')"
 
 
 def _ilike(column: Any, pattern: str):
@@ -183,10 +180,8 @@ def overview_where(scope: RegionScope, filters: Filters, now: datetime, *, with_
         else:
             conditions.append(_ilike(Escalation.provider.name, like) | _ilike(Escalation.reference, like))
     if filters.verlopen:
-        overdue = scope.select(Deadline, Deadline.escalation).where(
-            (Deadline.status == "open") & (Deadline.due_at < now)
-        )
-        conditions.append(Escalation.id.is_in(overdue))
+        # next_due_at is the earliest open deadline: it has passed exactly when one of them has
+        conditions.append(Escalation.next_due_at < now)
     condition = None
     for item in conditions:
         condition = item if condition is None else condition & item
@@ -202,35 +197,57 @@ OVERVIEW_COLUMNS = (
     Escalation.category,
     Escalation.subcategory,
     Escalation.opened_at,
+    Escalation.next_due_at,
     Escalation.ladder_version,
     Escalation.provider.name.as_alias("provider_name"),
     Escalation.provider.kvk_number.as_alias("kvk_number"),
 )
+COUNT_CAP = 1000
 
 
-def overview_query(scope: RegionScope, filters: Filters, now: datetime):
-    query = scope.select(Escalation, *OVERVIEW_COLUMNS, QueryString(f"{NEXT_DUE_SQL} AS next_due"))
-    condition = overview_where(scope, filters, now)
-    if condition is not None:
-        query = query.where(condition)
+def overview_segments(filters: Filters) -> list[keyset.Segment]:
+    """The overview's orders, each served by an index of ``escalation`` (region first):
+    termijn: running deadline soonest first (region, next_due_at, id), then those without one, newest first;
+    geopend: newest first (region, opened_at, id); kenmerk: by reference (the unique region + reference)."""
     if filters.sorteer == "termijn":
-        # Running escalations with the earliest open deadline first; those without one at the end.
-        query = query.order_by(QueryString(f"{NEXT_DUE_SQL} IS NULL"), QueryString(NEXT_DUE_SQL))
-        query = query.order_by(Escalation.opened_at, ascending=False)
-    elif filters.sorteer == "geopend":
-        query = query.order_by(Escalation.opened_at, ascending=False)
-    else:
-        query = query.order_by(Escalation.reference)
-    return query.order_by(Escalation.id)
+        return [
+            keyset.Segment("t", Escalation.next_due_at.is_not_null(), [(Escalation.next_due_at, True),
+                                                                        (Escalation.id, True)]),
+            keyset.Segment("g", Escalation.next_due_at.is_null(), [(Escalation.opened_at, False),
+                                                                    (Escalation.id, False)]),
+        ]  # fmt: skip
+    if filters.sorteer == "geopend":
+        return [keyset.Segment("g", None, [(Escalation.opened_at, False), (Escalation.id, False)])]
+    return [keyset.Segment("k", None, [(Escalation.reference, True), (Escalation.id, True)])]
+
+
+def overview_fetch(scope: RegionScope, filters: Filters, now: datetime) -> keyset.Fetch:
+    base = overview_where(scope, filters, now)
+
+    async def fetch(extra: Any, order: keyset.Order, forward: bool, limit: int) -> list[dict]:
+        query = scope.select(Escalation, *OVERVIEW_COLUMNS)
+        for condition in (base, extra):
+            if condition is not None:
+                query = query.where(condition)
+        for column, ascending in order:
+            query = query.order_by(column, ascending=ascending == forward)
+        return await query.limit(limit)
+
+    return fetch
 
 
 async def overview(scope: RegionScope, filters: Filters, ladders: Ladders, now: datetime) -> dict[str, Any]:
     condition = overview_where(scope, filters, now)
-    count = scope.count(Escalation)
-    total = await (count.where(condition) if condition is not None else count)
-    pages = max(1, -(-total // PAGE_SIZE))
-    filters.pagina = min(filters.pagina, pages)
-    rows = await overview_query(scope, filters, now).limit(PAGE_SIZE).offset((filters.pagina - 1) * PAGE_SIZE)
+
+    async def count_rows(cap: int) -> int:
+        ids = scope.select(Escalation, Escalation.id)
+        return len(await (ids.where(condition) if condition is not None else ids).limit(cap))
+
+    total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
+    fetch, segments = overview_fetch(scope, filters, now), overview_segments(filters)
+    found = await keyset.page(fetch, segments, PAGE_SIZE, after=filters.na, before=filters.voor)
+    if not found.rows and (filters.na or filters.voor):  # a stale or foreign cursor: the first page
+        found = await keyset.page(fetch, segments, PAGE_SIZE)
     step_condition = overview_where(scope, filters, now, with_step=False)
     per_step = scope.select(
         Escalation,
@@ -253,12 +270,13 @@ async def overview(scope: RegionScope, filters: Filters, ladders: Ladders, now: 
         ),
         key=lambda item: order.get(item["value"], 10_000),
     )
-    return {"rows": [describe_row(row, ladders, now) for row in rows], "total": total, "pages": pages,
+    return {"rows": [describe_row(row, ladders, now) for row in found.rows], "total": total, "capped": capped,
+            "total_nl": keyset.count_nl(total, capped), "next": found.next, "previous": found.previous,
             "step_counts": step_counts}  # fmt: skip
 
 
 def describe_row(row: dict, ladders: Ladders, now: datetime) -> dict:
-    next_due = as_datetime(row.get("next_due"))
+    next_due = as_datetime(row.get("next_due_at"))
     return {
         **row,
         "step_title": ladders.step_title(row["ladder_version"], row["current_step"]),
@@ -285,10 +303,11 @@ async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, n
     buffer = io.StringIO()
     writer = csv_writer(buffer)
     writer.writerow(OVERVIEW_CSV_HEADER)
-    offset = 0
+    fetch, segments = overview_fetch(scope, filters, now), overview_segments(filters)
+    cursor = ""
     while True:
-        batch = await overview_query(scope, filters, now).limit(CSV_BATCH).offset(offset)
-        for raw in batch:
+        batch = await keyset.page(fetch, segments, CSV_BATCH, after=cursor)
+        for raw in batch.rows:
             row = describe_row(raw, ladders, now)
             spec = ladders.by_version.get(row["ladder_version"])
             writer.writerow(csv_cells((
@@ -300,9 +319,9 @@ async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, n
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-        if len(batch) < CSV_BATCH:
+        if batch.next is None:
             break
-        offset += CSV_BATCH
+        cursor = batch.next
 
 
 # --- the register of intake stops ---------------------------------------------------------------------------------

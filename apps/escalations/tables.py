@@ -27,7 +27,12 @@ class Escalation(Table, tablename="escalation"):
     summary = Text(default="")
     opened_at = Timestamptz(default=utcnow, index=True)
     closed_at = Timestamptz(null=True, default=None)
+    # The earliest due moment of its open deadlines (None: none running), kept by deadlines.refresh_next_due
+    # whenever a deadline is made, met, missed, cancelled, suspended, resumed or moved: lists sort on it.
+    next_due_at = Timestamptz(null=True, default=None)
     # unique index escalation_reference_key on ["region", "reference"] (made in the migration)
+    # indexes escalation_region_next_due on ["region", "next_due_at", "id"] and escalation_region_opened on
+    # ["region", "opened_at", "id"]: the lists' orders (made in the migration)
 
 
 class Signal(Table, tablename="signal"):
@@ -44,6 +49,7 @@ class Signal(Table, tablename="signal"):
     status = Varchar(length=20, default="nieuw")  # nieuw, teruggelegd, geëscaleerd, gekoppeld
     escalation = ForeignKey(Escalation, null=True, default=None)
     source = Varchar(length=40, default="handmatig")  # handmatig, evidence_watch, indicator
+    # index signal_escalation on ["escalation"] (made in the migration): the escalation page lists its signals
 
 
 class Deadline(Table, tablename="deadline"):

@@ -363,3 +363,44 @@ async def test_roles_without_a_mailbox_are_recorded_and_looping_automatic_moves_
 async def test_two_escalations_opened_at_once_get_their_own_numbers(zl, provider, medewerker, clock):
     first, second = await asyncio.gather(_open(zl, provider, medewerker, clock), _open(zl, provider, medewerker, clock))
     assert {first.reference, second.reference} == {"ZL-2026-0001", "ZL-2026-0002"}
+
+
+async def _next_due(scope, escalation_id):
+    row = await scope.select(Escalation, Escalation.next_due_at).where(Escalation.id == escalation_id).first()
+    return row["next_due_at"]
+
+
+async def _earliest_open(scope, escalation_id):
+    running = [d.due_at for d in (await deadlines(scope, escalation_id)).values() if d.status == "open"]
+    return min(running) if running else None
+
+
+async def test_the_next_deadline_on_the_escalation_follows_every_change_of_its_deadlines(
+    scopes, provider, medewerker, clock
+):
+    """The lists sort on escalation.next_due_at: made, suspended, resumed, extended, missed, met by a step and
+    ended by closing, it is always the earliest open deadline (None when none runs)."""
+    lek = scopes["lekstroom"]
+    escalation = await _open(lek, provider, medewerker, clock, category="crisishulp")
+    term = (await deadlines(lek, escalation.id))["alternatief_binnen"]
+    assert await _next_due(lek, escalation.id) == term.due_at == await _earliest_open(lek, escalation.id)
+    await services.suspend_deadline(lek, term.id, actor=medewerker, reason="Wacht op GI.", clock=clock)
+    assert await _next_due(lek, escalation.id) == await _earliest_open(lek, escalation.id)  # suspended: not running
+    clock.advance(hours=30)
+    term = await services.resume_deadline(lek, term.id, actor=medewerker, clock=clock)
+    assert await _next_due(lek, escalation.id) == await _earliest_open(lek, escalation.id)
+    term = await services.extend_deadline(lek, term.id, actor=medewerker, days=3, reason="Ruimte.", clock=clock)
+    assert await _next_due(lek, escalation.id) == await _earliest_open(lek, escalation.id) <= term.due_at
+    await services.transition(lek, escalation.id, "crisis_opgevangen", actor=medewerker, motivation="Opgevangen.",
+                              clock=clock)  # fmt: skip
+    assert await _next_due(lek, escalation.id) == await _earliest_open(lek, escalation.id)
+
+    zl = scopes["zuid-limburg"]
+    other = await _open(zl, provider, medewerker, clock)
+    plan = (await deadlines(zl, other.id))["plan_binnen"]
+    clock.set(plan.due_at + timedelta(days=1))
+    assert await services.act_on_missed_deadline(zl, plan.id, clock)
+    assert await _next_due(zl, other.id) == await _earliest_open(zl, other.id)
+    await services.close_escalation(zl, other.id, actor=medewerker, outcome="ingetrokken", motivation="Klaar.",
+                                    clock=clock)  # fmt: skip
+    assert await _next_due(zl, other.id) is None
