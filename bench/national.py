@@ -154,6 +154,10 @@ BUILD = [
                now() + interval '1 hour' + (abs(hashtext(e.reference || k)) % (400 * 1440)) * interval '1 minute',
                NULL, 'open', '[]', '', '', 'step'
         FROM escalation e CROSS JOIN generate_series(1, 7) AS k WHERE e.status = 'open';
+        -- what apps.escalations.deadlines.refresh_next_due keeps on every escalation
+        UPDATE escalation e SET next_due_at = d.due FROM (
+            SELECT escalation, min(due_at) AS due FROM deadline WHERE status = 'open' GROUP BY escalation) d
+        WHERE d.escalation = e.id;
     """),
     ("measures, signals, notices, audit", """
         INSERT INTO measure (id, region, escalation, provider, kind, scope, started_at, ended_at, start_motivation,
