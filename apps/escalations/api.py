@@ -28,6 +28,7 @@ from apps.accounts.services import Person
 from apps.escalations import services
 from apps.escalations.context import EscalationError, imposes_measures
 from apps.escalations.deadlines import OPEN, SUSPENDED, WAITING, local_date
+from apps.escalations.overview import next_deadlines, sort_key, sorted_rows
 from apps.escalations.schemas import (
     API_ERRORS,
     Close,
@@ -141,54 +142,6 @@ def step_title(spec: LadderSpec | None, key: str) -> str:
         return spec.step(key).title if spec else key
     except KeyError:
         return key
-
-
-async def sorted_rows(
-    reader: RegionScope | ProviderScope, condition: Any, now: datetime, *, overdue_only: bool, limit: int, offset: int
-) -> tuple[list[dict], int]:
-    """One page of escalations sorted by next running deadline (soonest first; without one: last, newest first),
-    and how many there are. Both parts read the maintained ``next_due_at`` through the indexes (region,
-    next_due_at, id) and (region, opened_at, id): the page's rows, never the region's deadlines."""
-    with_due = Escalation.next_due_at.is_not_null()
-    if overdue_only:
-        with_due &= Escalation.next_due_at <= now
-    parts = [(with_due, [(Escalation.next_due_at, True), (Escalation.id, True)])]
-    if not overdue_only:
-        parts.append((Escalation.next_due_at.is_null(), [(Escalation.opened_at, False), (Escalation.id, False)]))
-    rows: list[dict] = []
-    total = 0
-    for part, order in parts:
-        where = part if condition is None else condition & part
-        count = await reader.count(Escalation).where(where)
-        skip = max(0, offset - total)
-        total += count
-        if len(rows) >= limit or skip >= count:
-            continue
-        query = reader.select(Escalation, *LIST_COLUMNS, Escalation.next_due_at).where(where)
-        for column, ascending in order:
-            query = query.order_by(column, ascending=ascending)
-        rows.extend(await query.limit(limit - len(rows)).offset(skip))
-    return rows, total
-
-
-def sort_key(row: dict) -> tuple:
-    """The list's order in Python, to merge the pages of several provider organisations."""
-    if row["next_due_at"] is not None:
-        return (0, row["next_due_at"].timestamp(), str(row["id"]))
-    return (1, -row["opened_at"].timestamp(), str(row["id"]))
-
-
-async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) -> dict[UUID, Deadline]:
-    """The next running deadline of each row: one query for the page."""
-    if not rows:
-        return {}
-    found: dict[UUID, Deadline] = {}
-    deadlines = await reader.objects(Deadline).where(
-        Deadline.escalation.is_in([row["id"] for row in rows]) & (Deadline.status == OPEN)
-    ).order_by(Deadline.due_at)
-    for deadline in deadlines:
-        found.setdefault(deadline.escalation, deadline)
-    return found
 
 
 async def list_page(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime, limit: int, offset: int,
@@ -387,7 +340,8 @@ class EscalationApiController(Controller):
         for item in conditions:
             condition = item if condition is None else condition & item
         now = clock_of(request).now()
-        rows, total = await sorted_rows(scope, condition, now, overdue_only=overdue, limit=limit, offset=offset)
+        rows, total = await sorted_rows(scope, LIST_COLUMNS, condition, now, overdue_only=overdue, limit=limit,
+                                        offset=offset)  # fmt: skip
         return await list_page(rows, await next_deadlines(scope, rows), now, limit, offset, total)
 
     @post(
@@ -673,7 +627,7 @@ class ProviderEscalationApiController(Controller):
         for scope in scopes:
             # several organisations: each one's first offset + limit rows, merged; one: just the page
             found_rows, found_total = await sorted_rows(
-                scope, condition, now, overdue_only=False,
+                scope, LIST_COLUMNS, condition, now, overdue_only=False,
                 limit=limit if len(scopes) == 1 else offset + limit, offset=offset if len(scopes) == 1 else 0,
             )  # fmt: skip
             rows.extend(found_rows)

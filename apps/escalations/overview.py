@@ -22,7 +22,8 @@ from piccolo.query.functions.aggregate import Count
 
 from apps.escalations import signals
 from apps.escalations.context import MEASURE_LABELS
-from apps.escalations.tables import Escalation, Measure
+from apps.escalations.deadlines import OPEN
+from apps.escalations.tables import Deadline, Escalation, Measure
 from apps.escalations.views import STATUS_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
@@ -30,7 +31,7 @@ from apps.ladders.tables import LadderVersion
 from apps.tenancy.tables import Municipality, Region
 from core import keyset
 from core.formatting import as_datetime, csv_cells, csv_writer, local_day, nl_date
-from core.tenancy import RegionScope
+from core.tenancy import ProviderScope, RegionScope
 
 PAGE_SIZE = 25
 CSV_BATCH = 1000
@@ -322,6 +323,58 @@ async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, n
         if batch.next is None:
             break
         cursor = batch.next
+
+
+# --- the API lists: by next deadline, limit/offset -------------------------------------------------------------
+
+
+async def sorted_rows(
+    reader: RegionScope | ProviderScope, columns: tuple, condition: Any, now: datetime, *, overdue_only: bool,
+    limit: int, offset: int,
+) -> tuple[list[dict], int]:
+    """One page of escalations sorted by next running deadline (soonest first; without one: last, newest first),
+    and how many there are. Both parts read the maintained ``next_due_at`` through the indexes (region,
+    next_due_at, id) and (region, opened_at, id): the page's rows, never the region's deadlines."""
+    with_due = Escalation.next_due_at.is_not_null()
+    if overdue_only:
+        with_due &= Escalation.next_due_at <= now
+    parts = [(with_due, [(Escalation.next_due_at, True), (Escalation.id, True)])]
+    if not overdue_only:
+        parts.append((Escalation.next_due_at.is_null(), [(Escalation.opened_at, False), (Escalation.id, False)]))
+    rows: list[dict] = []
+    total = 0
+    for part, order in parts:
+        where = part if condition is None else condition & part
+        count = await reader.count(Escalation).where(where)
+        skip = max(0, offset - total)
+        total += count
+        if len(rows) >= limit or skip >= count:
+            continue
+        query = reader.select(Escalation, *columns, Escalation.next_due_at).where(where)
+        for column, ascending in order:
+            query = query.order_by(column, ascending=ascending)
+        rows.extend(await query.limit(limit - len(rows)).offset(skip))
+    return rows, total
+
+
+def sort_key(row: dict) -> tuple:
+    """The list's order in Python, to merge the pages of several provider organisations."""
+    if row["next_due_at"] is not None:
+        return (0, row["next_due_at"].timestamp(), str(row["id"]))
+    return (1, -row["opened_at"].timestamp(), str(row["id"]))
+
+
+async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) -> dict[UUID, Deadline]:
+    """The next running deadline of each row: one query for the page."""
+    if not rows:
+        return {}
+    found: dict[UUID, Deadline] = {}
+    deadlines = await reader.objects(Deadline).where(
+        Deadline.escalation.is_in([row["id"] for row in rows]) & (Deadline.status == OPEN)
+    ).order_by(Deadline.due_at)
+    for deadline in deadlines:
+        found.setdefault(deadline.escalation, deadline)
+    return found
 
 
 # --- the register of intake stops ---------------------------------------------------------------------------------
