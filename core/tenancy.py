@@ -115,6 +115,9 @@ class RegionsScope:
     def select(self, table: type[Table], *columns: Any) -> Select:
         return table.select(*columns).where(self._where(table)).output(load_json=True)
 
+    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
+        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
+
 
 def _has_column(table: type[Table], name: str) -> bool:
     return any(column._meta.name == name for column in table._meta.columns)

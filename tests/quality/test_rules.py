@@ -4,7 +4,7 @@ the reminders of the sweep."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from apps.escalations.signals import hand_back
 from apps.escalations.tables import Signal
 from apps.evidence.tables import EvidenceItem
 from apps.notifications.tables import Notification
-from apps.quality import services
+from apps.quality import services, watch
 from apps.quality.benchmark import benchmark, derived_values, provider_overview, spread
 from apps.quality.indicators import (
     active_indicators,
@@ -26,6 +26,7 @@ from apps.quality.watch import watch_figures
 from apps.tenancy.loader import load_tenants
 from apps.tenancy.schema import IndicatorSpec
 from core.actor import Actor
+from core.clock import FrozenClock
 from core.tenancy import ProviderScope
 from tests.quality.support import clock_at, provider_in, region, submit
 
@@ -305,6 +306,35 @@ async def test_the_sweep_reminds_before_the_due_date_and_signals_missing_figures
     # Submitting after the due date: recorded as late.
     [late] = await submit(lek, late_one, "klachten", "2025", 3, clock_at(2026, 4, 3))
     assert late.figure.late is True
+
+
+async def test_a_sweep_with_nothing_new_touches_no_provider_period_pair(synced, monkeypatch):
+    """The watch runs every minute; once today's round of a period is done, the next sweeps claim nothing at all
+    (they used to try a claim for every provider and period each minute). The next day's round claims only what
+    is new: a contract entered since."""
+    lek = await region("lekstroom")
+    for n in range(3):
+        await provider_in(lek, f"9100002{n}", f"Aanbieder {n}")
+    claims: list[str] = []
+    original = watch.claim_key
+
+    async def counting(key, job, clock):
+        if not key.startswith("kwaliteit-ronde:"):
+            claims.append(key)
+        return await original(key, job, clock)
+
+    monkeypatch.setattr(watch, "claim_key", counting)
+    first = await watch_figures(clock_at(2026, 3, 25, 9))  # 2025 due 31 March; 2025-K4 was due 30 January
+    assert first == {"reminded": 3, "missing": 3} and len(claims) == 6
+    for minute in range(1, 4):  # the next sweeps of the day
+        later = FrozenClock(clock_at(2026, 3, 25, 9).now() + timedelta(minutes=minute))
+        assert await watch_figures(later) == {"reminded": 0, "missing": 0}
+    assert len(claims) == 6
+    newcomer = await provider_in(lek, "91000029", "Late Contractant")
+    claims.clear()
+    assert await watch_figures(clock_at(2026, 3, 26, 9)) == {"reminded": 1, "missing": 1}
+    assert sorted(claims) == [f"kwaliteit-herinnering:{lek.region_id}:{newcomer.id}:2025:2026-03-31",
+                              f"kwaliteit-ontbreekt:{lek.region_id}:{newcomer.id}:2025-K4:2026-01-30"]  # fmt: skip
 
 
 async def test_the_rendered_notices_are_dutch(synced):
