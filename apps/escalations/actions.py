@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from apps.escalations import notices
 from apps.escalations.context import (
     INTERNAL,
     MEASURE_LABELS,
@@ -350,6 +351,9 @@ async def notify_measure(ctx: Context, measure: Measure, *, started: bool, actor
         ).save()
         ctx.notified.add(address)
     await _to_the_team_in_the_app(ctx, template, event, payload)
+    # The people whose work it changes: the access team (their register) and the provider's people.
+    await notices.tell_access_team(ctx, event, template, payload)
+    await notices.tell_provider(ctx, event, template, payload)
 
 
 # --- steps -------------------------------------------------------------------------------------------------

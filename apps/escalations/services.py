@@ -20,6 +20,7 @@ from piccolo.engine import engine_finder
 from piccolo.querystring import QueryString
 
 from apps.accounts.roles import DECIDES, PROVIDER_ROLES
+from apps.escalations import notices
 from apps.escalations.actions import ActionRun, end_measure_in_context
 from apps.escalations.context import (
     INTERNAL,
@@ -241,7 +242,9 @@ async def post_message(
             side = "regio"
         else:
             raise EscalationError("U mag geen berichten plaatsen bij deze escalatie.")
-        return await ctx.event("bericht", actor=actor, visibility=SHARED, payload={"van": side, "tekst": text})
+        event = await ctx.event("bericht", actor=actor, visibility=SHARED, payload={"van": side, "tekst": text})
+        await notices.message_posted(ctx, event, side, text, actor.label)  # the other side hears of it
+        return event
 
 
 async def timeline(

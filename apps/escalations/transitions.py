@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from uuid import UUID
 
+from apps.escalations import notices
 from apps.escalations.actions import ActionRun, in_run_order, run_action
 from apps.escalations.context import (
     Context,
@@ -268,6 +269,7 @@ async def close_in_context(
         },
     )
     await ctx.audit("escalation.close", actor=actor, detail={"uitkomst": outcome, "motivering": motivation})
+    await notices.escalation_closed(ctx, event, outcome)  # the provider's people; the access team after a stop
     return event
 
 

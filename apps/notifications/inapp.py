@@ -79,3 +79,22 @@ async def mark_all_read(person, clock: Clock = system_clock) -> None:
         await RegionScope(region_id).update(Notification, {Notification.read_at: clock.now()}).where(
             _mine(person.user_id) & Notification.read_at.is_null()
         )
+
+
+async def open_notice(person, notification_id: UUID, clock: Clock = system_clock) -> dict | None:
+    """One of the person's own notices, marked read now (opening it is reading it); None when it is not theirs."""
+    for region_id in await person_regions(person):
+        scope = RegionScope(region_id)
+        row = await (
+            scope.select(Notification, Notification.id, Notification.region, Notification.template,
+                         Notification.payload, Notification.read_at)  # fmt: skip
+            .where(_mine(person.user_id) & (Notification.id == notification_id))
+            .first()
+        )
+        if row is not None:
+            if row["read_at"] is None:
+                await scope.update(Notification, {Notification.read_at: clock.now()}).where(
+                    Notification.id == notification_id
+                )
+            return row
+    return None

@@ -110,6 +110,20 @@ class QualityFiguresMissing(Message):
 MESSAGES.update({cls.template: cls for cls in (QualityFiguresDue, QualityFiguresMissing)})
 
 
+# Notices to people (apps.escalations.notices): the closure and the messages on the shared timeline.
+class EscalationClosed(Message):
+    template = "escalatie_gesloten"
+    subject = "Escalatie {escalatie} van {aanbieder} is afgesloten"
+
+
+class MessageReceived(Message):
+    template = "bericht_ontvangen"
+    subject = "Nieuw bericht van {van} bij escalatie {escalatie}"
+
+
+MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived)})
+
+
 class _Marked(dict):
     def __missing__(self, key: str) -> str:
         return f"[{key} ontbreekt]"
@@ -150,7 +164,8 @@ def render(template: str, payload: dict[str, Any], region_slug: str | None = Non
         raise UnknownTemplate(f"no message class for template {template!r}")
     environment = _environment(region_slug)
     account_url = f"{base_url.rstrip('/')}/account"
-    context = {"p": payload, "subject": message.mail_subject(payload), "account_url": account_url}
+    context = {"p": payload, "subject": message.mail_subject(payload), "account_url": account_url,
+               "base_url": base_url.rstrip("/")}  # p.pad: the page the notice is about, as a link
     try:
         return Rendered(
             subject=context["subject"],

@@ -3,6 +3,8 @@ purchasing team sees what was sent, what is still waiting and what failed — an
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -11,13 +13,13 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from apps.accounts.guards import PERSON, platform_admin, region_role, signed_in
 from apps.accounts.roles import DECIDES, Role
-from apps.ladders.calendar import AMSTERDAM
-from apps.notifications.inapp import mark_all_read, my_notices, unread_count
+from apps.notifications.inapp import mark_all_read, my_notices, open_notice, unread_count
 from apps.notifications.messages import MESSAGES
 from apps.notifications.tables import Notification
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
 from core.audit import audit
+from core.formatting import nl_datetime
 from core.tenancy import RegionScope
 
 STATUS_NL = {"pending": "Wacht op verzending", "sending": "Wordt verstuurd", "sent": "Verstuurd", "failed": "Mislukt"}
@@ -28,8 +30,37 @@ def subject_of(template: str, payload: dict) -> str:
     return message.subject_for(payload) if message else template
 
 
+REGISTER_TEMPLATES = ("instroomstop_gestart", "instroomstop_beeindigd")
+READS_ESCALATIONS = frozenset({Role.INKOOP_MEDEWERKER, Role.INKOOP_LEAD, Role.WAARNEMER})
+
+
+def target_of(person, region: Region | None, template: str, payload: dict) -> str:
+    """The page a notice is about, for this person: the register of intake stops for the access team, the
+    escalation in the workspace for the purchasing team, in the portal for the provider's people."""
+    escalation_id = str(payload.get("escalation_id") or "")
+    roles = person.region_roles.get(region.id, frozenset()) if region else frozenset()
+    if roles:
+        if template in REGISTER_TEMPLATES and not roles & READS_ESCALATIONS:
+            return f"/regio/{region.slug}/instroomstops"
+        if escalation_id and roles & READS_ESCALATIONS:
+            return f"/regio/{region.slug}/escalaties/{escalation_id}"
+        if template in REGISTER_TEMPLATES or template == "escalatie_gesloten":
+            return f"/regio/{region.slug}/instroomstops"
+        return f"/regio/{region.slug}"
+    if person.provider_roles:
+        if escalation_id:
+            return f"/portaal/escalaties/{escalation_id}"
+        if template == "bewijs_verloopt":
+            return "/portaal/bewijs"
+        if template.startswith("kwaliteit_"):
+            return "/portaal/kwaliteit"
+        return "/portaal/"
+    return "/meldingen"
+
+
 def when(moment) -> str:
-    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if moment else ""
+    """The one Dutch date format of Trede's pages: "6 april 2026, 14:05"."""
+    return nl_datetime(moment)
 
 
 class NoticeController(Controller):
@@ -40,11 +71,21 @@ class NoticeController(Controller):
     async def mine(self, request: Request) -> Template:
         person = request.scope["state"][PERSON]
         notices = [
-            {"subject": subject_of(row["template"], row["payload"]), "at": when(row["created_at"]),
-             "unread": row["read_at"] is None, "escalation_id": row["payload"].get("escalation_id", "")}
+            {"id": row["id"], "subject": subject_of(row["template"], row["payload"]),
+             "at": nl_datetime(row["created_at"]), "unread": row["read_at"] is None}
             for row in await my_notices(person)
         ]  # fmt: skip
         return Template("meldingen/mijn.html", context={"notices": notices})
+
+    @get("/{notification_id:uuid}", guards=[signed_in], status_code=HTTP_303_SEE_OTHER)
+    async def open(self, request: Request, notification_id: FromPath[UUID]) -> Redirect:
+        """Opening a notice marks it read and leads to what it is about."""
+        person = request.scope["state"][PERSON]
+        row = await open_notice(person, notification_id)
+        if row is None:
+            raise NotFoundException()
+        region = await Region.objects().where(Region.id == row["region"]).first()
+        return Redirect(target_of(person, region, row["template"], row["payload"]), status_code=HTTP_303_SEE_OTHER)
 
     @get("/teller", guards=[signed_in])
     async def counter(self, request: Request) -> Response:

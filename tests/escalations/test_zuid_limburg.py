@@ -76,6 +76,9 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     assert document.kind == "brief" and document.content_type == "application/pdf"
     assert document.sha256 == letter.payload["sha256"] and letter.payload["bestandsnaam"].endswith(".pdf")
     rows = await notices(zl, notice.id)
+    [told] = [n for n in rows if n.recipient.startswith("provider:")]  # the provider's people hear of it too
+    assert told.payload["rol"] == "aanbieder" and told.template == "instroomstop_gestart"
+    rows = [n for n in rows if n is not told]
     assert len(rows) == 18 == notice.payload["aantal"]
     access = await zl.select(Municipality, Municipality.access_team_email, Municipality.cbs_code)
     expected = {m["access_team_email"] for m in access if m["cbs_code"] not in MERGED_IN_2019}
@@ -122,14 +125,15 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     assert [e.sequence for e in everything] == list(range(1, 19))
     lifted = everything[-2]
     assert lifted.payload["aanleiding"] == "maatregel_beeindigd"
-    lifted_rows = await notices(zl, lifted.id)
-    assert len(lifted_rows) == 18  # 16 access teams + GI's + inkoop
+    lifted_rows = [n for n in await notices(zl, lifted.id) if not n.recipient.startswith("provider:")]
+    assert len(lifted_rows) == 18  # 16 access teams + GI's + inkoop (and the provider, besides)
     assert {n.template for n in lifted_rows} == {"instroomstop_beeindigd"}
     letters = [e for e in everything if e.kind == "brief_verstuurd"]
     assert len(letters) == 2  # the confirmation of the agreements, and the intake stop notice
-    assert await zl.count(Notification) == 18 + 17 + 1 + 1 + 18 + len(letters)  # each letter to the provider
+    # each letter to the provider, and the provider's people hear of the stop, its lift and the closure
+    assert await zl.count(Notification) == 18 + 17 + 1 + 1 + 18 + len(letters) + 3
     provider_notice = [n for n in await zl.objects(Notification) if n.recipient.startswith("provider:")]
-    assert [n.recipient for n in provider_notice] == [f"provider:{provider.id}"] * (1 + len(letters))
+    assert [n.recipient for n in provider_notice] == [f"provider:{provider.id}"] * (1 + len(letters) + 3)
     letter_documents = {n.payload.get("document_id") for n in provider_notice} - {None}
     assert letter_documents == {e.payload["document_id"] for e in letters}
 

@@ -39,6 +39,10 @@ PAYLOADS = {
     "uitnodiging": {"link": "https://trede.example/uitnodiging/abc", "organisatie": "Jeugdhulp Zuid-Limburg",
                     "soort": "regio", "rol": "Inkoper", "uitgenodigd_door": "Ilse", "geldig_tot": "8 december 2026"},
     "kwaliteit_herinnering": {"periode": "2026 kwartaal 4", "vervaldatum": "8 december 2026", "indicatoren": ["x"]},
+    "escalatie_gesloten": {"escalatie": "ZL-2026-0001", "aanbieder": "Zorg B.V.", "uitkomst": "hersteld",
+                           "rol": "aanbieder", "pad": "/portaal/escalaties/1"},
+    "bericht_ontvangen": {"escalatie": "ZL-2026-0001", "aanbieder": "Zorg B.V.", "van": "Ilse Inkoop",
+                          "tekst": "Zie https://trede.example/x", "pad": "/regio/zuid-limburg/escalaties/1"},
     "kwaliteit_ontbreekt": {"periode": "2026 kwartaal 4", "vervaldatum": "8 december 2026", "indicatoren": ["x"]},
 }
 
@@ -85,6 +89,8 @@ async def test_headers_of_each_mail_kind(synced, smtp_sink, template):
         assert '<a href="https://trede.example/portaal/documenten/1"' in html  # the link in the message: clickable
     if template == "uitnodiging":
         assert '<a href="https://trede.example/uitnodiging/abc">' in html
+    if "pad" in PAYLOADS[template]:  # the page the notice is about, as a link
+        assert f'<a href="{BASE}{PAYLOADS[template]["pad"]}">' in html and f"{BASE}{PAYLOADS[template]['pad']}" in text
 
 
 async def test_the_message_id_is_the_same_when_a_notice_is_resent(synced, smtp_sink):
