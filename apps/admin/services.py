@@ -34,6 +34,7 @@ from apps.tenancy.tables import Region
 from core.audit import audit
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
+from core.text import ONE_LINE_NL, control_character
 from core.transactions import write_transaction
 
 EMAIL = TypeAdapter(EmailStr)
@@ -103,6 +104,8 @@ def _letter_settings(values, errors: dict[str, str]) -> dict[str, str]:
     for key, label in (("sender", "afzender"), ("city", "plaats"), ("signature", "ondertekening")):
         if not letters[key]:
             errors[f"brief_{key}"] = f"Vul de {label} van de brieven in."
+        elif control_character(letters[key]):
+            errors[f"brief_{key}"] = f"De {label} {ONE_LINE_NL}."
     if message := _email_error(letters["reply_email"]):
         errors["brief_reply_email"] = message
     return letters
@@ -173,6 +176,8 @@ async def create_region(values: dict[str, Any], *, person: Person, tenants_dir: 
     name, slug = values.get("naam", "").strip(), values.get("slug", "").strip()
     if not name:
         errors["naam"] = "Vul de naam van de regio in, bijvoorbeeld ‘Holland Rijnland’."
+    elif control_character(name):
+        errors["naam"] = f"De naam {ONE_LINE_NL}."
     elif len(name) > 200:
         errors["naam"] = "De naam is te lang (ten hoogste 200 tekens)."
     if not re.match(SLUG_PATTERN, slug) or len(slug) > 64:
@@ -309,6 +314,8 @@ async def update_region(region: Region, section: str, values: dict[str, Any], *,
                 errors["dag"] = "Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-12-24."
             if not label:
                 errors["omschrijving"] = "Zeg waarom de regio die dag dicht is, bijvoorbeeld ‘Kerstavond’."
+            elif control_character(label):
+                errors["omschrijving"] = f"De omschrijving {ONE_LINE_NL}."
             days = document.setdefault("calendar", {}).setdefault("extra_closed_days", [])
             if day and any(d["date"] == day for d in days):
                 errors["dag"] = f"{day.isoformat()} staat al in de lijst."
@@ -401,6 +408,10 @@ async def add_contract(region: Region, values: dict[str, Any], *, person: Person
         errors["contract_kenmerk"] = (
             "Vul het kenmerk van het contract in (ten hoogste 80 tekens), bijvoorbeeld DVO-2026-014."
         )
+    elif control_character(reference):
+        errors["contract_kenmerk"] = f"Het kenmerk {ONE_LINE_NL}."
+    if control_character(name):
+        errors["aanbieder_naam"] = f"De naam van de aanbieder {ONE_LINE_NL}."
     try:
         valid_from = date.fromisoformat(values.get("ingangsdatum", "").strip())
     except ValueError:

@@ -21,6 +21,7 @@ from apps.ladders.schema import ACTORS, KEY_PATTERN, NOTIFY_ROLES, Action, Ladde
 from apps.ladders.terms import TermError, parse_term
 from apps.tenancy.loader import ROLES_WITHOUT_MAILBOX
 from apps.tenancy.schema import format_location
+from core.text import ONE_LINE_NL, control_character
 
 ACTIONS_TABLE = "acties"  # actions are edited as TOML: [[acties]] action = "notify" ...
 CATEGORIES_TABLE = "categories"
@@ -289,12 +290,20 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
     known = set(keys)
     if not state.name:
         problems.append(EditorProblem("name", "Geef de ladder een naam."))
+    elif control_character(state.name):
+        problems.append(EditorProblem("name", f"De naam van de ladder {ONE_LINE_NL}."))
+    if control_character(state.source):
+        problems.append(EditorProblem("source", f"De bron {ONE_LINE_NL}."))
     if not state.steps:
         problems.append(EditorProblem("", "Een ladder heeft minstens één stap."))
     categories = _parse_toml_list(state.categories, CATEGORIES_TABLE, "categories", "Categorieën", problems)
     if not categories:
         problems.append(EditorProblem("categories", "Categorieën: een ladder heeft minstens één categorie."))
     for number, category in enumerate(categories, start=1):
+        titles = [category.get("title"), *(category.get("subcategories") or {}).values()] if isinstance(
+            category, dict) else []  # fmt: skip
+        if any(control_character(title) for title in titles):
+            problems.append(EditorProblem("categories", f"Categorie {number}: een titel {ONE_LINE_NL}."))
         if isinstance(category, dict) and category.get("start_step") not in known:
             problems.append(EditorProblem(
                 "categories",
@@ -314,6 +323,11 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
             problems.append(EditorProblem(f"{p}key", f"{label}: de sleutel ‘{step.key}’ komt twee keer voor."))
         if not step.title:
             problems.append(EditorProblem(f"{p}title", f"{label}: geef de stap een titel."))
+        elif control_character(step.title):
+            label = f"Stap {i + 1}"  # the title itself would break the message
+            problems.append(EditorProblem(f"{p}title", f"{label}: de titel {ONE_LINE_NL}."))
+        if control_character(step.outcome):
+            problems.append(EditorProblem(f"{p}outcome", f"{label}: de uitkomst {ONE_LINE_NL}."))
         if step.actor not in ACTORS:
             problems.append(EditorProblem(f"{p}actor", f"{label}: onbekende partij ‘{step.actor}’."))
         for target in step.next:
@@ -339,6 +353,8 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
             elif term_keys.count(term.key) > 1:
                 problems.append(EditorProblem(f"{q}key", f"{term_label}: de sleutel ‘{term.key}’ komt twee keer voor."))
             _check_term(term.term, f"{q}term", term_label, problems)
+            if control_character(term.title):
+                problems.append(EditorProblem(f"{q}title", f"{term_label}: de titel {ONE_LINE_NL}."))
             if term.remind_before:
                 _check_term(term.remind_before, f"{q}remind_before", f"{term_label}, herinnering", problems)
             if term.responsible not in ACTORS:

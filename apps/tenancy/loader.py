@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from apps.ladders.schema import LadderSpec, Notify
 from apps.tenancy.schema import LadderTemplateRef, RegionFile, format_location
+from core.text import control_character
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,27 @@ def _validation_problems(exc: ValidationError, shown: str, prefix: str = "") -> 
     return problems
 
 
+# Keys whose text is one line wherever they occur: they reach mail subjects, letters and page titles.
+ONE_LINE_KEYS = frozenset({"name", "title", "label", "sender", "city", "signature", "outcome"})
+
+
+def _control_character_problems(data: object, shown: str, path: str = "", one_line: bool = False) -> list[Problem]:
+    """Every name or title (and every subcategory title) with a control character, by its place in the file."""
+    problems = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            problems.extend(_control_character_problems(
+                value, shown, where, one_line=key in ONE_LINE_KEYS or path.endswith("subcategories")))  # fmt: skip
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            problems.extend(_control_character_problems(value, shown, f"{path}[{index}]"))
+    elif one_line and (found := control_character(data)):
+        problems.append(Problem(shown, path, f"contains the control character {found} (a line break, tab or the "
+                                             "like): a name or title is one line of text"))  # fmt: skip
+    return problems
+
+
 def load_templates(folder: Path, problems: list[Problem]) -> dict[str, LadderSpec]:
     templates: dict[str, LadderSpec] = {}
     template_dir = folder / "templates"
@@ -92,6 +114,9 @@ def load_templates(folder: Path, problems: list[Problem]) -> dict[str, LadderSpe
         shown = _display(path, folder)
         data = _read_toml(path, shown, problems)
         if data is None:
+            continue
+        if found := _control_character_problems(data, shown):
+            problems.extend(found)
             continue
         try:
             templates[path.stem] = LadderSpec.model_validate(data)
@@ -142,6 +167,9 @@ def load_tenants(folder: Path) -> LoadResult:
         shown = _display(path, folder)
         data = _read_toml(path, shown, result.problems)
         if data is None:
+            continue
+        if found := _control_character_problems(data, shown):
+            result.problems.extend(found)
             continue
         try:
             region = RegionFile.model_validate(data)
