@@ -299,7 +299,7 @@ def line(name: str, result: dict, floor: dict) -> str:
             f"n={result['n']}{failed}")  # fmt: skip
 
 
-async def pages(base: str, connection, seconds: float) -> None:
+async def pages(base: str, connection, seconds: float, parts: set[str]) -> None:
     import httpx
 
     zl = await connection.fetchval("SELECT id FROM region WHERE slug = $1", ZL)
@@ -341,12 +341,14 @@ async def pages(base: str, connection, seconds: float) -> None:
         for _, url, cookie in targets:  # every page answers before anything is timed (and warms up)
             response = await http.get(url, headers={"Cookie": f"trede_session={cookie}"})
             assert response.status_code == 200, (url, response.status_code, response.text[:300])
-        for concurrency in (1, 16):
+        for concurrency in (1, 16) if "pages" in parts else ():
             floor = await measure(http, "/health/live", None, concurrency, seconds)
             print(f"\nconcurrency {concurrency}: floor /health/live p50 {floor['p50'] * 1000:.2f} ms, "
                   f"p95 {floor['p95'] * 1000:.2f} ms (n={floor['n']})", flush=True)  # fmt: skip
             for title, url, cookie in targets:
                 print(line(title, await measure(http, url, cookie, concurrency, seconds), floor), flush=True)
+        if "csv" not in parts:
+            return
         first, total, rows = await first_byte_and_total(http, f"{region}/escalaties/export.csv", inkoop)
         print(f"\nCSV export of {ZL} ({rows:,} rows): first byte {first * 1000:.0f} ms, total {total:.2f} s")
 
@@ -415,7 +417,7 @@ async def wait_for(base: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"trede serve did not answer; its log: {log}")
 
 
-async def main(scale: float, seconds: float, due: int, server: str, keep: bool, port: int) -> None:
+async def main(scale: float, seconds: float, due: int, server: str, keep: bool, port: int, parts: set[str]) -> None:
     import asyncpg
 
     await admin(server, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -438,13 +440,18 @@ async def main(scale: float, seconds: float, due: int, server: str, keep: bool, 
             process = start_server(url, port, log)
             try:
                 await wait_for(f"http://127.0.0.1:{port}", process, log)
-                await pages(f"http://127.0.0.1:{port}", connection, seconds)
+                await pages(f"http://127.0.0.1:{port}", connection, seconds, parts)
             finally:
                 process.terminate()
-                process.wait(timeout=30)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:  # still busy with a page that takes longer than the run
+                    process.kill()
+                    process.wait()
         finally:
             await connection.close()
-        await sweep(url, due)
+        if "sweep" in parts:
+            await sweep(url, due)
     finally:
         if not keep:
             await admin(server, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -456,9 +463,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5.0, help="per page and concurrency")
     parser.add_argument("--due", type=int, default=1000, help="deadlines made due for the sweep's measurement")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--parts", default="pages,csv,sweep", help="what to measure (comma-separated)")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE} database afterwards")
     parser.add_argument("--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"))
     arguments = parser.parse_args()
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", flush=True)
     asyncio.run(main(arguments.scale, arguments.seconds, arguments.due, arguments.server, arguments.keep,
-                     arguments.port))  # fmt: skip
+                     arguments.port, set(arguments.parts.split(","))))  # fmt: skip
