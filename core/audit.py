@@ -7,6 +7,7 @@ from uuid import UUID
 
 from apps.audit.tables import AuditEntry
 from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
 
 
 async def audit(
@@ -30,3 +31,24 @@ async def audit(
         detail=detail or {},
         at=clock.now(),
     ).save()
+
+
+async def audit_many(scope: RegionScope, entries: list[dict[str, Any]], clock: Clock = system_clock) -> None:
+    """Several entries of one region in one insert (the sweep's missed terms); each dict holds ``action`` and
+    ``audit``'s other keyword arguments except the region."""
+    if not entries:
+        return
+    rows = [
+        scope.new(
+            AuditEntry,
+            actor=entry.get("actor_id"),
+            actor_label=entry.get("actor_label", ""),
+            action=entry["action"],
+            target_type=entry.get("target_type", ""),
+            target_id=str(entry.get("target_id", "")),
+            detail=entry.get("detail") or {},
+            at=clock.now(),
+        )
+        for entry in entries
+    ]
+    await scope.insert(AuditEntry, *rows)

@@ -67,6 +67,13 @@ class RegionScope:
             return None
         return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
 
+    def insert(self, table: type[Table], *rows: Table):
+        """Insert several rows made with ``new`` in one statement; a row of another region is refused."""
+        self._check(table)
+        if any(UUID(str(row.region)) != self.region_id for row in rows):  # type: ignore[attr-defined]
+            raise ScopeError("a row cannot be inserted for another region")
+        return table.insert(*rows)
+
     def new(self, table: type[Table], **values: Any) -> Table:
         """A row of this region, not yet saved (``await row.save()``)."""
         self._check(table)

@@ -102,7 +102,10 @@ def term_spec(ctx: Context, deadline: Deadline) -> TermSpec | None:
 
 def describe(ctx: Context, deadline: Deadline) -> dict[str, Any]:
     """The deadline as timeline payloads show it."""
-    spec = term_spec(ctx, deadline)
+    return describe_with(term_spec(ctx, deadline), deadline)
+
+
+def describe_with(spec: TermSpec | None, deadline: Deadline) -> dict[str, Any]:
     return {
         "termijn": deadline.key,
         "titel": spec.title if spec and spec.title else deadline.key,

@@ -9,7 +9,9 @@ from datetime import datetime
 
 import pytest
 
+from apps.audit.tables import AuditEntry
 from apps.escalations import deadlines as deadline_service
+from apps.escalations import missed as missed_terms
 from apps.escalations import transitions as transition_service
 from apps.escalations.services import open_escalation
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
@@ -168,3 +170,69 @@ async def test_a_sweep_out_of_time_stops_inside_a_batch_and_the_next_run_goes_on
     for escalation in opened:
         assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
         assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+
+
+async def add_quiet_terms(scope: RegionScope, escalation: Escalation, clock: FrozenClock, count: int) -> list:
+    """Terms of the escalation's step that the ladder does nothing about when missed (no ``on_missed``)."""
+    rows = []
+    for n in range(count):
+        row = scope.new(Deadline, escalation=escalation.id, step=escalation.current_step, key=f"stil_{n}",
+                        term="1 week", met_by="", starts_at=clock.now(), due_at=at(3, 5, 9, n), status="open",
+                        reasons=[])  # fmt: skip
+        await row.save()
+        rows.append(row.id)
+    return rows
+
+
+async def test_missed_terms_without_ladder_actions_are_recorded_as_a_set_and_once(synced, monkeypatch):
+    """Three quiet terms and one whose ladder acts, all missed: the quiet ones are claimed and recorded together
+    (one event and one audit entry each, the escalation's sequence numbers in due order), the acting one goes one
+    by one and moves the step; a second sweep finds nothing; a second claim of the same set claims none."""
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2, 9))
+    escalation = await open_non_safety(scope, clock)
+    quiet = await add_quiet_terms(scope, escalation, clock, 3)
+    one_by_one: list = []
+    original = transition_service.act_on_missed_deadline
+
+    async def recording(scope_, deadline_id, clock_, **kwargs):
+        one_by_one.append(deadline_id)
+        return await original(scope_, deadline_id, clock_, **kwargs)
+
+    monkeypatch.setattr(transition_service, "act_on_missed_deadline", recording)
+    clock.set(at(3, 20, 12))
+    assert (await run_sweep(50, clock))["missed"] == 4
+    assert len(one_by_one) == 1 and one_by_one[0] not in quiet
+    rows = (
+        await scope.select(TimelineEvent, TimelineEvent.sequence, TimelineEvent.kind, TimelineEvent.payload)
+        .where(TimelineEvent.escalation == escalation.id)
+        .order_by(TimelineEvent.sequence)
+    )
+    assert [r["sequence"] for r in rows] == list(range(1, len(rows) + 1))  # no gap, no double
+    recorded = [r["payload"]["termijn"] for r in rows if r["kind"] == "termijn_verlopen"]
+    assert recorded[:3] == ["stil_0", "stil_1", "stil_2"] and len(recorded) == 4
+    audited = await scope.select(AuditEntry, AuditEntry.detail).where(AuditEntry.action == "deadline.missed")
+    assert sorted(a["detail"]["termijn"] for a in audited if a["detail"]["termijn"].startswith("stil_")) == [
+        "stil_0", "stil_1", "stil_2",
+    ]  # fmt: skip
+    assert all(a["detail"]["referentie"] == escalation.reference for a in audited)
+    assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+    assert {(await scope.get(Deadline, d)).status for d in quiet} == {"missed"}
+    assert (await run_sweep(51, clock))["missed"] == 0
+    assert await missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock) == 0
+
+
+async def test_two_workers_claiming_the_same_set_record_each_term_once(synced):
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2, 9))
+    escalation = await open_non_safety(scope, clock)
+    quiet = await add_quiet_terms(scope, escalation, clock, 5)
+    clock.set(at(3, 20, 12))
+    claimed = await asyncio.gather(
+        *(missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock, worker=f"w{n}")
+          for n in range(2))
+    )  # fmt: skip
+    assert sorted(claimed) == [0, 5] or sum(claimed) == 5
+    kinds = [row["kind"] for row in await scope.select(TimelineEvent, TimelineEvent.kind).where(
+        TimelineEvent.escalation == escalation.id)]  # fmt: skip
+    assert kinds.count("termijn_verlopen") == 5
