@@ -40,6 +40,7 @@ from apps.tenancy.controllers import HomeController, RegionApiController
 from core.broker import configure_broker
 from core.clock import system_clock
 from core.db import close_engine, prepare_engine
+from core.edge import BadInput, refuse_odd_input
 from core.formatting import JINJA_FILTERS
 from core.health import HealthController
 from core.logs import configure_logging, request_context_middleware
@@ -85,6 +86,8 @@ def static_routers():
 
 
 ERROR_PAGES = {
+    400: ("Ongeldige invoer", "Het adres bevat een waarde die Trede niet kan gebruiken. Pas het filter of de zoekterm "
+          "aan en probeer het opnieuw."),
     403: ("Geen toegang", "U heeft geen toegang tot deze pagina, of het formulier is verlopen: laad hem opnieuw."),
     404: ("Niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
     405: ("Niet toegestaan", "Deze handeling kan hier niet."),
@@ -112,6 +115,8 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         detail = exc.detail if status < 500 else "Er ging iets mis."
         return problem(request, status, detail, headers=headers)
     title, message = ERROR_PAGES[status]
+    if isinstance(exc, BadInput):
+        message = exc.detail  # the Dutch reason, not the page's general one
     return Template("fout.html", context={"title": title, "message": message}, status_code=status, headers=headers)
 
 
@@ -207,7 +212,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             csrf_middleware(key=settings.secret_key, secure=settings.is_production, exclude=["/health"]),
         ],
         stores={"sessions": PiccoloStore()},
-        guards=[authenticate],
+        guards=[refuse_odd_input, authenticate],  # odd input first: the other guards read the path
         exception_handlers={HTTPException: http_error, Exception: server_error},
         # The schema (route shapes only, no data) is public, as JSON only: /api/schema/openapi.json.
         openapi_config=OpenAPIConfig(

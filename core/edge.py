@@ -45,7 +45,7 @@ def int_query(query, name: str, *, maximum: int = INT4_MAX) -> int | None:
     if not raw:
         return None
     if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
-        raise BadInput(f"'{name}' moet een geheel getal van 0 tot en met {maximum} zijn.")
+        raise BadInput(f"De parameter {name} moet een geheel getal van 0 tot en met {maximum} zijn.")
     return int(raw)
 
 

@@ -14,6 +14,7 @@ from apps.audit import services
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
 from core.audit import audit
+from core.edge import PageNumber
 
 
 async def _page(request: Request, region: Region | None, filters: dict, page: int) -> Template:
@@ -65,7 +66,7 @@ class PlatformAuditController(Controller):
     @get("/")
     async def index(self, request: Request, van: FromQuery[str] = "", tot: FromQuery[str] = "",
                     door: FromQuery[str] = "", actie: FromQuery[str] = "", doel: FromQuery[str] = "",
-                    regio: FromQuery[str] = "", pagina: FromQuery[int] = 1) -> Template:  # fmt: skip
+                    regio: FromQuery[str] = "", pagina: PageNumber = 1) -> Template:  # fmt: skip
         return await _page(request, None, _filters(van, tot, door, actie, doel, regio), pagina)
 
     @get("/export.csv")
@@ -83,7 +84,7 @@ class RegionAuditController(Controller):
     @get("/")
     async def index(self, request: Request, region_slug: FromPath[str], van: FromQuery[str] = "",
                     tot: FromQuery[str] = "", door: FromQuery[str] = "", actie: FromQuery[str] = "",
-                    doel: FromQuery[str] = "", pagina: FromQuery[int] = 1) -> Template:  # fmt: skip
+                    doel: FromQuery[str] = "", pagina: PageNumber = 1) -> Template:  # fmt: skip
         return await _page(request, await _region(region_slug), _filters(van, tot, door, actie, doel), pagina)
 
     @get("/export.csv")

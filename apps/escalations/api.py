@@ -50,13 +50,13 @@ from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Municipality, Region
 from core.actor import Actor
 from core.clock import Clock, system_clock
-from core.edge import BadInput, Sequence
+from core.edge import INT4_MAX, BadInput, Sequence
 from core.problems import READ_ERRORS, READS, WRITE_ERRORS, WRITES, problems
 from core.tenancy import ProviderScope, RegionScope
 
 KVK = re.compile(r"^\d{8}$")
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="at most 200")]
-Offset = Annotated[int, QueryParameter(ge=0)]
+Offset = Annotated[int, QueryParameter(ge=0, le=INT4_MAX)]
 Status = FromQuery[Literal["open", "paused", "closed"] | None]
 
 

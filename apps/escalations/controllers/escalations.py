@@ -39,6 +39,7 @@ from apps.escalations.views import (
 )
 from apps.escalations.workspace import READERS, TEAM, Here, R, form_value, here, is_htmx, new_key
 from apps.tenancy.services import municipalities_on
+from core.edge import int_query
 from core.formatting import iso
 
 DEADLINE_ACTIONS = {"opschorten": "opgeschort", "hervatten": "hervat", "verlengen": "verlengd"}  # -> notice
@@ -100,8 +101,7 @@ class EscalationPages(Controller):
         self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
     ) -> Template:
         h = await here(request, region_slug)
-        before = request.query_params.get("voor")
-        before_seq = int(before) if before and before.isdigit() else None
+        before_seq = int_query(request.query_params, "voor")
         notice = NOTICES.get(request.query_params.get("melding", ""), "")
         context = await escalation_context(h, escalation_id, before=before_seq, notice=notice)
         return Template("regio/escalatie.html", context=context)
@@ -114,11 +114,11 @@ class EscalationPages(Controller):
         h = await here(request, region_slug)
         loaded = await load_escalation(h.scope, escalation_id)
         base_url = f"{h.base()}/escalaties/{loaded.escalation.id}"
-        after, before = request.query_params.get("na", ""), request.query_params.get("voor", "")
-        if after.isdigit():
+        after, before = int_query(request.query_params, "na"), int_query(request.query_params, "voor")
+        if after is not None:
             rows = (
                 await h.scope.objects(TimelineEvent)
-                .where((TimelineEvent.escalation == loaded.escalation.id) & (TimelineEvent.sequence > int(after)))
+                .where((TimelineEvent.escalation == loaded.escalation.id) & (TimelineEvent.sequence > after))
                 .order_by(TimelineEvent.sequence, ascending=False)
                 .limit(200)
             )
@@ -129,10 +129,10 @@ class EscalationPages(Controller):
                        "newest": rows[0].sequence,
                        "poll": True, "more_before": None}  # fmt: skip
             return Template("regio/_tijdlijn_items.html", context=context)
-        if not before.isdigit():
+        if before is None:
             raise NotFoundException()
         events = await services.timeline(h.scope, loaded.escalation.id, include_internal=True,
-                                         before_sequence=int(before), limit=TIMELINE_PAGE + 1)  # fmt: skip
+                                         before_sequence=before, limit=TIMELINE_PAGE + 1)  # fmt: skip
         more = len(events) > TIMELINE_PAGE
         events = events[:TIMELINE_PAGE]
         delivered = await deliveries(h.scope, events)
