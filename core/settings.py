@@ -195,6 +195,7 @@ def embedded_defaults(var_dir: Path = VAR_DIR) -> dict[str, str]:
     The secret key is generated once and kept in ``var/secret_key`` so sessions survive a restart.
     """
     var_dir.mkdir(parents=True, exist_ok=True)
+    production = os.environ.get("TREDE_ENV") == "production"  # `serve --embedded` in production mode
     secret_file = var_dir / "secret_key"
     if not secret_file.exists():
         secret_file.write_text(secrets.token_urlsafe(48))
@@ -204,7 +205,8 @@ def embedded_defaults(var_dir: Path = VAR_DIR) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{var_dir / 'trede.sqlite3'}",
         "BROKER_URL": "stub://",
         "STORAGE_URL": f"file://{var_dir / 'objects'}",
-        "SMTP_URL": f"file://{var_dir / 'mail'}",  # the development mailbox, /ontwikkeling/post
+        # the development mailbox (/ontwikkeling/post); production refuses it, so there a local server is assumed
+        "SMTP_URL": "smtp://127.0.0.1:1025" if production else f"file://{var_dir / 'mail'}",
         "MAIL_FROM": "Trede <noreply@trede.localhost>",
         "SECRET_KEY": secret_file.read_text().strip(),
         "BASE_URL": "http://127.0.0.1:8000",
