@@ -4,7 +4,7 @@
 
 Makes a scratch PostgreSQL database, fills it, and prints timings and ratios measured in the same run:
 - baseline: the bare indexed query for due deadlines (asyncpg, no ORM);
-- find: Trede's `due_deadlines` (per region, through RegionScope);
+- find: Trede's `due_deadlines` (one index range across the regions, through RegionsScope);
 - sweep: a full `run_sweep` that claims each due deadline, marks it missed and writes its timeline event and
   audit entry.
 """
@@ -140,7 +140,7 @@ async def run(rows: int, due: int, url: str) -> None:
     await connection.close()
     print("plan:", " / ".join(row[0].strip() for row in plan[:2]))
     print(f"baseline  bare indexed query for due deadlines: {baseline * 1000:8.2f} ms")
-    print(f"find      due_deadlines (per region, scoped):   {finding * 1000:8.2f} ms  ratio {finding / baseline:6.1f}x")
+    print(f"find      due_deadlines (all regions, scoped): {finding * 1000:8.2f} ms  ratio {finding / baseline:6.1f}x")
     print(f"sweep     run_sweep acting on {due} deadlines:   {sweep * 1000:8.1f} ms  ratio {sweep / baseline:6.0f}x "
           f"({sweep / due * 1000:.2f} ms per deadline acted on)")  # fmt: skip
 
