@@ -10,3 +10,4 @@ import apps.notifications.actors  # noqa: F401
 import apps.notifications.jobs  # noqa: F401
 import apps.quality.jobs  # noqa: F401
 import apps.workers.actors  # noqa: F401
+import core.observability  # noqa: F401  (the domain gauges of /metrics, computed by the sweep)

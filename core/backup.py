@@ -37,8 +37,9 @@ TABLE_ORDER = [
     "notification", "audit_entry", "job_run",
 ]  # fmt: skip
 # Live state that must not outlive the moment: sessions (a restored one would let someone in again) and rate-limit
-# counters. They stay out of the archive and may be present when restoring.
-EPHEMERAL = frozenset({"web_session", "rate_limit_counter", "job_run"})
+# counters; and what the sweep recomputes (its ledger, the stored /metrics figures). They stay out of the archive
+# and may be present when restoring.
+EPHEMERAL = frozenset({"web_session", "rate_limit_counter", "job_run", "metric_snapshot"})
 
 
 class BackupError(Exception):

@@ -53,6 +53,8 @@ class Settings:
     # The proxies whose X-Forwarded-For/-Proto are believed (IP addresses or networks); none by default, so a
     # client can never choose its own address (rate limits, the audit log's addresses).
     forwarded_allow_ips: tuple[str, ...] = ()
+    # The scraper's bearer token for /metrics; without it /metrics answers 404 (the counts are not public).
+    metrics_token: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -172,6 +174,16 @@ def _forwarded_allow_ips(value: str) -> tuple[str, ...]:
     return entries
 
 
+def _metrics_token(value: str) -> str:
+    if value and (len(value) < 24 or not value.isascii() or any(c.isspace() for c in value)):
+        raise ConfigError(
+            "METRICS_TOKEN",
+            "must be at least 24 characters without spaces (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)",
+        )
+    return value
+
+
 def _int(variable: str, value: str, minimum: int) -> int:
     try:
         number = int(value)
@@ -248,6 +260,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         oidc_providers=_oidc_providers(env.get("OIDC_PROVIDERS", "[]")),
         upload_max_bytes=_int("UPLOAD_MAX_BYTES", env.get("UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)), 1),
         forwarded_allow_ips=_forwarded_allow_ips(env.get("FORWARDED_ALLOW_IPS", "")),
+        metrics_token=_metrics_token(env.get("METRICS_TOKEN", "").strip()),
     )
 
 

@@ -17,7 +17,7 @@ from core.clock import Clock
 Job = Callable[[Clock], Awaitable[Mapping[str, int]]]
 
 # The order numbers in use (a new job picks a free one between them).
-DEADLINES, REMINDERS, DIGESTS, EVIDENCE, QUALITY, OUTBOX = 10, 20, 30, 40, 50, 90
+DEADLINES, REMINDERS, DIGESTS, EVIDENCE, QUALITY, OUTBOX, METRICS = 10, 20, 30, 40, 50, 90, 95
 
 
 @dataclass(frozen=True)

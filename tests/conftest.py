@@ -123,6 +123,7 @@ TABLES_IN_DELETE_ORDER = [
     "municipality",
     "region",
     "job_run",
+    "metric_snapshot",
     "web_session",
     "rate_limit_counter",
 ]

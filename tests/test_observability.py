@@ -8,12 +8,20 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+import httpx
+import pytest
+
 from apps.escalations.tables import Deadline, Escalation
 from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
+from core.app import create_app
+from core.clock import system_clock
 from core.logs import ContextFilter, configure_logging, set_region
+from core.observability import refresh_domain_metrics, stored_figures
+from core.settings import load_settings
 from core.tenancy import RegionScope
+from tests.support import make_settings_env
 
 
 async def test_request_ids_are_echoed_or_made(client):
@@ -48,7 +56,20 @@ async def test_log_lines_are_json_with_request_id_and_region(client):
     assert mine["region"] == "zuid-limburg" and mine["level"] == "WARNING"
 
 
-async def test_metrics_show_requests_and_overdue_deadlines(client, synced):
+METRICS_TOKEN = "scrape-" + "t" * 30
+
+
+@pytest.fixture
+def settings_env(tmp_path):
+    return make_settings_env(tmp_path, METRICS_TOKEN=METRICS_TOKEN)
+
+
+def scrape(client, token: str | None = METRICS_TOKEN):
+    stored_figures.read_at = None  # as if this process had not read the stored figures yet
+    return client.get("/metrics", headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+async def test_metrics_show_requests_and_the_overdue_deadlines_the_sweep_counted(client, synced):
     region = await Region.objects().where(Region.slug == "lekstroom").first()
     scope = RegionScope(region.id)
     provider = Provider(kvk_number="90000077", name="Metriek B.V.")
@@ -62,14 +83,35 @@ async def test_metrics_show_requests_and_overdue_deadlines(client, synced):
         await scope.new(Deadline, escalation=escalation.id, step="s", key="k", term="2 weken", starts_at=now,
                         due_at=now + timedelta(hours=hours)).save()  # fmt: skip
     await client.get("/health/live")
-    response = await client.get("/metrics")
+    before = await scrape(client)
+    assert before.status_code == 200
+    assert "trede_deadlines_overdue{" not in before.text  # a scrape counts no rows: no sweep ran yet
+    await refresh_domain_metrics(system_clock)  # what the sweep does once a minute
+    response = await scrape(client)
     assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = response.text
     assert 'trede_deadlines_overdue{region="lekstroom"} 2.0' in text
     assert 'trede_deadlines_due{region="lekstroom"} 1.0' in text
     assert 'trede_deadlines_overdue{region="zuid-limburg"} 0.0' in text
+    assert "trede_domain_metrics_computed_timestamp_seconds" in text
     assert "trede_queue_depth" in text
     assert "trede_requests_total" in text
+
+
+async def test_metrics_need_the_token(client):
+    assert (await scrape(client, token=None)).status_code == 401
+    wrong = await scrape(client, token="scrape-" + "x" * 30)
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
+    assert "trede_" not in wrong.text
+
+
+async def test_without_a_metrics_token_there_is_no_metrics_route(db, tmp_path):
+    app = create_app(load_settings(make_settings_env(tmp_path)), start_background=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        for headers in ({}, {"Authorization": "Bearer "}):
+            response = await http.get("/metrics", headers={"accept": "application/json", **headers})
+            assert response.status_code == 404 and "trede_" not in response.text
 
 
 async def test_unexpected_errors_are_logged_with_traceback_and_answered_without_details(client, caplog):

@@ -33,6 +33,7 @@ def test_complete_environment_loads(tmp_path):
         ("OIDC_PROVIDERS", '[{"name": "x"}]', "Configuration error: OIDC_PROVIDERS item 0 lacks issuer, client_id"),
         ("TREDE_ENV", "staging", "Configuration error: TREDE_ENV must be development or production"),
         ("UPLOAD_MAX_BYTES", "lots", "Configuration error: UPLOAD_MAX_BYTES must be a whole number"),
+        ("METRICS_TOKEN", "geheim", "Configuration error: METRICS_TOKEN must be at least 24 characters"),
         ("FORWARDED_ALLOW_IPS", "10.0.0.0/8,caddy", "Configuration error: FORWARDED_ALLOW_IPS must be a comma-"),
     ],
 )

@@ -219,6 +219,6 @@ class CalendarFeedController(Controller):
             raise NotFoundException()
         clock = getattr(request.app.state, "clock", None) or system_clock
         body = await calendar_of(person, request.app.state.settings.base_url, clock)
-        return Response(body, media_type="text/calendar; charset=utf-8", headers={
+        return Response(body, media_type="text/calendar", headers={
             "Content-Disposition": 'inline; filename="trede-termijnen.ics"',
             "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})  # fmt: skip

@@ -304,7 +304,7 @@ class RegionThemeController(Controller):
     async def theme(self, region_slug: FromPath[str]) -> Response:
         region = await region_by_slug(region_slug)
         theme = (region_settings(region).get("theme") or {}) if region else {}
-        return Response(theme_css(theme), media_type="text/css; charset=utf-8",
+        return Response(theme_css(theme), media_type="text/css",
                         headers={"cache-control": "public, max-age=300"})  # fmt: skip
 
 

@@ -78,7 +78,7 @@ async def test_make_use_and_renew_the_feed(world, oidc_settings):  # noqa: F811
         assert stored["token_hash"] == hashlib.sha256(token.encode()).hexdigest()  # the token itself is not kept
 
         response = await fetch(http, address)
-        assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+        assert response.status_code == 200 and response.headers["content-type"] == "text/calendar; charset=utf-8"
         events = events_of(response.content)
         open_here = await zl.objects(Deadline).where(Deadline.status == "open")
         assert open_here and set(events) == {f"termijn-{d.id}@trede" for d in open_here}

@@ -82,7 +82,7 @@ async def test_settings_colours_closed_days_and_logo(world, oidc_settings):
                                headers=csrf_headers(http))  # fmt: skip
         assert dark.status_code == 303
         css = await http.get("/regio/holland-rijnland/thema.css")
-        assert css.headers["content-type"].startswith("text/css") and "--utrecht-link-color: #00468c;" in css.text
+        assert css.headers["content-type"] == "text/css; charset=utf-8" and "--utrecht-link-color: #00468c;" in css.text
         assert '<link rel="stylesheet" href="/regio/holland-rijnland/thema.css">' in (await http.get(base)).text
 
         bad_day = await http.post(f"{base}/gesloten_dagen", data={"dag": "24-12-2026", "omschrijving": ""},
