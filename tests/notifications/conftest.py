@@ -21,6 +21,8 @@ class Sink:
         self.refuse: set[str] = set()
         self.stall: set[str] = set()  # recipients whose RCPT hangs (to kill a worker mid-send)
         self.stalled = threading.Event()
+        self.stall_after_data: set[str] = set()  # recipients whose message is taken but the 250 to DATA hangs
+        self.accepted = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd API)
         if address in self.refuse:
@@ -34,6 +36,10 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        if stalled := self.stall_after_data.intersection(envelope.rcpt_tos):
+            self.stall_after_data -= stalled
+            self.accepted.set()
+            await asyncio.sleep(30)  # the message is kept; the sender is killed before it hears the 250
         return "250 Message accepted for delivery"
 
 
