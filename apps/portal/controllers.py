@@ -160,11 +160,15 @@ class PortalController(Controller):
     @get("/")
     async def home(self, request: Request) -> Template:
         scope, _ = await portal_context(request)
+        page = await views.open_escalations(scope, after=str(request.query_params.get("na") or "")[:300],
+                                            before=str(request.query_params.get("voor") or "")[:300])  # fmt: skip
         return Template(
             "portaal/home.html",
             context={
                 "provider_name": await _provider_name(scope),
-                "escalations": await views.open_escalations(scope),
+                "escalations": page["rows"],
+                "escalations_next": page["next"],
+                "escalations_previous": page["previous"],
                 "measures": await views.active_measures(scope),
                 "expiring": await views.expiring_evidence(scope),
                 "warn_days": evidence.WARN_DAYS,

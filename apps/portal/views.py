@@ -20,6 +20,7 @@ from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
+from core import keyset
 from core.clock import AMSTERDAM, Clock, system_clock
 from core.formatting import format_date_nl
 from core.tenancy import ProviderScope
@@ -124,15 +125,64 @@ def ask_text(deadline: dict, spec: LadderSpec | None) -> str:
     return f"{_term_title(spec, deadline['step'], deadline['key'])}: uiterlijk op {due}"
 
 
-async def open_escalations(scope: ProviderScope, clock: Clock = system_clock) -> list[dict]:
+PAGE_SIZE = 25
+# Ladder versions never change once published ("kept for life"), so a parsed spec per version id is safe to keep
+# in the process: two web processes each keep their own, and neither can be stale.
+_SPECS: dict[UUID, LadderSpec] = {}
+_SPECS_MAX = 500
+
+
+async def specs_for(scope: ProviderScope, rows: list[dict]) -> dict[UUID, LadderSpec]:
+    """The ladder specs of ``rows`` by version id: from the cache, the rest in one query per region."""
+    missing: dict[UUID, set[UUID]] = {}
+    for row in rows:
+        if row["ladder_version"] not in _SPECS:
+            missing.setdefault(row["region"], set()).add(row["ladder_version"])
+    for region, version_ids in missing.items():
+        versions = await scope.region_scope(region).select(LadderVersion, LadderVersion.id, LadderVersion.definition)\
+            .where(LadderVersion.id.is_in(list(version_ids)))  # fmt: skip
+        if len(_SPECS) + len(versions) > _SPECS_MAX:
+            _SPECS.clear()
+        for version in versions:
+            _SPECS[version["id"]] = LadderSpec.model_validate(version["definition"])
+    return {row["ladder_version"]: _SPECS.get(row["ladder_version"]) for row in rows}
+
+
+async def open_escalations(scope: ProviderScope, clock: Clock = system_clock, *, after: str = "",
+                           before: str = "") -> dict:  # fmt: skip
+    """One page of the organisation's running escalations, oldest first (keyset on the indexed opened_at, id),
+    each with its next deadline and what is asked: one query for the page, one for its deadlines, the ladder specs
+    cached per version. Returns rows and the cursors for "vorige" and "volgende"."""
     regions = await _regions()
-    rows = await scope.select(Escalation).where(Escalation.status != "closed").order_by(Escalation.opened_at)
+    segments = [keyset.Segment("o", Escalation.status != "closed", [(Escalation.opened_at, True),
+                                                                     (Escalation.id, True)])]  # fmt: skip
+
+    async def fetch(condition, order, forward, limit):
+        query = scope.select(Escalation)
+        if condition is not None:
+            query = query.where(condition)
+        for column, ascending in order:
+            query = query.order_by(column, ascending=ascending == forward)
+        return await query.limit(limit)
+
+    found = await keyset.page(fetch, segments, PAGE_SIZE, after=after, before=before)
+    if not found.rows and (after or before):
+        found = await keyset.page(fetch, segments, PAGE_SIZE)
+    rows = found.rows
+    specs = await specs_for(scope, rows)
+    running: dict[UUID, list[dict]] = {}
+    if rows:
+        deadlines = await scope.select(Deadline).where(
+            Deadline.escalation.is_in([row["id"] for row in rows]) & (Deadline.status == "open")
+            & Deadline.due_at.is_not_null()
+        ).order_by(Deadline.due_at)  # fmt: skip
+        for deadline in deadlines:
+            running.setdefault(deadline["escalation"], []).append(deadline)
+    now = clock.now()
     result = []
     for row in rows:
-        spec = await _spec(scope, row)
-        deadlines = await scope.select(Deadline).where(
-            (Deadline.escalation == row["id"]) & (Deadline.status == "open")
-        ).order_by(Deadline.due_at)  # fmt: skip
+        spec = specs.get(row["ladder_version"])
+        deadlines = running.get(row["id"], [])
         next_deadline = deadlines[0] if deadlines else None
         result.append(
             {
@@ -141,11 +191,11 @@ async def open_escalations(scope: ProviderScope, clock: Clock = system_clock) ->
                 "step_title": _step_title(spec, row["current_step"]),
                 "status_text": ESCALATION_STATUS.get(row["status"], row["status"]),
                 "next_deadline": date_nl(local_date(next_deadline["due_at"])) if next_deadline else "",
-                "overdue": bool(next_deadline and next_deadline["due_at"] < clock.now()),
+                "overdue": bool(next_deadline and next_deadline["due_at"] < now),
                 "asked": [ask_text(d, spec) for d in deadlines],
             }
         )
-    return result
+    return {"rows": result, "next": found.next, "previous": found.previous}
 
 
 async def active_measures(scope: ProviderScope) -> list[dict]:

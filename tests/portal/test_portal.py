@@ -6,11 +6,12 @@ and the provider sees the verdict."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from apps.escalations import services as escalations
-from apps.escalations.tables import TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, TimelineEvent
 from apps.evidence.tables import EvidenceItem, EvidenceReview
 from apps.providers.tables import Provider
 from core.actor import Actor
@@ -18,6 +19,7 @@ from core.clock import system_clock
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.portal.support import PDF, VLINDER_KVK
+from tests.querycount import counting_statements
 
 
 def form_token(http) -> str:
@@ -180,3 +182,41 @@ async def _region(slug: str):
     from apps.tenancy.tables import Region
 
     return (await Region.objects().where(Region.slug == slug).first()).id
+
+
+async def test_home_pages_its_escalations_and_costs_the_same_with_many_more(world, oidc_settings):
+    """A provider with many running escalations: the home shows 25 at a time with "volgende"/"vorige" links that
+    work without JavaScript, every escalation once, and the page runs no more SQL statements than with three."""
+    zl = world["zl"]
+    scope = RegionScope(zl.region)
+    async with app_client(oidc_settings) as http:
+        await login(http, "vlinder-medewerker", "/portaal")
+        await http.get("/portaal")  # the ladder specs are read once
+        with counting_statements() as few:
+            home = await http.get("/portaal")
+        assert home.status_code == 200 and 'rel="next"' not in home.text
+        now = system_clock.now()
+        bulk = [scope.new(Escalation, reference=f"ZL-2026-{7000 + n:05d}", provider=zl.provider,
+                          ladder_version=zl.ladder_version, category=zl.category, current_step=zl.current_step,
+                          status="open", summary=f"Bulk {n}", opened_at=now + timedelta(minutes=n))
+                for n in range(60)]  # fmt: skip
+        await Escalation.insert(*bulk)
+        await Deadline.insert(*[
+            scope.new(Deadline, escalation=e.id, step=e.current_step, key="plan_binnen", term="2 weken",
+                      met_by="document:plan_van_aanpak", starts_at=now, due_at=now + timedelta(days=14 + i % 5))
+            for i, e in enumerate(bulk) for _ in range(2)
+        ])  # fmt: skip
+        with counting_statements() as many:
+            home = await http.get("/portaal")
+        assert many.count <= few.count, many.queries
+        seen, pages = [], 1
+        seen.extend(re.findall(r'data-escalation="([^"]+)"', home.text))
+        while (link := re.search(r'rel="next" href="([^"]+)"', home.text)) is not None:
+            home = await http.get(link.group(1).replace("&amp;", "&"))
+            seen.extend(re.findall(r'data-escalation="([^"]+)"', home.text))
+            pages += 1
+        assert pages == 3 and len(seen) == len(set(seen)) == 63  # the three of the demo data too
+        assert seen[-1] == "ZL-2026-07059"  # oldest first: the last one opened comes last
+        back = re.search(r'rel="prev" href="([^"]+)"', home.text)
+        previous = await http.get(back.group(1).replace("&amp;", "&"))
+        assert re.findall(r'data-escalation="([^"]+)"', previous.text) == seen[25:50]
