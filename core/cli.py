@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from apps.ladders.deadlines import calendar_for_region_file, due_date_for
+from apps.tenancy.tables import Region
 from core.logs import configure_logging
 from core.settings import ROOT, ConfigError, Settings, _database_url, embedded_defaults, load_settings
 from core.storage import storage_from_url
@@ -55,6 +56,22 @@ def _database_only(embedded: bool) -> None:
         _database_url(os.environ.get("DATABASE_URL", "").strip() or _missing("DATABASE_URL"))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+async def _database_ready(embedded: bool) -> None:
+    """The embedded database is migrated first (as `trede serve --embedded` does), so every command works on a
+    fresh folder; elsewhere a database without tables gets one plain line instead of a traceback."""
+    from core.bootstrap import migrate_database  # why: CLI start-up (imports every app)
+
+    if embedded:
+        try:
+            await migrate_database()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+    elif not await Region.table_exists():
+        raise click.ClickException(
+            "the database has no tables yet: run `trede migrate` first (or add --embedded for the embedded default)"
+        )
 
 
 def _missing(name: str) -> str:
@@ -190,6 +207,7 @@ async def tenants_sync(folder: Path, embedded: bool) -> None:
     escalations keep the version they were opened under.
     """
     _database_only(embedded)
+    await _database_ready(embedded)
     from apps.tenancy.services import SyncRefused, sync_tenants  # why: CLI start-up (imports most apps)
 
     try:
@@ -216,6 +234,7 @@ async def tenants_export(slug: str, output: Path | None, templates: Path, embedd
     Ladders edited in Trede are written inline; a ladder equal to a shared template as ``template = "NAME"``.
     """
     _database_only(embedded)
+    await _database_ready(embedded)
     from apps.tenancy.export import export_region  # why: CLI start-up (imports most apps)
 
     content = await export_region(slug, templates)
@@ -234,6 +253,7 @@ async def tenants_export(slug: str, output: Path | None, templates: Path, embedd
 async def tenants_list(embedded: bool) -> None:
     """One line per region: slug, name, number of municipalities (today), ladders with their version."""
     _database_only(embedded)
+    await _database_ready(embedded)
     from apps.tenancy.services import list_regions  # why: CLI start-up (imports most apps)
 
     for region in await list_regions():
@@ -248,6 +268,7 @@ async def tenants_list(embedded: bool) -> None:
 async def backup(file: Path, embedded: bool) -> None:
     """Write the database and all stored objects to FILE (a .tar.gz), e.g. var/backups/trede-2026-11-24.tar.gz."""
     settings = _settings(embedded)
+    await _database_ready(embedded)
     from core.backup import backup as make_backup  # why: CLI start-up (every app's tables)
 
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -265,6 +286,7 @@ async def restore(file: Path, embedded: bool) -> None:
     Run `trede migrate` on a new, empty database first; restore refuses a database that holds data.
     """
     settings = _settings(embedded)
+    await _database_ready(embedded)
     from core import backup as backups  # why: CLI start-up (every app's tables)
 
     try:

@@ -69,3 +69,23 @@ def test_calendar_add_prints_due_date_and_reasons():
     bad = trede("calendar", "add", "2026-03-02", "2 wekn")
     assert bad.returncode == 1
     assert "'2 wekn' is not a term" in bad.stderr
+
+
+def test_every_database_command_works_on_a_fresh_embedded_folder(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL")}
+    env["TREDE_VAR_DIR"] = str(tmp_path / "var")
+    listed = trede("tenants", "list", "--embedded", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == "" and "Traceback" not in listed.stderr  # migrated, and no region yet
+    synced = trede("tenants", "sync", "--embedded", env={**env, "TREDE_VAR_DIR": str(tmp_path / "other")})
+    assert synced.returncode == 0 and "zuid-limburg: created" in synced.stdout, synced.stderr
+    exported = trede("tenants", "export", "lekstroom", "--embedded", env={**env, "TREDE_VAR_DIR": str(tmp_path / "x")})
+    assert exported.returncode == 1 and "no region with slug 'lekstroom'" in exported.stderr
+    assert "Traceback" not in exported.stderr
+
+
+def test_a_database_without_tables_gets_one_plain_line(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    listed = trede("tenants", "list", env=env)
+    assert listed.returncode == 1 and "Traceback" not in listed.stderr
+    assert "run `trede migrate` first" in listed.stderr
