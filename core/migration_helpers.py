@@ -41,12 +41,25 @@ def is_sqlite() -> bool:
     return isinstance(engine_finder(), SQLiteEngine)
 
 
+class NullableOnSQLiteManager(MigrationManager):
+    """A migration manager whose ``alter_column`` calls (making columns nullable) are recorded as usual -- so that
+    later auto migrations know the columns are nullable -- but are not run on SQLite, which has no ALTER
+    COLUMN; ``drop_not_null_on_sqlite`` makes the same change there."""
+
+    async def _run_alter_columns(self, backwards: bool = False):
+        if is_sqlite():
+            return
+        await super()._run_alter_columns(backwards=backwards)
+
+
 def drop_not_null_on_sqlite(manager: MigrationManager, table: str, columns: list[str]) -> None:
     """Make columns nullable on SQLite, which has no ALTER COLUMN (PostgreSQL migrations use Piccolo's
     ``alter_column``). SQLite documents this edit of the stored schema as the way to remove a NOT NULL
     constraint: the file format does not change (https://www.sqlite.org/lang_altertable.html, section 7)."""
 
     async def forwards():
+        if not is_sqlite():
+            return  # PostgreSQL: the migration's alter_column does it
         engine = engine_finder()
         rows = await engine.run_ddl(f"SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
         sql = rows[0]["sql"]

@@ -23,7 +23,7 @@ from apps.escalations.context import (
     EscalationError,
     notification_key,
 )
-from apps.escalations.tables import Deadline, Measure
+from apps.escalations.tables import Deadline, Measure, StepProposal
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.schema import (
     Action,
@@ -31,6 +31,7 @@ from apps.ladders.schema import (
     EndMeasure,
     MoveToStep,
     Notify,
+    SendLetter,
     StartMeasure,
     StepSpec,
     SuggestStep,
@@ -43,7 +44,15 @@ from apps.tenancy.services import municipalities_on
 from apps.tenancy.tables import RegionMailbox
 from core.actor import Actor
 
-__all__ = ["ActionRun", "in_run_order", "notification_key", "run_action"]
+__all__ = [
+    "ActionRun",
+    "in_run_order",
+    "is_proposed",
+    "notification_key",
+    "propose_step",
+    "resolve_proposals",
+    "run_action",
+]
 
 NOTIFY_TEMPLATE = "ladder_notify"
 # Roles whose notice stays inside the region: its timeline event is internal.
@@ -360,10 +369,47 @@ async def notify_measure(ctx: Context, measure: Measure, *, started: bool, actor
 
 
 async def suggest_step(run: ActionRun, action: SuggestStep) -> None:
-    target = run.ctx.step(action.step)
-    await run.ctx.event(
+    await propose_step(run, run.ctx.step(action.step))
+
+
+async def propose_step(run: ActionRun, target: StepSpec) -> None:
+    """Put ``target`` on the region's "Te beoordelen" list: a person previews its letter and decides. One open
+    proposal per step of an escalation; it ends when a person takes a step or closes the escalation."""
+    ctx = run.ctx
+    letter = next((a.letter for a in target.on_enter if isinstance(a, SendLetter)), "")
+    if not await is_proposed(ctx, target.key):
+        await ctx.scope.new(
+            StepProposal,
+            escalation=ctx.escalation.id,
+            step=target.key,
+            step_title=target.title,
+            letter=letter,
+            reason=run.reason,
+            proposed_at=ctx.clock.now(),
+        ).save()
+    await ctx.event(
         "volgende_stap_voorgesteld",
         actor=run.actor,
         visibility=INTERNAL,
-        payload={"stap": target.key, "stap_titel": target.title, "aanleiding": run.reason},
-    )
+        payload={"stap": target.key, "stap_titel": target.title, "aanleiding": run.reason, "te_beoordelen": True,
+                 **({"brief": letter} if letter else {})},
+    )  # fmt: skip
+
+
+async def is_proposed(ctx: Context, step: str) -> bool:
+    """Whether ``step`` is on the escalation's open "Te beoordelen" proposals."""
+    mine = (StepProposal.escalation == ctx.escalation.id) & (StepProposal.status == "open")
+    return bool(await ctx.scope.count(StepProposal).where(mine & (StepProposal.step == step)))
+
+
+async def resolve_proposals(ctx: Context, *, taken_step: str | None, actor: Actor) -> None:
+    """A person decided: the escalation's open proposals end -- followed when that step was taken, else set
+    aside (another step, or the escalation closed)."""
+    now = ctx.clock.now()
+    scope, open_ = ctx.scope, (StepProposal.escalation == ctx.escalation.id) & (StepProposal.status == "open")
+    done = {StepProposal.resolved_at: now, StepProposal.resolved_by: actor.label}
+    if taken_step:
+        await scope.update(StepProposal, {StepProposal.status: "followed", **done}).where(
+            open_ & (StepProposal.step == taken_step)
+        )
+    await scope.update(StepProposal, {StepProposal.status: "set_aside", **done}).where(open_)

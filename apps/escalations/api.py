@@ -43,7 +43,7 @@ from apps.escalations.schemas import (
     measure_label,
     term_title,
 )
-from apps.escalations.tables import Deadline, Escalation, Measure
+from apps.escalations.tables import Deadline, Escalation, Measure, StepProposal
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.providers.tables import Contract, Provider
@@ -273,6 +273,15 @@ async def escalation_detail(
         ],
     }
     if not for_provider:
+        # What the ladder proposed and a person must decide (a letter, a measure): "Te beoordelen".
+        detail["proposals"] = [
+            {"step": p.step, "title": p.step_title, "letter": p.letter or None, "reason": p.reason,
+             "proposed_at": iso(p.proposed_at)}
+            for p in await reader.objects(StepProposal)
+            .where((StepProposal.escalation == escalation.id) & (StepProposal.status == "open"))
+            .order_by(StepProposal.proposed_at)
+        ]  # fmt: skip
+        allowed = [*allowed, *(p["step"] for p in detail["proposals"] if p["step"] not in allowed)]
         detail["allowed_next_steps"] = [
             {"key": key, "title": spec.step(key).title, "imposes_measures": imposes_measures(spec.step(key))}
             for key in allowed

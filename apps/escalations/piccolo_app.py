@@ -1,8 +1,8 @@
-from apps.escalations.tables import Deadline, Escalation, Measure, Signal, TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from core.apps import app_config
 
 APP_CONFIG = app_config(
     "escalations",
-    [Escalation, Signal, Deadline, TimelineEvent, Measure],
+    [Escalation, Signal, Deadline, TimelineEvent, Measure, StepProposal],
     depends_on=("tenancy", "providers", "accounts", "ladders"),
 )

@@ -111,3 +111,22 @@ class Measure(Table, tablename="measure"):
     start_motivation = Text(default="")
     end_motivation = Text(default="")
     created_at = created_at()
+
+
+class StepProposal(Table, tablename="step_proposal"):
+    """A step the ladder proposes, for a person to decide: the "Te beoordelen" work list. The sweep never takes a
+    step that sends a letter or imposes a measure on its own; it proposes it here (with the letter's draft on the
+    escalation page), and the proposal ends when a person takes a step or closes the escalation."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    escalation = ForeignKey(Escalation, null=False, index=True)
+    step = Varchar(length=64)  # the proposed step's key
+    step_title = Varchar(length=300, default="")
+    letter = Varchar(length=64, default="")  # the letter the step would send: its draft is shown for review
+    reason = Text(default="")  # Dutch: why ("termijn 'Plan van aanpak binnen?' (2 weken) is verlopen")
+    proposed_at = Timestamptz(default=utcnow)
+    status = Varchar(length=20, default="open")  # open, followed (that step was taken), set_aside
+    resolved_at = Timestamptz(null=True, default=None)
+    resolved_by = Varchar(length=200, default="")  # who decided, as the timeline names them
+    # partial index step_proposal_open on ["region", "proposed_at"] WHERE status = 'open' (made in the migration)

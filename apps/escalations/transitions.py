@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from apps.escalations import notices
-from apps.escalations.actions import ActionRun, in_run_order, run_action
+from apps.escalations.actions import ActionRun, in_run_order, is_proposed, propose_step, resolve_proposals, run_action
 from apps.escalations.context import (
     Context,
     EscalationConflict,
@@ -128,6 +128,8 @@ async def transition_in_context(
     current = ctx.step(escalation.current_step)
     target = ctx.step(to_step)
     allowed = ctx.spec.allowed_next(current.key)
+    if to_step not in allowed and not current.final and await is_proposed(ctx, to_step):
+        allowed = [*allowed, to_step]  # the ladder proposed it (a move_to_step a person must decide)
     if to_step not in allowed and not (ladder_move and not current.final and to_step != current.key):
         if not allowed:
             raise EscalationError(f"Vanuit '{current.title}' is geen volgende stap mogelijk.")
@@ -142,6 +144,7 @@ async def transition_in_context(
     motivation = (motivation or "").strip()
 
     met, cancelled = await end_running_deadlines(ctx, to_step)
+    await resolve_proposals(ctx, taken_step=to_step, actor=actor)
     await ctx.scope.update(Escalation, {Escalation.current_step: to_step}).where(Escalation.id == escalation.id)
     escalation.current_step = to_step
     created, skipped = ([], []) if target.final else await create_step_deadlines(ctx, target)
@@ -202,6 +205,9 @@ async def _ladder_move(run: ActionRun, action: MoveToStep) -> None:
     if run.depth >= MAX_AUTOMATIC_MOVES:
         raise EscalationError("De ladder zet te veel stappen automatisch achter elkaar; controleer de ladder.")
     target = run.ctx.step(action.step)
+    if not target.automatic:  # a step with a letter or a measure: proposed, a person decides
+        await propose_step(run, target)
+        return
     closed = refusal(target, await history(run.ctx))
     if closed is not None:  # the ladder never skips a precondition: it proposes the step, a person decides
         await run_action(
@@ -248,6 +254,7 @@ async def close_in_context(
     """Close: running deadlines are cancelled; measures in force stay in force (ended only on purpose)."""
     now = ctx.clock.now()
     _, cancelled = await end_running_deadlines(ctx, None)
+    await resolve_proposals(ctx, taken_step=None, actor=actor)
     await ctx.scope.update(
         Escalation, {Escalation.status: "closed", Escalation.outcome: outcome, Escalation.closed_at: now}
     ).where(Escalation.id == ctx.escalation.id)

@@ -21,7 +21,7 @@ from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.receipts import CHANNELS
-from apps.escalations.tables import Deadline, Escalation, Measure, Signal, TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from apps.escalations.workspace import Here, new_key
 from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
 from apps.ladders.services import spec_of
@@ -195,13 +195,32 @@ def measures_of(step) -> tuple[list[str], list[str]]:
     return starts, ends
 
 
-def action_options(loaded: Loaded, hereabouts: Here) -> list[dict]:
-    """The steps the escalation's own ladder version allows from here, as forms."""
+async def open_proposals(scope: RegionScope, escalation_id: Any) -> list[dict]:
+    """The ladder's open proposals for this escalation ("Te beoordelen"), oldest first."""
+    rows = await scope.select(
+        StepProposal,
+        StepProposal.step, StepProposal.step_title, StepProposal.letter, StepProposal.reason, StepProposal.proposed_at
+    ).where((StepProposal.escalation == escalation_id) & (StepProposal.status == "open")).order_by(
+        StepProposal.proposed_at
+    )
+    return [
+        {**row, "letter_title": letter_title(row["letter"]) if row["letter"] else "",
+         "since": nl_date(row["proposed_at"])}
+        for row in rows
+    ]  # fmt: skip
+
+
+def action_options(loaded: Loaded, hereabouts: Here, proposals: list[dict] | None = None) -> list[dict]:
+    """The steps the escalation's own ladder version allows from here, as forms -- and the steps the ladder
+    proposed (a missed term's move_to_step waits for a person), marked as proposed."""
     escalation, spec = loaded.escalation, loaded.spec
     if escalation.status == "closed" or not hereabouts.can_decide:
         return []
+    proposed = {p["step"]: p for p in proposals or []}
+    keys = spec.allowed_next(escalation.current_step)
+    keys = [*keys, *(key for key in proposed if key not in keys and key in {s.key for s in spec.steps})]
     options = []
-    for key in spec.allowed_next(escalation.current_step):
+    for key in keys:
         step = spec.step(key)
         starts, ends = measures_of(step)
         options.append(
@@ -215,6 +234,7 @@ def action_options(loaded: Loaded, hereabouts: Here) -> list[dict]:
                 "lead_only": imposes_measures(step),
                 "allowed": hereabouts.is_lead or not imposes_measures(step),
                 "letters": [{"key": k, "title": letter_title(k)} for k in letters_of(step)],
+                "proposal": proposed.get(key),
             }
         )
     return options
@@ -228,6 +248,7 @@ async def escalation_context(
     loaded = await load_escalation(scope, escalation_id)
     escalation, spec = loaded.escalation, loaded.spec
     now = hereabouts.clock.now()
+    proposals = await open_proposals(scope, escalation.id) if escalation.status != "closed" else []
     visited_rows = await scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
         (TimelineEvent.escalation == escalation.id) & TimelineEvent.kind.is_in(["escalatie_geopend", "stap_gewijzigd"])
     )
@@ -316,7 +337,8 @@ async def escalation_context(
         deadlines=deadlines,
         measures=measures,
         active_measures=[m for m in measures if m["active"]],
-        actions=action_options(loaded, hereabouts),
+        actions=action_options(loaded, hereabouts, proposals),
+        proposals=proposals,
         events=[describe_event(e, delivered.get(e.id, "")) for e in events],
         more_before=events[-1].sequence if more and events else None,
         before=before,

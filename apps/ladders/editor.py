@@ -41,6 +41,9 @@ class EditorProblem:
     message: str  # Dutch, names the step and what is wrong
 
 
+FORMAL_ACTIONS = ("send_letter", "start_measure", "end_measure")  # a person decides these, never the ladder
+
+
 @dataclass
 class TermState:
     key: str = ""
@@ -49,6 +52,7 @@ class TermState:
     responsible: str = "aanbieder"
     remind_before: str = ""
     met_by: str = ""
+    starts: str = "step"  # step, document:SOORT, date:JJJJ-MM-DD, contract_end
     on_missed: str = ""  # TOML
 
 
@@ -64,6 +68,7 @@ class StepState:
     on_enter: str = ""  # TOML
     terms: list[TermState] = field(default_factory=list)
     requires: str = ""  # TOML: the step's precondition table (steps, term_passed, reason, label, exceptions)
+    automatic: bool = False  # the ladder may take it on its own (only harmless steps)
 
 
 @dataclass
@@ -107,9 +112,10 @@ def state_from_spec(spec: LadderSpec) -> EditorState:
                 final=step["final"], outcome=step["outcome"], next=list(step["next"]),
                 on_enter=_actions_toml(step["on_enter"]),
                 requires=tomli_w.dumps(_without_none(step["requires"])) if step.get("requires") else "",
+                automatic=step["automatic"],
                 terms=[
                     TermState(key=t["key"], term=t["term"], title=t["title"], responsible=t["responsible"],
-                              remind_before=t["remind_before"] or "", met_by=t["met_by"],
+                              remind_before=t["remind_before"] or "", met_by=t["met_by"], starts=t["starts"],
                               on_missed=_actions_toml(t["on_missed"]))
                     for t in step["terms"]
                 ],
@@ -154,7 +160,7 @@ def state_from_form(key: str, form: FormData) -> EditorState:
                 key=_text(form, f"{p}t{j}-key"), term=_text(form, f"{p}t{j}-term"), title=_text(form, f"{p}t{j}-title"),
                 responsible=_text(form, f"{p}t{j}-responsible") or "aanbieder",
                 remind_before=_text(form, f"{p}t{j}-remind_before"), met_by=_text(form, f"{p}t{j}-met_by"),
-                on_missed=_multiline(form, f"{p}t{j}-on_missed"),
+                starts=_text(form, f"{p}t{j}-starts") or "step", on_missed=_multiline(form, f"{p}t{j}-on_missed"),
             )
             for j in range(_count(form, f"{p}terms"))
         ]  # fmt: skip
@@ -165,6 +171,7 @@ def state_from_form(key: str, form: FormData) -> EditorState:
                 outcome=_text(form, f"{p}outcome"),
                 next=[v for v in getall(form, f"{p}next") if isinstance(v, str) and v],
                 on_enter=_multiline(form, f"{p}on_enter"), terms=terms, requires=_multiline(form, f"{p}requires"),
+                automatic=form.get(f"{p}automatic") == "ja",
             )
         )  # fmt: skip
     return EditorState(
@@ -372,9 +379,16 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
                                          problems)  # fmt: skip
             on_missed = _check_actions(on_missed, f"{q}on_missed", f"{term_label}, bij verlopen", known,
                                        mailbox_roles, problems)  # fmt: skip
+            if any(a.get("action") in FORMAL_ACTIONS for a in on_missed if isinstance(a, dict)):
+                problems.append(EditorProblem(f"{q}on_missed", f"{term_label}: een verlopen termijn verstuurt geen "
+                                                               "brief en legt geen maatregel op; stel de stap "
+                                                               "voor die dat doet (move_to_step)."))  # fmt: skip
+            if not re.match(r"^(step|contract_end|document:[a-z_]+|date:[0-9]{4}-[0-9]{2}-[0-9]{2})$", term.starts):
+                problems.append(EditorProblem(f"{q}starts", f"{term_label}: ‘begint bij’ is step, document:SOORT, "
+                                                            "date:JJJJ-MM-DD of contract_end."))  # fmt: skip
             terms_data.append({"key": term.key, "term": term.term, "title": term.title,
                                "responsible": term.responsible, "remind_before": term.remind_before or None,
-                               "met_by": term.met_by, "on_missed": on_missed})  # fmt: skip
+                               "met_by": term.met_by, "starts": term.starts, "on_missed": on_missed})  # fmt: skip
         for action in on_enter:
             if action.get("action") == "demand_document" and action.get("term") and action["term"] not in term_keys:
                 problems.append(EditorProblem(f"{p}on_enter", f"{label}: vraagt een document bij onbekende termijn "
@@ -385,10 +399,14 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
                 requires = tomllib.loads(step.requires)
             except tomllib.TOMLDecodeError as exc:
                 problems.append(EditorProblem(f"{p}requires", f"{label}, voorwaarden: geen geldige TOML ({exc})."))
+        if step.automatic and (requires or any(a.get("action") in FORMAL_ACTIONS for a in on_enter)):
+            problems.append(EditorProblem(f"{p}automatic", f"{label}: een stap met een brief, een maatregel of "
+                                                           "voorwaarden zet de ladder nooit zelf; een persoon "
+                                                           "beslist."))  # fmt: skip
         steps_data.append({"key": step.key, "title": step.title, "description": step.description,
                            "actor": step.actor, "final": step.final, "outcome": step.outcome,
                            "next": step.next, "terms": terms_data, "on_enter": on_enter,
-                           "requires": requires})  # fmt: skip
+                           "requires": requires, "automatic": step.automatic})  # fmt: skip
     if state.steps and not any(step.final for step in state.steps):
         problems.append(EditorProblem("", "De ladder heeft geen eindstap: maak minstens één stap een eindstap."))
     if problems:
@@ -501,6 +519,8 @@ def describe_changes(old: LadderSpec | None, new: LadderSpec) -> list[str]:
             changes.append(f"{name}: aan zet gewijzigd van {before.actor} in {after.actor}.")
         if before.final != after.final:
             changes.append(f"{name} is nu een eindstap." if after.final else f"{name} is geen eindstap meer.")
+        if before.automatic != after.automatic:
+            changes.append(f"{name} zet de ladder nu zelf." if after.automatic else f"{name} beslist nu een persoon.")
         if before.outcome != after.outcome:
             changes.append(f"{name}: uitkomst gewijzigd van ‘{before.outcome}’ in ‘{after.outcome}’.")
         for target in after.next:
@@ -533,6 +553,8 @@ def describe_changes(old: LadderSpec | None, new: LadderSpec) -> list[str]:
                                f"{term.remind_before or 'geen'}.")  # fmt: skip
             if was.met_by != term.met_by:
                 changes.append(f"{label}: voldaan door gewijzigd van ‘{was.met_by}’ in ‘{term.met_by}’.")
+            if was.starts != term.starts:
+                changes.append(f"{label}: begint nu bij ‘{term.starts}’ (was ‘{was.starts}’).")
             if was.on_missed != term.on_missed:
                 changes.append(f"{label}: acties bij verlopen gewijzigd van ‘{_actions_words(was.on_missed)}’ in "
                                f"‘{_actions_words(term.on_missed)}’.")  # fmt: skip

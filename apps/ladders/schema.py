@@ -175,6 +175,10 @@ class StepSpec(_Strict):
     terms: list[TermSpec] = Field(default_factory=list)
     on_enter: list[Action] = Field(default_factory=list)
     requires: Precondition | None = None
+    # The ladder may take this step on its own (a move_to_step when a term is missed). Only for harmless steps:
+    # never one that sends a letter, imposes or lifts a measure, or needs a precondition (verzuim, ontbinding).
+    # A move_to_step into any other step is proposed for a person to decide ("Te beoordelen").
+    automatic: bool = False
 
 
 class CategorySpec(_Strict):
@@ -275,7 +279,20 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
                     problems.append(f"step '{step.key}' requires a passed term of '{required}', which has no terms")
             if ladder.categories and step.key in {c.start_step for c in ladder.categories}:
                 problems.append(f"step '{step.key}' starts a category and cannot require earlier steps")
+        if step.automatic:
+            formal = [a.action for a in step.on_enter if isinstance(a, SendLetter | StartMeasure | EndMeasure)]
+            if formal or step.requires:
+                what = ", ".join(sorted(set(formal))) or "requires"
+                problems.append(
+                    f"step '{step.key}' is automatic but has {what}: a person decides every letter and measure"
+                )
         for term in step.terms:
+            for action in term.on_missed:
+                if isinstance(action, SendLetter | StartMeasure | EndMeasure):
+                    problems.append(
+                        f"step '{step.key}' term '{term.key}': a missed term cannot {action.action} on its own; "
+                        "propose the step that does it (suggest_step or move_to_step) for a person to decide"
+                    )
             if term.met_by and not re.match(r"^(document|step):[a-z_]+$", term.met_by):
                 problems.append(f"step '{step.key}' term '{term.key}': met_by must be document:KIND or step:KEY")
             problems.extend(f"step '{step.key}' term '{term.key}': {p}" for p in start_problems(term))

@@ -187,21 +187,28 @@ async def test_zuid_limburg_missed_plan_term_leads_to_the_official_letter(api, c
     overdue = await ilse.ok(f"{ZL}/escalations", overdue="true")
     assert opened["id"] not in [item["id"] for item in overdue["items"]]
 
+    # The sweep proposes the official letter; a person takes the step (and so sends the letter).
     detail = await ilse.ok(f"{ZL}/escalations/{opened['id']}")
-    assert detail["current_step"]["key"] == "officiele_brief"
+    assert detail["current_step"]["key"] == "verzoek_plan_van_aanpak" and detail["open_deadlines"] == []
+    [proposal] = detail["proposals"]
+    assert (proposal["step"], proposal["letter"]) == ("officiele_brief", "officiele_brief_plan_van_aanpak")
+    assert proposal["reason"] == "termijn 'Plan van aanpak binnen?' (2 weken) is verlopen"
+    timeline = (await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline"))["items"]
+    assert [e["kind"] for e in timeline[:2]] == ["volgende_stap_voorgesteld", "termijn_verlopen"]
+    assert "brief_verstuurd" not in [e["kind"] for e in timeline[:2]]
+
+    result = await move(ilse, ZL, opened, "officiele_brief", "Geen plan ontvangen.")
+    assert result["escalation"]["current_step"]["key"] == "officiele_brief"
+    detail = await ilse.ok(f"{ZL}/escalations/{opened['id']}")
+    assert detail["proposals"] == []
     assert [d["key"] for d in detail["open_deadlines"]] == ["plan_binnen_na_brief"]
     assert detail["open_deadlines"][0]["due_date"] == "2026-03-31"
     deadlines = by_key(await ilse.ok(f"{ZL}/escalations/{opened['id']}/deadlines"))
     assert deadlines["plan_binnen"]["status"] == "missed" and deadlines["plan_binnen"]["status_nl"] == "verlopen"
     timeline = (await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline"))["items"]
-    assert [e["kind"] for e in timeline[:4]] == [
-        "document_gevraagd",
-        "brief_verstuurd",
-        "stap_gewijzigd",
-        "termijn_verlopen",
-    ]
+    assert [e["kind"] for e in timeline[:3]] == ["document_gevraagd", "brief_verstuurd", "stap_gewijzigd"]
     moved = timeline[2]
-    assert moved["actor"] == "Systeem" and moved["payload"]["automatisch"] is True
+    assert moved["actor"] != "Systeem" and moved["payload"]["automatisch"] is False
     assert timeline[1]["payload"]["brief"] == "officiele_brief_plan_van_aanpak"
 
 
@@ -328,7 +335,10 @@ async def test_lekstroom_consult_in_two_weeks_and_improvement_in_two_months(api,
     clock.set(at(2026, 5, 12, 6))
     await sweep(clock)
     detail = await lotte.ok(f"{LEK}/escalations/{opened['id']}")
-    assert detail["current_step"]["key"] == "tekortkoming"
+    assert detail["current_step"]["key"] == "verbetertraject"
+    assert [p["step"] for p in detail["proposals"]] == ["tekortkoming"]
+    assert "tekortkoming" in [s["key"] for s in detail["allowed_next_steps"]]
+    await move(lotte, LEK, opened, "tekortkoming", "Geen resultaat binnen 2 maanden.")
     result = await move(lotte, LEK, opened, "maatregelen_artikel_10", "Artikel 10 lid 3 toepassen.")
     assert result["escalation"]["status"] == "closed" and result["escalation"]["outcome"] == "tekortkoming"
 

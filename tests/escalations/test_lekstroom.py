@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from apps.escalations import services
-from apps.escalations.tables import Escalation
+from apps.escalations.tables import Escalation, StepProposal
 from tests.escalations.conftest import (
     MISSED_NOTIFY_SUGGEST,
     at,
@@ -61,10 +61,19 @@ async def test_quality_article_improvement_without_result_in_two_months(scopes, 
     clock.set(at(2026, 5, 12, 6))
     mark = await last_sequence(lek, escalation.id)
     assert await services.act_on_missed_deadline(lek, trajectory.id, clock)
-    assert await kinds(lek, escalation.id, mark) == [
-        "termijn_verlopen", "stap_gewijzigd", "brief_verstuurd", "melding_verstuurd",
-    ]  # fmt: skip
-    assert (await lek.get(Escalation, escalation.id)).current_step == "tekortkoming"
+    # "Wordt geacht": the ladder proposes the step, but its letter goes only once a person has seen it.
+    assert await kinds(lek, escalation.id, mark) == ["termijn_verlopen", "volgende_stap_voorgesteld"]
+    assert (await lek.get(Escalation, escalation.id)).current_step == "verbetertraject"
+    [proposal] = await lek.objects(StepProposal).where(StepProposal.escalation == escalation.id)
+    assert (proposal.step, proposal.status) == ("tekortkoming", "open")
+    assert proposal.letter == "tekortkoming_deelovereenkomst"
+    assert "Resultaat verbetertraject binnen 2 maanden" in proposal.reason
+    mark = await last_sequence(lek, escalation.id)
+    await services.transition(lek, escalation.id, "tekortkoming", actor=medewerker,
+                              motivation="Geen resultaat binnen 2 maanden.", clock=clock)  # fmt: skip
+    assert await kinds(lek, escalation.id, mark) == ["stap_gewijzigd", "brief_verstuurd", "melding_verstuurd"]
+    proposal = await lek.get(StepProposal, proposal.id)
+    assert (proposal.status, proposal.resolved_by) == ("followed", "Mira Medewerker")
     result = await services.transition(lek, escalation.id, "maatregelen_artikel_10", actor=medewerker,
                                        motivation="Artikel 10 lid 3 toepassen.", clock=clock)  # fmt: skip
     assert result.escalation.status == "closed" and result.escalation.outcome == "tekortkoming"

@@ -165,14 +165,15 @@ async def test_a_ladder_edit_leaves_running_escalations_on_their_version(zl, pro
     with pytest.raises(EscalationError, match=r"\(versie 2\) kent de stap 'officiele_brief' niet"):
         await services.transition(zl, newer.id, "officiele_brief", actor=medewerker, motivation="x", clock=clock)
 
-    # The running escalation keeps version 1: its plan term is still 2 weeks and its missed term still moves
-    # it to the official letter, a step version 2 no longer has.
+    # The running escalation keeps version 1: its plan term is still 2 weeks and its missed term still proposes
+    # the official letter, a step version 2 no longer has; a person takes it.
     assert (await zl.get(Escalation, running.id)).ladder_version == v1.id
     plan = (await deadlines(zl, running.id))["plan_binnen"]
     assert due_day(plan) == date(2026, 3, 16)
     clock.set(at(2026, 3, 17))
     assert await services.act_on_missed_deadline(zl, plan.id, clock)
-    assert (await zl.get(Escalation, running.id)).current_step == "officiele_brief"
+    assert (await events(zl, running.id))[-1].payload["stap"] == "officiele_brief"
+    await services.transition(zl, running.id, "officiele_brief", actor=medewerker, motivation="Brief.", clock=clock)
     assert "plan_binnen_na_brief" in await deadlines(zl, running.id)
     result = await services.transition(zl, running.id, "formeel_gesprek", actor=medewerker,
                                        motivation="Ook na de brief geen plan.", clock=clock)  # fmt: skip
@@ -340,9 +341,9 @@ async def test_roles_without_a_mailbox_are_recorded_and_looping_automatic_moves_
             "steps": [
                 {"key": "start", "title": "Start", "next": ["lus_a", "einde"],
                  "on_enter": [{"action": "notify", "roles": ["zi2t", "inkoop"], "message": "Gestart."}]},
-                {"key": "lus_a", "title": "Lus A", "next": ["einde"],
+                {"key": "lus_a", "title": "Lus A", "next": ["einde"], "automatic": True,
                  "on_enter": [{"action": "move_to_step", "step": "lus_b"}]},
-                {"key": "lus_b", "title": "Lus B", "next": ["einde"],
+                {"key": "lus_b", "title": "Lus B", "next": ["einde"], "automatic": True,
                  "on_enter": [{"action": "move_to_step", "step": "lus_a"}]},
                 {"key": "einde", "title": "Einde", "final": True, "outcome": "klaar"},
             ],

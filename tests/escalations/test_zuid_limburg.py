@@ -10,6 +10,7 @@ from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document
 from apps.escalations import services
 from apps.escalations.services import EscalationError
+from apps.escalations.tables import Escalation, StepProposal
 from apps.notifications.tables import Notification
 from apps.tenancy.tables import Municipality
 from core.tenancy import RegionScope
@@ -171,18 +172,27 @@ async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(z
     assert await services.act_on_missed_deadline(zl, plan.id, clock) is True
     assert await services.act_on_missed_deadline(zl, plan.id, clock) is False  # claimed once only
 
+    # The ladder proposes the official letter; it goes out only once a person has seen it and decided.
     escalation = await zl.get(type(escalation), escalation.id)
-    assert escalation.current_step == "officiele_brief"
+    assert escalation.current_step == "verzoek_plan_van_aanpak"
     later = (await events(zl, escalation.id))[3:]
-    assert [e.kind for e in later] == ["termijn_verlopen", "stap_gewijzigd", "brief_verstuurd", "document_gevraagd"]
-    missed, moved, official, demand = later
+    assert [e.kind for e in later] == ["termijn_verlopen", "volgende_stap_voorgesteld"]
+    missed, proposed = later
     assert missed.actor_label == "Systeem" and missed.payload["termijn"] == "plan_binnen"
     assert missed.payload["vervaldatum"] == "2026-03-16"
-    assert moved.actor_label == "Systeem" and moved.payload["automatisch"] is True
-    assert moved.motivation == (
-        "Automatisch volgens de ladder: termijn 'Plan van aanpak binnen?' (2 weken) is verlopen."
-    )
+    assert proposed.visibility == "internal" and proposed.payload["te_beoordelen"] is True
+    assert proposed.payload["brief"] == "officiele_brief_plan_van_aanpak"
+    [proposal] = await zl.objects(StepProposal).where(StepProposal.escalation == escalation.id)
+    assert (proposal.step, proposal.status) == ("officiele_brief", "open")
+    assert proposal.reason == "termijn 'Plan van aanpak binnen?' (2 weken) is verlopen"
+    assert await services.act_on_missed_deadline(zl, plan.id, clock) is False  # no second proposal either
+
+    await services.transition(zl, escalation.id, "officiele_brief", actor=medewerker,
+                              motivation="Geen plan ontvangen; officiële brief.", clock=clock)  # fmt: skip
+    moved, official, demand = (await events(zl, escalation.id))[5:]
+    assert moved.actor_label == "Mira Medewerker" and moved.payload["automatisch"] is False
     assert official.payload["brief"] == "officiele_brief_plan_van_aanpak"
+    assert (await zl.get(StepProposal, proposal.id)).status == "followed"
     assert demand.payload["termijn"] == "plan_binnen_na_brief"
     assert demand.payload["vervaldatum"] == "2026-03-31"  # 17 March + 2 weeks: Tuesday 31 March
     terms = await deadlines(zl, escalation.id)
@@ -210,6 +220,22 @@ async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(z
     assert result.escalation.status == "closed" and result.escalation.outcome == "hersteld"
     informed = (await events(zl, escalation.id))[-2]
     assert informed.kind == "melding_verstuurd" and len(await notices(zl, informed.id)) == 17  # inkoop + 16
+
+
+async def test_not_recovered_in_three_months_moves_on_its_own_to_the_october_check(zl, provider, medewerker, clock):
+    """The October check sends no letter and imposes nothing: the ladder marks it automatic, so a missed
+    "hersteld < 3 mnd" takes it without a person -- unlike the official letter, which is only proposed."""
+    escalation = await _open(zl, provider, medewerker, clock)
+    await services.transition(zl, escalation.id, "monitoren_plan", actor=medewerker, motivation="Plan akkoord.",
+                              clock=clock)  # fmt: skip
+    recovered = (await deadlines(zl, escalation.id))["hersteld"]
+    clock.set(at(2026, 6, 3))  # 3 maanden from Monday 2 March: Tuesday 2 June
+    assert await services.act_on_missed_deadline(zl, recovered.id, clock)
+    moved = await zl.get(Escalation, escalation.id)
+    assert moved.current_step == "controle_oktober"
+    assert await zl.count(StepProposal).where(StepProposal.escalation == escalation.id) == 0
+    october = (await deadlines(zl, escalation.id))["tekortkomingen_oktober"]
+    assert due_day(october) == date(2026, 10, 1)  # this year's October
 
 
 async def test_a_plan_delivered_before_the_sweep_ran_is_met_and_recorded_late(zl, provider, medewerker, clock):

@@ -211,12 +211,15 @@ def test_the_form_round_trips_through_the_state(zl_kwaliteit):
                   (p + "terms", str(len(step.terms)))]  # fmt: skip
         if step.final:
             pairs.append((p + "final", "ja"))
+        if step.automatic:
+            pairs.append((p + "automatic", "ja"))
         pairs += [(p + "next", key) for key in step.next]
         for j, term in enumerate(step.terms):
             q = f"{p}t{j}-"
             pairs += [(q + "key", term.key), (q + "term", term.term), (q + "title", term.title),
                       (q + "responsible", term.responsible), (q + "remind_before", term.remind_before),
-                      (q + "met_by", term.met_by), (q + "on_missed", term.on_missed)]  # fmt: skip
+                      (q + "met_by", term.met_by), (q + "starts", term.starts),
+                      (q + "on_missed", term.on_missed)]  # fmt: skip
     again = editor.state_from_form("kwaliteit", FormMultiDict(pairs))
     spec, problems = editor.validate(again, mailbox_roles=ZL_ROLES)
     assert problems == [] and spec == zl_kwaliteit

@@ -188,6 +188,51 @@ def test_automatic_and_suggested_moves_are_allowed_moves(name, ladders):
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_no_letter_or_measure_without_a_person(name, ladders):
+    """A person decides every formal letter and measure: the ladder may move on its own only into steps marked
+    automatic, which send no letter and impose no measure; a missed term itself sends and imposes nothing."""
+    spec = ladders[name]
+    by_key = {step.key: step for step in spec.steps}
+    for step in spec.steps:
+        for term in step.terms:
+            for action in term.on_missed:
+                assert not isinstance(action, SendLetter | StartMeasure | EndMeasure), f"{name}: {step.key}"
+                if isinstance(action, MoveToStep) and by_key[action.step].automatic:
+                    target = by_key[action.step]
+                    assert not any(isinstance(a, SendLetter | StartMeasure | EndMeasure) for a in target.on_enter)
+
+
+def _one_step_ladder(**step_fields) -> dict:
+    return {
+        "key": "t",
+        "name": "Test",
+        "categories": [{"key": "c", "title": "C", "start_step": "start"}],
+        "steps": [
+            {"key": "start", "title": "Start", "next": ["brief", "einde"],
+             "terms": [{"key": "k", "term": "2 weken", "on_missed": [{"action": "move_to_step", "step": "brief"}]}]},
+            {"key": "brief", "title": "Brief", "next": ["einde"], **step_fields},
+            {"key": "einde", "title": "Einde", "final": True, "outcome": "klaar"},
+        ],
+    }  # fmt: skip
+
+
+def test_the_schema_refuses_an_automatic_letter_or_measure():
+    LadderSpec.model_validate(_one_step_ladder(automatic=True))  # a harmless automatic step is fine
+    with pytest.raises(ValueError, match="step 'brief' is automatic but has send_letter: a person decides"):
+        LadderSpec.model_validate(
+            _one_step_ladder(automatic=True, on_enter=[{"action": "send_letter", "letter": "officiele_brief"}])
+        )
+    with pytest.raises(ValueError, match="is automatic but has start_measure"):
+        LadderSpec.model_validate(
+            _one_step_ladder(automatic=True, on_enter=[{"action": "start_measure", "measure": "instroomstop"}])
+        )
+    missed_letter = _one_step_ladder()
+    missed_letter["steps"][0]["terms"][0]["on_missed"] = [{"action": "send_letter", "letter": "officiele_brief"}]
+    with pytest.raises(ValueError, match="a missed term cannot send_letter on its own"):
+        LadderSpec.model_validate(missed_letter)
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_demanded_documents_meet_their_term(name, ladders):
     for step in ladders[name].steps:
         for action in step.on_enter:

@@ -14,7 +14,7 @@ from apps.escalations import deadlines as deadline_service
 from apps.escalations import missed as missed_terms
 from apps.escalations import transitions as transition_service
 from apps.escalations.services import open_escalation
-from apps.escalations.tables import Deadline, Escalation, TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, StepProposal, TimelineEvent
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
@@ -81,17 +81,13 @@ async def test_seed_000_missed_plan_term_runs_by_itself_as_time_moves(synced):
     assert (await run_sweep(3, clock))["missed"] == 0  # due at the end of 16 March, not before
     clock.set(at(3, 17, 0, 1))
     assert (await run_sweep(4, clock))["missed"] == 1
+    # The missed term proposes the official letter; the sweep sends no letter on its own.
     after = await scope.get(Escalation, escalation.id)
-    assert after.current_step == "officiele_brief"
+    assert after.current_step == "verzoek_plan_van_aanpak"
     timeline = await events(scope, escalation.id)
-    assert timeline.index("termijn_verlopen") < timeline.index("stap_gewijzigd")
-    assert "brief_verstuurd" in timeline
-    letter_deadline = (
-        await scope.objects(Deadline)
-        .where((Deadline.escalation == escalation.id) & (Deadline.step == "officiele_brief"))
-        .first()
-    )
-    assert letter_deadline.due_at.astimezone(AMSTERDAM).date().isoformat() == "2026-03-31"
+    assert timeline.index("termijn_verlopen") < timeline.index("volgende_stap_voorgesteld")
+    assert "brief_verstuurd" not in timeline[timeline.index("termijn_verlopen"):]
+    assert await scope.count(StepProposal).where(StepProposal.escalation == escalation.id) == 1
     again = await run_sweep(5, clock)
     assert again["missed"] == 0 and again["reminded"] == 0
     assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
@@ -105,7 +101,8 @@ async def test_two_schedulers_sweeping_at_once_act_once(synced):
     results = await asyncio.gather(run_sweep(10, clock), run_sweep(10, clock))
     assert sorted(r["missed"] for r in results) == [0, 1]
     assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
-    assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+    assert (await events(scope, escalation.id)).count("volgende_stap_voorgesteld") == 1
+    assert await scope.count(StepProposal).where(StepProposal.escalation == escalation.id) == 1
 
 
 async def test_after_a_day_down_every_missed_deadline_acts_once_in_due_order(synced, monkeypatch):
@@ -151,7 +148,7 @@ async def test_one_sweep_works_through_more_than_one_batch(synced, monkeypatch):
     clock.set(at(3, 20, 12))
     assert (await run_sweep(30, clock))["missed"] == 5
     for escalation in opened:
-        assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+        assert await scope.count(StepProposal).where(StepProposal.escalation == escalation.id) == 1
 
 
 async def test_a_sweep_out_of_time_stops_inside_a_batch_and_the_next_run_goes_on(synced, monkeypatch):
@@ -169,7 +166,7 @@ async def test_a_sweep_out_of_time_stops_inside_a_batch_and_the_next_run_goes_on
     assert per_run == [2, 2, 1, 0]
     for escalation in opened:
         assert (await events(scope, escalation.id)).count("termijn_verlopen") == 1
-        assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+        assert await scope.count(StepProposal).where(StepProposal.escalation == escalation.id) == 1
 
 
 async def add_quiet_terms(scope: RegionScope, escalation: Escalation, clock: FrozenClock, count: int) -> list:
@@ -187,7 +184,7 @@ async def add_quiet_terms(scope: RegionScope, escalation: Escalation, clock: Fro
 async def test_missed_terms_without_ladder_actions_are_recorded_as_a_set_and_once(synced, monkeypatch):
     """Three quiet terms and one whose ladder acts, all missed: the quiet ones are claimed and recorded together
     (one event and one audit entry each, the escalation's sequence numbers in due order), the acting one goes one
-    by one and moves the step; a second sweep finds nothing; a second claim of the same set claims none."""
+    by one and proposes its step; a second sweep finds nothing; a second claim of the same set claims none."""
     scope = await zuid_limburg()
     clock = FrozenClock(at(3, 2, 9))
     escalation = await open_non_safety(scope, clock)
@@ -216,7 +213,7 @@ async def test_missed_terms_without_ladder_actions_are_recorded_as_a_set_and_onc
         "stil_0", "stil_1", "stil_2",
     ]  # fmt: skip
     assert all(a["detail"]["referentie"] == escalation.reference for a in audited)
-    assert (await scope.get(Escalation, escalation.id)).current_step == "officiele_brief"
+    assert await scope.count(StepProposal).where(StepProposal.escalation == escalation.id) == 1  # the acting one
     assert {(await scope.get(Deadline, d)).status for d in quiet} == {"missed"}
     assert (await run_sweep(51, clock))["missed"] == 0
     assert await missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock) == 0

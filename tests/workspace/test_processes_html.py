@@ -136,10 +136,19 @@ async def test_seed_000_missed_plan_sends_the_official_letter_then_closed_by_for
     url = await ilse.open_by_triage(ZL, SAMEN_STERK_KVK, "kwaliteit/niet_veiligheid/administratief", "Dossiers.")
     clock.set(at(2026, 3, 17, 0, 5))
     await sweep(clock)
+    # The sweep proposes the official letter and sends nothing: it waits on the work list for a person.
+    assert (await ilse.state(url)).current_step == "verzoek_plan_van_aanpak"
+    assert not any("officiele-brief" in name for name in await letters(url))
+    home = await ilse.http.get(ZL)
+    assert re.search(r'id="te-beoordelen-aantal">1<', home.text)
+    work = await ilse.http.get(f"{ZL}/te-beoordelen")
+    assert work.status_code == 200 and "termijn &#39;Plan van aanpak binnen?&#39; (2 weken) is verlopen" in work.text
+    page = await ilse.http.get(url)
+    assert 'id="te-beoordelen"' in page.text and "voorgesteld door de ladder" in page.text
+    await ilse.step(url, "officiele_brief", "Geen plan ontvangen: officiële brief.")
     assert (await ilse.state(url)).current_step == "officiele_brief"
     assert any("officiele-brief-plan-van-aanpak" in name for name in await letters(url))
-    page = await ilse.http.get(url)
-    assert "Officiële brief: plan van aanpak" in page.text or "officiele-brief" in page.text
+    assert not re.search(r'id="te-beoordelen-aantal">1<', (await ilse.http.get(ZL)).text)
     refused = await post_form(ilse.http, f"{url}/afsluiten", {"uitkomst": "", "motivering": "Plan toch ontvangen."})
     assert refused.status_code == 422 and "Kies de uitkomst" in refused.text and "Plan toch ontvangen." in refused.text
     form = {"uitkomst": "hersteld", "motivering": "Plan alsnog ontvangen en goedgekeurd."}
@@ -208,6 +217,8 @@ async def test_seed_lekstroom_quality_article_and_the_vng_continuity_ladder(peop
     await lotte.step(url, "verbetertraject", "Verbetertraject afgesproken op 10 maart.")
     clock.set(at(2026, 5, 12, 6))
     await sweep(clock)
+    assert (await lotte.state(url)).current_step == "verbetertraject"  # proposed, with its letter to review
+    await lotte.step(url, "tekortkoming", "Geen resultaat binnen 2 maanden.")
     assert (await lotte.state(url)).current_step == "tekortkoming"
     await lotte.step(url, "maatregelen_artikel_10", "Artikel 10 lid 3 toepassen.")
     assert (await lotte.state(url)).outcome == "tekortkoming"

@@ -36,6 +36,7 @@ from apps.escalations.views import (
     escalation_context,
     load_escalation,
     measures_of,
+    open_proposals,
 )
 from apps.escalations.workspace import READERS, TEAM, Here, R, form_value, here, is_htmx, new_key
 from apps.tenancy.services import municipalities_on
@@ -193,7 +194,8 @@ class EscalationPages(Controller):
         except KeyError:
             target = None
         error: dict[str, str] = {}
-        if target is not None and to_step in spec.allowed_next(loaded.escalation.current_step):
+        offered = [a["key"] for a in action_options(loaded, h, await open_proposals(h.scope, loaded.escalation.id))]
+        if target is not None and to_step in offered:
             starts, _ = measures_of(target)
             if not motivation and spec.motivation_required:
                 error = {"motivering": MOTIVATION_REQUIRED}
@@ -219,7 +221,7 @@ class EscalationPages(Controller):
                 error = {"motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen": str(exc)}
         if not error:
             error = {"algemeen": "Deze stap is vanuit de huidige stap niet mogelijk; de pagina is bijgewerkt."}
-        if target is None or to_step not in [a["key"] for a in action_options(loaded, h)]:
+        if target is None or to_step not in offered:
             forms = {"stap-algemeen": {"values": values, "errors": error}}
             return await self._answer(request, h, escalation_id, forms=forms, part="acties", form_id="acties",
                                       status_code=422)  # fmt: skip

@@ -9,9 +9,13 @@ from litestar.response import Template
 from apps.accounts.guards import region_role
 from apps.escalations import signals
 from apps.escalations.dashboard import region_dashboard
+from apps.escalations.letters import letter_title
 from apps.escalations.overview import Filters, intake_stops, overview_where
-from apps.escalations.tables import Escalation, Signal
-from apps.escalations.workspace import MEMBERS, here
+from apps.escalations.tables import Escalation, Signal, StepProposal
+from apps.escalations.workspace import MEMBERS, READERS, here
+from core.formatting import nl_date
+
+REVIEW_PAGE = 100
 
 
 class RegionPages(Controller):
@@ -27,8 +31,37 @@ class RegionPages(Controller):
         if h.reads_escalations:
             counts["nieuwe_signalen"] = await h.scope.count(Signal).where(Signal.status == signals.NEW)
             counts["lopend"] = await h.scope.count(Escalation).where(Escalation.status != "closed")
+            counts["te_beoordelen"] = await h.scope.count(StepProposal).where(StepProposal.status == "open")
             counts["verlopen"] = await h.scope.count(Escalation).where(
                 overview_where(h.scope, Filters(verlopen=True), now)
             )
         dashboard = await region_dashboard(h) if h.reads_escalations else None
         return Template("regio/index.html", context=h.context("regio", counts=counts, dashboard=dashboard))
+
+    @get("/te-beoordelen", guards=[region_role(*READERS)])
+    async def to_review(self, request: Request, region_slug: FromPath[str]) -> Template:
+        """What the ladder proposed and a person must decide (a letter, a measure): the oldest first."""
+        h = await here(request, region_slug)
+        is_open = StepProposal.status == "open"
+        total = await h.scope.count(StepProposal).where(is_open)
+        rows = await h.scope.select(
+            StepProposal,
+            StepProposal.escalation,
+            StepProposal.escalation.reference.as_alias("reference"),
+            StepProposal.escalation.provider.name.as_alias("provider"),
+            StepProposal.step_title,
+            StepProposal.letter,
+            StepProposal.reason,
+            StepProposal.proposed_at,
+        ).where(is_open).order_by(StepProposal.proposed_at).limit(REVIEW_PAGE)
+        items = [
+            {
+                **row,
+                "url": f"{h.base()}/escalaties/{row['escalation']}#te-beoordelen",
+                "letter_title": letter_title(row["letter"]) if row["letter"] else "",
+                "since": nl_date(row["proposed_at"]),
+            }
+            for row in rows
+        ]
+        context = h.context("te-beoordelen", items=items, total=total, more=max(0, total - len(items)))
+        return Template("regio/te_beoordelen.html", context=context)
