@@ -48,6 +48,15 @@ def configure_broker(url: str) -> dramatiq.Broker:
     return broker
 
 
+def send_by_name(actor_name: str, *args: str) -> bool:
+    """Enqueue a message for an app's actor by its name (core knows no app). False when this process has no
+    broker configured (a script, a test without one): the database row waits for the sweep."""
+    if _configured_url is None:
+        return False
+    dramatiq.get_broker().get_actor(actor_name).send(*args)
+    return True
+
+
 async def broker_ready(broker: dramatiq.Broker) -> None:
     """Raise if the broker cannot be reached (for /health/ready)."""
     import anyio

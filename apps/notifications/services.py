@@ -29,6 +29,7 @@ from apps.notifications.transports import (
 from apps.tenancy.tables import Region, RegionMailbox
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
+from core.transactions import write_transaction
 
 log = logging.getLogger("trede.notifications")
 
@@ -180,22 +181,25 @@ async def _expand_to_provider_people(scope: RegionScope, notification: Notificat
     idempotency key (sent once, retried on its own). Nobody there yet: failed, with a reason people can act on."""
     people = await provider_people(notification.recipient.removeprefix(PROVIDER_RECIPIENT))
     addresses = sorted({email for _, email in people if email})
-    await add_for_people(scope, [user_id for user_id, _ in people], template=notification.template,
-                         payload=notification.payload, key=notification.idempotency_key, clock=clock)  # fmt: skip
     if not addresses:
+        await add_for_people(scope, [user_id for user_id, _ in people], template=notification.template,
+                             payload=notification.payload, key=notification.idempotency_key, clock=clock)  # fmt: skip
         await _finish(scope, notification.id, "failed", clock,
                       error="De aanbieder heeft nog niemand in Trede om deze melding aan te sturen.")  # fmt: skip
         return "failed"
-    for address in addresses:
-        key = f"{notification.idempotency_key}:{hashlib.sha256(address.encode()).hexdigest()[:16]}"
-        exists = await scope.exists(Notification).where(Notification.idempotency_key == key)
-        if not exists:
-            await scope.new(
-                Notification, recipient=address, channel=notification.channel, template=notification.template,
-                payload={**notification.payload, "via": notification.recipient}, idempotency_key=key,
-                created_at=clock.now(),
-            ).save()  # fmt: skip
-    await _finish(scope, notification.id, "sent", clock, error=f"verdeeld over {len(addresses)} personen")
+    async with write_transaction():  # the person's mails go to a worker when this commits, not at the next sweep
+        await add_for_people(scope, [user_id for user_id, _ in people], template=notification.template,
+                             payload=notification.payload, key=notification.idempotency_key, clock=clock)  # fmt: skip
+        for address in addresses:
+            key = f"{notification.idempotency_key}:{hashlib.sha256(address.encode()).hexdigest()[:16]}"
+            exists = await scope.exists(Notification).where(Notification.idempotency_key == key)
+            if not exists:
+                await scope.new(
+                    Notification, recipient=address, channel=notification.channel, template=notification.template,
+                    payload={**notification.payload, "via": notification.recipient}, idempotency_key=key,
+                    created_at=clock.now(),
+                ).save()  # fmt: skip
+        await _finish(scope, notification.id, "sent", clock, error=f"verdeeld over {len(addresses)} personen")
     return "sent"
 
 

@@ -5,7 +5,9 @@ from piccolo.table import Table
 
 from apps.accounts.tables import User
 from apps.tenancy.tables import Region
+from core.broker import send_by_name
 from core.models import created_at, uuid_pk
+from core.transactions import after_commit
 
 
 class Notification(Table, tablename="notification"):
@@ -26,3 +28,12 @@ class Notification(Table, tablename="notification"):
     created_at = created_at()
     sent_at = Timestamptz(null=True, default=None)
     read_at = Timestamptz(null=True, default=None)
+
+    def save(self, columns=None):
+        """A new row to send is handed to a worker as soon as its transaction commits (not on a rollback);
+        the minute's sweep stays the safety net for a lost message or a row written outside a transaction."""
+        query = super().save(columns)
+        if not self._exists_in_db and self.status == "pending" and self.channel != "inapp":
+            region, row = str(self.region), str(self.id)
+            after_commit(lambda: send_by_name("deliver_notification", region, row))
+        return query
