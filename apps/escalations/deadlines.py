@@ -466,6 +466,8 @@ async def extend_deadline(
             raise EscalationError(
                 f"Een termijn met status '{STATUS_NL.get(deadline.status, deadline.status)}' kan niet worden verlengd."
             )
+        if new_term is not None and deadline.starts == "contract_end":  # counted back: a new length means nothing
+            raise EscalationError("Een termijn vóór het einde van de overeenkomst verlengt u met een aantal dagen.")
         now, calendar = clock.now(), ctx.calendar
         old_due_at = deadline.due_at
         old_day = local_date(old_due_at)
@@ -523,16 +525,19 @@ async def meet_deadlines_for_document(
     at: datetime,
     *,
     actor: Actor = SYSTEM,
+    recorded_at: datetime | None = None,
 ) -> list[Deadline]:
     """A document of ``document_kind`` was delivered at ``at``: the current step's running deadlines met by
-    it are met. Late delivery is accepted: a deadline past its due moment, or already missed (its missed-term
+    it are met, and the terms that wait for it start from ``at``. ``recorded_at`` (default ``at``): when this is
+    recorded -- a receipt the region enters later is dated on the timeline when entered, and no reminder is set
+    in the past. Late delivery is accepted: a deadline past its due moment, or already missed (its missed-term
     actions have run), is met as well and recorded with ``te_laat: true``. A suspended deadline is never late.
     Returns the deadlines met (none: nothing waited for this document)."""
     if document_kind not in DOCUMENT_KINDS:
         raise EscalationError(f"Onbekende documentsoort '{document_kind}'.")
     if at.tzinfo is None:
         raise ValueError("at must be a timezone-aware datetime")
-    clock = FrozenClock(at)
+    clock = FrozenClock(recorded_at or at)
     met: list[Deadline] = []
     async with write_transaction():
         ctx = await load_context(scope, escalation_id, clock)

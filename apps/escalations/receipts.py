@@ -101,4 +101,6 @@ async def record_receipt(
             actor=actor,
             detail={"document": kind, "ontvangen_op": received_on.isoformat(), "kanaal": channel},
         )
-        return await meet_deadlines_for_document(scope, ctx.escalation.id, kind, at, actor=actor)
+        return await meet_deadlines_for_document(
+            scope, ctx.escalation.id, kind, at, actor=actor, recorded_at=clock.now()
+        )

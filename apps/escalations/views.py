@@ -23,7 +23,7 @@ from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.receipts import CHANNELS
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from apps.escalations.workspace import Here, new_key
-from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
+from apps.ladders.schema import DOCUMENT_NAMES, EndMeasure, LadderSpec, StartMeasure
 from apps.ladders.services import spec_of
 from apps.ladders.tables import LadderVersion
 from apps.notifications.tables import Notification
@@ -34,18 +34,7 @@ from core.tenancy import RegionScope
 
 TIMELINE_PAGE = 20
 STATUS_NL = {"open": "Lopend", "paused": "Gepauzeerd", "closed": "Afgesloten"}
-DOCUMENT_NL = {
-    "plan_van_aanpak": "plan van aanpak",
-    "verbeterplan": "verbeterplan",
-    "bewijsstuk": "bewijsstuk",
-    "reactie": "reactie",
-    "arrangement": "arrangement",
-    "gezinsplan": "gezinsplan",
-    "jaarverslag": "jaarverslag",
-    "kwartaalrapportage": "kwartaalrapportage",
-    "financiele_verantwoording": "financiële verantwoording",
-    "brief": "brief",
-}
+DOCUMENT_NL = {**DOCUMENT_NAMES, "brief": "brief"}  # the ladder's document kinds, and the region's letters
 # Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
 # Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
 CLOSE_OUTCOMES = {

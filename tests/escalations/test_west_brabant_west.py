@@ -131,3 +131,22 @@ async def test_agreement_meets_the_care_start_term(scopes, provider, medewerker,
     assert result.event.payload["termijnen_gehaald"] == ["start_zorg"]
     assert result.event.payload["termijnen_vervallen"] == ["einde_zorg_duurzaam"]
     assert (await wbw.get(Escalation, escalation.id)).outcome == "opgelost"
+
+
+async def test_a_receipt_entered_later_counts_from_its_day_and_is_dated_when_entered(
+    scopes, provider, medewerker, clock
+):
+    wbw = scopes["west-brabant-west"]
+    escalation = await _open(wbw, provider, medewerker, clock)
+    clock.set(at(2026, 3, 19, 11))  # entered on Thursday 19 March: the arrangement came by mail on 6 March
+    await services.record_receipt(wbw, escalation.id, kind="arrangement", received_on=date(2026, 3, 6),
+                                  channel="email", actor=medewerker, clock=clock)  # fmt: skip
+    reaction = (await deadlines(wbw, escalation.id))["reactie_arrangement"]
+    assert reaction.starts_at == at(2026, 3, 6, 0) and due_day(reaction) == date(2026, 3, 20)
+    assert reaction.remind_at is None  # 3 working days before 20 March lies before today: no reminder in the past
+    entered = (await events(wbw, escalation.id))[-3:]
+    assert [e.kind for e in entered] == ["ontvangst_vastgelegd", "termijn_gehaald", "termijn_gestart"]
+    assert {e.occurred_at for e in entered} == {clock.now()}  # the timeline shows when it was recorded
+    with pytest.raises(services.EscalationError, match="ligt in de toekomst"):
+        await services.record_receipt(wbw, escalation.id, kind="arrangement", received_on=date(2026, 3, 20),
+                                      channel="email", actor=medewerker, clock=clock)  # fmt: skip
