@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,3 +111,20 @@ def log_in(page, base: str, person: str, path: str) -> None:
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def mailed_link(var_dir: Path, to: str, path: str = "/uitnodiging/", seconds: float = 30) -> str:
+    """The link the person ``to`` finds in the newest e-mail sent to them, read from the development mailbox of the
+    embedded platform (var/mail): the outbox drops a secret link once its mail has gone."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for mail in sorted((var_dir / "mail").glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+            message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+            if to.lower() not in str(message.get("To", "")).lower():
+                continue
+            text = " ".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+            found = re.search(rf"https?://[^\s\"<>]+{re.escape(path)}[^\s\"<>]+", text)
+            if found:
+                return found.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no e-mail to {to} with a link to {path}")

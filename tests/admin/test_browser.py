@@ -8,21 +8,13 @@ test-artifacts/ (ignored by git)."""
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
-import json
 import re
-import sqlite3
 import struct
-import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from tests.browser_support import assert_accessible, running_platform, screenshot
+from tests.browser_support import assert_accessible, mailed_link, running_platform, screenshot
 from tests.support import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -49,44 +41,6 @@ def platform(tmp_path_factory):
     """The running platform, and where its database is (the test reads the invitation e-mail's link there)."""
     with running_platform(tmp_path_factory) as running:
         yield running.base, running.database_url, running.var_dir
-
-
-def invitation_link(database: str, var_dir: Path) -> str:
-    """The link in the invitation e-mail. Once the mail has gone the outbox no longer holds it (the link is a
-    secret): then it is read from the mail itself, in the development mailbox of the embedded platform."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for mail in sorted((var_dir / "mail").glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
-            message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
-            text = " ".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
-            found = re.search(r"https?://[^\s\"<>]+/uitnodiging/[^\s\"<>]+", text)
-            if found:
-                return found.group(0)
-        payload_link = _outbox_link(database)
-        if payload_link:
-            return payload_link
-        time.sleep(0.2)
-    raise AssertionError("no invitation e-mail with a link")
-
-
-def _outbox_link(database: str) -> str:
-    query = "SELECT payload FROM notification WHERE template = 'uitnodiging' ORDER BY created_at DESC"
-    if database.startswith("sqlite:///"):
-        with sqlite3.connect(database.removeprefix("sqlite:///")) as connection:
-            payload = connection.execute(query).fetchone()[0]
-    else:
-        import asyncpg
-
-        async def fetch():
-            connection = await asyncpg.connect(database)
-            try:
-                return await connection.fetchval(query)
-            finally:
-                await connection.close()
-
-        with ThreadPoolExecutor(1) as pool:  # the test may run inside an event loop: use a fresh one
-            payload = pool.submit(asyncio.run, fetch()).result()
-    return (json.loads(payload) if isinstance(payload, str) else payload).get("link", "")
 
 
 def shot(page, name: str) -> None:
@@ -190,7 +144,7 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         context.close()
 
     # Henk follows the link in the invitation e-mail and accepts it by logging in through the OpenID provider.
-    link = invitation_link(database, var_dir)
+    link = mailed_link(var_dir, "h.nieuwland@regio.localhost")
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     try:

@@ -1,6 +1,5 @@
 """Run against a running `trede serve --embedded` database (DATABASE_URL in the environment): opens the escalations
-of tests.portal.support and prints their ids and references as JSON (used by the browser test); with
-``link <e-mail>`` prints the link of the newest invitation mailed to that address."""
+of tests.portal.support and prints their ids and references as JSON (used by the browser test)."""
 
 from __future__ import annotations
 
@@ -18,24 +17,5 @@ async def main() -> None:
                       **{k: {"id": str(e.id), "reference": e.reference} for k, e in opened.items()}}))  # fmt: skip
 
 
-async def invitation_link(email: str) -> None:
-    """The link in the outbox e-mail of the newest invitation to ``email`` (what the invited person would click)."""
-    from apps.accounts.tables import Invitation
-    from apps.notifications.tables import Notification
-
-    invitation = await Invitation.objects().where(Invitation.email == email).order_by(
-        Invitation.created_at, ascending=False
-    ).first()  # fmt: skip
-    mail = await Notification.objects().where(Notification.idempotency_key == f"invitation:{invitation.id}").output(
-        load_json=True
-    ).first()  # fmt: skip
-    print(json.dumps({"link": mail.payload["link"]}))
-
-
 if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:2] == ["link"]:
-        asyncio.run(invitation_link(sys.argv[2]))
-    else:
-        asyncio.run(main())
+    asyncio.run(main())

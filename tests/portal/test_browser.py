@@ -16,7 +16,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import expect
 
-from tests.browser_support import assert_accessible, log_in, running_platform
+from tests.browser_support import assert_accessible, log_in, mailed_link, running_platform
 from tests.support import ROOT
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n" + b"%" * 200_000
@@ -129,18 +129,8 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     vera_context.close()
 
 
-def invitation_link(env: dict, email: str) -> str:
-    """The link the invited person finds in the e-mail (read from the outbox of the running server's database)."""
-    found = subprocess.run(
-        [sys.executable, "-m", "tests.portal.seed_browser", "link", email], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=60,
-    )  # fmt: skip
-    assert found.returncode == 0, found.stderr[-3000:]
-    return json.loads(found.stdout.strip().splitlines()[-1])["link"]
-
-
 def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(platform, browser):
-    base, _, _, env = platform
+    base, _, var_dir, _ = platform
     bas_context = browser.new_context(bypass_csp=True)
     bas = bas_context.new_page()
     log_in(bas, base, "Bas Vlinder", "/portaal")
@@ -172,7 +162,7 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     bas.get_by_role("button", name="uitnodiging van noor@devlinder.localhost").click()
     expect(bas.locator("#melding")).to_contain_text("De uitnodiging is ingetrokken")
     withdrawn = browser.new_context(bypass_csp=True).new_page()
-    withdrawn.goto(invitation_link(env, "noor@devlinder.localhost"))
+    withdrawn.goto(mailed_link(var_dir, "noor@devlinder.localhost"))
     assert "Deze uitnodiging is ingetrokken" in withdrawn.locator("main").inner_text()
     assert_accessible(withdrawn)
     withdrawn.context.close()
@@ -180,7 +170,7 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     # Nina opens the link from her e-mail, sees what is offered, logs in, and is in.
     nina_context = browser.new_context(bypass_csp=True)
     nina = nina_context.new_page()
-    link = invitation_link(env, "nina@devlinder.localhost")
+    link = mailed_link(var_dir, "nina@devlinder.localhost")
     nina.goto(link)
     offer = nina.locator("#aanbod").inner_text()
     assert "Jeugdzorg De Vlinder B.V." in offer and "Medewerker aanbieder" in offer
