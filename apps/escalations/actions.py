@@ -37,10 +37,11 @@ from apps.ladders.schema import (
     SuggestStep,
     TermSpec,
 )
+from apps.ladders.texts import fill
 from apps.notifications.inapp import add_for_people, purchasing_team
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
-from apps.tenancy.services import municipalities_on
+from apps.tenancy.services import municipalities_on, text_values
 from apps.tenancy.tables import RegionMailbox
 from core.actor import Actor
 
@@ -139,6 +140,8 @@ async def notify(run: ActionRun, action: Notify) -> None:
     if not recipients and not missing:
         return  # everyone concerned already got the measure's own notice in this change
     visibility = INTERNAL if set(action.roles) <= _REGION_ONLY_ROLES else SHARED
+    # The message as it is sent: "{gemeenten}" counts the region's municipalities today.
+    message = fill(action.message, await text_values(ctx.scope, ctx.region.name, ctx.clock.today()))
     event = await ctx.event(
         "melding_verstuurd",
         actor=run.actor,
@@ -149,7 +152,7 @@ async def notify(run: ActionRun, action: Notify) -> None:
             "aantal": len(recipients),
             "geen_ontvanger": missing,  # roles the region file has no mailbox for
             "al_geinformeerd": already,  # got the measure's own notice in this change
-            "bericht": action.message,
+            "bericht": message,
             "stap": run.step.key,
             "stap_titel": run.step.title,
             "aanleiding": run.reason,
@@ -169,7 +172,7 @@ async def notify(run: ActionRun, action: Notify) -> None:
                 "aanbieder": provider.name if provider else "",
                 "stap": run.step.key,
                 "stap_titel": run.step.title,
-                "bericht": action.message,
+                "bericht": message,
                 "rol": role,
                 "event_id": str(event.id),
             },
@@ -180,7 +183,7 @@ async def notify(run: ActionRun, action: Notify) -> None:
     if "inkoop" in action.roles:
         await _to_the_team_in_the_app(ctx, NOTIFY_TEMPLATE, event, {"escalatie": ctx.escalation.reference,
             "escalation_id": str(ctx.escalation.id), "aanbieder": provider.name if provider else "",
-            "stap_titel": run.step.title, "bericht": action.message})  # fmt: skip
+            "stap_titel": run.step.title, "bericht": message})  # fmt: skip
 
 
 async def _to_the_team_in_the_app(ctx: Context, template: str, event: Any, payload: dict) -> None:

@@ -46,7 +46,9 @@ from apps.escalations.schemas import (
 from apps.escalations.tables import Deadline, Escalation, Measure, StepProposal
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder, LadderVersion
+from apps.ladders.texts import fill
 from apps.providers.tables import Contract, Provider
+from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality, Region
 from core.actor import Actor
 from core.clock import Clock, system_clock
@@ -216,6 +218,9 @@ async def escalation_detail(
     except KeyError:
         step = None
     allowed = [] if escalation.status == "closed" or step is None else spec.allowed_next(step.key)
+    description = step.description if step else ""
+    if "{" in description:  # a placeholder such as "{gemeenten}": the region's count today
+        description = fill(description, await text_values(region_scope, region["name"], local_date(now)))
     deadlines = (
         await reader.objects(Deadline)
         .where((Deadline.escalation == escalation.id) & Deadline.status.is_in([WAITING, OPEN, SUSPENDED]))
@@ -253,7 +258,7 @@ async def escalation_detail(
         "current_step": {
             "key": escalation.current_step,
             "title": step.title if step else escalation.current_step,
-            "description": step.description if step else "",
+            "description": description,
             "actor": step.actor if step else "",
             "final": step.final if step else False,
         },

@@ -33,8 +33,10 @@ from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
 from apps.ladders.schema import LEGAL_EXCEPTIONS, SendLetter, StepSpec
+from apps.ladders.texts import fill
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
+from apps.tenancy.services import text_values
 from core.actor import Actor
 from core.settings import ROOT, ConfigError, embedded_defaults, load_settings
 from core.storage import Storage, new_key, storage_from_url
@@ -253,7 +255,8 @@ async def letter_context(
             "geopend": format_date_nl(ctx.escalation.opened_at.astimezone(AMSTERDAM).date()),
         },
         "ladder": ctx.spec.name,
-        "stap": {"key": step.key, "titel": step.title, "omschrijving": step.description},
+        "stap": {"key": step.key, "titel": step.title,
+                 "omschrijving": fill(step.description, await text_values(ctx.scope, ctx.region.name, today))},
         "motivering": motivation,
         "termijnen": deadlines,
         "termijn": deadlines[0] if deadlines else None,

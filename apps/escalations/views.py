@@ -8,6 +8,7 @@ Read through ``RegionScope``; the rules stay in ``services`` / ``transitions``. 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,8 +27,10 @@ from apps.escalations.workspace import Here, new_key
 from apps.ladders.schema import DOCUMENT_NAMES, EndMeasure, LadderSpec, StartMeasure
 from apps.ladders.services import spec_of
 from apps.ladders.tables import LadderVersion
+from apps.ladders.texts import fill
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
+from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality
 from core.formatting import format_date_nl, iso, local_day, nl_date, nl_datetime
 from core.tenancy import RegionScope
@@ -199,9 +202,12 @@ async def open_proposals(scope: RegionScope, escalation_id: Any) -> list[dict]:
     ]  # fmt: skip
 
 
-def action_options(loaded: Loaded, hereabouts: Here, proposals: list[dict] | None = None) -> list[dict]:
+def action_options(
+    loaded: Loaded, hereabouts: Here, proposals: list[dict] | None = None, texts: Mapping[str, str] | None = None
+) -> list[dict]:
     """The steps the escalation's own ladder version allows from here, as forms -- and the steps the ladder
-    proposed (a missed term's move_to_step waits for a person), marked as proposed."""
+    proposed (a missed term's move_to_step waits for a person), marked as proposed. ``texts``: the values of the
+    ladder's placeholders today ("16 gemeenten", apps.ladders.texts)."""
     escalation, spec = loaded.escalation, loaded.spec
     if escalation.status == "closed" or not hereabouts.can_decide:
         return []
@@ -216,7 +222,7 @@ def action_options(loaded: Loaded, hereabouts: Here, proposals: list[dict] | Non
             {
                 "key": key,
                 "title": step.title,
-                "description": step.description,
+                "description": fill(step.description, texts or {}),
                 "final": step.final,
                 "starts": [MEASURE_LABELS.get(m, m) for m in starts],
                 "ends": [MEASURE_LABELS.get(m, m) for m in ends],
@@ -326,7 +332,7 @@ async def escalation_context(
         deadlines=deadlines,
         measures=measures,
         active_measures=[m for m in measures if m["active"]],
-        actions=action_options(loaded, hereabouts, proposals),
+        actions=action_options(loaded, hereabouts, proposals, await _texts_if_used(hereabouts, spec)),
         proposals=proposals,
         events=[describe_event(e, delivered.get(e.id, "")) for e in events],
         more_before=events[-1].sequence if more and events else None,
@@ -344,6 +350,13 @@ async def escalation_context(
         new_key=new_key,
         url=f"{hereabouts.base()}/escalaties/{escalation.id}",
     )  # fmt: skip
+
+
+async def _texts_if_used(hereabouts: Here, spec: LadderSpec) -> dict[str, str]:
+    """The placeholders' values, read only when the ladder's step descriptions use one."""
+    if not any("{" in step.description for step in spec.steps):
+        return {}
+    return await text_values(hereabouts.scope, hereabouts.region.name, hereabouts.clock.today())
 
 
 def loaded_step_title(spec: LadderSpec, key: str) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from apps.ladders.terms import TermError, parse_term
+from apps.ladders.texts import PLACEHOLDERS, texts_of, unknown_placeholders
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=64)]
@@ -300,6 +301,10 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
                 problems.append(f"step '{step.key}' term '{term.key}' is met by unknown step '{term.met_by[5:]}'")
     if not any(step.final for step in ladder.steps):
         problems.append("the ladder has no final step")
+    unknown = sorted({name for text in texts_of(ladder.model_dump(mode="json")) for name in unknown_placeholders(text)})
+    if unknown:
+        known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        problems.append(f"unknown placeholder {', '.join(f'{{{n}}}' for n in unknown)} (known: {known})")
     if problems:
         return problems
     # Reachability from the categories' start steps (free-order ladders reach every step by definition).

@@ -21,6 +21,7 @@ import tomli_w
 from apps.ladders import services as ladder_services
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder
+from apps.ladders.texts import for_region
 from apps.tenancy.loader import LoadedRegion, LoadResult, Problem, load_templates, load_tenants
 from apps.tenancy.schema import RegionFile
 from apps.tenancy.services import NOT_IN_SETTINGS
@@ -45,11 +46,13 @@ def _drop_empty(value):
     return value
 
 
-def template_of(spec: LadderSpec, templates: dict[str, LadderSpec]) -> dict | None:
-    """The template reference that gives exactly ``spec``, or None when the ladder is the region's own."""
+def template_of(spec: LadderSpec, templates: dict[str, LadderSpec], region_name: str) -> dict | None:
+    """The template reference that gives exactly ``spec`` (as the region takes it: its name in the texts), or None
+    when the ladder is the region's own."""
     for name, template in sorted(templates.items()):
-        if template.model_copy(update={"key": spec.key, "name": spec.name}) == spec:
-            return {"template": name} if spec.name == template.name else {"template": name, "name": spec.name}
+        regional = for_region(template, region_name)
+        if regional.model_copy(update={"key": spec.key, "name": spec.name}) == spec:
+            return {"template": name} if spec.name == regional.name else {"template": name, "name": spec.name}
     return None
 
 
@@ -71,7 +74,7 @@ async def region_document(region: Region, templates: dict[str, LadderSpec]) -> d
         if latest is None:
             continue
         spec = ladder_services.spec_of(latest)
-        ladders[ladder.key] = template_of(spec, templates) or spec.model_dump(mode="json")
+        ladders[ladder.key] = template_of(spec, templates, region.name) or spec.model_dump(mode="json")
     settings = {k: v for k, v in region_settings(region).items() if k not in NOT_IN_SETTINGS}
     data = {"slug": region.slug, "name": region.name, **settings, "municipalities": municipalities,
             "mailboxes": mailboxes, "ladders": ladders}  # fmt: skip

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from apps.ladders.schema import LadderSpec, Notify
+from apps.ladders.texts import for_region
 from apps.tenancy.schema import LadderTemplateRef, RegionFile, format_location
 from core.text import control_character
 
@@ -199,7 +200,7 @@ def load_tenants(folder: Path) -> LoadResult:
                 changes = {"key": key}
                 if entry.name:
                     changes["name"] = entry.name
-                ladders[key] = template.model_copy(update=changes)
+                ladders[key] = for_region(template, region.name).model_copy(update=changes)
             else:
                 ladders[key] = entry
         if len(ladders) != len(region.ladders):

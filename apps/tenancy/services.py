@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apps.escalations.tables import Signal
 from apps.ladders import services as ladders
+from apps.ladders.texts import municipalities_phrase
 from apps.quality.indicators import sync_indicators  # the quality app builds on tenancy, not the reverse
 from apps.tenancy.loader import LoadedRegion, Problem, load_tenants
 from apps.tenancy.tables import Municipality, Region, RegionMailbox
@@ -207,6 +208,11 @@ async def municipalities_on(scope: RegionScope, day: date) -> list[Municipality]
         for m in rows
         if (m.valid_from is None or m.valid_from <= day) and (m.valid_until is None or day <= m.valid_until)
     ]
+
+
+async def text_values(scope: RegionScope, region_name: str, day: date) -> dict[str, str]:
+    """What a ladder's placeholders say for this region on ``day`` (apps.ladders.texts): "16 gemeenten"."""
+    return {"regio": region_name, "gemeenten": municipalities_phrase(len(await municipalities_on(scope, day)))}
 
 
 async def region_by_slug(slug: str) -> Region | None:

@@ -96,7 +96,7 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
     result = await move(ilse, ZL, opened, "afspraken_per_brief", "Gesprek gevoerd op 2 maart.")
     assert result["replayed"] is False and result["event"]["kind"] == "stap_gewijzigd"
     assert result["escalation"]["allowed_next_steps"] == [
-        {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle 18 gemeenten", "imposes_measures": True}
+        {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle gemeenten", "imposes_measures": True}
     ]
 
     # Only a purchasing team lead imposes the intake stop: the service's Dutch reason, 422 as problem details.

@@ -38,7 +38,7 @@ async def test_illegal_transitions_are_refused_with_both_steps_and_the_allowed_o
         await services.transition(zl, escalation.id, "instroomstop", actor=medewerker, motivation="Nu.", clock=clock)
     assert str(refused.value) == (
         "Van 'Aanbieder vragen om een plan van aanpak (mail of kwartaalgesprek)' kan niet naar "
-        "'Instroomstop, op te volgen door alle 18 gemeenten'. Toegestaan vanuit deze stap: "
+        "'Instroomstop, op te volgen door alle gemeenten'. Toegestaan vanuit deze stap: "
         "'Team inkoop monitort het plan van aanpak', 'Officiële brief: plan van aanpak opleveren binnen twee weken'."
     )
     with pytest.raises(EscalationError, match="kent de stap 'bestaat_niet' niet"):

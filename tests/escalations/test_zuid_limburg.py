@@ -12,7 +12,8 @@ from apps.escalations import services
 from apps.escalations.services import EscalationError
 from apps.escalations.tables import Escalation, StepProposal
 from apps.notifications.tables import Notification
-from apps.tenancy.tables import Municipality
+from apps.tenancy.services import text_values
+from apps.tenancy.tables import Municipality, Region
 from core.tenancy import RegionScope
 from tests.escalations.conftest import at, deadlines, due_day, events, kinds, last_sequence, measures, notices
 
@@ -62,7 +63,7 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
 
     after_stop = [e for e in await events(zl, escalation.id) if e.sequence > result.event.sequence]
     # The intake stop's own notice goes to every current access team (16), the GI's and the purchasing team
-    # ("op te volgen door alle 18 gemeenten"); the ladder's notify of this step reaches nobody new, so it
+    # ("op te volgen door alle gemeenten"); the ladder's notify of this step reaches nobody new, so it
     # sends no second mail.
     assert [e.kind for e in after_stop] == ["maatregel_gestart", "melding_verstuurd", "brief_verstuurd"]
     started, notice, letter = after_stop
@@ -71,7 +72,7 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     # The step's letter is really issued: a PDF stored as a document of the escalation, named on the timeline.
     assert {k: letter.payload[k] for k in ("brief", "status", "stap", "aanleiding")} == {
         "brief": "instroomstop_bericht", "status": "verstuurd", "stap": "instroomstop",
-        "aanleiding": "stap 'Instroomstop, op te volgen door alle 18 gemeenten' is ingegaan",
+        "aanleiding": "stap 'Instroomstop, op te volgen door alle gemeenten' is ingegaan",
     }  # fmt: skip
     document = await zl.objects(Document).where(Document.id == letter.payload["document_id"]).first()
     assert document.kind == "brief" and document.content_type == "application/pdf"
@@ -220,6 +221,17 @@ async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(z
     assert result.escalation.status == "closed" and result.escalation.outcome == "hersteld"
     informed = (await events(zl, escalation.id))[-2]
     assert informed.kind == "melding_verstuurd" and len(await notices(zl, informed.id)) == 17  # inkoop + 16
+    # The ladder says "{gemeenten}": the notice counts the region's municipalities on the day it is sent.
+    assert informed.payload["bericht"].startswith("Team inkoop en de 16 gemeenten informeren:")
+    assert all(n.payload["bericht"] == informed.payload["bericht"] for n in await notices(zl, informed.id))
+
+
+async def test_a_ladder_text_counts_the_municipalities_of_its_day(zl):
+    """Before the merger into Beekdaelen (2019) the region had 18 municipalities, since then 16: the same
+    ladder text says what was true on the day."""
+    region = await Region.objects().where(Region.id == zl.region_id).first()
+    assert await text_values(zl, region.name, date(2018, 6, 1)) == {"regio": "Jeugdhulp Zuid-Limburg", "gemeenten": "18 gemeenten"}
+    assert (await text_values(zl, region.name, date(2026, 12, 3)))["gemeenten"] == "16 gemeenten"
 
 
 async def test_not_recovered_in_three_months_moves_on_its_own_to_the_october_check(zl, provider, medewerker, clock):
