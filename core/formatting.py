@@ -1,5 +1,6 @@
 """Dutch formatting shared by pages, templates (Jinja filters, see ``core.app``) and exports: dates and times in
-Europe/Amsterdam, sizes, and CSV cells a spreadsheet will not run.
+Europe/Amsterdam (long, "6 april 2026", and numeric, "06-04-2026", as exports write them) and sizes. The CSV
+dialect and its safe cells are in ``core.csvexport``.
 
 Timestamps may come as ``datetime`` (PostgreSQL, Piccolo objects) or as ISO text (raw SQL on SQLite), so every
 helper accepts both and answers ``""`` for nothing.
@@ -7,7 +8,6 @@ helper accepts both and answers ``""`` for nothing.
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,14 +18,13 @@ __all__ = [
     "JINJA_FILTERS",
     "MONTH_NAMES",
     "as_datetime",
-    "csv_cells",
-    "csv_writer",
     "format_date_nl",
     "iso",
     "local_day",
     "nl_date",
     "nl_datetime",
-    "safe_cell",
+    "numeric_date",
+    "numeric_datetime",
     "size_nl",
 ]
 
@@ -85,6 +84,21 @@ def nl_datetime(value: Any) -> str:
     return f"{format_date_nl(local.date())}, {local:%H:%M}"
 
 
+def numeric_date(value: Any) -> str:
+    """"06-04-2026" (dd-mm-jjjj) for a date or a timestamp (its Dutch day): how Dutch Excel reads a date."""
+    day = local_day(value)
+    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}" if day else ""
+
+
+def numeric_datetime(value: Any) -> str:
+    """"06-04-2026 14:05:09" in Dutch time."""
+    moment = as_datetime(value)
+    if moment is None:
+        return ""
+    local = moment.astimezone(AMSTERDAM)
+    return f"{numeric_date(local.date())} {local:%H:%M:%S}"
+
+
 def iso(value: Any) -> str:
     moment = as_datetime(value)
     return moment.isoformat() if moment else ""
@@ -97,24 +111,6 @@ def size_nl(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} kB".replace(".", ",")
     return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
-
-
-# --- CSV -------------------------------------------------------------------------------------------------------------
-
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not execute as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_cells(values: Any) -> list[str]:
-    return [safe_cell(v) for v in values]
-
-
-def csv_writer(stream: Any):
-    """The workspace exports' CSV writer (one dialect for all of them)."""
-    return csv.writer(stream)
 
 
 JINJA_FILTERS = {"nl_date": nl_date, "nl_datetime": nl_datetime, "iso": iso, "size_nl": size_nl}

@@ -14,6 +14,7 @@ from apps.audit import services
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
 from core.audit import audit
+from core.csvexport import csv_response
 from core.edge import PageNumber
 
 
@@ -50,8 +51,7 @@ async def _csv(request: Request, region: Region | None, filters: dict) -> Respon
                 actor_label=person.label, target_type="audit", target_id=wanted.query_string()[:80],
                 detail={"rows": len(rows), "filter": wanted.query_string()})  # fmt: skip
     name = f"auditlog-{region.slug if region else 'alle-regios'}.csv"
-    return Response(services.to_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return csv_response(services.to_csv(rows), name)
 
 
 def _filters(van, tot, door, actie, doel, regio="") -> dict:

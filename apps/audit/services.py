@@ -6,14 +6,14 @@ and the entries without a region — logins, role changes, platform-wide actions
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from apps.audit.tables import AuditEntry
 from apps.ladders.calendar import AMSTERDAM
 from apps.tenancy.tables import Region
+from core.csvexport import CsvSheet
 from core.tenancy import PlatformScope, RegionScope
 
 PAGE_SIZE = 200
@@ -139,20 +139,12 @@ def when(moment: datetime) -> str:
     return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet runs a cell that starts with = + - @ as a formula: keep it text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def to_csv(rows: list[dict]) -> str:
-    import json
-
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
+    """The entries in the dialect of every export (core.csvexport): BOM, ``;``, formulas kept as text."""
+    sheet = CsvSheet(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(str(v)) for v in (
-            when(row["at"]), row["region_name"], row["action"], row["actor_label"], row["target_type"],
+        sheet.row((
+            row["at"], row["region_name"], row["action"], row["actor_label"], row["target_type"],
             row["target_id"], json.dumps(row["detail"], ensure_ascii=False, sort_keys=True, default=str),
-        )])  # fmt: skip
-    return "\ufeff" + out.getvalue()  # BOM: Excel reads UTF-8
+        ))  # fmt: skip
+    return sheet.take()

@@ -8,7 +8,6 @@ at ``COUNT_CAP`` and the export streams in keyset batches of ``CSV_BATCH``: the 
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -30,7 +29,8 @@ from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import LadderVersion
 from apps.tenancy.tables import Municipality, Region
 from core import keyset
-from core.formatting import as_datetime, csv_cells, csv_writer, local_day, nl_date
+from core.csvexport import CsvSheet
+from core.formatting import as_datetime, local_day, nl_date
 from core.tenancy import ProviderScope, RegionScope
 
 PAGE_SIZE = 25
@@ -301,9 +301,7 @@ OVERVIEW_CSV_HEADER = ["kenmerk", "aanbieder", "kvk_nummer", "ladder", "categori
 
 async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, now: datetime) -> AsyncIterator[str]:
     """The filtered overview as CSV, every row (not one page), read and sent in batches of ``CSV_BATCH``."""
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow(OVERVIEW_CSV_HEADER)
+    sheet = CsvSheet(OVERVIEW_CSV_HEADER)  # the dialect of every export: core.csvexport
     fetch, segments = overview_fetch(scope, filters, now), overview_segments(filters)
     cursor = ""
     while True:
@@ -311,15 +309,12 @@ async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, n
         for raw in batch.rows:
             row = describe_row(raw, ladders, now)
             spec = ladders.by_version.get(row["ladder_version"])
-            writer.writerow(csv_cells((
+            sheet.row((
                 row["reference"], row["provider_name"], row["kvk_number"], spec.name if spec else "",
                 row["category_title"], row["step_title"], row["status_nl"],
-                local_day(row["opened_at"]) or "", local_day(row["next_due"]) or "",
-                "ja" if row["overdue"] else "nee", row["summary"],
-            )))  # fmt: skip
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+                local_day(row["opened_at"]), local_day(row["next_due"]), row["overdue"], row["summary"],
+            ))  # fmt: skip
+        yield sheet.take()
         if batch.next is None:
             break
         cursor = batch.next
@@ -408,16 +403,15 @@ async def intake_stops(h: Here) -> list[dict]:
 
 
 def intake_stops_csv(stops: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow(["aanbieder", "kvk_nummer", "maatregel", "sinds", "escalatie", "aantal_gemeenten",
-                     "gemeenten"])  # fmt: skip
+    sheet = CsvSheet(["aanbieder", "kvk_nummer", "maatregel", "sinds", "escalatie", "aantal_gemeenten",
+                      "gemeenten"])  # fmt: skip
     for stop in stops:
-        writer.writerow(csv_cells((
-            stop["provider"], stop["kvk_number"], stop["measure"], stop["since_iso"], stop["reference"],
+        since = date.fromisoformat(stop["since_iso"]) if stop["since_iso"] else None
+        sheet.row((
+            stop["provider"], stop["kvk_number"], stop["measure"], since, stop["reference"],
             len(stop["municipalities"]), "; ".join(m["name"] for m in stop["municipalities"]),
-        )))  # fmt: skip
-    return buffer.getvalue()
+        ))  # fmt: skip
+    return sheet.take()
 
 
 def intake_stops_json(region: Region, today: date, stops: list[dict]) -> str:

@@ -10,8 +10,6 @@ typed. Thin: the rules are in ``services``, the numbers in ``benchmark``.
 
 from __future__ import annotations
 
-import csv
-import io
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
@@ -39,7 +37,8 @@ from apps.quality.indicators import (
 )
 from apps.quality.tables import QualityFigure
 from apps.tenancy.tables import Region
-from core.formatting import nl_datetime, safe_cell
+from core.csvexport import CsvSheet, csv_response
+from core.formatting import nl_datetime
 from core.tenancy import ProviderScope, ScopeError
 
 PERIOD_NL = {"kwartaal": "per kwartaal", "jaar": "per jaar"}
@@ -119,44 +118,22 @@ class QualityPages(Controller):
             )
         }
         norm = norm_of(indicator)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["regio", "indicator", "naam", "periode", "aanbieder", "kvk", "waarde", "eenheid", "norm",
-                         "beoordeling", "te_laat"])  # fmt: skip
+        # The dialect of every export (core.csvexport): figures as numbers with a decimal comma, names as text.
+        sheet = CsvSheet(["regio", "indicator", "naam", "periode", "aanbieder", "kvk", "waarde", "eenheid", "norm",
+                          "beoordeling", "te_laat"])  # fmt: skip
         for row in bench["rows"]:
-            value = "" if row["value"] is None else fmt(row["value"])
             state = row["norm_state"] or ("niet aangeleverd" if row["value"] is None else "")
-            writer.writerow([safe_cell(v) for v in (
+            sheet.row((
                 h.region.name, indicator.key, indicator.name, period, row["name"],
-                provider_kvk.get(row["provider_id"], ""), value, indicator.unit,
-                norm.text(indicator.unit) if norm else "", state, "ja" if row["late"] else "nee",
-            )])  # fmt: skip
+                provider_kvk.get(row["provider_id"], ""), row["value"], indicator.unit,
+                norm.text(indicator.unit) if norm else "", state, row["late"],
+            ))  # fmt: skip
         spread = bench["spread"]
         if spread:
             for label, value in (("mediaan", spread.median), ("P25", spread.p25), ("P75", spread.p75)):
-                writer.writerow(
-                    [
-                        safe_cell(v)
-                        for v in (
-                            h.region.name,
-                            indicator.key,
-                            indicator.name,
-                            period,
-                            f"regio: {label}",
-                            "",
-                            fmt(value),
-                            indicator.unit,
-                            "",
-                            "",
-                            "",
-                        )
-                    ]
-                )
-        return Response(
-            content="\ufeff" + buffer.getvalue(),  # the BOM makes spreadsheets read UTF-8
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{indicator.key}-{period}-{h.region.slug}.csv"'},
-        )
+                sheet.row((h.region.name, indicator.key, indicator.name, period, f"regio: {label}", "",
+                           round(value, 2), indicator.unit, "", "", ""))  # fmt: skip
+        return csv_response(sheet.take(), f"kwaliteit-{indicator.key}-{period}-{h.region.slug}.csv")
 
     @get("/cijfers/{quality_figure_id:uuid}", guards=[region_role(*READERS)])
     async def figure(self, request: Request, region_slug: FromPath[str], quality_figure_id: FromPath[UUID]) -> Template:

@@ -3,8 +3,6 @@ purchasing team lead sees only their own region; nobody else gets in."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 from apps.audit.tables import AuditEntry
@@ -12,6 +10,7 @@ from apps.tenancy.tables import Region
 from core.audit import audit
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
+from tests.csv_support import EVIL_NAME, sheet_rows
 
 
 def table(html: str) -> str:
@@ -39,6 +38,8 @@ async def _entries():
     )
     await audit("admin.region.brieven", region_id=zl.id, actor_label="Bram Beheer", target_type="region",
                 target_id="zuid-limburg", detail={}, clock=_at(2026, 11, 21))  # fmt: skip
+    await audit("provider.naam", region_id=zl.id, actor_label=" =1+1", target_type="provider", target_id=EVIL_NAME,
+                detail={"naam": EVIL_NAME}, clock=_at(2026, 11, 22))  # fmt: skip
     return zl, lek
 
 
@@ -70,11 +71,11 @@ async def test_the_platform_admin_filters_every_region_and_exports_csv(world, oi
         assert wrong.status_code == 422 and "Vul een datum in als jjjj-mm-dd." in wrong.text
 
         exported = await http.get("/beheer/audit/export.csv", params={"actie": "admin.region"})
-        assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
-        rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff")), delimiter=";"))
+        rows = sheet_rows(exported, "auditlog-alle-regios.csv")  # BOM, ';', the charset once
         assert rows[0] == ["tijdstip", "regio", "actie", "door", "doel_soort", "doel", "details"]
         assert [r[2] for r in rows[1:]] == ["admin.region.brieven", "admin.region.kleuren"]
         assert rows[2][1] == "Jeugdhulp Lekstroom" and rows[2][3] == "'=SOM(1)"  # a formula stays text in a spreadsheet
+        assert rows[1][0] == "21-11-2026 13:00:00"  # Dutch time, day first
     lek = await _region("lekstroom")
     recorded = await RegionScope(lek.id).count(AuditEntry).where(AuditEntry.action == "audit.export")
     assert recorded == 0  # the admin's export spans regions: recorded without a region
@@ -96,7 +97,10 @@ async def test_a_region_lead_sees_only_their_own_region(world, oidc_settings):
         assert (await http.get("/regio/lekstroom/audit")).status_code == 404
         assert (await http.get("/beheer/audit")).status_code == 404
         exported = await http.get("/regio/zuid-limburg/audit/export.csv")
-        assert exported.status_code == 200 and "admin.region.kleuren" not in exported.text
+        assert "admin.region.kleuren" not in exported.text
+        rows = sheet_rows(exported, "auditlog-zuid-limburg.csv")  # BOM, ';', the charset once
+        named = [(r[3], r[5]) for r in rows[1:] if r[2] == "provider.naam"]
+        assert named == [("' =1+1", "'" + EVIL_NAME)]  # a provider's name and a label like a formula stay text
     assert await RegionScope(zl.id).count(AuditEntry).where(AuditEntry.action == "audit.export") == 1
     async with app_client(oidc_settings) as http:
         await login(http, "zl-inkoop")
@@ -118,7 +122,7 @@ async def test_the_platform_admin_also_sees_entries_without_a_region_and_a_lead_
         one_region = table((await http.get("/beheer/audit", params={"regio": "lekstroom"})).text)
         assert "role.granted" not in one_region
         exported = await http.get("/beheer/audit/export.csv", params={"actie": "role", "doel": "vera"})
-        rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff")), delimiter=";"))
+        rows = sheet_rows(exported)
         assert [(r[1], r[2], r[5]) for r in rows[1:]] == [("Platform (geen regio)", "role.granted", "vera")]
     async with app_client(oidc_settings) as http:
         await login(http, "zl-lead")

@@ -3,13 +3,13 @@ the intake stop confirm step with its 16 municipalities, lifting, messages, note
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from apps.escalations import services
 from apps.escalations.tables import Measure
+from apps.providers.tables import Provider
 from tests.accounts.support import app_client, login
+from tests.csv_support import EVIL_NAME, sheet_dicts
 from tests.workspace.support import ZL, escalation_of, events, field_error, post_form, textarea_value, zl_scope
 
 
@@ -129,10 +129,12 @@ async def test_intake_stop_lists_the_16_municipalities_before_the_lead_confirms(
         data = (await http.get(f"{ZL}/instroomstops.json")).json()
         assert [s["kvk_nummer"] for s in data["instroomstops"]] == ["90000001"]
         assert len(data["instroomstops"][0]["gemeenten"]) == 16 and data["regio"]["slug"] == "zuid-limburg"
-        sheet = await http.get(f"{ZL}/instroomstops.csv")
-        assert sheet.headers["content-type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(sheet.text)))
+        # the CSV in the export dialect; a provider named like a formula comes out as text
+        await Provider.update({Provider.name: EVIL_NAME}).where(Provider.kvk_number == "90000001")
+        rows = sheet_dicts(await http.get(f"{ZL}/instroomstops.csv"), "instroomstops-zuid-limburg.csv")
+        await Provider.update({Provider.name: "Jeugdzorg De Vlinder B.V."}).where(Provider.kvk_number == "90000001")
         assert rows[0]["kvk_nummer"] == "90000001" and rows[0]["aantal_gemeenten"] == "16"
+        assert rows[0]["aanbieder"] == "'" + EVIL_NAME and re.fullmatch(r"\d{2}-\d{2}-\d{4}", rows[0]["sinds"])
         assert (await http.get(f"{ZL}/escalaties")).status_code == 404  # the register, not the escalations
 
     async with app_client(oidc_settings) as http:  # lifting asks for a motivation

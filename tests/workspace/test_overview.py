@@ -3,10 +3,8 @@ deadline, pagination, CSV export of the filtered list — and that it stays fast
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from apps.escalations import services
 from apps.escalations.deadlines import refresh_next_due
@@ -15,7 +13,12 @@ from apps.providers.tables import Contract, Provider
 from core.actor import Actor
 from core.clock import system_clock
 from tests.accounts.support import app_client, login
+from tests.csv_support import EVIL_NAME, sheet_dicts
 from tests.workspace.support import ZL, escalation_of, provider, zl_scope
+
+
+def dutch_day(text: str) -> date | None:
+    return datetime.strptime(text, "%d-%m-%Y").date() if text else None
 
 
 def references(html: str) -> list[str]:
@@ -72,7 +75,7 @@ async def test_filters_search_counts_and_csv(world, oidc_settings):
         sheet = await http.get(f"{ZL}/escalaties/export.csv?categorie=kwaliteit/veiligheid")
         assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
         assert "attachment" in sheet.headers["content-disposition"]
-        rows = list(csv.DictReader(io.StringIO(sheet.text)))
+        rows = sheet_dicts(sheet, "escalaties-zuid-limburg.csv")  # BOM, ';', the charset once
         assert [r["kenmerk"] for r in rows] == [vlinder.reference]
         assert (
             rows[0]["kvk_nummer"] == "90000001" and rows[0]["stap"] == "Gesprek aanbieder direct (fysiek/telefonisch)"
@@ -140,9 +143,9 @@ async def test_many_escalations_page_by_keyset_with_a_capped_count(world, oidc_s
         first = references((await http.get(f"{ZL}/escalaties")).text)
         # the export in the same order: soonest next deadline first; those without one after it, newest first
         sheet = await http.get(f"{ZL}/escalaties/export.csv?status=alle")
-        exported = list(csv.DictReader(io.StringIO(sheet.text)))
+        exported = sheet_dicts(sheet)  # two batches streamed, one BOM
         assert len(exported) == 1203 and [r["kenmerk"] for r in exported[:25]] == first
-        due = [r["volgende_termijn"] for r in exported]
+        due = [dutch_day(r["volgende_termijn"]) for r in exported]
         with_due = [d for d in due if d]
         # 800 bulk rows, the one opened, the demo ones
         assert len(with_due) >= 801 and due[: len(with_due)] == sorted(with_due)
@@ -152,3 +155,17 @@ async def test_many_escalations_page_by_keyset_with_a_capped_count(world, oidc_s
         odd = await http.get(f"{ZL}/escalaties?na=bm9uc2Vuc2U")
         assert odd.status_code == 200 and references(odd.text)[0] == first[0]
     assert await provider("90000001")
+
+
+async def test_the_export_opens_in_dutch_excel_and_runs_no_provider_name(world, oidc_settings):
+    """A provider named like a formula comes out as text (also after a space); dates as dd-mm-jjjj."""
+    vlinder, samen = await provider("90000001"), await provider("90000002")
+    await Provider.update({Provider.name: EVIL_NAME}).where(Provider.id == vlinder.id)
+    await Provider.update({Provider.name: " =1+1"}).where(Provider.id == samen.id)
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", f"{ZL}/escalaties")
+        rows = sheet_dicts(await http.get(f"{ZL}/escalaties/export.csv?status=alle"), "escalaties-zuid-limburg.csv")
+    names = {r["kvk_nummer"]: r["aanbieder"] for r in rows}
+    assert names["90000001"] == "'" + EVIL_NAME and names["90000002"] == "' =1+1"
+    assert all(re.fullmatch(r"\d{2}-\d{2}-\d{4}", r["geopend_op"]) for r in rows)
+    assert {r["termijn_verlopen"] for r in rows} <= {"ja", "nee"}

@@ -40,6 +40,7 @@ from apps.escalations.views import (
 )
 from apps.escalations.workspace import READERS, TEAM, Here, R, form_value, here, is_htmx, new_key
 from apps.tenancy.services import municipalities_on
+from core.csvexport import csv_response
 from core.edge import int_query
 from core.formatting import iso
 
@@ -91,11 +92,7 @@ class EscalationPages(Controller):
         filters = Filters.from_query(request.query_params)
         ladders = await region_ladders(h.scope)
         now = h.clock.now()
-        return Stream(
-            overview_csv(h.scope, filters, ladders, now),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="escalaties-{h.region.slug}.csv"'},
-        )
+        return csv_response(overview_csv(h.scope, filters, ladders, now), f"escalaties-{h.region.slug}.csv")
 
     @get("/{escalation_id:uuid}", guards=[region_role(*READERS)])
     async def escalation_page(

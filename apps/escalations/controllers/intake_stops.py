@@ -10,6 +10,7 @@ from litestar.response import Response, Template
 from apps.accounts.guards import region_role
 from apps.escalations.overview import intake_stops, intake_stops_csv, intake_stops_json
 from apps.escalations.workspace import MEMBERS, here
+from core.csvexport import csv_response
 
 
 class IntakeStopPages(Controller):
@@ -25,11 +26,7 @@ class IntakeStopPages(Controller):
     @get("/instroomstops.csv", guards=[region_role(*MEMBERS)])
     async def register_csv(self, request: Request, region_slug: FromPath[str]) -> Response:
         h = await here(request, region_slug)
-        return Response(
-            intake_stops_csv(await intake_stops(h)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="instroomstops-{h.region.slug}.csv"'},
-        )
+        return csv_response(intake_stops_csv(await intake_stops(h)), f"instroomstops-{h.region.slug}.csv")
 
     @get("/instroomstops.json", guards=[region_role(*MEMBERS)])
     async def register_json(self, request: Request, region_slug: FromPath[str]) -> Response:
