@@ -32,7 +32,7 @@ from apps.escalations.context import SHARED, Context, load_context, notification
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
-from apps.ladders.schema import LEGAL_EXCEPTIONS, SendLetter, StepSpec
+from apps.ladders.schema import LEGAL_EXCEPTIONS, SendLetter, StartMeasure, StepSpec
 from apps.ladders.texts import fill
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
@@ -223,6 +223,14 @@ async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
     }
 
 
+def _measure_of(step: StepSpec) -> dict | None:
+    """The measure the step imposes, as its letter prints it (what happens to current clients, from the ladder)."""
+    measure = next((a for a in step.on_enter if isinstance(a, StartMeasure)), None)
+    if measure is None:
+        return None
+    return {"soort": measure.measure, "zittende_clienten": measure.current_clients}
+
+
 async def letter_context(
     ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False,
     legal_exception: dict | None = None,
@@ -258,6 +266,7 @@ async def letter_context(
         "stap": {"key": step.key, "titel": step.title,
                  "omschrijving": fill(step.description, await text_values(ctx.scope, ctx.region.name, today))},
         "motivering": motivation,
+        "maatregel": _measure_of(step),
         "termijnen": deadlines,
         "termijn": deadlines[0] if deadlines else None,
         "datum": format_date_nl(today),

@@ -5,6 +5,10 @@ A precondition names earlier steps (one of them must have been entered) and, wit
 such a step set has passed without being met and is not suspended (BW 6:81-6:83: verzuim only after a notice of
 default whose reasonable term has passed). Where the ladder allows it, the decider records a legal exception of
 BW 6:83 instead; it is stored with the decision.
+
+A step that imposes a measure already in force is closed too ("instroomstop geldt al"): a ladder may offer the
+intake stop from more than one step (Zuid-Limburg's safety branch: at once, beside the direct talk, or after the
+letter), and it is imposed once.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from apps.escalations.context import Context, EscalationError
-from apps.escalations.tables import Deadline, TimelineEvent
-from apps.ladders.schema import LEGAL_EXCEPTIONS, StepSpec
+from apps.escalations.context import MEASURE_LABELS, Context, EscalationError
+from apps.escalations.tables import Deadline, Measure, TimelineEvent
+from apps.ladders.schema import LEGAL_EXCEPTIONS, StartMeasure, StepSpec
 
 ENTERING_EVENTS = ("escalatie_geopend", "stap_gewijzigd")
 
@@ -25,6 +29,7 @@ class History:
 
     entered: frozenset[str]  # steps the escalation has been in
     passed: frozenset[str]  # steps that set a term which has passed (due, not met, not suspended)
+    in_force: frozenset[str] = frozenset()  # kinds of the escalation's measures in force
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,22 @@ async def history(ctx: Context) -> History:
         & (Deadline.due_at <= now)
         & Deadline.met_at.is_null()
     )
-    return History(entered=frozenset(k for k in entered if k), passed=frozenset(r["step"] for r in deadlines))
+    measures = await ctx.scope.select(Measure, Measure.kind).where(
+        (Measure.escalation == ctx.escalation.id) & Measure.ended_at.is_null()
+    )
+    return History(entered=frozenset(k for k in entered if k), passed=frozenset(r["step"] for r in deadlines),
+                   in_force=frozenset(r["kind"] for r in measures))  # fmt: skip
+
+
+def measure_in_force(step: StepSpec, past: History) -> str | None:
+    """The Dutch name of a measure ``step`` imposes that is in force already, or None."""
+    kinds = [a.measure for a in step.on_enter if isinstance(a, StartMeasure) and a.measure in past.in_force]
+    return MEASURE_LABELS.get(kinds[0], kinds[0]) if kinds else None
 
 
 def refusal(step: StepSpec, past: History) -> str | None:
-    """None when ``step``'s precondition holds (or it has none), else the ladder's Dutch reason."""
+    """None when ``step``'s precondition holds (or it has none), else the ladder's Dutch reason. (A measure in
+    force is refused when the step would impose it again, with the date it started: ``actions.start_measure``.)"""
     requires = step.requires
     if requires is None:
         return None
@@ -77,6 +93,10 @@ async def step_options(ctx: Context) -> list[StepOption]:
     for key in ctx.spec.allowed_next(ctx.escalation.current_step):
         step = ctx.step(key)
         reason = refusal(step, past)
+        if in_force := measure_in_force(step, past):  # no exception opens it: the measure is in force already
+            options.append(StepOption(key=key, title=step.title, open=False, label=f"{in_force} geldt al",
+                                      reason=f"Voor deze escalatie geldt al een {in_force}; hef die eerst op."))
+            continue
         grounds = tuple((g, LEGAL_EXCEPTIONS[g]) for g in (step.requires.exceptions if step.requires else []))
         options.append(StepOption(key=key, title=step.title, open=reason is None,
                                   label=step.requires.label if reason and step.requires else "", reason=reason or "",

@@ -112,6 +112,9 @@ class StartMeasure(_Strict):
     measure: Literal[MEASURE_KINDS]  # type: ignore[valid-type]
     scope: Literal["alle_gemeenten"] = "alle_gemeenten"
     requires_role: Literal["inkoop_lead"] = "inkoop_lead"  # only a purchasing team lead imposes measures
+    # Dutch, to the provider: what happens to the clients in its care now (the measure's letter prints it; a
+    # ladder that says nothing makes the letter say nothing, rather than promise that care simply continues).
+    current_clients: str = ""
 
 
 class EndMeasure(_Strict):

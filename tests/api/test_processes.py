@@ -90,13 +90,16 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
         "version": 1,
         "latest_version": 1,
     }
-    assert [s["key"] for s in opened["allowed_next_steps"]] == ["afspraken_per_brief"]
+    # the intake stop runs beside the talk: the lead may impose it at once
+    assert [s["key"] for s in opened["allowed_next_steps"]] == ["afspraken_per_brief", "instroomstop"]
     assert opened["reference"].startswith("ZL-2026-")
 
     result = await move(ilse, ZL, opened, "afspraken_per_brief", "Gesprek gevoerd op 2 maart.")
     assert result["replayed"] is False and result["event"]["kind"] == "stap_gewijzigd"
     assert result["escalation"]["allowed_next_steps"] == [
-        {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle gemeenten", "imposes_measures": True}
+        {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle gemeenten", "imposes_measures": True},
+        {"key": "zittende_clienten", "title": "Zittende cliënten informeren en zo nodig elders plaatsen",
+         "imposes_measures": False},
     ]
 
     # Only a purchasing team lead imposes the intake stop: the service's Dutch reason, 422 as problem details.

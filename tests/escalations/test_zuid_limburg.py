@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from pypdf import PdfReader
 
 from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document
 from apps.escalations import services
+from apps.escalations.context import load_context
+from apps.escalations.letters import letter_storage
+from apps.escalations.preconditions import step_options
 from apps.escalations.services import EscalationError
 from apps.escalations.tables import Escalation, StepProposal
 from apps.notifications.tables import Notification
@@ -148,6 +153,44 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
         await step(zl, escalation.id, "ontbinding", actor=lead, motivation="Toch ontbinden.", clock=clock)
 
 
+async def test_safety_branch_the_lead_imposes_the_intake_stop_at_once_beside_the_talk(
+    zl, provider, medewerker, lead, clock
+):
+    """Seed 000's safety branch runs in parallel: the intake stop needs no letter first. It is imposed once (the
+    step after the letter is then closed: 'instroomstop geldt al'), and current clients are placed elsewhere
+    only under an intake stop. The intake-stop letter says what the ladder says about current clients."""
+    escalation = await _open(zl, provider, medewerker, clock, "veiligheid", "vog_werknemers")
+    context = await load_context(zl, escalation.id, clock)
+    assert [o.key for o in await step_options(context)] == ["afspraken_per_brief", "instroomstop"]
+    await services.transition(zl, escalation.id, "instroomstop", actor=lead, motivation="Geen VOG's, direct.",
+                              clock=clock)  # fmt: skip
+    [stop] = await measures(zl, escalation.id)
+    assert stop.kind == "instroomstop" and stop.ended_at is None
+    letter = next(e for e in await events(zl, escalation.id) if e.kind == "brief_verstuurd")
+    document = await zl.objects(Document).where(Document.id == letter.payload["document_id"]).first()
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(b"".join(letter_storage().open(
+        document.object_key)))).pages)  # fmt: skip
+    assert "andere plek te geven" in text and "loopt door" not in text
+
+    await services.transition(zl, escalation.id, "afspraken_per_brief", actor=medewerker,
+                              motivation="Afspraken uit het gesprek van 2 maart.", clock=clock)  # fmt: skip
+    options = {o.key: o for o in await step_options(await load_context(zl, escalation.id, clock))}
+    assert not options["instroomstop"].open and options["instroomstop"].label == "instroomstop geldt al"
+    assert options["zittende_clienten"].open
+    with pytest.raises(EscalationError, match=r"geldt al een instroomstop \(sinds 2 maart 2026\)"):
+        await services.transition(zl, escalation.id, "instroomstop", actor=lead, motivation="Nog eens.", clock=clock)
+    await services.transition(zl, escalation.id, "zittende_clienten", actor=medewerker,
+                              motivation="Toegang en GI's geïnformeerd.", clock=clock)  # fmt: skip
+    assert len(await measures(zl, escalation.id)) == 1
+
+    # Without an intake stop, current clients are not placed elsewhere: the letter first, then the stop.
+    other = await _open(zl, provider, medewerker, clock, "veiligheid", "vog_werknemers")
+    await services.transition(zl, other.id, "afspraken_per_brief", actor=medewerker, motivation="Gesprek gevoerd.",
+                              clock=clock)  # fmt: skip
+    with pytest.raises(EscalationError, match="leg eerst de instroomstop op"):
+        await services.transition(zl, other.id, "zittende_clienten", actor=medewerker, motivation="Nu.", clock=clock)
+
+
 async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(zl, provider, medewerker, clock):
     escalation = await _open(zl, provider, medewerker, clock)
     assert escalation.current_step == "verzoek_plan_van_aanpak"
@@ -230,7 +273,8 @@ async def test_a_ladder_text_counts_the_municipalities_of_its_day(zl):
     """Before the merger into Beekdaelen (2019) the region had 18 municipalities, since then 16: the same
     ladder text says what was true on the day."""
     region = await Region.objects().where(Region.id == zl.region_id).first()
-    assert await text_values(zl, region.name, date(2018, 6, 1)) == {"regio": "Jeugdhulp Zuid-Limburg", "gemeenten": "18 gemeenten"}
+    before_the_merger = await text_values(zl, region.name, date(2018, 6, 1))
+    assert before_the_merger == {"regio": "Jeugdhulp Zuid-Limburg", "gemeenten": "18 gemeenten"}
     assert (await text_values(zl, region.name, date(2026, 12, 3)))["gemeenten"] == "16 gemeenten"
 
 

@@ -52,6 +52,7 @@ def test_refuses_an_unreachable_step(zl_kwaliteit):
     i = step_index(state, "gesprek_direct")
     j = step_index(state, "afspraken_per_brief")
     state.steps[i].next = ["instroomstop"]  # nothing leads to "Afspraken per brief vastgelegd" any more
+    state.steps[step_index(state, "instroomstop")].next = ["zittende_clienten"]
     found = problems_of(state)
     assert found[f"s{j}"] == [
         f"Stap {j + 1} (‘{state.steps[j].title}’) is niet bereikbaar: geen startstap van een categorie en geen "
@@ -208,7 +209,7 @@ def test_the_form_round_trips_through_the_state(zl_kwaliteit):
         p = f"s{i}-"
         pairs += [(p + "key", step.key), (p + "title", step.title), (p + "description", step.description),
                   (p + "actor", step.actor), (p + "outcome", step.outcome), (p + "on_enter", step.on_enter),
-                  (p + "terms", str(len(step.terms)))]  # fmt: skip
+                  (p + "requires", step.requires), (p + "terms", str(len(step.terms)))]  # fmt: skip
         if step.final:
             pairs.append((p + "final", "ja"))
         if step.automatic:

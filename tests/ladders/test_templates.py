@@ -356,8 +356,15 @@ def test_zuid_limburg_routes(ladders):
     walk(spec, "veiligheid", *safety, "herstel_beoordelen", "opheffen_en_afsluiten")
     walk(spec, "veiligheid", *safety, "herstel_beoordelen", "ontbinding")
     walk(spec, "veiligheid", *safety, "ontbinding")
-    # In the safety branch there is no way to any end without the intake stop.
-    assert not reachable(spec, "gesprek_direct", avoiding=frozenset({"instroomstop"})) & finals(spec)
+    # The intake stop runs beside the talk: the lead may impose it at once, before the letter.
+    at_once = ("gesprek_direct", "instroomstop", "afspraken_per_brief", "zittende_clienten", "inspectie")
+    walk(spec, "veiligheid", *at_once, "herstel_beoordelen", "opheffen_en_afsluiten")
+    # In the safety branch there is no way to any end without the intake stop: current clients are placed
+    # elsewhere only once it is imposed (a precondition), and every end lies beyond them.
+    assert spec.step("zittende_clienten").requires.steps == ["instroomstop"]
+    assert not reachable(spec, "gesprek_direct", avoiding=frozenset({"instroomstop", "zittende_clienten"})) & finals(
+        spec
+    )
 
     walk(spec, "niet_veiligheid", "verzoek_plan_van_aanpak", "monitoren_plan", "registreren_afsluiten")
     walk(

@@ -20,8 +20,9 @@ async def test_a_step_needs_a_motivation_shown_next_to_the_field(world, oidc_set
         await login(http, "zl-inkoop", url)
         page = await http.get(url)
         assert 'aria-current="step"' in page.text and "Gesprek aanbieder direct" in page.text
-        assert 'id="stap-afspraken_per_brief"' in page.text  # the only step the ladder allows from here
-        assert 'id="stap-instroomstop"' not in page.text
+        assert 'id="stap-afspraken_per_brief"' in page.text  # the steps the ladder allows from here: the letter,
+        assert 'id="stap-instroomstop"' in page.text  # or the intake stop at once, beside the talk
+        assert 'id="stap-zittende_clienten"' not in page.text
         refused = await post_form(
             http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "", "sleutel": "k1"}
         )
