@@ -72,6 +72,7 @@ class ActionRun:
     term: TermSpec | None = None
     depth: int = 0  # automatic moves so far in this chain
     legal_exception: dict | None = None  # a BW 6:83 exception recorded with the decision (letters print it)
+    delivery: str = "portaal"  # how the step's letters go (letter_receipts.METHODS), as the decider chose
 
 
 def in_run_order(actions: list[Action]) -> list[Action]:

@@ -28,6 +28,7 @@ from apps.accounts.services import Person
 from apps.escalations import services
 from apps.escalations.context import EscalationError, imposes_measures
 from apps.escalations.deadlines import OPEN, SUSPENDED, WAITING, local_date
+from apps.escalations.letter_receipts import letters_of_escalation
 from apps.escalations.overview import next_deadlines, sort_key, sorted_rows
 from apps.escalations.schemas import (
     API_ERRORS,
@@ -276,6 +277,14 @@ async def escalation_detail(
             }
             for m in measures
         ],
+        # The letters sent to the provider, newest first: how each went and when it was received (BW 3:37 lid 3).
+        "letters": [
+            {"id": x["id"], "letter": x["letter"], "title": x["title"], "document_id": x["document_id"],
+             "sending_method": x["method"], "sent_at": iso(x["sent_at"]), "acknowledge_by": iso(x["acknowledge_by"]),
+             "received_at": iso(x["received_at"]), "received_how": x["received_how"] or None,
+             "tracking_code": x["tracking_code"] or None}
+            for x in await letters_of_escalation(reader, escalation.id)
+        ],  # fmt: skip
     }
     if not for_provider:
         # What the ladder proposed and a person must decide (a letter, a measure): "Te beoordelen".
@@ -493,6 +502,7 @@ class EscalationApiController(Controller):
             clock=clock,
             idempotency_key=idempotency_key or data.idempotency_key,
             legal_exception=data.legal_exception,
+            delivery=data.sending_method,
         )
         body = {
             "replayed": result.replayed,

@@ -29,6 +29,7 @@ from jinja2_fragments import render_block
 
 from apps.documents.tables import Document
 from apps.escalations.context import SHARED, Context, load_context, notification_key
+from apps.escalations.letter_receipts import METHODS, PORTAL, REGISTERED, method_or_default, record_delivery
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
@@ -324,10 +325,12 @@ async def previews(
 
 async def issue_letter(
     ctx: Context, *, key: str, step: StepSpec, actor: Actor, motivation: str, reason: str,
-    legal_exception: dict | None = None,
+    legal_exception: dict | None = None, method: str = PORTAL,
 ):
     """Render, store and send one letter in the running transaction: a ``document`` (kind "brief"), a shared
-    ``brief_verstuurd`` event with the document, a notice to the provider's people and an audit entry."""
+    ``brief_verstuurd`` event with the document, its delivery row (``method``: how it goes, ``letter_receipts.
+    METHODS``; the receipt is proved there), a notice to the provider's people and an audit entry."""
+    method = method_or_default(method)
     letter = await render_letter(ctx, key=key, step=step, motivation=motivation, legal_exception=legal_exception)
     pdf = await pdf_of(letter)
     storage = letter_storage()
@@ -363,8 +366,12 @@ async def issue_letter(
                 "grootte": stored.size,
                 "stap": step.key,
                 "aanleiding": reason,
+                "verzending": method,
+                "verzending_tekst": METHODS[method],
             },
         )
+        await record_delivery(ctx, event=event, document_id=document.id, letter=key, title=letter.title,
+                              method=method)  # fmt: skip
         link = f"{base_url()}/portaal/documenten/{document.id}"
         await ctx.scope.new(
             Notification,
@@ -378,7 +385,8 @@ async def issue_letter(
                 "stap": step.key,
                 "stap_titel": step.title,
                 "bericht": f"U heeft een brief ontvangen: ‘{letter.title}’. Na inloggen in Trede downloadt u de brief "
-                f"(PDF) via {link}",
+                f"(PDF) via {link} en bevestigt u de ontvangst op de pagina van escalatie {ctx.escalation.reference}."
+                + (" De brief komt ook aangetekend per post." if method == REGISTERED else ""),
                 "rol": "aanbieder",
                 "event_id": str(event.id),
                 "document_id": str(document.id),
@@ -387,8 +395,8 @@ async def issue_letter(
             status="pending",
             created_at=ctx.clock.now(),
         ).save()
-        await ctx.audit("letter.send", actor=actor, detail={"brief": key, "document_id": str(document.id),
-                                                             "sha256": stored.sha256})  # fmt: skip
+        detail = {"brief": key, "document_id": str(document.id), "sha256": stored.sha256, "verzending": method}
+        await ctx.audit("letter.send", actor=actor, detail=detail)
     except BaseException:
         storage.delete(stored.key)  # nothing refers to the object: no orphan in storage
         raise

@@ -1,8 +1,16 @@
-from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
+from apps.escalations.tables import (
+    Deadline,
+    Escalation,
+    LetterDelivery,
+    Measure,
+    Signal,
+    StepProposal,
+    TimelineEvent,
+)
 from core.apps import app_config
 
 APP_CONFIG = app_config(
     "escalations",
-    [Escalation, Signal, Deadline, TimelineEvent, Measure, StepProposal],
+    [Escalation, Signal, Deadline, TimelineEvent, Measure, StepProposal, LetterDelivery],
     depends_on=("tenancy", "providers", "accounts", "ladders"),
 )

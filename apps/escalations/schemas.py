@@ -9,7 +9,7 @@ the Dutch ``detail``; invalid input adds ``errors``, one entry per field.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Request, Response
 from litestar.exceptions import ValidationException
@@ -57,6 +57,11 @@ class Transition(_Body):
     )
     idempotency_key: str | None = Field(
         default=None, min_length=1, max_length=100, description="or the Idempotency-Key header"
+    )
+    sending_method: Literal["portaal", "aangetekend", "hand"] = Field(
+        default="portaal",
+        description="how the step's letters go: portaal (portal and e-mail), aangetekend (registered post, also in "
+        "the portal) or hand (handed over, also in the portal)",
     )
 
 

@@ -1,6 +1,6 @@
 """Signals, escalations and what hangs off them: deadlines, the append-only timeline, measures."""
 
-from piccolo.columns import JSONB, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from apps.accounts.tables import User
@@ -130,3 +130,29 @@ class StepProposal(Table, tablename="step_proposal"):
     resolved_at = Timestamptz(null=True, default=None)
     resolved_by = Varchar(length=200, default="")  # who decided, as the timeline names them
     # partial index step_proposal_open on ["region", "proposed_at"] WHERE status = 'open' (made in the migration)
+
+
+class LetterDelivery(Table, tablename="letter_delivery"):
+    """How one formal letter went to the provider and when it reached them (BW 3:37 lid 3: a declaration works
+    from its receipt). Made with the letter (``letters.issue_letter``); ``received_at`` is set once, by the
+    provider's acknowledgement in the portal or by the team recording a registered-mail or hand-delivery receipt
+    (``letter_receipts``). The timeline keeps the history; this row is what the work list and the API read."""
+
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    escalation = ForeignKey(Escalation, null=False, index=True)
+    event = ForeignKey(TimelineEvent, null=False, unique=True)  # the letter's "brief_verstuurd" event
+    document = UUID(null=True, default=None)  # the letter's PDF (apps.documents imports this module: no FK back)
+    letter = Varchar(length=64)  # the ladder's letter key, e.g. "ingebrekestelling"
+    title = Varchar(length=300, default="")
+    method = Varchar(length=20, default="portaal")  # portaal (portal + e-mail), aangetekend, hand
+    sent_at = Timestamptz(default=utcnow)
+    # The end of the 5th working day after sending (the region's calendar): unacknowledged after it, the letter
+    # is on the work list "Te beoordelen".
+    acknowledge_by = Timestamptz(default=utcnow)
+    received_at = Timestamptz(null=True, default=None)
+    received_how = Varchar(length=20, default="")  # bevestigd (in the portal), aangetekend, hand
+    received_by = Varchar(length=200, default="")  # who acknowledged or recorded it, as the timeline names them
+    tracking_code = Varchar(length=60, default="")  # the registered mail's track-and-trace code
+    # partial index letter_delivery_unconfirmed on ["region", "acknowledge_by"] WHERE received_at IS NULL
+    # (made in the migration): the work list's unacknowledged letters

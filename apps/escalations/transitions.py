@@ -26,6 +26,7 @@ from apps.escalations.context import (
     require_motivation,
 )
 from apps.escalations.deadlines import claim_missed_deadline, create_step_deadlines, end_running_deadlines, term_spec
+from apps.escalations.letter_receipts import method_or_default
 from apps.escalations.letters import issue_letter
 from apps.escalations.preconditions import check_preconditions, history, refusal
 from apps.escalations.tables import Escalation, Measure, TimelineEvent
@@ -76,6 +77,7 @@ async def transition(
     clock: Clock = system_clock,
     idempotency_key: str | None = None,
     legal_exception: str | None = None,
+    delivery: str = "portaal",
 ) -> TransitionResult:
     """Move an escalation to ``to_step`` of the ladder version it was opened under.
 
@@ -85,7 +87,9 @@ async def transition(
     actor is no purchasing team lead. The running deadlines end ("met" when the term is met by reaching
     ``to_step``), the new step's terms become deadlines, its actions run, and a final step closes the
     escalation. A repeat with the same ``idempotency_key`` changes nothing and returns the first result.
+    ``delivery``: how the step's letters go (``letter_receipts.METHODS``; default the portal with an e-mail).
     """
+    delivery = method_or_default(delivery)  # an unknown way of sending is refused before anything happens
     stored_key = idempotency_key_for(scope, escalation_id, idempotency_key) if idempotency_key else None
     try:
         async with write_transaction():
@@ -94,7 +98,7 @@ async def transition(
                 return replayed
             event = await transition_in_context(
                 ctx, to_step, actor=actor, motivation=motivation, idempotency_key=stored_key,
-                legal_exception=legal_exception,
+                legal_exception=legal_exception, delivery=delivery,
             )  # fmt: skip
             escalation = await scope.get(Escalation, ctx.escalation.id)
             return TransitionResult(escalation=escalation, event=event)
@@ -118,6 +122,7 @@ async def transition_in_context(
     depth: int = 0,
     idempotency_key: str | None = None,
     legal_exception: str | None = None,
+    delivery: str = "portaal",
 ) -> TimelineEvent:
     """The move itself, inside the caller's write transaction. ``ladder_move``: an automatic ``move_to_step``
     of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it."""
@@ -178,6 +183,7 @@ async def transition_in_context(
             reason=f"stap '{target.title}' is ingegaan",
             depth=depth,
             legal_exception=exception,
+            delivery=delivery,
         ),
         target.on_enter,
     )
@@ -194,7 +200,8 @@ async def apply_actions(run: ActionRun, actions: list[Action]) -> None:
     for action in in_run_order(actions):
         if isinstance(action, SendLetter):
             await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor, motivation=run.motivation,
-                               reason=run.reason, legal_exception=run.legal_exception)  # fmt: skip
+                               reason=run.reason, legal_exception=run.legal_exception,
+                               method=run.delivery)  # fmt: skip
         elif isinstance(action, MoveToStep):
             await _ladder_move(run, action)
         else:

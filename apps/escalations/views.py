@@ -20,6 +20,7 @@ from apps.escalations import services
 from apps.escalations.context import MEASURE_LABELS, imposes_measures
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
+from apps.escalations.letter_receipts import METHODS, RECEIVED_NL, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.receipts import CHANNELS
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
@@ -63,6 +64,8 @@ EVENT_TITLES = {
     "signaal_gekoppeld": "Signaal gekoppeld",
     "termijn_gestart": "Termijn gestart",
     "ontvangst_vastgelegd": "Ontvangst vastgelegd",
+    "ontvangst_bevestigd": "Ontvangst bevestigd",
+    "brief_ontvangen": "Ontvangst van de brief vastgelegd",
     "termijn_gehaald": "Termijn gehaald",
     "termijn_verlopen": "Termijn verlopen",
     "termijn_opgeschort": "Termijn opgeschort",
@@ -127,8 +130,18 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
             detail = f"Brief ‘{title}’ als PDF aan de aanbieder verstuurd."
             # relative to the escalation page (/regio/<slug>/escalaties/<id>): the region's authorised download
             link = {"href": f"../documenten/{p['document_id']}", "text": f"{p.get('bestandsnaam') or 'brief'} (PDF)"}
+            if p.get("verzending_tekst"):
+                detail += f" Verzonden {p['verzending_tekst']}."
         else:  # recorded before letters were rendered
             detail = f"Brief ‘{title}’ aangevraagd."
+    elif kind in ("ontvangst_bevestigd", "brief_ontvangen"):
+        received = p.get("ontvangen_op", "")
+        with contextlib.suppress(ValueError):
+            received = format_date_nl(date.fromisoformat(received))
+        how = RECEIVED_NL.get(p.get("wijze", ""), p.get("wijze_tekst", ""))
+        detail = f"Brief ‘{p.get('titel', '')}’ ontvangen op {received}: {how}."
+        if p.get("track_and_trace"):
+            detail += f" Track-and-trace-code {p['track_and_trace']}."
     elif kind in ("notitie", "bericht"):
         text = p.get("tekst", "")
         if kind == "bericht":
@@ -316,6 +329,7 @@ async def escalation_context(
         for doc in await scope.objects(Document).where(Document.escalation == escalation.id)
         .order_by(Document.uploaded_at, ascending=False)
     ]  # fmt: skip
+    letters = await letters_of_escalation(scope, escalation.id)
     return hereabouts.context(
         "escalaties",
         esc=escalation,
@@ -344,6 +358,11 @@ async def escalation_context(
         receipt_kinds=await services.expected_kinds(scope, escalation.id, escalation.current_step)
         if escalation.status != "closed" else {},
         channels=CHANNELS,
+        letters=letters,
+        unreceived_letters={x["id"]: f"{x['title']} (verstuurd {x['sent_nl']})" for x in letters
+                            if not x["received_at"]},
+        letter_methods=METHODS,
+        recorded_how=RECORDED_HOW,
         today_iso=local_day(now).isoformat(),
         forms=forms or {},
         notice=notice,

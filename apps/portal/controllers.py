@@ -29,6 +29,7 @@ from apps.documents.tables import Document
 from apps.documents.uploads import FORM_OVERHEAD, CsrfRejected, UploadRejected, discard, receive_upload
 from apps.escalations import services as escalations
 from apps.escalations.context import EscalationError
+from apps.escalations.letter_receipts import NOT_FOUND, acknowledge
 from apps.escalations.tables import Escalation
 from apps.evidence import services as evidence
 from apps.evidence.controllers import RegionEvidenceController
@@ -199,6 +200,23 @@ class PortalController(Controller):
             return await escalation_template(request, scope, escalation, block="berichten")
         set_flash(request, "Uw bericht is geplaatst.")
         return Redirect(f"/portaal/escalaties/{escalation.id}#berichten", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/escalaties/{escalation_id:uuid}/brieven/{letter_id:uuid}/ontvangst", status_code=HTTP_303_SEE_OTHER)
+    async def acknowledge_letter(self, request: Request, escalation_id: FromPath[UUID],
+                                 letter_id: FromPath[UUID]) -> Response:  # fmt: skip
+        """One click: the provider confirms that the letter reached them (BW 3:37 lid 3). A second click changes
+        nothing; a letter of another organisation is not found."""
+        scope, actor = await portal_context(request)
+        escalation = await _escalation(scope, escalation_id)
+        try:
+            _, recorded = await acknowledge(scope, escalation.id, letter_id, actor=actor)
+        except EscalationError as exc:
+            if str(exc) == NOT_FOUND:
+                raise NotFoundException() from None
+            raise PermissionDeniedException(str(exc)) from None
+        set_flash(request, "Bedankt: de ontvangst van de brief is bevestigd en staat op de tijdlijn." if recorded
+                  else "De ontvangst van deze brief was al bevestigd.")  # fmt: skip
+        return Redirect(f"/portaal/escalaties/{escalation.id}#brieven", status_code=HTTP_303_SEE_OTHER)
 
     @get("/bewijs")
     async def evidence_register(self, request: Request) -> Template:

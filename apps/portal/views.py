@@ -13,6 +13,7 @@ from apps.documents.uploads import human_size
 from apps.escalations import services as escalations
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.deadlines import STATUS_NL, local_date, waiting_for
+from apps.escalations.letter_receipts import RECEIVED_NL, letters_of_escalation
 from apps.escalations.tables import Deadline, Escalation, Measure
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
@@ -35,6 +36,8 @@ EVENT_LABELS = {
     "bericht": "Bericht",
     "termijn_gestart": "Termijn gestart",
     "ontvangst_vastgelegd": "Ontvangst vastgelegd door de regio",
+    "ontvangst_bevestigd": "Ontvangst bevestigd",
+    "brief_ontvangen": "Ontvangst van de brief vastgelegd door de regio",
     "termijn_gehaald": "Termijn gehaald",
     "termijn_verlopen": "Termijn verlopen",
     "termijn_opgeschort": "Termijn opgeschort",
@@ -301,7 +304,13 @@ def _event_text(event) -> str:
     if kind in ("maatregel_gestart", "maatregel_beeindigd"):
         return payload.get("maatregel_titel", payload.get("maatregel", ""))
     if kind == "brief_verstuurd":
-        return payload.get("brief", "").replace("_", " ")
+        return payload.get("titel") or payload.get("brief", "").replace("_", " ")
+    if kind in ("ontvangst_bevestigd", "brief_ontvangen"):
+        received = payload.get("ontvangen_op")
+        day = date_nl(date.fromisoformat(received)) if received else ""
+        how = RECEIVED_NL.get(payload.get("wijze", ""), payload.get("wijze_tekst", ""))
+        code = f", track-and-trace {payload['track_and_trace']}" if payload.get("track_and_trace") else ""
+        return f"{payload.get('titel', '')}: ontvangen op {day} ({how}{code})"
     return ""
 
 
@@ -370,6 +379,7 @@ async def escalation_page(scope: ProviderScope, escalation: Escalation, clock: C
             }
             for d in documents
         ],
+        "letters": await letters_of_escalation(scope, escalation.id),
         "timeline": await shared_timeline(scope, escalation),
         "closed": escalation.status == "closed",
     }

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from apps.accounts.guards import region_role
 from apps.escalations import services
 from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError
+from apps.escalations.letter_receipts import METHODS, PORTAL, record_letter_receipt
 from apps.escalations.letters import letters_of, pdf_of, previews
 from apps.escalations.overview import Filters, overview, overview_csv, providers_for_filter, region_ladders
 from apps.escalations.tables import Deadline, TimelineEvent
@@ -58,6 +59,7 @@ NOTICES = {
     "hervat": "De termijn loopt weer; de nieuwe vervaldatum staat bij de termijnen.",
     "verlengd": "De termijn is verlengd en op de tijdlijn vastgelegd.",
     "ontvangst": "De ontvangst is vastgelegd en geldt als aanlevering.",
+    "brief-ontvangst": "De ontvangst van de brief is vastgelegd en staat op de tijdlijn.",
 }
 
 
@@ -183,7 +185,8 @@ class EscalationPages(Controller):
         to_step = form_value(form, "naar")
         motivation = form_value(form, "motivering")
         key = form_value(form, "sleutel")[:64] or None
-        values = {"motivering": motivation, "sleutel": key or new_key()}
+        delivery = form_value(form, "verzending") or PORTAL
+        values = {"motivering": motivation, "sleutel": key or new_key(), "verzending": delivery}
         form_id = f"stap-{to_step}"
         spec = loaded.spec
         try:
@@ -196,6 +199,8 @@ class EscalationPages(Controller):
             starts, _ = measures_of(target)
             if not motivation and spec.motivation_required:
                 error = {"motivering": MOTIVATION_REQUIRED}
+            elif delivery not in METHODS:
+                error = {"algemeen": "Kies hoe de brief wordt verstuurd."}
             elif (starts or letters_of(target)) and form_value(form, "bevestigd") != "ja":
                 if starts and not h.is_lead:
                     error = {"algemeen": f"Alleen een teamleider inkoop mag deze stap zetten: de stap "
@@ -212,7 +217,7 @@ class EscalationPages(Controller):
         if not error:
             try:
                 await services.transition(h.scope, escalation_id, to_step, actor=h.actor, motivation=motivation,
-                                          idempotency_key=key, clock=h.clock)  # fmt: skip
+                                          idempotency_key=key, clock=h.clock, delivery=delivery)  # fmt: skip
                 return await self._answer(request, h, escalation_id, notice="stap")
             except EscalationError as exc:
                 error = {"motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen": str(exc)}
@@ -376,6 +381,42 @@ class EscalationPages(Controller):
         forms = {"ontvangst": {"values": values, "errors": errors}}
         return await self._answer(request, h, escalation_id, forms=forms, part="ontvangst", form_id="ontvangst",
                                   status_code=422)  # fmt: skip
+
+    @post("/{escalation_id:uuid}/brief-ontvangst", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
+    async def record_letter_receipt(
+        self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
+    ) -> Response:
+        """The team records when a letter reached the provider: by registered mail (with its track-and-trace code)
+        or by hand (BW 3:37 lid 3)."""
+        h = await here(request, region_slug)
+        await load_escalation(h.scope, escalation_id)
+        form = await request.form()
+        values = {n: form_value(form, n) for n in ("brief", "ontvangen_op", "wijze", "track_and_trace")}
+        errors: dict[str, str] = {}
+        received_on = None
+        try:
+            received_on = date.fromisoformat(values["ontvangen_op"])
+        except ValueError:
+            errors["ontvangen_op"] = "Vul de datum van ontvangst in (dag, maand en jaar)."
+        if not values["brief"]:
+            errors["brief"] = "Kies de brief die is ontvangen."
+        if not values["wijze"]:
+            errors["wijze"] = "Kies hoe de brief is ontvangen."
+        if not errors:
+            try:
+                await record_letter_receipt(
+                    h.scope, escalation_id, values["brief"], received_on=received_on, how=values["wijze"],
+                    tracking_code=values["track_and_trace"], actor=h.actor, clock=h.clock,
+                )  # fmt: skip
+                return await self._answer(request, h, escalation_id, notice="brief-ontvangst")
+            except EscalationError as exc:
+                text = str(exc)
+                field = ("ontvangen_op" if "ontvangstdatum" in text else "track_and_trace" if "track-and-trace" in text
+                         else "brief" if "bestaat niet" in text else "algemeen")  # fmt: skip
+                errors[field] = text
+        forms = {"brief-ontvangst": {"values": values, "errors": errors}}
+        return await self._answer(request, h, escalation_id, forms=forms, part="brief_ontvangst",
+                                  form_id="brief-ontvangst", status_code=422)  # fmt: skip
 
     async def _text(self, request: Request, region_slug: str, escalation_id: UUID, kind: str) -> Response:
         h = await here(request, region_slug)

@@ -9,6 +9,7 @@ from litestar.response import Template
 from apps.accounts.guards import region_role
 from apps.escalations import signals
 from apps.escalations.dashboard import region_dashboard
+from apps.escalations.letter_receipts import ACKNOWLEDGE_WORKING_DAYS, unconfirmed
 from apps.escalations.letters import letter_title
 from apps.escalations.overview import Filters, intake_stops, overview_where
 from apps.escalations.tables import Escalation, Signal, StepProposal
@@ -63,5 +64,12 @@ class RegionPages(Controller):
             }
             for row in rows
         ]
-        context = h.context("te-beoordelen", items=items, total=total, more=max(0, total - len(items)))
+        # Formal letters without a receipt after the working days to acknowledge: chase them before relying on them.
+        letters, letters_total = await unconfirmed(h.scope, h.clock.now(), REVIEW_PAGE)
+        for letter in letters:
+            letter["url"] = f"{h.base()}/escalaties/{letter['escalation']}#brieven"
+        context = h.context("te-beoordelen", items=items, total=total, more=max(0, total - len(items)),
+                            letters=letters, letters_total=letters_total,
+                            letters_more=max(0, letters_total - len(letters)),
+                            acknowledge_days=ACKNOWLEDGE_WORKING_DAYS)  # fmt: skip
         return Template("regio/te_beoordelen.html", context=context)
