@@ -209,7 +209,8 @@ class PortalController(Controller):
         scope, actor = await portal_context(request)
         escalation = await _escalation(scope, escalation_id)
         try:
-            _, recorded = await acknowledge(scope, escalation.id, letter_id, actor=actor)
+            _, recorded = await acknowledge(scope, escalation.id, letter_id, actor=actor,
+                                            clock=getattr(request.app.state, "clock", None) or system_clock)
         except EscalationError as exc:
             if str(exc) == NOT_FOUND:
                 raise NotFoundException() from None
