@@ -263,17 +263,27 @@ def unconfirmed_where(now: datetime):
     return LetterDelivery.received_at.is_null() & (LetterDelivery.acknowledge_by <= now)
 
 
+def unconfirmed_query(scope: RegionScope, now: datetime, limit: int):
+    """The rows of ``unconfirmed``: served by the partial index letter_delivery_unconfirmed (region, acknowledge_by)
+    WHERE received_at IS NULL, with the escalation's reference and the provider's name joined in."""
+    return (
+        scope.select(
+            LetterDelivery, LetterDelivery.id, LetterDelivery.escalation, LetterDelivery.letter, LetterDelivery.title,
+            LetterDelivery.method, LetterDelivery.sent_at, LetterDelivery.acknowledge_by,
+            LetterDelivery.escalation.reference.as_alias("reference"),
+            LetterDelivery.escalation.provider.name.as_alias("provider"),
+        )
+        .where(unconfirmed_where(now))
+        .order_by(LetterDelivery.acknowledge_by)
+        .limit(limit)
+    )  # fmt: skip
+
+
 async def unconfirmed(scope: RegionScope, now: datetime, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """The work list's section "Ontvangst niet bevestigd": the oldest first, with the escalation's reference and
-    the provider's name joined in (one query for the rows, one for the count)."""
-    condition = unconfirmed_where(now)
-    total = await scope.count(LetterDelivery).where(condition)
-    rows = await scope.select(
-        LetterDelivery, LetterDelivery.id, LetterDelivery.escalation, LetterDelivery.letter, LetterDelivery.title,
-        LetterDelivery.method, LetterDelivery.sent_at, LetterDelivery.acknowledge_by,
-        LetterDelivery.escalation.reference.as_alias("reference"),
-        LetterDelivery.escalation.provider.name.as_alias("provider"),
-    ).where(condition).order_by(LetterDelivery.acknowledge_by).limit(limit)  # fmt: skip
+    """The work list's section "Ontvangst niet bevestigd": the oldest first (one query for the rows, one for the
+    count; no query per row)."""
+    total = await scope.count(LetterDelivery).where(unconfirmed_where(now))
+    rows = await unconfirmed_query(scope, now, limit)
     return [
         {**row, "method_nl": METHODS.get(row["method"], row["method"]),
          "sent_nl": format_date_nl(row["sent_at"].astimezone(AMSTERDAM).date())}

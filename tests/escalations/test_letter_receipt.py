@@ -12,7 +12,7 @@ import pytest
 from apps.audit.tables import AuditEntry
 from apps.escalations import services
 from apps.escalations.context import EscalationConflict, EscalationError
-from apps.escalations.letter_receipts import acknowledge, record_letter_receipt, unconfirmed
+from apps.escalations.letter_receipts import acknowledge, record_letter_receipt, unconfirmed, unconfirmed_query
 from apps.escalations.tables import LetterDelivery
 from apps.providers.tables import Provider
 from core.actor import Actor
@@ -32,10 +32,16 @@ LEAD = Actor(label="Lotte Leider", roles=frozenset({"inkoop_lead"}))
 async def _letter_to(kvk: str, clock: FrozenClock):
     """Open a quality escalation in Zuid-Limburg: its first step sends the request for a plan of action."""
     escalation = await services.open_escalation(
-        await zl_scope(), provider=await provider(kvk), ladder_key="kwaliteit", category="niet_veiligheid",
-        subcategory="administratief", summary="Jaarverantwoording ontbreekt.", motivation="Signaal van de toegang.",
-        actor=LEAD, clock=clock,
-    )  # fmt: skip
+        await zl_scope(),
+        provider=await provider(kvk),
+        ladder_key="kwaliteit",
+        category="niet_veiligheid",
+        subcategory="administratief",
+        summary="Jaarverantwoording ontbreekt.",
+        motivation="Signaal van de toegang.",
+        actor=LEAD,
+        clock=clock,
+    )
     [row] = await (await zl_scope()).objects(LetterDelivery).where(LetterDelivery.escalation == escalation.id)
     return escalation, row
 
@@ -72,8 +78,15 @@ async def test_provider_acknowledges_once_and_both_sides_see_it(world):
 
     # the team cannot record a second receipt for it
     with pytest.raises(EscalationConflict, match="al vastgelegd"):
-        await record_letter_receipt(await zl_scope(), escalation.id, letter.id, received_on=date(2027, 4, 23),
-                                    how="aangetekend", actor=LEAD, clock=clock)  # fmt: skip
+        await record_letter_receipt(
+            await zl_scope(),
+            escalation.id,
+            letter.id,
+            received_on=date(2027, 4, 23),
+            how="aangetekend",
+            actor=LEAD,
+            clock=clock,
+        )
 
 
 async def test_another_provider_cannot_acknowledge(world):
@@ -107,8 +120,13 @@ async def test_unacknowledged_letter_is_on_the_work_list_after_five_working_days
     assert row["reference"] == escalation.reference and row["provider"] == "Stichting Samen Sterk Jeugdhulp"
 
     samen = await provider("90000002")
-    await acknowledge(await ProviderScope.for_provider(samen.id), escalation.id, letter.id,
-                      actor=_provider_actor(samen.id), clock=FrozenClock(NEXT_WORKING_DAY))  # fmt: skip
+    await acknowledge(
+        await ProviderScope.for_provider(samen.id),
+        escalation.id,
+        letter.id,
+        actor=_provider_actor(samen.id),
+        clock=FrozenClock(NEXT_WORKING_DAY),
+    )
     assert not await listed(NEXT_WORKING_DAY)  # acknowledged: off the list
 
 
@@ -126,11 +144,26 @@ async def test_team_records_a_registered_letter_and_refuses_odd_input(world):
         with pytest.raises(EscalationError, match=message):
             await record_letter_receipt(scope, escalation.id, letter.id, actor=LEAD, clock=clock, **kwargs)
     with pytest.raises(EscalationError, match="team inkoop"):
-        await record_letter_receipt(scope, escalation.id, letter.id, received_on=date(2027, 4, 23),
-                                    how="aangetekend", actor=_provider_actor(escalation.provider), clock=clock)  # fmt: skip
+        await record_letter_receipt(
+            scope,
+            escalation.id,
+            letter.id,
+            received_on=date(2027, 4, 23),
+            how="aangetekend",
+            actor=_provider_actor(escalation.provider),
+            clock=clock,
+        )
 
-    row = await record_letter_receipt(scope, escalation.id, letter.id, received_on=date(2027, 4, 23),
-                                      how="aangetekend", tracking_code="3sabcd1234567", actor=LEAD, clock=clock)  # fmt: skip
+    row = await record_letter_receipt(
+        scope,
+        escalation.id,
+        letter.id,
+        received_on=date(2027, 4, 23),
+        how="aangetekend",
+        tracking_code="3sabcd1234567",
+        actor=LEAD,
+        clock=clock,
+    )
     assert row.received_at.astimezone(AMSTERDAM).date() == date(2027, 4, 23) and row.tracking_code == "3SABCD1234567"
     [event] = await events(escalation.id, "brief_ontvangen")
     assert event.visibility == "shared" and event.payload["track_and_trace"] == "3SABCD1234567"
@@ -150,33 +183,47 @@ async def test_registered_letter_through_the_pages(world, oidc_settings):
         form = {"naar": "afspraken_per_brief", "motivering": "Gesprek gevoerd op 21 april.", "sleutel": "aangetekend-1"}
         confirm = await post_form(http, f"{url}/stap", form)
         assert confirm.status_code == 200 and "Hoe verstuurt u de brief?" in confirm.text
-        assert re.search(r'<legend[^>]*>Hoe verstuurt u de brief\?</legend>', confirm.text)
-        assert re.search(r'id="verzending-afspraken_per_brief-portaal" name="verzending" value="portaal" checked',
-                         confirm.text)  # the default  # fmt: skip
+        assert re.search(r"<legend[^>]*>Hoe verstuurt u de brief\?</legend>", confirm.text)
+        assert re.search(
+            r'id="verzending-afspraken_per_brief-portaal" name="verzending" value="portaal" checked', confirm.text
+        )  # the default
         sent = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja", "verzending": "aangetekend"})
         assert sent.status_code == 303
-        [letter] = await (await zl_scope()).objects(LetterDelivery).where(
-            (LetterDelivery.escalation == escalation.id) & (LetterDelivery.letter == "bevestiging_afspraken")
+        [letter] = (
+            await (await zl_scope())
+            .objects(LetterDelivery)
+            .where((LetterDelivery.escalation == escalation.id) & (LetterDelivery.letter == "bevestiging_afspraken"))
         )
         assert letter.method == "aangetekend"
         page = await http.get(url)
         assert "Aangetekend per post" in page.text and 'id="brief-ontvangst"' in page.text
 
         clock.advance(days=1)
-        wrong = await post_form(http, f"{url}/brief-ontvangst", {"brief": str(letter.id), "wijze": "aangetekend",
-                                                                 "ontvangen_op": "2027-04-30"})  # fmt: skip
+        wrong = await post_form(
+            http,
+            f"{url}/brief-ontvangst",
+            {"brief": str(letter.id), "wijze": "aangetekend", "ontvangen_op": "2027-04-30"},
+        )
         assert wrong.status_code == 422 and "in de toekomst" in field_error(wrong.text, "brief-ontvangst-datum")
-        done = await post_form(http, f"{url}/brief-ontvangst", {"brief": str(letter.id), "wijze": "aangetekend",
-                                                                "ontvangen_op": "2027-04-23",
-                                                                "track_and_trace": "3SABCD1234567"})  # fmt: skip
+        done = await post_form(
+            http,
+            f"{url}/brief-ontvangst",
+            {
+                "brief": str(letter.id),
+                "wijze": "aangetekend",
+                "ontvangen_op": "2027-04-23",
+                "track_and_trace": "3SABCD1234567",
+            },
+        )
         assert done.status_code == 303 and done.headers["location"] == f"{url}?melding=brief-ontvangst#melding"
         page = await http.get(done.headers["location"])
         assert "De ontvangst van de brief is vastgelegd" in page.text and "3SABCD1234567" in page.text
         assert "Ontvangst van de brief vastgelegd" in page.text  # the timeline event
     async with app_client(oidc_settings) as http:  # a team member of another region cannot record it
         await login(http, "lek-inkoop", "/")
-        refused = await post_form(http, f"{url}/brief-ontvangst", {"brief": str(letter.id), "wijze": "hand",
-                                                                   "ontvangen_op": "2027-04-23"})  # fmt: skip
+        refused = await post_form(
+            http, f"{url}/brief-ontvangst", {"brief": str(letter.id), "wijze": "hand", "ontvangen_op": "2027-04-23"}
+        )
         assert refused.status_code in (403, 404)
 
 
@@ -184,10 +231,16 @@ async def test_provider_acknowledges_in_the_portal_and_the_work_list(world, oidc
     clock = FrozenClock(SENT)
     vlinder = await provider("90000001")
     escalation = await services.open_escalation(
-        await zl_scope(), provider=vlinder, ladder_key="kwaliteit", category="niet_veiligheid",
-        subcategory="administratief", summary="Jaarverantwoording 2026 ontbreekt.", motivation="Signaal.",
-        actor=LEAD, clock=clock,
-    )  # fmt: skip
+        await zl_scope(),
+        provider=vlinder,
+        ladder_key="kwaliteit",
+        category="niet_veiligheid",
+        subcategory="administratief",
+        summary="Jaarverantwoording 2026 ontbreekt.",
+        motivation="Signaal.",
+        actor=LEAD,
+        clock=clock,
+    )
     [letter] = await (await zl_scope()).objects(LetterDelivery).where(LetterDelivery.escalation == escalation.id)
     portal_url = f"/portaal/escalaties/{escalation.id}"
     ack_url = f"{portal_url}/brieven/{letter.id}/ontvangst"
@@ -234,3 +287,19 @@ async def test_provider_acknowledges_in_the_portal_and_the_work_list(world, oidc
         api = await http.get(f"/api/v1/regions/zuid-limburg/escalations/{escalation.id}")
         [found] = [x for x in api.json()["letters"] if x["id"] == str(letter.id)]
         assert found["sending_method"] == "portaal" and found["received_at"].startswith("2027-05-03")
+
+
+async def test_the_work_list_reads_the_partial_index(world):
+    """The section "Ontvangst niet bevestigd" reads the index of the letters without a receipt, not the table."""
+    from piccolo.engine import engine_finder  # why: only this test asks the database for its plan
+
+    scope = await zl_scope()
+    sql = str(unconfirmed_query(scope, NEXT_WORKING_DAY, 100))
+    engine = engine_finder()
+    if engine.engine_type == "postgres":
+        async with engine.transaction():
+            await engine.run_ddl("SET LOCAL enable_seqscan = off")
+            plan = "\n".join(r["QUERY PLAN"] for r in await engine.run_ddl(f"EXPLAIN {sql}"))
+    else:
+        plan = "\n".join(str(r["detail"]) for r in await engine.run_ddl(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "letter_delivery_unconfirmed" in plan, plan

@@ -9,10 +9,10 @@ from litestar.response import Template
 from apps.accounts.guards import region_role
 from apps.escalations import signals
 from apps.escalations.dashboard import region_dashboard
-from apps.escalations.letter_receipts import ACKNOWLEDGE_WORKING_DAYS, unconfirmed
+from apps.escalations.letter_receipts import ACKNOWLEDGE_WORKING_DAYS, unconfirmed, unconfirmed_where
 from apps.escalations.letters import letter_title
 from apps.escalations.overview import Filters, intake_stops, overview_where
-from apps.escalations.tables import Escalation, Signal, StepProposal
+from apps.escalations.tables import Escalation, LetterDelivery, Signal, StepProposal
 from apps.escalations.workspace import MEMBERS, READERS, here
 from core.formatting import nl_date
 
@@ -33,6 +33,7 @@ class RegionPages(Controller):
             counts["nieuwe_signalen"] = await h.scope.count(Signal).where(Signal.status == signals.NEW)
             counts["lopend"] = await h.scope.count(Escalation).where(Escalation.status != "closed")
             counts["te_beoordelen"] = await h.scope.count(StepProposal).where(StepProposal.status == "open")
+            counts["ontvangst_open"] = await h.scope.count(LetterDelivery).where(unconfirmed_where(now))
             counts["verlopen"] = await h.scope.count(Escalation).where(
                 overview_where(h.scope, Filters(verlopen=True), now)
             )
