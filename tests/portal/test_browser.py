@@ -54,6 +54,13 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     vera.wait_for_url(f"{base}/portaal/escalaties/{seeded['zl']['id']}")
     assert_accessible(vera)
 
+    # The region's letter: one click confirms its receipt (BW 3:37 lid 3), and it is on the shared timeline.
+    vera.get_by_role("button", name="Ontvangst bevestigen").first.click()
+    vera.wait_for_url(f"{base}/portaal/escalaties/{seeded['zl']['id']}*")
+    assert "de ontvangst van de brief is bevestigd" in main.inner_text()
+    assert vera.locator('[data-kind="ontvangst_bevestigd"]').count() == 1
+    assert_accessible(vera)
+
     # A file that is not what its name says: refused, next to the field, nothing stored.
     vera.get_by_label("Bestand", exact=True).set_input_files(str(fake))
     vera.get_by_role("button", name="Aanleveren").click()
