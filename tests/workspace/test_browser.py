@@ -99,9 +99,21 @@ def test_seed_000_from_signal_to_intake_stop(platform, browser):
         assert "Gesprek gevoerd; afspraken per brief bevestigd." in preview
         assert_accessible(page)
         shot(page, "4b-brief-voorbeeld")
+        page.get_by_label("Aangetekend per post (en via het portaal)").check()  # how the letter goes
         page.get_by_role("button", name="Ja, stap zetten en brief versturen").click()
         page.locator("#melding").get_by_text("De stap is gezet").wait_for()
         assert "Brief verstuurd" in page.locator("#tijdlijn-lijst").inner_text()
+        assert "Aangetekend per post" in page.locator("#brieven").inner_text()
+        # the registered letter's receipt, from the PostNL receipt: on the shared timeline
+        page.locator("#brief-ontvangst summary").click()
+        option = page.locator("#brief-ontvangst-brief option", has_text="Bevestiging van de gemaakte afspraken")
+        page.get_by_label("Welke brief").select_option(option.get_attribute("value"))
+        page.get_by_label("Hoe ontvangen").select_option("aangetekend")
+        page.get_by_label("Track-and-trace-code (niet verplicht)").fill("3SABCD1234567")
+        assert_accessible(page)
+        page.get_by_role("button", name="Ontvangst van de brief vastleggen").click()
+        page.locator("#melding").get_by_text("De ontvangst van de brief is vastgelegd").wait_for()
+        assert "Track-and-trace-code 3SABCD1234567" in page.locator("#tijdlijn-lijst").inner_text()
         assert page.locator("#documenten").get_by_role("link", name="bevestiging-afspraken").count() == 1
         assert page.url.split("?")[0] == escalation_url  # swapped in place, no reload
         assert page.locator('[aria-current="step"]').inner_text().startswith("Afspraken per brief vastgelegd")
