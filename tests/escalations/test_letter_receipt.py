@@ -18,7 +18,7 @@ from apps.providers.tables import Provider
 from core.actor import Actor
 from core.clock import AMSTERDAM, FrozenClock
 from core.tenancy import ProviderScope
-from tests.accounts.support import app_client, login
+from tests.accounts.support import app_client, csrf_headers, login
 from tests.workspace.support import ZL, escalation_of, events, field_error, post_form, provider, zl_scope
 
 # Thursday 22 April 2027; King's Day is Tuesday 27 April 2027, so the 5th working day after it is Friday 30 April
@@ -303,3 +303,31 @@ async def test_the_work_list_reads_the_partial_index(world):
     else:
         plan = "\n".join(str(r["detail"]) for r in await engine.run_ddl(f"EXPLAIN QUERY PLAN {sql}"))
     assert "letter_delivery_unconfirmed" in plan, plan
+
+
+async def test_the_api_takes_the_sending_method_and_shows_the_receipt(world, oidc_settings):
+    escalation = await escalation_of("90000001")  # demo: safety, at "gesprek_direct"
+    api = f"/api/v1/regions/zuid-limburg/escalations/{escalation.id}"
+    async with app_client(oidc_settings) as http:
+        http.app.state.clock = FrozenClock(SENT)
+        await login(http, "zl-inkoop", f"{ZL}/escalaties/{escalation.id}")
+        headers = csrf_headers(http)
+        odd = await http.post(
+            f"{api}/transitions",
+            headers=headers,
+            json={"to_step": "afspraken_per_brief", "motivation": "Besproken.", "sending_method": "duif"},
+        )
+        assert odd.status_code == 400
+        moved = await http.post(
+            f"{api}/transitions",
+            headers=headers,
+            json={"to_step": "afspraken_per_brief", "motivation": "Besproken.", "sending_method": "hand"},
+        )
+        assert moved.status_code == 201
+        [letter] = [x for x in moved.json()["escalation"]["letters"] if x["letter"] == "bevestiging_afspraken"]
+        assert letter["sending_method"] == "hand" and letter["received_at"] is None
+        assert letter["acknowledge_by"].startswith("2027-04-30")  # King's Day 2027 does not count
+    async with app_client(oidc_settings) as http:  # the provider reads the same letters through its own API
+        await login(http, "vlinder-medewerker", "/portaal")
+        mine = await http.get(f"/api/v1/provider/escalations/{escalation.id}")
+        assert [x["id"] for x in mine.json()["letters"] if x["letter"] == "bevestiging_afspraken"] == [letter["id"]]
