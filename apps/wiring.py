@@ -4,6 +4,7 @@ actors and their sweep jobs (``core.sweep``). An app with work for the worker or
 ``apps/workers`` runs them without knowing any app.
 """
 
+import apps.escalations.dossier_jobs  # noqa: F401
 import apps.escalations.jobs  # noqa: F401
 import apps.evidence.jobs  # noqa: F401
 import apps.notifications.actors  # noqa: F401

@@ -1,4 +1,6 @@
-from apps.documents.tables import Document
+from apps.documents.tables import Document, DossierRequest
 from core.apps import app_config
 
-APP_CONFIG = app_config("documents", [Document], depends_on=("tenancy", "providers", "accounts", "escalations"))
+APP_CONFIG = app_config(
+    "documents", [Document, DossierRequest], depends_on=("tenancy", "providers", "accounts", "escalations")
+)

@@ -5,15 +5,21 @@ first (internal ones marked "intern"), the decisions with their motivations, the
 their SHA-256 checksums, the deadlines and the measures with the municipalities they reach.
 
 Read through ``RegionScope`` like the escalation page, with the same read rule (team inkoop and waarnemer);
-rendered from ``frontend/templates/regio/dossier.html`` to PDF by the letters' WeasyPrint path
-(``letters.html_to_pdf``). The download (``controllers/dossier.py``) is an audit entry (``dossier.export``) with the
-PDF's checksum.
+rendered from ``frontend/templates/regio/dossier.html`` to PDF/A by the letters' WeasyPrint path
+(``letters.html_to_pdf``: title, the region as author, Dutch, the moment of export in the XMP).
+
+Built in the background (``build_requested``, run by the ``build_dossier`` actor of ``dossier_jobs``): 2,000
+events take tens of seconds, too long for a request. The request, the states and the stored result are in
+``dossier_requests``; the build is an audit entry (``dossier.export``) with the PDF's checksum.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from functools import lru_cache
 from typing import Any
 
@@ -21,17 +27,25 @@ import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from apps.documents.tables import Document
+from apps.escalations import dossier_requests
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.dashboard import deadline_label
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
-from apps.escalations.letters import html_to_pdf
+from apps.escalations.letters import PDF, html_to_pdf, letter_storage
 from apps.escalations.tables import Deadline, Measure, TimelineEvent
 from apps.escalations.views import DOCUMENT_NL, STATUS_NL, describe_event, load_escalation, loaded_step_title
 from apps.escalations.workspace import Here
-from apps.tenancy.tables import Municipality
+from apps.tenancy.tables import Municipality, Region
+from core.actor import Actor
+from core.clock import Clock
 from core.formatting import nl_date, nl_datetime, size_nl
 from core.settings import ROOT
+from core.storage import new_key
+from core.tenancy import RegionScope
+
+log = logging.getLogger("trede.dossier")
+W3C = "%Y-%m-%dT%H:%M:%SZ"  # the PDF's creation date (XMP and document information)
 
 TEMPLATES = ROOT / "frontend" / "templates"
 # Events that record a decision of the purchasing team (or the ladder acting for it): the dossier lists them with
@@ -52,6 +66,7 @@ class Dossier:
     filename: str
     html: str
     reference: str
+    created: str = ""  # W3C date-time of the export: the PDF's creation date
 
 
 async def dossier_context(h: Here, escalation_id: Any) -> dict[str, Any]:
@@ -148,8 +163,38 @@ async def build_dossier(h: Here, escalation_id: Any) -> Dossier:
     reference = context["esc"].reference
     safe_reference = re.sub(r"[^A-Za-z0-9-]", "-", reference)
     filename = f"dossier-{safe_reference}-{h.clock.today().isoformat()}.pdf"
-    return Dossier(filename=filename, html=html, reference=reference)
+    created = h.clock.now().astimezone(UTC).strftime(W3C)
+    return Dossier(filename=filename, html=html, reference=reference, created=created)
 
 
 async def dossier_pdf(dossier: Dossier) -> bytes:
-    return await anyio.to_thread.run_sync(html_to_pdf, dossier.html)
+    return await anyio.to_thread.run_sync(lambda: html_to_pdf(dossier.html, created=dossier.created))
+
+
+async def build_requested(region_id: Any, request_id: Any, clock: Clock) -> Document | None:
+    """The worker's part: claim the request, build the dossier as the requester would see it, store it and tell
+    them. None when there is nothing to do (built already, or another worker has it); a failure is recorded on the
+    request (the page says so, the requester may ask again) and not retried."""
+    scope = RegionScope(region_id)
+    request = await dossier_requests.claim(scope, request_id, clock)
+    if request is None:
+        return None
+    region = await Region.objects().where(Region.id == scope.region_id).first()
+    requester = Actor(label=request.requested_by_label or "Onbekend", user_id=request.requested_by)
+    h = Here(region=region, scope=scope, person=None, actor=requester, clock=clock)
+    storage = letter_storage()
+    stored = None
+    try:
+        dossier = await build_dossier(h, request.escalation)
+        pdf = await dossier_pdf(dossier)
+        stored = await anyio.to_thread.run_sync(lambda: storage.put(new_key("dossiers"), io.BytesIO(pdf), PDF))
+        return await dossier_requests.record_built(
+            scope, request, reference=dossier.reference, filename=dossier.filename, stored=stored,
+            pdf_size=len(pdf), clock=clock, page_path=f"{h.base()}/escalaties/{request.escalation}#dossier",
+        )  # fmt: skip
+    except Exception:
+        log.exception("building dossier request %s failed", request_id)
+        if stored is not None:
+            storage.delete(stored.key)  # nothing refers to the object: no orphan in storage
+        await dossier_requests.record_failed(scope, request.id, clock)
+        return None

@@ -20,6 +20,7 @@ from apps.escalations import services
 from apps.escalations.context import MEASURE_LABELS, imposes_measures
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
+from apps.escalations.dossier_requests import dossier_state
 from apps.escalations.letter_receipts import METHODS, RECEIVED_NL, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.receipts import CHANNELS
@@ -354,6 +355,7 @@ async def escalation_context(
         newest=newest["sequence"] if newest else 0,
         signals=[{**s, "received_nl": nl_date(s["received_at"])} for s in linked_signals],
         documents=documents,
+        dossier=await dossier_state(scope, escalation.id),  # the dossier block: requested, being made, ready
         outcomes=CLOSE_OUTCOMES,
         receipt_kinds=await services.expected_kinds(scope, escalation.id, escalation.current_step)
         if escalation.status != "closed" else {},

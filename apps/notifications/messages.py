@@ -90,8 +90,15 @@ class InvitationMessage(Message):
 MESSAGES: dict[str, type[Message]] = {
     cls.template: cls
     for cls in (
-        LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DocumentReceived,
-        EvidenceExpiring, DailyDigest, InvitationMessage,
+        LadderNotice,
+        InstroomstopStarted,
+        InstroomstopEnded,
+        DeadlineReminder,
+        DeadlineMissed,
+        DocumentReceived,
+        EvidenceExpiring,
+        DailyDigest,
+        InvitationMessage,
     )  # fmt: skip
 }
 
@@ -122,6 +129,15 @@ class MessageReceived(Message):
 
 
 MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived)})
+
+
+# The dossier of an escalation, built in the background (apps.escalations.dossier_requests): an in-app notice.
+class DossierReady(Message):
+    template = "dossier_klaar"
+    subject = "Dossier {escalatie} is klaar om te downloaden"
+
+
+MESSAGES[DossierReady.template] = DossierReady
 
 
 class _Marked(dict):
@@ -164,8 +180,12 @@ def render(template: str, payload: dict[str, Any], region_slug: str | None = Non
         raise UnknownTemplate(f"no message class for template {template!r}")
     environment = _environment(region_slug)
     account_url = f"{base_url.rstrip('/')}/account"
-    context = {"p": payload, "subject": message.mail_subject(payload), "account_url": account_url,
-               "base_url": base_url.rstrip("/")}  # p.pad: the page the notice is about, as a link
+    context = {
+        "p": payload,
+        "subject": message.mail_subject(payload),
+        "account_url": account_url,
+        "base_url": base_url.rstrip("/"),
+    }  # p.pad: the page the notice is about, as a link
     try:
         return Rendered(
             subject=context["subject"],

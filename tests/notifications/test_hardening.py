@@ -44,6 +44,8 @@ PAYLOADS = {
     "bericht_ontvangen": {"escalatie": "ZL-2026-0001", "aanbieder": "Zorg B.V.", "van": "Ilse Inkoop",
                           "tekst": "Zie https://trede.example/x", "pad": "/regio/zuid-limburg/escalaties/1"},
     "kwaliteit_ontbreekt": {"periode": "2026 kwartaal 4", "vervaldatum": "8 december 2026", "indicatoren": ["x"]},
+    "dossier_klaar": {"escalatie": "ZL-2026-0001", "bestandsnaam": "dossier-ZL-2026-0001-2026-12-08.pdf",
+                      "pad": "/regio/zuid-limburg/escalaties/1#dossier"},
 }
 
 

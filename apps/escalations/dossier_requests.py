@@ -1,0 +1,182 @@
+"""Dossier requests: a team member asks for the dossier of an escalation, the worker builds it in the background.
+
+The request is a ``DossierRequest`` row (requested → building → ready | failed), written in its own transaction;
+once that commits the ``build_dossier`` actor (``apps.escalations.dossier_jobs``) is handed the row's id. One
+request at a time per escalation: asking again while one is waiting or being built gives that one. The worker
+claims the row (compare-and-set, so two workers or the sweep never build it twice), builds the PDF
+(``apps.escalations.dossier``), stores it as a ``Document`` of kind "dossier" on the escalation, audits
+``dossier.export`` and puts an in-app notice for the requester under the bell. The page shows the state and the
+newest dossier's download link (``dossier_state``).
+
+The dossier holds internal notes, so its document has no provider: ``ProviderScope`` never finds it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from apps.documents.tables import Document, DossierRequest
+from apps.notifications.inapp import add_for_people
+from apps.tenancy.tables import Region
+from core.actor import Actor
+from core.audit import audit
+from core.broker import send_by_name
+from core.clock import Clock
+from core.formatting import nl_datetime, size_nl
+from core.tenancy import RegionScope
+from core.transactions import after_commit, write_transaction
+
+KIND = "dossier"
+ACTOR = "build_dossier"
+NOTICE = "dossier_klaar"
+WAITING = ("requested", "building")
+STATUS_NL = {
+    "requested": "Aangevraagd: het dossier wordt zo gemaakt",
+    "building": "Wordt gemaakt",
+    "ready": "Klaar",
+    "failed": "Mislukt",
+}
+FAILED_NL = "Het dossier kon niet worden gemaakt. Vraag het opnieuw aan; lukt het weer niet, meld het dan aan beheer."
+# A request still waiting this long lost its message (a restart of the in-process broker): the sweep sends it again.
+RESEND_AFTER = timedelta(minutes=2)
+# A build this old was cut off (the worker stopped): the sweep hands it to a worker again.
+BUILD_LEASE = timedelta(minutes=15)
+
+
+def hand_to_worker(region_id: UUID, request_id: UUID) -> None:
+    """Hand the request to a worker once the transaction in progress commits (the sweep is the safety net)."""
+    region, row = str(region_id), str(request_id)
+    after_commit(lambda: send_by_name(ACTOR, region, row))
+
+
+async def request_dossier(scope: RegionScope, escalation_id: UUID, actor: Actor, clock: Clock) -> DossierRequest:
+    """The waiting request of this escalation, or a new one handed to the worker."""
+    async with write_transaction():
+        waiting = await (
+            scope.objects(DossierRequest)
+            .where((DossierRequest.escalation == escalation_id) & DossierRequest.status.is_in(list(WAITING)))
+            .order_by(DossierRequest.requested_at, ascending=False)
+            .first()
+        )
+        if waiting is not None:
+            return waiting
+        request = scope.new(
+            DossierRequest, escalation=escalation_id, requested_by=actor.user_id, requested_by_label=actor.label,
+            requested_at=clock.now(), status="requested",
+        )  # fmt: skip
+        await request.save()
+        hand_to_worker(scope.region_id, request.id)
+    return request
+
+
+async def newest_dossier(scope: RegionScope, escalation_id: UUID) -> Document | None:
+    return await (
+        scope.objects(Document)
+        .where((Document.escalation == escalation_id) & (Document.kind == KIND))
+        .order_by(Document.uploaded_at, ascending=False)
+        .first()
+    )
+
+
+async def dossier_state(scope: RegionScope, escalation_id: UUID) -> dict[str, Any]:
+    """What the escalation page shows: the latest request (its state in Dutch) and the newest built dossier."""
+    request = await (
+        scope.objects(DossierRequest)
+        .where(DossierRequest.escalation == escalation_id)
+        .order_by(DossierRequest.requested_at, ascending=False)
+        .first()
+    )
+    document = await newest_dossier(scope, escalation_id)
+    return {
+        "status": request.status if request else "",
+        "status_nl": STATUS_NL.get(request.status, request.status) if request else "",
+        "waiting": bool(request and request.status in WAITING),
+        "requested_at": nl_datetime(request.requested_at) if request else "",
+        "requested_by": request.requested_by_label if request else "",
+        "error": request.error if request and request.status == "failed" else "",
+        "document": {
+            "id": str(document.id),
+            "filename": document.original_filename,
+            "size": size_nl(document.size or 0),
+            "sha256": document.sha256,
+            "when": nl_datetime(document.uploaded_at),
+        }
+        if document
+        else None,
+    }
+
+
+async def claim(scope: RegionScope, request_id: UUID, clock: Clock) -> DossierRequest | None:
+    """Take a waiting request to build (None: another worker has it, or it is done)."""
+    async with write_transaction():
+        taken = (
+            await scope.update(
+                DossierRequest, {DossierRequest.status: "building", DossierRequest.started_at: clock.now()}
+            )
+            .where((DossierRequest.id == request_id) & (DossierRequest.status == "requested"))
+            .returning(DossierRequest.id)
+        )
+    if not taken:
+        return None
+    return await scope.get(DossierRequest, request_id)
+
+
+async def record_built(
+    scope: RegionScope, request: DossierRequest, *, reference: str, filename: str, stored, pdf_size: int,
+    clock: Clock, page_path: str,
+) -> Document:  # fmt: skip
+    """In one transaction: the document, the request ready, the audit entry and the requester's notice."""
+    now = clock.now()
+    async with write_transaction():
+        document = scope.new(
+            Document, escalation=request.escalation, kind=KIND, object_key=stored.key, original_filename=filename,
+            content_type="application/pdf", size=stored.size or pdf_size, sha256=stored.sha256,
+            uploaded_by=request.requested_by, uploaded_at=now,
+        )  # fmt: skip
+        await document.save()
+        await scope.update(
+            DossierRequest,
+            {DossierRequest.status: "ready", DossierRequest.finished_at: now, DossierRequest.document: document.id},
+        ).where(DossierRequest.id == request.id)
+        await audit(
+            "dossier.export", region_id=scope.region_id, actor_id=request.requested_by,
+            actor_label=request.requested_by_label, target_type="escalation", target_id=str(request.escalation),
+            detail={"kenmerk": reference, "sha256": stored.sha256, "grootte": document.size,
+                    "document_id": str(document.id), "aanvraag": str(request.id)},
+            clock=clock,
+        )  # fmt: skip
+        if request.requested_by is not None:
+            payload = {"escalatie": reference, "escalation_id": str(request.escalation), "pad": page_path,
+                       "bestandsnaam": filename, "document_id": str(document.id)}  # fmt: skip
+            await add_for_people(scope, [request.requested_by], template=NOTICE, payload=payload,
+                                 key=f"dossier:{request.id}", clock=clock)  # fmt: skip
+    return document
+
+
+async def record_failed(scope: RegionScope, request_id: UUID, clock: Clock) -> None:
+    async with write_transaction():
+        await scope.update(
+            DossierRequest,
+            {DossierRequest.status: "failed", DossierRequest.finished_at: clock.now(), DossierRequest.error: FAILED_NL},
+        ).where(DossierRequest.id == request_id)
+
+
+async def stale_requests(clock: Clock) -> list[tuple[UUID, UUID]]:
+    """FOR THE SWEEP ONLY: (region id, request id) of the requests whose message was lost or whose build was cut
+    off, per active region; a cut-off build is put back to "requested" so that a worker can claim it again."""
+    now = clock.now()
+    found: list[tuple[UUID, UUID]] = []
+    for region in await Region.select(Region.id).where(Region.active == True):  # noqa: E712
+        scope = RegionScope(region["id"])
+        lost = (DossierRequest.status == "requested") & (DossierRequest.requested_at < now - RESEND_AFTER)
+        cut_off = (DossierRequest.status == "building") & (DossierRequest.started_at < now - BUILD_LEASE)
+        rows = await scope.select(DossierRequest, DossierRequest.id, DossierRequest.status).where(lost | cut_off)
+        for row in rows:
+            if row["status"] == "building":
+                await scope.update(DossierRequest, {DossierRequest.status: "requested"}).where(
+                    (DossierRequest.id == row["id"]) & (DossierRequest.status == "building")
+                )
+            found.append((scope.region_id, row["id"]))
+    return found
