@@ -90,15 +90,8 @@ class InvitationMessage(Message):
 MESSAGES: dict[str, type[Message]] = {
     cls.template: cls
     for cls in (
-        LadderNotice,
-        InstroomstopStarted,
-        InstroomstopEnded,
-        DeadlineReminder,
-        DeadlineMissed,
-        DocumentReceived,
-        EvidenceExpiring,
-        DailyDigest,
-        InvitationMessage,
+        LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DocumentReceived,
+        EvidenceExpiring, DailyDigest, InvitationMessage,
     )  # fmt: skip
 }
 
