@@ -22,6 +22,7 @@ from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.clock import AMSTERDAM, FrozenClock
 from tests.accounts.support import app_client, login
+from tests.records import pdfa_facts
 from tests.workspace.support import ZL, escalation_of, events, post_form, provider, zl_scope
 
 ON_8_DECEMBER = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
@@ -134,3 +135,31 @@ async def test_region_template_deadline_and_logo(world, oidc_settings):
 def _minimal_context() -> dict:
     return {"brief": {"titel": "Verzoek"}, "afzender": {}, "regio": {"naam": "Lekstroom"}, "aanbieder": {},
             "escalatie": {}, "stap": {}, "termijnen": [], "termijn": None, "datum": "8 december 2026"}  # fmt: skip
+
+
+async def test_a_sent_letter_is_a_pdfa_record_with_its_metadata(world, oidc_settings):
+    """Issue 16 point 4: the stored letter is PDF/A-3a (tagged), with title, the region as author, Dutch and its
+    creation date in the XMP metadata, and the sRGB output intent an archive needs."""
+    async with app_client(oidc_settings) as http:  # configures where letters are stored
+        storage = http.app.state.storage
+        scope = await zl_scope()
+        lead = Actor(label="Luuk Lead", roles=frozenset({"inkoop_lead"}))
+        opened = await services.open_escalation(
+            scope, provider=await provider("90000002"), ladder_key="kwaliteit", category="niet_veiligheid",
+            subcategory="administratief", summary="Dossiers onvolledig.", motivation="Signaal van de toegang.",
+            actor=lead, clock=FrozenClock(ON_8_DECEMBER),
+        )  # fmt: skip
+        [letter] = await events(opened.id, "brief_verstuurd")
+        document = await scope.get(Document, letter.payload["document_id"])
+        data = b"".join(storage.open(document.object_key))
+
+    facts = pdfa_facts(data)
+    assert (facts["part"], facts["conformance"]) == ("3", "A")
+    assert facts["tagged"] and facts["marked"]  # level A: the structure a screen reader follows
+    assert facts["title"] == f"{letter.payload['titel']}: {opened.reference}" == facts["info_title"]
+    assert facts["creator"] == ["Jeugdhulp Zuid-Limburg"]  # the region that sends it
+    assert facts["language"] == ["nl"] and facts["lang"] == "nl"
+    assert facts["created"] is not None
+    [(subtype, has_profile, condition)] = facts["intents"]
+    assert subtype == "/GTS_PDFA1" and has_profile and "sRGB" in condition
+    assert opened.reference in pdf_text(data)  # and still the letter, with its text

@@ -1,6 +1,7 @@
 """The dossier of one escalation as a PDF: the header, every event (internal ones marked), the decisions with their
-motivations, the letters sent, the documents with their SHA-256, the measures with their scope; downloaded as an
-attachment, audited, and another region's escalation is a 404."""
+motivations, the letters sent, the documents with their SHA-256, the measures with their scope; asked for on the
+page, built by the worker (tests/escalations/test_dossier_background.py has the flow), downloaded as an attachment,
+audited, and another region's escalation is a 404."""
 
 from __future__ import annotations
 
@@ -9,15 +10,34 @@ import io
 import re
 from datetime import datetime
 
+import pytest
 from pypdf import PdfReader
 
 from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document
+from core.broker import configure_broker
 from core.clock import AMSTERDAM, FrozenClock
 from tests.accounts.support import app_client, login
+from tests.records import run_dossier_builds
 from tests.workspace.support import ZL, escalation_of, events, post_form, zl_scope
 
 ON_8_DECEMBER = datetime(2026, 12, 8, 10, 0, tzinfo=AMSTERDAM)
+
+
+@pytest.fixture
+def broker():
+    broker = configure_broker("stub://")  # the app's in-process broker: the requests' messages wait on it
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+async def built_dossier(http, url: str, broker, clock):
+    """Ask for the dossier on the page, let the worker build it, download it through the old address."""
+    asked = await post_form(http, f"{url}/dossier", {})
+    assert asked.status_code == 303
+    await run_dossier_builds(broker, clock)
+    return await http.get(f"{url}/dossier.pdf")
 
 
 def pdf_text(data: bytes) -> str:
@@ -29,21 +49,21 @@ def without_spaces(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-async def test_the_dossier_holds_events_decisions_letters_documents_and_measures(world, oidc_settings):
+async def test_the_dossier_holds_events_decisions_letters_documents_and_measures(world, oidc_settings, broker):
     escalation = await escalation_of("90000001")  # demo: safety, VOG werknemers, at "gesprek_direct"
     url = f"{ZL}/escalaties/{escalation.id}"
     async with app_client(oidc_settings) as http:
         http.app.state.clock = FrozenClock(ON_8_DECEMBER)
         await login(http, "zl-lead", url)
         page = await http.get(url)
-        assert f'href="{url}/dossier.pdf"' in page.text and "Dossier downloaden (PDF)" in page.text
+        assert f'action="{url}/dossier"' in page.text and ">Dossier maken</button>" in page.text
         await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Gesprek gevoerd op 7 "
                         "december; afspraken per brief bevestigd.", "sleutel": "d-1", "bevestigd": "ja"})  # fmt: skip
         await post_form(http, f"{url}/notitie", {"tekst": "Directeur telefonisch gesproken over de VOG's."})
         await post_form(http, f"{url}/stap", {"naar": "instroomstop", "motivering": "VOG's ontbreken nog steeds: "
                         "geen nieuwe cliënten.", "sleutel": "d-2", "bevestigd": "ja"})  # fmt: skip
 
-        response = await http.get(f"{url}/dossier.pdf")
+        response = await built_dossier(http, url, broker, http.app.state.clock)
         assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
         disposition = response.headers["content-disposition"]
         assert disposition.startswith("attachment;") and f"dossier-{escalation.reference}-2026-12-08.pdf" in disposition
@@ -75,7 +95,7 @@ async def test_the_dossier_holds_events_decisions_letters_documents_and_measures
     letters = [d for d in documents if d.kind == "brief"]
     assert len(letters) >= 2 and any(d.kind == "reactie" for d in documents)  # the demo reply of the provider
     flat = without_spaces(text)
-    for document in documents:
+    for document in [d for d in documents if d.kind != "dossier"]:  # the dossier cannot hold its own checksum
         assert document.sha256 and document.sha256 in flat, document.original_filename
     letters_part = text[text.index("Verstuurde brieven") : text.index("Documenten")]
     assert "Bevestiging van de gemaakte afspraken" in letters_part
@@ -86,17 +106,19 @@ async def test_the_dossier_holds_events_decisions_letters_documents_and_measures
     assert entry.detail["kenmerk"] == escalation.reference
 
 
-async def test_the_observer_may_export_and_others_get_404(world, oidc_settings):
+async def test_the_observer_may_export_and_others_get_404(world, oidc_settings, broker):
     escalation = await escalation_of("90000001")
-    url = f"{ZL}/escalaties/{escalation.id}/dossier.pdf"
+    page = f"{ZL}/escalaties/{escalation.id}"
+    url = f"{page}/dossier.pdf"
     async with app_client(oidc_settings) as http:
         await login(http, "zl-waarnemer")
-        response = await http.get(url)
+        response = await built_dossier(http, page, broker, FrozenClock(ON_8_DECEMBER))
         assert response.status_code == 200 and pdf_text(response.content).startswith("Dossier escalatie")
     for account in ("lek-inkoop", "zl-toegang"):  # another region's team; a municipality without read rights
         async with app_client(oidc_settings) as http:
             await login(http, account)
             assert (await http.get(url)).status_code == 404
+            assert (await post_form(http, f"{page}/dossier", {})).status_code == 404
             # nor through their own region's path
             own = "/regio/lekstroom" if account == "lek-inkoop" else ZL
             assert (await http.get(f"{own}/escalaties/{escalation.id}/dossier.pdf")).status_code == 404
