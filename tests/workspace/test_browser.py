@@ -190,7 +190,6 @@ def test_dashboard_dossier_and_calendar_feed(platform, browser):
         page.locator("#escalaties tbody a").first.click()
         page.wait_for_url(re.compile(rf"{re.escape(base)}{ZL}/escalaties/[0-9a-f-]+$"))
         page.get_by_role("button", name="Dossier maken").click()  # the embedded worker builds it
-        assert "Aangevraagd" in page.locator("#dossier").inner_text() or page.locator("#dossier-download").count()
         link = page.get_by_role("link", name="Dossier downloaden (PDF)")
         link.wait_for(timeout=120_000)  # the block asks for its state every 5 s until the dossier is ready
         assert_accessible(page)
