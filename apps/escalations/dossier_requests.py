@@ -2,11 +2,12 @@
 
 The request is a ``DossierRequest`` row (requested → building → ready | failed), written in its own transaction;
 once that commits the ``build_dossier`` actor (``apps.escalations.dossier_jobs``) is handed the row's id. One
-request at a time per escalation: asking again while one is waiting or being built gives that one. The worker
-claims the row (compare-and-set, so two workers or the sweep never build it twice), builds the PDF
+waiting request per person and escalation: asking again (a double click) gives that one. The worker claims the
+row (compare-and-set, so two workers or the sweep never build it twice), builds the PDF
 (``apps.escalations.dossier``), stores it as a ``Document`` of kind "dossier" on the escalation, audits
-``dossier.export`` and puts an in-app notice for the requester under the bell. The page shows the state and the
-newest dossier's download link (``dossier_state``).
+``dossier.export`` and puts an in-app notice under the bell of the requester and of everyone else who asked
+before the build started (their requests are served by the same dossier; who asked later gets a fresh build).
+The page shows the state and the newest dossier's download link (``dossier_state``).
 
 The dossier holds internal notes, so its document has no provider: ``ProviderScope`` never finds it.
 """
@@ -52,11 +53,14 @@ def hand_to_worker(region_id: UUID, request_id: UUID) -> None:
 
 
 async def request_dossier(scope: RegionScope, escalation_id: UUID, actor: Actor, clock: Clock) -> DossierRequest:
-    """The waiting request of this escalation, or a new one handed to the worker."""
+    """This person's waiting request for this escalation, or a new one handed to the worker."""
+    mine = (
+        DossierRequest.requested_by.is_null() if actor.user_id is None else DossierRequest.requested_by == actor.user_id
+    )
     async with write_transaction():
         waiting = await (
             scope.objects(DossierRequest)
-            .where((DossierRequest.escalation == escalation_id) & DossierRequest.status.is_in(list(WAITING)))
+            .where((DossierRequest.escalation == escalation_id) & DossierRequest.status.is_in(list(WAITING)) & mine)
             .order_by(DossierRequest.requested_at, ascending=False)
             .first()
         )
@@ -127,9 +131,17 @@ async def record_built(
     scope: RegionScope, request: DossierRequest, *, reference: str, filename: str, stored, pdf_size: int,
     clock: Clock, page_path: str,
 ) -> Document:  # fmt: skip
-    """In one transaction: the document, the request ready, the audit entry and the requester's notice."""
+    """In one transaction: the document, the request ready (and the others of the escalation asked for before the
+    build started), the audit entry and a notice for each of their requesters."""
     now = clock.now()
     async with write_transaction():
+        served = await scope.select(DossierRequest, DossierRequest.id, DossierRequest.requested_by).where(
+            (DossierRequest.escalation == request.escalation)
+            & (
+                (DossierRequest.id == request.id)
+                | ((DossierRequest.status == "requested") & (DossierRequest.requested_at <= request.started_at))
+            )
+        )
         document = scope.new(
             Document, escalation=request.escalation, kind=KIND, object_key=stored.key, original_filename=filename,
             content_type="application/pdf", size=stored.size or pdf_size, sha256=stored.sha256,
@@ -139,7 +151,7 @@ async def record_built(
         await scope.update(
             DossierRequest,
             {DossierRequest.status: "ready", DossierRequest.finished_at: now, DossierRequest.document: document.id},
-        ).where(DossierRequest.id == request.id)
+        ).where(DossierRequest.id.is_in([row["id"] for row in served]))
         await audit(
             "dossier.export", region_id=scope.region_id, actor_id=request.requested_by,
             actor_label=request.requested_by_label, target_type="escalation", target_id=str(request.escalation),
@@ -147,11 +159,11 @@ async def record_built(
                     "document_id": str(document.id), "aanvraag": str(request.id)},
             clock=clock,
         )  # fmt: skip
-        if request.requested_by is not None:
-            payload = {"escalatie": reference, "escalation_id": str(request.escalation), "pad": page_path,
-                       "bestandsnaam": filename, "document_id": str(document.id)}  # fmt: skip
-            await add_for_people(scope, [request.requested_by], template=NOTICE, payload=payload,
-                                 key=f"dossier:{request.id}", clock=clock)  # fmt: skip
+        payload = {"escalatie": reference, "escalation_id": str(request.escalation), "pad": page_path,
+                   "bestandsnaam": filename, "document_id": str(document.id)}  # fmt: skip
+        people = sorted({row["requested_by"] for row in served if row["requested_by"] is not None}, key=str)
+        await add_for_people(scope, people, template=NOTICE, payload=payload, key=f"dossier:{document.id}",
+                             clock=clock)  # fmt: skip
     return document
 
 

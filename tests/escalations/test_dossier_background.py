@@ -12,10 +12,13 @@ from datetime import datetime, timedelta
 import anyio.to_thread
 import pytest
 
+from apps.accounts.tables import User
 from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document, DossierRequest
 from apps.escalations import dossier
+from apps.escalations.dossier_requests import request_dossier
 from apps.notifications.tables import Notification
+from core.actor import Actor
 from core.broker import configure_broker
 from core.clock import AMSTERDAM, FrozenClock
 from tests.accounts.support import app_client, login
@@ -230,3 +233,44 @@ async def test_in_embedded_mode_the_in_process_worker_builds_it(world, oidc_sett
         assert request.status == "ready"
         download = await http.get(f"{url}/dossier.pdf")
         assert download.status_code == 200 and pdfa_facts(download.content)["part"] == "3"
+
+
+async def test_who_asked_before_the_build_started_is_served_by_it_who_asked_later_gets_a_fresh_one(
+    world, oidc_settings, broker, monkeypatch
+):
+    escalation = await escalation_of("90000001")
+    url = f"{ZL}/escalaties/{escalation.id}"
+    clock = FrozenClock(ON_8_DECEMBER)
+    for account in ("zl-lead", "zl-inkoop"):  # two people ask before a worker takes either message
+        async with app_client(oidc_settings) as http:
+            http.app.state.clock = clock
+            await login(http, account, url)
+            assert (await post_form(http, f"{url}/dossier", {})).status_code == 303
+    first, second = queued(broker, "build_dossier")
+    assert first != second  # one request each: each is told
+    broker.flush_all()
+
+    scope = await zl_scope()
+    wim = await User.objects().where(User.name == "Wim Waarnemer").first()
+    render = dossier.dossier_pdf
+
+    async def someone_asks_while_it_is_made(made):  # the observer asks a minute after the build started
+        observer = Actor(label=wim.name, user_id=wim.id)
+        await request_dossier(scope, escalation.id, observer, FrozenClock(ON_8_DECEMBER + timedelta(minutes=1)))
+        return await render(made)
+
+    monkeypatch.setattr(dossier, "dossier_pdf", someone_asks_while_it_is_made)
+    built = await dossier.build_requested(*first, clock)
+    monkeypatch.undo()
+    assert await dossier.build_requested(*second, clock) is None  # already served by the first build
+    assert [d.id for d in await dossiers_of(escalation.id)] == [built.id]
+    served = [r for r in await requests_of(escalation.id) if r.requested_by != wim.id]
+    assert {r.status for r in served} == {"ready"} and {r.document for r in served} == {built.id}
+    notices = await scope.objects(Notification).where(Notification.template == "dossier_klaar")
+    assert sorted(n.recipient_user for n in notices) == sorted(r.requested_by for r in served)
+
+    [late] = [r for r in await requests_of(escalation.id) if r.requested_by == wim.id]
+    assert late.status == "requested"  # the events may have changed since the build started: a build of its own
+    [again] = await run_dossier_builds(broker, clock)
+    assert again is not None and again.id != built.id and len(await dossiers_of(escalation.id)) == 2
+    assert (await scope.get(DossierRequest, late.id)).status == "ready"
