@@ -5,7 +5,7 @@ from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Timesta
 from piccolo.table import Table
 
 from apps.providers.tables import Provider
-from apps.tenancy.tables import Region
+from apps.tenancy.tables import Municipality, Region
 from core.models import created_at, uuid_pk
 
 
@@ -31,6 +31,9 @@ class Membership(Table, tablename="membership"):
     region = ForeignKey(Region, null=True, default=None, index=True)
     provider = ForeignKey(Provider, null=True, default=None, index=True)
     role = Varchar(length=40)  # see apps.accounts.roles.Role
+    # A region role held for one municipality of the region: the access team / lokale aanstuurder of Roosendaal.
+    # Notices of a dispute about one case (a case ladder) go to the people of that municipality only.
+    municipality = ForeignKey(Municipality, null=True, default=None)
     created_at = created_at()
 
 

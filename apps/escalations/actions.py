@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apps.escalations import notices
+from apps.escalations import cases, notices
 from apps.escalations.context import (
     INTERNAL,
     MEASURE_LABELS,
@@ -108,11 +108,14 @@ async def run_action(run: ActionRun, action: Action) -> None:
 
 async def recipients_for(ctx: Context, role: str) -> list[str]:
     """Addresses for a notify role: the region's mailboxes of that role; "toegang" and "lokale_aanstuurder":
-    the access team of every municipality of the region today; "aanbieder": a placeholder for the provider's
+    the access team of every municipality of the region today -- or, for a dispute about one case, of that
+    case's municipality only (``cases.municipality_addresses``); "aanbieder": a placeholder for the provider's
     users ("provider:<id>"), expanded to each person of the organisation when delivered
     (apps.notifications.services)."""
     if role == "aanbieder":
         return [f"provider:{ctx.escalation.provider}"]
+    if role in ("toegang", "lokale_aanstuurder") and ctx.escalation.case_municipality:
+        return await cases.municipality_addresses(ctx.scope, ctx.escalation.case_municipality, role)
     if role in ("toegang", "lokale_aanstuurder"):
         municipalities = await municipalities_on(ctx.scope, ctx.clock.today())
         return [m.access_team_email for m in municipalities if m.access_team_email]

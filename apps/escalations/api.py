@@ -26,6 +26,7 @@ from apps.accounts.guards import PERSON, declares_access, region_role, requires
 from apps.accounts.roles import DECIDES, PROVIDER_ROLES, REGION_ROLES
 from apps.accounts.services import Person
 from apps.escalations import services
+from apps.escalations.cases import case_out
 from apps.escalations.context import EscalationError, imposes_measures
 from apps.escalations.deadlines import OPEN, SUSPENDED, WAITING, local_date
 from apps.escalations.letter_receipts import letters_of_escalation
@@ -254,6 +255,7 @@ async def escalation_detail(
         "status": escalation.status,
         "outcome": escalation.outcome,
         "summary": escalation.summary,
+        "case": await case_out(region_scope, escalation, spec),  # a dispute about one case (seed 001), else None
         "opened_at": iso(escalation.opened_at),
         "closed_at": iso(escalation.closed_at),
         "current_step": {
@@ -406,6 +408,9 @@ class EscalationApiController(Controller):
             motivation=data.motivation,
             actor=actor,
             contract=contract,
+            municipality=data.municipality,
+            case_reference=data.case_reference,
+            professionals=data.professionals,
             clock=clock,
         )
         body = await escalation_detail(scope, scope, escalation, clock.now())

@@ -2,7 +2,8 @@
 people whose work it changes, each in the app (the bell) and by mail.
 
 - the access team (``gemeente_medewerker`` of the region: every municipality of the region is concerned by a
-  region-wide measure): a referral stop's start and end, and the closure of an escalation that had one;
+  region-wide measure; for a dispute about one case only the people of its municipality): a referral stop's
+  start and end, and the closure of an escalation that had one;
 - the provider's people (``provider:<id>``, expanded to each person at delivery, in the app and by mail):
   everything shared with them — a referral stop's start and end, the closure, the region's messages;
 - the purchasing team (in the app; its mail goes to the ``inkoop`` mailbox): the provider's messages.
@@ -17,6 +18,7 @@ from uuid import UUID
 
 from apps.accounts.roles import Role
 from apps.accounts.tables import Membership, User
+from apps.escalations.cases import municipality_people
 from apps.escalations.context import Context, notification_key
 from apps.escalations.tables import Measure, TimelineEvent
 from apps.notifications.inapp import add_for_people, purchasing_team
@@ -31,7 +33,10 @@ REFERRAL_STOPS = ("instroomstop", "clientenstop")
 
 
 async def access_team(ctx: Context) -> list[tuple[UUID, str]]:
-    """(user id, e-mail) of the region's access-team people (role ``gemeente_medewerker``), active ones only."""
+    """(user id, e-mail) of the region's access-team people (role ``gemeente_medewerker``), active ones only; for a
+    dispute about one case, the people of that case's municipality only (``Membership.municipality``)."""
+    if ctx.escalation.case_municipality:
+        return await municipality_people(ctx.scope, ctx.escalation.case_municipality)
     rows = await ctx.scope.select(Membership, Membership.user).where(Membership.role == Role.GEMEENTE_MEDEWERKER)
     user_ids = sorted({row["user"] for row in rows}, key=str)
     if not user_ids:

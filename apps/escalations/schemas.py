@@ -42,6 +42,14 @@ class OpenEscalation(_Body):
     subcategory: str = Field(default="", max_length=60)
     summary: str = Field(min_length=1, max_length=2_000)
     motivation: str = Field(default="", max_length=MAX_MOTIVATION)
+    # A dispute about one case (a ladder with [case], e.g. West-Brabant West's 'toewijzing'): required there,
+    # refused elsewhere. The discussion point is the subcategory.
+    municipality: str = Field(default="", max_length=40, description="case ladders: CBS code of the municipality "
+                              "(one of the region's today), e.g. 'GM1674'")  # fmt: skip
+    case_reference: str = Field(default="", max_length=40, description="case ladders: the access team's "
+                                "pseudonymous case reference, never a BSN or a name (422)")  # fmt: skip
+    professionals: str = Field(default="", max_length=300, description="case ladders: the professionals involved, "
+                               "one line")  # fmt: skip
 
 
 class Transition(_Body):

@@ -20,7 +20,7 @@ from piccolo.engine import engine_finder
 from piccolo.querystring import QueryString
 
 from apps.accounts.roles import DECIDES, PROVIDER_ROLES
-from apps.escalations import notices
+from apps.escalations import cases, notices
 from apps.escalations.actions import ActionRun, end_measure_in_context
 from apps.escalations.context import (
     INTERNAL,
@@ -117,10 +117,17 @@ async def open_escalation(
     motivation: str,
     actor: Actor,
     contract: Contract | None = None,
+    municipality: str | UUID | None = None,
+    case_reference: str = "",
+    professionals: str = "",
     clock: Clock = system_clock,
 ) -> Escalation:
     """Open an escalation on the latest version of the region's ladder, at the category's start step: its
-    terms become deadlines and its actions run. The escalation keeps that version for life."""
+    terms become deadlines and its actions run. The escalation keeps that version for life.
+
+    On a case ladder (``[case]``, a dispute about one case) it records the case: ``municipality`` (CBS code or id,
+    of the region today), the access team's pseudonymous ``case_reference`` (never a BSN or a name), the
+    discussion point (``subcategory``) and the ``professionals`` involved (``cases.checked_case``)."""
     require_decides(actor, "een escalatie openen")
     async with write_transaction():
         region = await load_region(scope)
@@ -134,6 +141,10 @@ async def open_escalation(
             raise EscalationError(f"De ladder '{spec.name}' kent de categorie '{category}' niet.")
         if subcategory and subcategory not in found[0].subcategories:
             raise EscalationError(f"De categorie '{found[0].title}' kent '{subcategory}' niet.")
+        case = await cases.checked_case(
+            scope, spec, found[0], subcategory=subcategory, municipality=municipality, reference=case_reference,
+            professionals=professionals, day=clock.today(),
+        )  # fmt: skip
         require_motivation(spec, motivation)
         motivation = (motivation or "").strip()
         step = spec.step(found[0].start_step)
@@ -152,6 +163,9 @@ async def open_escalation(
             current_step=step.key,
             status="open",
             summary=summary,
+            case_municipality=case.municipality.id if case else None,
+            case_reference=case.reference if case else "",
+            case_professionals=case.professionals if case else "",
             opened_at=clock.now(),
         )
         await escalation.save()
@@ -168,6 +182,8 @@ async def open_escalation(
                 "stap_titel": step.title,
                 "categorie": category,
                 "subcategorie": subcategory,
+                **({"casus": {"gemeente": case.municipality.cbs_code, "gemeente_naam": case.municipality.name,
+                              "kenmerk": case.reference, "professionals": case.professionals}} if case else {}),
                 "nieuwe_termijnen": created,
                 "overgeslagen_termijnen": skipped,
             },
@@ -175,7 +191,8 @@ async def open_escalation(
         await ctx.audit(
             "escalation.open",
             actor=actor,
-            detail={"ladder": spec.key, "versie": version.version, "categorie": category, "motivering": motivation},
+            detail={"ladder": spec.key, "versie": version.version, "categorie": category, "motivering": motivation,
+                    **({"gemeente": case.municipality.cbs_code, "kenmerk": case.reference} if case else {})},
         )
         run = ActionRun(
             ctx=ctx, actor=actor, step=step, motivation=motivation, reason=f"escalatie geopend in stap '{step.title}'"

@@ -172,9 +172,13 @@ async def escalate_signal(
     subcategory: str,
     summary: str,
     motivation: str,
+    municipality: str = "",
+    case_reference: str = "",
+    professionals: str = "",
     clock: Clock = system_clock,
 ) -> tuple[Signal, Escalation]:
-    """The signal touches the contract: open an escalation on the region's ladder, at the category's start step."""
+    """The signal touches the contract: open an escalation on the region's ladder, at the category's start step
+    (on a case ladder with the case: municipality, the access team's pseudonymous reference, professionals)."""
     require_decides(actor, "signalen beoordelen")
     motivation = _motivation(motivation)
     summary = (summary or "").strip()
@@ -199,12 +203,15 @@ async def escalate_signal(
                 summary=summary,
                 motivation=motivation,
                 actor=actor,
+                municipality=municipality,
+                case_reference=case_reference,
+                professionals=professionals,
                 clock=clock,
             )
         except SignalError:
             raise
         except EscalationError as error:
-            raise SignalError(str(error), "categorie") from None
+            raise SignalError(str(error), getattr(error, "field", "") or "categorie") from None
         await scope.update(
             Signal, {Signal.touches_contract: True, Signal.status: ESCALATED, Signal.escalation: escalation.id}
         ).where(Signal.id == signal.id)

@@ -25,6 +25,12 @@ class Escalation(Table, tablename="escalation"):
     status = Varchar(length=20, default="open", index=True)  # open, paused, closed
     outcome = Varchar(length=60, default="")
     summary = Text(default="")
+    # A dispute about one case (a ladder with [case], seed 001): the municipality whose access team is party to it,
+    # the access team's pseudonymous case reference (never a BSN or a name: apps.escalations.cases) and the
+    # professionals involved. The discussion point is the subcategory. Empty for every other escalation.
+    case_municipality = ForeignKey(Municipality, null=True, default=None)
+    case_reference = Varchar(length=40, default="")
+    case_professionals = Varchar(length=300, default="")
     opened_at = Timestamptz(default=utcnow, index=True)
     closed_at = Timestamptz(null=True, default=None)
     # The earliest due moment of its open deadlines (None: none running), kept by deadlines.refresh_next_due

@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException
 
 from apps.documents.tables import Document
 from apps.escalations import services
+from apps.escalations.cases import case_out
 from apps.escalations.context import MEASURE_LABELS, imposes_measures
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
@@ -342,6 +343,7 @@ async def escalation_context(
         subcategory_title=(category.subcategories.get(escalation.subcategory, escalation.subcategory)
                            if category else escalation.subcategory),
         current_title=loaded_step_title(spec, escalation.current_step),
+        case=await case_out(scope, escalation, spec),  # a dispute about one case: municipality, reference, ...
         opened_nl=nl_date(escalation.opened_at),
         steps=steps,
         deadlines=deadlines,

@@ -192,6 +192,18 @@ class CategorySpec(_Strict):
     subcategories: dict[Key, str] = Field(default_factory=dict)  # key -> Dutch title
 
 
+class CaseSpec(_Strict):
+    """A ladder about one young person's case (seed 001: a dispute between a provider and one municipality's
+    access team). Opening an escalation on it records the case: the municipality (from the region's list), the
+    access team's pseudonymous case reference (never a BSN or a name), the discussion point (the category's
+    subcategories are the ladder's discussion points) and the professionals involved. Its notices to "toegang"
+    and "lokale_aanstuurder" reach that municipality only, never every municipality of the region."""
+
+    required: bool = True  # opening is refused without the case; false: the fields are offered, not demanded
+    # Dutch, shown above the case fields of the open form
+    description: str = "Een geschil gaat over één casus: kies de gemeente en het discussiepunt."
+
+
 class LadderSpec(_Strict):
     key: Key
     name: str = Field(min_length=1)
@@ -203,6 +215,7 @@ class LadderSpec(_Strict):
     motivation_required: bool = True  # decisions need a written motivation
     categories: list[CategorySpec] = Field(min_length=1)
     steps: list[StepSpec] = Field(min_length=1)
+    case: CaseSpec | None = None  # a case-level ladder (``[case]``): see CaseSpec
 
     @model_validator(mode="after")
     def _consistent(self) -> LadderSpec:
@@ -308,6 +321,11 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
     if unknown:
         known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
         problems.append(f"unknown placeholder {', '.join(f'{{{n}}}' for n in unknown)} (known: {known})")
+    if ladder.case is not None:
+        for category in ladder.categories:
+            if not category.subcategories:
+                problems.append(f"category '{category.key}' of a case ladder ([case]) needs its discussion points "
+                                "as subcategories")  # fmt: skip
     if problems:
         return problems
     # Reachability from the categories' start steps (free-order ladders reach every step by definition).

@@ -37,6 +37,13 @@ def region_settings(region: Region) -> dict:
     return value or {}
 
 
+def json_list(value) -> list:
+    """A JSON column holding a list (Piccolo may hand it back as text)."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return list(value or [])
+
+
 def _drop_empty(value):
     """TOML has no null: leave out fields that are None (the schema's default)."""
     if isinstance(value, dict):
@@ -61,7 +68,7 @@ async def region_document(region: Region, templates: dict[str, LadderSpec]) -> d
     scope = RegionScope(region.id)
     municipalities = [
         {"cbs_code": m.cbs_code, "name": m.name, "access_team_email": m.access_team_email,
-         "valid_from": m.valid_from, "valid_until": m.valid_until}
+         "contacts": json_list(m.contacts), "valid_from": m.valid_from, "valid_until": m.valid_until}
         for m in await scope.objects(Municipality).order_by(Municipality.cbs_code)
     ]  # fmt: skip
     mailboxes = [

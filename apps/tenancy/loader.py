@@ -86,7 +86,7 @@ def _validation_problems(exc: ValidationError, shown: str, prefix: str = "") -> 
 
 
 # Keys whose text is one line wherever they occur: they reach mail subjects, letters and page titles.
-ONE_LINE_KEYS = frozenset({"name", "title", "label", "sender", "city", "signature", "outcome"})
+ONE_LINE_KEYS = frozenset({"name", "title", "label", "sender", "city", "signature", "outcome", "function", "phone"})
 
 
 def _control_character_problems(data: object, shown: str, path: str = "", one_line: bool = False) -> list[Problem]:

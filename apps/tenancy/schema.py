@@ -41,10 +41,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class ContactSpec(_Strict):
+    """Who a municipality's access team answers disputes about one case with: its *lokale aanstuurder* (seed 001
+    "Contactgegevens": each municipality names the function differently). A function, never a person's name."""
+
+    function: str = Field(min_length=1, max_length=200)  # "Coördinerend kwaliteitsmedewerker Jeugd"
+    email: EmailStr
+    phone: str = Field(default="", max_length=60)
+
+
 class MunicipalitySpec(_Strict):
     cbs_code: Annotated[str, Field(pattern=CBS_PATTERN)]
     name: str = Field(min_length=1)
     access_team_email: EmailStr
+    # the lokale aanstuurder's contact (one or more): notices of a case ladder go there when no person of the
+    # municipality has an account
+    contacts: list[ContactSpec] = Field(default_factory=list)
     valid_from: date | None = None
     valid_until: date | None = None  # inclusive; a merger ends a municipality on 31 December
 

@@ -98,6 +98,7 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
         values = {
             Municipality.name: item.name,
             Municipality.access_team_email: str(item.access_team_email),
+            Municipality.contacts: [c.model_dump(mode="json") for c in item.contacts],
             Municipality.valid_from: item.valid_from,
             Municipality.valid_until: item.valid_until,
         }

@@ -30,6 +30,8 @@ class Municipality(Table, tablename="municipality"):
     valid_from = Date(null=True, default=None)
     valid_until = Date(null=True, default=None)  # last day, inclusive; None: still valid
     access_team_email = Varchar(length=254, default="")  # the toegang's mailbox for notices
+    # the lokale aanstuurder's contacts from the region file: [{"function", "email", "phone"}] (ContactSpec)
+    contacts = JSONB(default=[])
     # unique index municipality_region_code_key on ["region", "cbs_code"] (made in the migration)
 
 

@@ -1,5 +1,7 @@
 """West-Brabant West's allocation-dispute route (seed 001): talk, local access manager, Zi2T, dispute
-committee; working-day terms, suspension while waiting on a third party."""
+committee; working-day terms, suspension while waiting on a third party. A dispute is about one case: the
+municipality, the access team's pseudonymous reference, the discussion point and the professionals are recorded,
+and its notices reach that municipality's lokale aanstuurder (and the Zi2T), never the other municipalities."""
 
 from __future__ import annotations
 
@@ -7,8 +9,13 @@ from datetime import date
 
 import pytest
 
+from apps.accounts.roles import Role
+from apps.accounts.tables import Membership, User
 from apps.escalations import services
+from apps.escalations.api import escalation_detail
 from apps.escalations.tables import Escalation
+from apps.notifications.tables import Notification
+from apps.tenancy.tables import Municipality
 from tests.escalations.conftest import (
     MISSED_NOTIFY_SUGGEST,
     at,
@@ -21,12 +28,31 @@ from tests.escalations.conftest import (
 )
 
 
-async def _open(scope, provider, actor, clock):
+ROOSENDAAL = "GM1674"
+ROOSENDAAL_CONTACT = "kwaliteitjeugd.roosendaal@wbw.example"  # tenants/west-brabant-west.toml, from seed 001
+ZI2T = "zi2t@wbw.example"
+CASE = {"municipality": ROOSENDAAL, "case_reference": "RSD-2026-0413",
+        "professionals": "Jeugdprofessional toegang Roosendaal, gedragswetenschapper aanbieder"}  # fmt: skip
+
+
+async def _open(scope, provider, actor, clock, **changes):
+    fields = {"subcategory": "pic", **CASE, **changes}
     return await services.open_escalation(
-        scope, provider=provider, ladder_key="toewijzing", category="geschil", subcategory="pic",
+        scope, provider=provider, ladder_key="toewijzing", category="geschil",
         summary="Geen overeenstemming over de PIC voor een nieuwe cliënt.",
-        motivation="Jeugdprofessional en aanbieder komen er niet uit.", actor=actor, clock=clock,
+        motivation="Jeugdprofessional en aanbieder komen er niet uit.", actor=actor, clock=clock, **fields,
     )  # fmt: skip
+
+
+async def _all_recipients(scope) -> set[str]:
+    return {n.recipient for n in await scope.objects(Notification)}
+
+
+async def _other_municipalities_addresses(scope) -> set[str]:
+    addresses = set()
+    for m in await scope.objects(Municipality).where(Municipality.cbs_code != ROOSENDAAL):
+        addresses |= {m.access_team_email, *(c["email"] for c in m.contacts)}
+    return addresses
 
 
 async def test_dispute_route_with_suspension_and_escalation_to_the_committee(scopes, provider, medewerker, clock):
@@ -85,16 +111,16 @@ async def test_dispute_route_with_suspension_and_escalation_to_the_committee(sco
     assert reaction.status == "open" and reaction.starts_at == clock.now() and due_day(reaction) == date(2026, 4, 10)
     assert reaction.remind_at == at(2026, 4, 7, 9)  # 3 working days before
 
-    # The municipality does not react in time: notify the local access managers (the access teams) and the
-    # provider, and suggest scaling up ("los op of schaal op").
+    # The municipality does not react in time: notify Roosendaal's lokale aanstuurder (only that municipality's:
+    # the dispute is about one case) and the provider, and suggest scaling up ("los op of schaal op").
     clock.set(at(2026, 4, 11, 1))
     assert [d.deadline_id for d in await services.due_deadlines(clock)] == [reaction.id]
     mark = await last_sequence(wbw, escalation.id)
     assert await services.act_on_missed_deadline(wbw, reaction.id, clock)
     assert await kinds(wbw, escalation.id, mark) == MISSED_NOTIFY_SUGGEST
     notice = (await events(wbw, escalation.id))[-2]
-    assert notice.visibility == "shared" and notice.payload["aantal"] == 10  # 9 access teams + the provider
-    assert len(await notices(wbw, notice.id)) == 10
+    assert notice.visibility == "shared" and notice.payload["aantal"] == 2
+    assert [n.recipient for n in await notices(wbw, notice.id)] == [ROOSENDAAL_CONTACT, f"provider:{provider.id}"]
 
     result = await services.transition(wbw, escalation.id, "lokale_aanstuurder", actor=medewerker,
                                        motivation="Los op of schaal op: opschalen.", clock=clock)  # fmt: skip
@@ -102,7 +128,7 @@ async def test_dispute_route_with_suspension_and_escalation_to_the_committee(sco
         "gezinsplan_bij_aanbieder", "gezinsplan_geldig", "gezinsplan_gereed",
     ]  # fmt: skip
     assert {d.status for d in (await deadlines(wbw, escalation.id)).values()} == {"cancelled", "missed", "met"}
-    assert len(await notices(wbw, (await events(wbw, escalation.id))[-1].id)) == 9
+    assert [n.recipient for n in await notices(wbw, (await events(wbw, escalation.id))[-1].id)] == [ROOSENDAAL_CONTACT]
     await services.transition(wbw, escalation.id, "zi2t_advies", actor=medewerker, motivation="Geen besluit.",
                               clock=clock)  # fmt: skip
     assert [n.recipient for n in await notices(wbw, (await events(wbw, escalation.id))[-1].id)] == ["zi2t@wbw.example"]
@@ -116,7 +142,14 @@ async def test_dispute_route_with_suspension_and_escalation_to_the_committee(sco
                                        motivation="Uitspraak ontvangen.", clock=clock)  # fmt: skip
     assert result.escalation.status == "closed" and result.escalation.outcome == "uitspraak"
     final_notice = (await events(wbw, escalation.id))[-2]
-    assert len(await notices(wbw, final_notice.id)) == 11  # 9 access teams, the provider, the Zi2T
+    assert [n.recipient for n in await notices(wbw, final_notice.id)] == [
+        ROOSENDAAL_CONTACT, f"provider:{provider.id}", ZI2T,
+    ]  # fmt: skip
+    # Over the whole route: Roosendaal's contact, the Zi2T, the committee and the provider; no other municipality.
+    assert await _all_recipients(wbw) == {
+        ROOSENDAAL_CONTACT, ZI2T, "geschillencommissie@wbw.example", f"provider:{provider.id}",
+    }  # fmt: skip
+    assert not await _all_recipients(wbw) & await _other_municipalities_addresses(wbw)
 
 
 async def test_agreement_meets_the_care_start_term(scopes, provider, medewerker, clock):
@@ -150,3 +183,87 @@ async def test_a_receipt_entered_later_counts_from_its_day_and_is_dated_when_ent
     with pytest.raises(services.EscalationError, match="ligt in de toekomst"):
         await services.record_receipt(wbw, escalation.id, kind="arrangement", received_on=date(2026, 3, 20),
                                       channel="email", actor=medewerker, clock=clock)  # fmt: skip
+
+
+async def test_a_dispute_records_its_case_and_shows_it_pseudonymous(scopes, provider, medewerker, clock):
+    wbw = scopes["west-brabant-west"]
+    escalation = await _open(wbw, provider, medewerker, clock, subcategory="tweede_50_procent")
+    stored = await wbw.get(Escalation, escalation.id)
+    roosendaal = await wbw.objects(Municipality).where(Municipality.cbs_code == ROOSENDAAL).first()
+    assert (stored.case_municipality, stored.case_reference, stored.subcategory, stored.case_professionals) == (
+        roosendaal.id, "RSD-2026-0413", "tweede_50_procent", CASE["professionals"],
+    )  # fmt: skip
+    opened = (await events(wbw, escalation.id))[0].payload
+    assert opened["casus"] == {"gemeente": ROOSENDAAL, "gemeente_naam": "Roosendaal", "kenmerk": "RSD-2026-0413",
+                               "professionals": CASE["professionals"]}  # fmt: skip
+    # The escalation's detail (the API; the page shows the same block): municipality with its lokale aanstuurder
+    # from the region file, the reference marked pseudonymous, the discussion point of seed 001 §2.2.
+    case = (await escalation_detail(wbw, wbw, stored, clock.now()))["case"]
+    assert case == {
+        "municipality": {"cbs_code": ROOSENDAAL, "name": "Roosendaal"},
+        "contacts": [{"function": "Coördinerend kwaliteitsmedewerker Jeugd", "email": ROOSENDAAL_CONTACT,
+                      "phone": "0165 579111"}],
+        "reference": "RSD-2026-0413",
+        "reference_label": "Kenmerk van de toegang (pseudoniem)",
+        "pseudonymous": True,
+        "discussion_point": {"key": "tweede_50_procent", "title": "Geen overeenstemming over uitbetaling van de "
+                             "tweede 50% van het arrangement als doelen niet bereikt zijn"},
+        "professionals": CASE["professionals"],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"case_reference": "111222333"}, "lijkt een burgerservicenummer \\(BSN\\)"),
+        ({"case_reference": "1112 22 333"}, "lijkt een burgerservicenummer \\(BSN\\)"),
+        ({"case_reference": "Jan de Vries"}, "‘Jan’ lijkt een naam of woord"),
+        ({"case_reference": "RSD-jansen-2026"}, "‘jansen’ lijkt een naam of woord"),
+        ({"case_reference": ""}, "^Vul het kenmerk van de toegang in"),
+        ({"municipality": ""}, "^Kies de gemeente waarvan de toegang"),
+        ({"municipality": "GM0935"}, "^Kies een gemeente die nu tot deze regio hoort"),  # Maastricht: Zuid-Limburg
+        ({"subcategory": ""}, "^Kies het discussiepunt"),
+        ({"professionals": ""}, "^Vul de betrokken professionals in"),
+        ({"professionals": "Jeugdprofessional\nGedragswetenschapper"}, "mag geen regelovergang"),
+    ],
+)
+async def test_a_dispute_without_its_case_or_with_a_bsn_or_a_name_is_refused(
+    scopes, provider, medewerker, clock, changes, message
+):
+    wbw = scopes["west-brabant-west"]
+    with pytest.raises(services.EscalationError, match=message):
+        await _open(wbw, provider, medewerker, clock, **changes)
+    assert await wbw.count(Escalation) == 0
+
+
+async def test_a_9_digit_number_that_fails_the_elfproef_is_a_reference(scopes, provider, medewerker, clock):
+    escalation = await _open(scopes["west-brabant-west"], provider, medewerker, clock, case_reference="123456789")
+    assert escalation.case_reference == "123456789"
+
+
+async def test_a_ladder_about_no_case_refuses_case_fields(zl, provider, medewerker, clock):
+    with pytest.raises(services.EscalationError, match="gaat niet over één casus"):
+        await services.open_escalation(
+            zl, provider=provider, ladder_key="kwaliteit", category="niet_veiligheid", summary="Klachten.",
+            motivation="Signaal.", actor=medewerker, clock=clock, municipality="GM0935", case_reference="ZL-1",
+        )  # fmt: skip
+
+
+async def test_roosendaals_lokale_aanstuurder_with_an_account_is_told_instead_of_the_mailbox(
+    scopes, provider, medewerker, clock
+):
+    wbw = scopes["west-brabant-west"]
+    roosendaal = await wbw.objects(Municipality).where(Municipality.cbs_code == ROOSENDAAL).first()
+    bergen = await wbw.objects(Municipality).where(Municipality.cbs_code == "GM0748").first()
+    for name, municipality in (("stacey", roosendaal), ("tamara", bergen)):
+        user = User(issuer="https://idp.example", subject=name, name=name, email=f"{name}@wbw.example")
+        await user.save()
+        await Membership(user=user.id, region=wbw.region_id, role=Role.GEMEENTE_MEDEWERKER,
+                         municipality=municipality.id).save()  # fmt: skip
+    escalation = await _open(wbw, provider, medewerker, clock)
+    await services.transition(wbw, escalation.id, "lokale_aanstuurder", actor=medewerker,
+                              motivation="Los op of schaal op.", clock=clock)  # fmt: skip
+    assert [n.recipient for n in await notices(wbw, (await events(wbw, escalation.id))[-1].id)] == [
+        "stacey@wbw.example"
+    ]
+    assert "tamara@wbw.example" not in await _all_recipients(wbw)

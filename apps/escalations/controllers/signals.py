@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from apps.accounts.guards import region_role
 from apps.escalations import signals
+from apps.escalations.cases import REFERENCE_LABEL
 from apps.escalations.context import MOTIVATION_REQUIRED, EscalationError
 from apps.escalations.overview import region_ladders
 from apps.escalations.tables import Escalation, Signal
@@ -99,7 +100,7 @@ class SignalPages(Controller):
                                         "group": category.title})  # fmt: skip
                 else:
                     options.append({"value": f"{key}/{category.key}", "title": category.title, "group": ""})
-            choices.append({"key": key, "name": spec.name, "options": options})
+            choices.append({"key": key, "name": spec.name, "options": options, "case": spec.case})
         escalation = await h.scope.get(Escalation, signal.escalation) if signal.escalation else None
         return h.context(
             "signalen",
@@ -109,6 +110,10 @@ class SignalPages(Controller):
             provider=provider,
             municipality=municipality,
             choices=choices,
+            # a case ladder's fields: the region's municipalities today (the signal's own chosen by default)
+            case_municipalities=await municipalities_on(h.scope, h.clock.today())
+            if any(c["case"] for c in choices) else [],
+            reference_label=REFERENCE_LABEL,
             open_escalations=await signals.open_escalations_of(h.scope, signal.provider),
             escalation=escalation,
             quality_links=await quality_signal_links(h.scope, signal.id) if signal.source == "indicator" else [],
@@ -122,7 +127,8 @@ class SignalPages(Controller):
         signal = await h.scope.get(Signal, signal_id)
         if signal is None:
             raise NotFoundException()
-        values = {"samenvatting": signal.description[:300]}
+        municipality = await h.scope.get(Municipality, signal.municipality) if signal.municipality else None
+        values = {"samenvatting": signal.description[:300], "gemeente": municipality.cbs_code if municipality else ""}
         return Template("regio/signaal.html", context=await self._triage_context(h, signal, values=values, errors={}))
 
     @post("/{signal_id:uuid}", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
@@ -133,7 +139,7 @@ class SignalPages(Controller):
             raise NotFoundException()
         form = await request.form()
         values = {n: form_value(form, n) for n in ("raakt_dvo", "besluit", "categorie", "samenvatting", "escalatie",
-                                                  "motivering")}  # fmt: skip
+                                                  "motivering", "gemeente", "kenmerk", "professionals")}  # fmt: skip
         try:
             if values["raakt_dvo"] == "nee":
                 await signals.hand_back(h.scope, signal.id, actor=h.actor, motivation=values["motivering"])
@@ -157,7 +163,8 @@ class SignalPages(Controller):
                 _, escalation = await signals.escalate_signal(
                     h.scope, signal.id, actor=h.actor, ladder_key=parts[0], category=parts[1],
                     subcategory=parts[2] if len(parts) == 3 else "", summary=values["samenvatting"],
-                    motivation=values["motivering"], clock=h.clock,
+                    motivation=values["motivering"], municipality=values["gemeente"],
+                    case_reference=values["kenmerk"], professionals=values["professionals"], clock=h.clock,
                 )  # fmt: skip
                 notice = "geopend"
             else:
