@@ -85,9 +85,10 @@ async def run(rows: int, due: int, url: str) -> None:
     for region in await Region.objects():
         ladder = "toewijzing" if region.slug == "west-brabant-west" else "kwaliteit"
         category = {"zuid-limburg": "niet_veiligheid", "west-brabant-west": "geschil"}.get(region.slug, "kwaliteit")
+        case = {"subcategory": "pic", "municipality": "GM1674", "case_reference": "BENCH-1", "professionals": "bench"}
         escalation = await open_escalation(RegionScope(region.id), provider=provider, ladder_key=ladder,
                                            category=category, summary="bench", motivation="bench", actor=SYSTEM,
-                                           clock=clock)  # fmt: skip
+                                           clock=clock, **(case if ladder == "toewijzing" else {}))  # fmt: skip
         escalations.append((escalation.region, escalation.id))
     connection = await asyncpg.connect(url)
     started = time.perf_counter()
@@ -149,6 +150,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=1_000)
-    parser.add_argument("--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+    )
     arguments = parser.parse_args()
     asyncio.run(main(arguments.rows, arguments.due, arguments.server))

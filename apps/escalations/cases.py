@@ -168,8 +168,12 @@ async def case_out(scope: RegionScope, escalation, spec: LadderSpec) -> dict | N
     municipality = await scope.get(Municipality, escalation.case_municipality)
     return {
         "municipality": {"cbs_code": municipality.cbs_code, "name": municipality.name} if municipality else None,
-        "contacts": [{"function": c.get("function", ""), "email": c.get("email", ""), "phone": c.get("phone", "")}
-                     for c in _contacts(municipality)] if municipality else [],  # fmt: skip
+        "contacts": [
+            {"function": c.get("function", ""), "email": c.get("email", ""), "phone": c.get("phone", "")}
+            for c in _contacts(municipality)
+        ]
+        if municipality
+        else [],  # fmt: skip
         "reference": escalation.case_reference,
         "reference_label": REFERENCE_LABEL,
         "pseudonymous": True,

@@ -182,8 +182,18 @@ async def open_escalation(
                 "stap_titel": step.title,
                 "categorie": category,
                 "subcategorie": subcategory,
-                **({"casus": {"gemeente": case.municipality.cbs_code, "gemeente_naam": case.municipality.name,
-                              "kenmerk": case.reference, "professionals": case.professionals}} if case else {}),
+                **(
+                    {
+                        "casus": {
+                            "gemeente": case.municipality.cbs_code,
+                            "gemeente_naam": case.municipality.name,
+                            "kenmerk": case.reference,
+                            "professionals": case.professionals,
+                        }
+                    }
+                    if case
+                    else {}
+                ),
                 "nieuwe_termijnen": created,
                 "overgeslagen_termijnen": skipped,
             },
@@ -191,8 +201,13 @@ async def open_escalation(
         await ctx.audit(
             "escalation.open",
             actor=actor,
-            detail={"ladder": spec.key, "versie": version.version, "categorie": category, "motivering": motivation,
-                    **({"gemeente": case.municipality.cbs_code, "kenmerk": case.reference} if case else {})},
+            detail={
+                "ladder": spec.key,
+                "versie": version.version,
+                "categorie": category,
+                "motivering": motivation,
+                **({"gemeente": case.municipality.cbs_code, "kenmerk": case.reference} if case else {}),
+            },
         )
         run = ActionRun(
             ctx=ctx, actor=actor, step=step, motivation=motivation, reason=f"escalatie geopend in stap '{step.title}'"

@@ -204,11 +204,17 @@ def measures_of(step) -> tuple[list[str], list[str]]:
 
 async def open_proposals(scope: RegionScope, escalation_id: Any) -> list[dict]:
     """The ladder's open proposals for this escalation ("Te beoordelen"), oldest first."""
-    rows = await scope.select(
-        StepProposal,
-        StepProposal.step, StepProposal.step_title, StepProposal.letter, StepProposal.reason, StepProposal.proposed_at
-    ).where((StepProposal.escalation == escalation_id) & (StepProposal.status == "open")).order_by(
-        StepProposal.proposed_at
+    rows = (
+        await scope.select(
+            StepProposal,
+            StepProposal.step,
+            StepProposal.step_title,
+            StepProposal.letter,
+            StepProposal.reason,
+            StepProposal.proposed_at,
+        )
+        .where((StepProposal.escalation == escalation_id) & (StepProposal.status == "open"))
+        .order_by(StepProposal.proposed_at)
     )
     return [
         {**row, "letter_title": letter_title(row["letter"]) if row["letter"] else "",

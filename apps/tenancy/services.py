@@ -132,7 +132,6 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
         if published.created:
             change.ladder_versions.append(f"{key} v{published.version}")
 
-
     await sync_indicators(scope, spec.indicators)
     return change
 

@@ -215,8 +215,23 @@ async def test_zuid_limburg_missed_plan_term_leads_to_the_official_letter(api, c
     assert timeline[1]["payload"]["brief"] == "officiele_brief_plan_van_aanpak"
 
 
+WBW_CASE = {"municipality": "GM1674", "case_reference": "RSD-2026-0413", "professionals": "Jeugdprofessional toegang"}
+
+
 async def test_west_brabant_west_dispute_route_to_the_committee(api, clock, bram):
-    opened = await bram.done(f"{WBW}/escalations", open_body(ANKER_KVK, "toewijzing", "geschil", "pic"), 201)
+    # A dispute is about one case: without it, or with a BSN as its reference, opening is refused (422, Dutch).
+    body = open_body(ANKER_KVK, "toewijzing", "geschil", "pic")
+    missing = await bram.post(f"{WBW}/escalations", body)
+    assert missing.status_code == 422 and missing.json()["detail"].startswith("Kies de gemeente")
+    bsn = await bram.post(f"{WBW}/escalations", {**body, **WBW_CASE, "case_reference": "111222333"})
+    assert bsn.status_code == 422 and "lijkt een burgerservicenummer (BSN)" in bsn.json()["detail"]
+    opened = await bram.done(f"{WBW}/escalations", {**body, **WBW_CASE}, 201)
+    assert opened["case"]["municipality"] == {"cbs_code": "GM1674", "name": "Roosendaal"}
+    assert (opened["case"]["reference"], opened["case"]["pseudonymous"]) == ("RSD-2026-0413", True)
+    assert (
+        opened["case"]["discussion_point"]["key"] == "pic"
+        and opened["case"]["professionals"] == "Jeugdprofessional toegang"
+    )
     deadlines = by_key(opened["open_deadlines"])
     assert deadlines["gezinsplan_gereed"]["reasons"] == ["verschoven: Koningsdag (27 april 2026)"]
     # The municipality's reaction counts 10 working days from the delivered arrangement: until then it waits.

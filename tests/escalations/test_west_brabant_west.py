@@ -27,7 +27,6 @@ from tests.escalations.conftest import (
     notices,
 )
 
-
 ROOSENDAAL = "GM1674"
 ROOSENDAAL_CONTACT = "kwaliteitjeugd.roosendaal@wbw.example"  # tenants/west-brabant-west.toml, from seed 001
 ZI2T = "zi2t@wbw.example"

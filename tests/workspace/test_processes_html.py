@@ -29,8 +29,9 @@ class Browser:
         self.http = http
         http.app.state.clock = clock
 
-    async def open_by_triage(self, base: str, kvk: str, category: str, summary: str) -> str:
-        """File a signal, then triage it into a new escalation; the escalation page's path."""
+    async def open_by_triage(self, base: str, kvk: str, category: str, summary: str, **case: str) -> str:
+        """File a signal, then triage it into a new escalation (``case``: a case ladder's fields, gemeente, kenmerk,
+        professionals); the escalation page's path."""
         new = await self.http.get(f"{base}/signalen/nieuw")
         assert new.status_code == 200
         found = await provider(kvk)
@@ -40,7 +41,7 @@ class Browser:
         triage = filed.headers["location"]
         opened = await post_form(self.http, triage, {
             "raakt_dvo": "ja", "besluit": "nieuw", "categorie": category, "samenvatting": summary,
-            "motivering": "Signaal van de toegang; raakt de DVO."})  # fmt: skip
+            "motivering": "Signaal van de toegang; raakt de DVO.", **case})  # fmt: skip
         assert opened.status_code == 303, opened.text
         return opened.headers["location"].split("?")[0]
 
@@ -160,8 +161,18 @@ async def test_seed_000_missed_plan_sends_the_official_letter_then_closed_by_for
 async def test_seed_west_brabant_west_dispute_route_with_a_suspended_term(people):
     (who, clock) = people
     bram = who["beheer"]
-    url = await bram.open_by_triage(WBW, ANKER_KVK, "toewijzing/geschil/pic", "Geschil over het arrangement.")
-    assert "wacht op levering van het arrangement" in (await bram.http.get(url)).text
+    # The triage form asks the dispute ladder's case (only that ladder has [case]); a BSN is refused in Dutch.
+    case = {"gemeente": "GM1674", "kenmerk": "RSD-2026-0413", "professionals": "Jeugdprofessional toegang"}
+    with pytest.raises(AssertionError, match="lijkt een burgerservicenummer"):
+        await bram.open_by_triage(
+            WBW, ANKER_KVK, "toewijzing/geschil/pic", "Geschil.", **{**case, "kenmerk": "111222333"}
+        )
+    url = await bram.open_by_triage(WBW, ANKER_KVK, "toewijzing/geschil/pic", "Geschil over het arrangement.", **case)
+    page = (await bram.http.get(url)).text
+    assert "wacht op levering van het arrangement" in page
+    assert re.search(r'id="casus-gemeente">Roosendaal<', page) and 'id="casus-kenmerk">RSD-2026-0413 ' in page
+    assert "pseudoniem kenmerk" in page and "Jeugdprofessional toegang" in page
+    assert "kwaliteitjeugd.roosendaal@wbw.example" in page  # Roosendaal's lokale aanstuurder, from the region file
     clock.set(at(2026, 3, 4, 11))
     await bram.deadline(url, "arrangement_gereed", "opschorten", reden="Advies Expertteam gevraagd.")
     clock.set(at(2026, 3, 9, 8))
@@ -170,8 +181,12 @@ async def test_seed_west_brabant_west_dispute_route_with_a_suspended_term(people
     assert resumed.status == "open" and "opgeschort van 4 maart 2026 tot 9 maart 2026" in resumed.reasons
     # The arrangement came by e-mail on Friday 6 March: recorded, it meets its term and starts the
     # municipality's 10 working days (to Friday 20 March).
-    form = {"document": "arrangement", "ontvangen_op": "2026-03-06", "kanaal": "email",
-            "toelichting": "Van de aanbieder."}
+    form = {
+        "document": "arrangement",
+        "ontvangen_op": "2026-03-06",
+        "kanaal": "email",
+        "toelichting": "Van de aanbieder.",
+    }
     future = await post_form(bram.http, f"{url}/ontvangst", {**form, "ontvangen_op": "2026-03-10"})
     assert future.status_code == 422 and "De ontvangstdatum ligt in de toekomst." in future.text
     recorded = await post_form(bram.http, f"{url}/ontvangst", form)

@@ -112,7 +112,8 @@ class SignalPages(Controller):
             choices=choices,
             # a case ladder's fields: the region's municipalities today (the signal's own chosen by default)
             case_municipalities=await municipalities_on(h.scope, h.clock.today())
-            if any(c["case"] for c in choices) else [],
+            if any(c["case"] for c in choices)
+            else [],
             reference_label=REFERENCE_LABEL,
             open_escalations=await signals.open_escalations_of(h.scope, signal.provider),
             escalation=escalation,
