@@ -81,6 +81,8 @@ class EditorState:
     motivation_required: bool = True
     categories: str = ""  # TOML
     steps: list[StepState] = field(default_factory=list)
+    case: str = ""  # a ladder about one case ([case]): "" none, "verplicht" (required) or "optioneel"
+    case_description: str = ""
 
 
 def _without_none(value):
@@ -105,6 +107,8 @@ def state_from_spec(spec: LadderSpec) -> EditorState:
         source=spec.source,
         order=spec.order,
         motivation_required=spec.motivation_required,
+        case=("verplicht" if spec.case.required else "optioneel") if spec.case else "",
+        case_description=spec.case.description if spec.case else "",
         categories=tomli_w.dumps({CATEGORIES_TABLE: _without_none(data["categories"])}),
         steps=[
             StepState(
@@ -181,6 +185,8 @@ def state_from_form(key: str, form: FormData) -> EditorState:
         source=_text(form, "source"),
         order="free" if form.get("order") == "free" else "linear",
         motivation_required=form.get("motivation_required") == "ja",
+        case=form.get("case") if form.get("case") in ("verplicht", "optioneel") else "",
+        case_description=_text(form, "case_description"),
         categories=_multiline(form, "categories"),
         steps=steps,
     )
@@ -437,6 +443,9 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
     data = {"key": state.key, "name": state.name, "description": state.description, "source": state.source,
             "order": state.order, "motivation_required": state.motivation_required, "categories": categories,
             "steps": steps_data}  # fmt: skip
+    if state.case:
+        data["case"] = {"required": state.case == "verplicht",
+                        **({"description": state.case_description} if state.case_description else {})}  # fmt: skip
     try:
         return LadderSpec.model_validate(data), []
     except ValidationError as exc:  # what the checks above do not word themselves (e.g. a category's fields)
@@ -478,6 +487,10 @@ def describe_changes(old: LadderSpec | None, new: LadderSpec) -> list[str]:
     if old.order != new.order:
         words = {"linear": "alleen de genoemde vervolgstappen", "free": "elke stap mag op elke stap volgen"}
         changes.append(f"Volgorde gewijzigd van ‘{words[old.order]}’ in ‘{words[new.order]}’.")
+    if old.case != new.case:
+        words = {None: "niet over één casus", True: "over één casus (verplicht)", False: "over één casus (optioneel)"}
+        before, after = (words[c.required if c else None] for c in (old.case, new.case))
+        changes.append(f"De ladder gaat nu {after} (was: {before}).")
     if old.motivation_required != new.motivation_required:
         changes.append(
             "Motivering bij besluiten is nu " + ("verplicht." if new.motivation_required else "niet verplicht.")

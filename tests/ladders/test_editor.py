@@ -47,6 +47,22 @@ def test_an_unchanged_ladder_is_valid_and_equal(zl_kwaliteit):
     assert editor.describe_changes(zl_kwaliteit, spec) == []
 
 
+def test_a_ladder_about_one_case_keeps_its_case_through_the_editor():
+    loaded = next(r for r in load_tenants(TENANTS).regions if r.region.slug == "west-brabant-west")
+    toewijzing = loaded.ladders["toewijzing"]
+    roles = {m.role for m in loaded.region.mailboxes}
+    state = state_of(toewijzing)
+    assert state.case == "verplicht"
+    spec, problems = editor.validate(state, mailbox_roles=roles)
+    assert problems == [] and spec == toewijzing
+    state.case = ""
+    spec, problems = editor.validate(state, mailbox_roles=roles)
+    assert spec.case is None
+    assert editor.describe_changes(toewijzing, spec) == [
+        "De ladder gaat nu niet over één casus (was: over één casus (verplicht))."
+    ]
+
+
 def test_refuses_an_unreachable_step(zl_kwaliteit):
     state = state_of(zl_kwaliteit)
     i = step_index(state, "gesprek_direct")

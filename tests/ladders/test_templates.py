@@ -49,6 +49,11 @@ def load(name: str) -> LadderSpec:
         return LadderSpec.model_validate(tomllib.load(handle))
 
 
+def ladders_data(name: str) -> dict:
+    with (TEMPLATE_DIR / f"{name}.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
 @pytest.fixture(scope="module")
 def ladders() -> dict[str, LadderSpec]:
     return {name: load(name) for name in ALL}
@@ -407,6 +412,19 @@ def test_west_brabant_west_one_dispute_category_with_seven_kinds(ladders):
         "doelen_niet_behaald",
     ]
     assert "50%" in category.subcategories["tweede_50_procent"]
+
+
+def test_west_brabant_west_is_the_only_ladder_about_one_case(ladders):
+    # Seed 001: a dispute is about one case (the seven kinds are its discussion points); no other seed is.
+    assert [name for name, spec in ladders.items() if spec.case is not None] == [WEST_BRABANT_WEST]
+    assert ladders[WEST_BRABANT_WEST].case.required is True
+
+
+def test_a_case_ladder_needs_its_discussion_points():
+    data = ladders_data(WEST_BRABANT_WEST)
+    data["categories"][0]["subcategories"] = {}
+    with pytest.raises(ValueError, match="category 'geschil' of a case ladder .* needs its discussion points"):
+        LadderSpec.model_validate(data)
 
 
 def test_west_brabant_west_lead_times(ladders):
