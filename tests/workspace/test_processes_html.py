@@ -11,7 +11,7 @@ import pytest
 
 from apps.documents.tables import Document
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
-from apps.tenancy.tables import Region
+from apps.tenancy.tables import Municipality, Region
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
@@ -161,7 +161,20 @@ async def test_seed_000_missed_plan_sends_the_official_letter_then_closed_by_for
 async def test_seed_west_brabant_west_dispute_route_with_a_suspended_term(people):
     (who, clock) = people
     bram = who["beheer"]
-    # The triage form asks the dispute ladder's case (only that ladder has [case]); a BSN is refused in Dutch.
+    # The triage form asks the dispute ladder's case (only that ladder has [case]), with the signal's municipality
+    # chosen; Zuid-Limburg's ladders are about no case. A BSN is refused in Dutch.
+    anker = await provider(ANKER_KVK)
+    roosendaal = await Municipality.objects().where(Municipality.cbs_code == "GM1674").first()
+    signal = {"gemeld_door": "Toegang Roosendaal", "omschrijving": "PIC.", "aanbieder": str(anker.id),
+              "gemeente": str(roosendaal.id)}  # fmt: skip
+    filed = await post_form(bram.http, f"{WBW}/signalen/", signal)
+    triage = (await bram.http.get(filed.headers["location"])).text
+    assert 'id="casus"' in triage and '<option value="GM1674" selected>Roosendaal</option>' in triage
+    assert triage.count('name="kenmerk"') == 1 and "Kenmerk van de toegang (pseudoniem)" in triage
+    ilse = who["zl-inkoop"]
+    vlinder = await provider(VLINDER_KVK)
+    zl_signal = await post_form(ilse.http, f"{ZL}/signalen/", {**signal, "aanbieder": str(vlinder.id), "gemeente": ""})
+    assert 'id="casus"' not in (await ilse.http.get(zl_signal.headers["location"])).text
     case = {"gemeente": "GM1674", "kenmerk": "RSD-2026-0413", "professionals": "Jeugdprofessional toegang"}
     with pytest.raises(AssertionError, match="lijkt een burgerservicenummer"):
         await bram.open_by_triage(
