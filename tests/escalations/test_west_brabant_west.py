@@ -11,9 +11,12 @@ import pytest
 
 from apps.accounts.roles import Role
 from apps.accounts.tables import Membership, User
-from apps.escalations import services
+from apps.escalations import cases, services
 from apps.escalations.api import escalation_detail
 from apps.escalations.tables import Escalation
+from apps.ladders.schema import LadderSpec
+from apps.ladders.services import latest_version
+from apps.ladders.tables import Ladder
 from apps.notifications.tables import Notification
 from apps.tenancy.tables import Municipality
 from tests.escalations.conftest import (
@@ -266,3 +269,22 @@ async def test_roosendaals_lokale_aanstuurder_with_an_account_is_told_instead_of
         "stacey@wbw.example"
     ]
     assert "tamara@wbw.example" not in await _all_recipients(wbw)
+
+
+async def test_an_optional_case_may_stay_empty_but_is_checked_when_given(scopes, provider, medewerker, clock):
+    wbw = scopes["west-brabant-west"]
+    ladder = await wbw.objects(Ladder).where(Ladder.key == "toewijzing").first()
+    spec = LadderSpec.model_validate((await latest_version(wbw, ladder)).definition)
+    optional = spec.model_copy(update={"case": spec.case.model_copy(update={"required": False})})
+    category = optional.categories[0]
+    empty = {"subcategory": "", "municipality": "", "reference": "", "professionals": ""}
+    assert await cases.checked_case(wbw, optional, category, **empty, day=clock.today()) is None
+    with pytest.raises(cases.CaseError, match="burgerservicenummer") as refused:
+        given = {
+            "subcategory": "pic",
+            "municipality": ROOSENDAAL,
+            "reference": "111.222.333",
+            "professionals": "Toegang",
+        }
+        await cases.checked_case(wbw, optional, category, **given, day=clock.today())
+    assert refused.value.field == "kenmerk"

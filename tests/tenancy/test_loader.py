@@ -186,3 +186,16 @@ def test_a_ladder_notifying_a_role_without_mailbox_is_refused(tenants_copy):
     assert found[0].endswith(
         "notifies role 'ozj' but the region has no 'ozj' mailbox (add [[mailboxes]] role = \"ozj\")"
     )
+
+
+def test_a_municipality_contact_is_one_line_with_a_mailbox(tenants_copy):
+    wbw = tenants_copy / "west-brabant-west.toml"
+    text = wbw.read_text()
+    assert 'function = "Coördinerend kwaliteitsmedewerker Jeugd"' in text
+    text = text.replace('function = "Coördinerend kwaliteitsmedewerker Jeugd"', 'function = "Coördinerend\\tJeugd"')
+    wbw.write_text(text.replace('email = "jeugd.rucphen@wbw.example"', 'email = "geen adres"'))
+    found = messages(tenants_copy)
+    assert any(m.startswith("tenants/west-brabant-west.toml: municipalities[4].contacts[0].function: contains the "
+                            "control character U+0009") for m in found), found  # fmt: skip
+    wbw.write_text(wbw.read_text().replace("Coördinerend\\tJeugd", "Coördinerend kwaliteitsmedewerker Jeugd"))
+    assert any("municipalities[5].contacts[0].email" in m for m in messages(tenants_copy))
