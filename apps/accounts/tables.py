@@ -1,7 +1,7 @@
 """People who log in (through OpenID Connect), the roles they hold per region or provider, their server-side
 sessions and the rate-limit counters of the login (and upload) endpoints."""
 
-from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from apps.providers.tables import Provider
@@ -33,7 +33,7 @@ class Membership(Table, tablename="membership"):
     role = Varchar(length=40)  # see apps.accounts.roles.Role
     # A region role held for one municipality of the region: the access team / lokale aanstuurder of Roosendaal.
     # Notices of a dispute about one case (a case ladder) go to the people of that municipality only.
-    municipality = ForeignKey(Municipality, null=True, default=None)
+    municipality = ForeignKey(Municipality, null=True, default=None, on_delete=OnDelete.set_null)
     created_at = created_at()
 
 

@@ -1,6 +1,6 @@
 """Signals, escalations and what hangs off them: deadlines, the append-only timeline, measures."""
 
-from piccolo.columns import JSONB, UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from apps.accounts.tables import User
@@ -28,7 +28,7 @@ class Escalation(Table, tablename="escalation"):
     # A dispute about one case (a ladder with [case], seed 001): the municipality whose access team is party to it,
     # the access team's pseudonymous case reference (never a BSN or a name: apps.escalations.cases) and the
     # professionals involved. The discussion point is the subcategory. Empty for every other escalation.
-    case_municipality = ForeignKey(Municipality, null=True, default=None)
+    case_municipality = ForeignKey(Municipality, null=True, default=None, on_delete=OnDelete.restrict)
     case_reference = Varchar(length=40, default="")
     case_professionals = Varchar(length=300, default="")
     opened_at = Timestamptz(default=utcnow, index=True)

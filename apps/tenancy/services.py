@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from apps.escalations.tables import Signal
+from apps.escalations.tables import Escalation, Signal
 from apps.ladders import services as ladders
 from apps.ladders.texts import municipalities_phrase
 from apps.quality.indicators import sync_indicators  # the quality app builds on tenancy, not the reverse
@@ -110,13 +110,16 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
     for code, row in existing.items():
         if code in wanted:
             continue
-        if await scope.count(Signal).where(Signal.municipality == row.id) > 0:
+        signals = await scope.count(Signal).where(Signal.municipality == row.id)
+        disputes = await scope.count(Escalation).where(Escalation.case_municipality == row.id)
+        if signals or disputes:
+            what = "signals" if signals else "disputes about a case"
             raise SyncRefused(
                 [
                     Problem(
                         loaded.file,
                         "municipalities",
-                        f"{code} ({row.name}) cannot be removed: signals refer to it; end it with valid_until instead",
+                        f"{code} ({row.name}) cannot be removed: {what} refer to it; end it with valid_until instead",
                     )
                 ]
             )

@@ -108,3 +108,20 @@ async def test_sync_is_audited(db, tenants_dir):
     assert sorted(e["target_id"] for e in entries) == ["lekstroom", "west-brabant-west", "zuid-limburg"]
     assert all(e["action"] == "tenants.sync" for e in entries)
     assert all("created" in e["detail"]["summary"] for e in entries)
+
+
+async def test_a_municipality_a_dispute_is_about_cannot_be_removed(db, tenants_copy):
+    await sync_tenants(tenants_copy)
+    wbw = RegionScope((await Region.objects().where(Region.slug == "west-brabant-west").first()).id)
+    provider = Provider(kvk_number="90000099", name="Geschil B.V.")
+    await provider.save()
+    await open_escalation(wbw, provider=provider, ladder_key="toewijzing", category="geschil", subcategory="doelen",
+                          summary="Doelen.", motivation="Geschil.", actor=SYSTEM, municipality="GM1674",
+                          case_reference="RSD-2026-0001", professionals="Jeugdprofessional")  # fmt: skip
+    path = tenants_copy / "west-brabant-west.toml"
+    text = path.read_text()
+    start = text.index('[[municipalities]]\ncbs_code = "GM1674"')
+    path.write_text(text[:start] + text[text.index("[[municipalities]]", start + 1) :])
+    with pytest.raises(SyncRefused, match="GM1674 \\(Roosendaal\\) cannot be removed: disputes about a case refer"):
+        await sync_tenants(tenants_copy)
+    assert await wbw.count(Escalation) == 1

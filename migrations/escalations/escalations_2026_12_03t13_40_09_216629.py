@@ -23,7 +23,7 @@ class Municipality(Table, tablename="municipality", schema=None):
     )
 
 
-ID = "2026-12-03T13:18:43:619411"
+ID = "2026-12-03T13:40:09:216629"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -42,7 +42,7 @@ async def forwards():
         column_class=ForeignKey,
         params={
             "references": Municipality,
-            "on_delete": OnDelete.cascade,
+            "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,

@@ -22,7 +22,7 @@ class Municipality(Table, tablename="municipality", schema=None):
     )
 
 
-ID = "2026-12-03T13:18:39:644900"
+ID = "2026-12-03T13:40:06:129313"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -41,7 +41,7 @@ async def forwards():
         column_class=ForeignKey,
         params={
             "references": Municipality,
-            "on_delete": OnDelete.cascade,
+            "on_delete": OnDelete.set_null,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
