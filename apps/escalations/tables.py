@@ -28,7 +28,7 @@ class Escalation(Table, tablename="escalation"):
     # A dispute about one case (a ladder with [case], seed 001): the municipality whose access team is party to it,
     # the access team's pseudonymous case reference (never a BSN or a name: apps.escalations.cases) and the
     # professionals involved. The discussion point is the subcategory. Empty for every other escalation.
-    case_municipality = ForeignKey(Municipality, null=True, default=None, on_delete=OnDelete.restrict)
+    case_municipality = ForeignKey(Municipality, null=True, default=None, on_delete=OnDelete.no_action)
     case_reference = Varchar(length=40, default="")
     case_professionals = Varchar(length=300, default="")
     opened_at = Timestamptz(default=utcnow, index=True)

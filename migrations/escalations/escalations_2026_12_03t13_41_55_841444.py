@@ -23,7 +23,7 @@ class Municipality(Table, tablename="municipality", schema=None):
     )
 
 
-ID = "2026-12-03T13:40:09:216629"
+ID = "2026-12-03T13:41:55:841444"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -42,7 +42,7 @@ async def forwards():
         column_class=ForeignKey,
         params={
             "references": Municipality,
-            "on_delete": OnDelete.restrict,
+            "on_delete": OnDelete.no_action,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
