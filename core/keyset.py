@@ -133,3 +133,48 @@ async def capped_count(count_rows: Callable[[int], Awaitable[int]], cap: int = 1
 def count_nl(count: int, capped: bool) -> str:
     text = f"{count:,}".replace(",", ".")
     return f"meer dan {text}" if capped else text
+
+
+def select_fetch(make_query: Callable[[], Any]) -> Fetch:
+    """The usual ``fetch``: ``make_query()`` builds the list's filtered select (a new one per call: Piccolo's
+    queries change in place), and the page's condition, order and limit are added to it."""
+
+    async def fetch(extra: Any, order: Order, forward: bool, limit: int) -> list[dict]:
+        query = make_query()
+        if extra is not None:
+            query = query.where(extra)
+        for column, ascending in order:
+            query = query.order_by(column, ascending=ascending == forward)
+        return await query.limit(limit)
+
+    return fetch
+
+
+def merged_fetch(*fetches: Fetch) -> Fetch:
+    """One list read from several sources in the same order (e.g. the regions' rows and the platform's): each
+    source reads at most ``limit`` rows after the position, and the first ``limit`` of them together are the
+    page, so the cost follows the page and the number of sources, never the number of rows."""
+
+    async def fetch(extra: Any, order: Order, forward: bool, limit: int) -> list[dict]:
+        rows = [row for source in fetches for row in await source(extra, order, forward, limit)]
+        for column, ascending in reversed(order):  # stable sorts, last key first
+            rows.sort(key=lambda row, name=column._meta.name: row[name], reverse=ascending != forward)
+        return rows[:limit]
+
+    return fetch
+
+
+async def first_page_if_stale(fetch: Fetch, segments: list[Segment], size: int, *, after: str = "",
+                              before: str = "") -> Page:  # fmt: skip
+    """``page``, and the first page instead when a cursor finds nothing (a stale or foreign link)."""
+    found = await page(fetch, segments, size, after=after, before=before)
+    if not found.rows and (after or before):
+        found = await page(fetch, segments, size)
+    return found
+
+
+def cursors(query: Any) -> tuple[str, str]:
+    """(after, before) from a page's query string: ``na`` and ``voor`` ("na" wins when both are given)."""
+    after = (query.get("na") or "").strip()[:300]
+    before = "" if after else (query.get("voor") or "").strip()[:300]
+    return after, before

@@ -103,7 +103,8 @@ class PlatformScope:
 
 class RegionsScope:
     """Read-only: rows of several regions in one query, for the sweep's platform-wide due queries (one index range
-    over every active region instead of a query per region). Each row read carries its ``region``; the sweep acts on
+    over every active region instead of a query per region), a person's notices and the bell across their regions,
+    and the platform admin's audit log. Each row read carries its ``region``; the sweep acts on
     it through ``RegionScope(row region)``, never through this scope."""
 
     def __init__(self, region_ids: list[UUID | str] | frozenset):
@@ -124,6 +125,9 @@ class RegionsScope:
 
     def objects(self, table: type[Table], *prefetch: Any) -> Objects:
         return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
+
+    def count(self, table: type[Table]) -> Count:
+        return table.count().where(self._where(table))
 
 
 def _has_column(table: type[Table], name: str) -> bool:

@@ -13,26 +13,29 @@ from apps.accounts.roles import Role
 from apps.audit import services
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
+from core import keyset
 from core.audit import audit
 from core.csvexport import csv_response
-from core.edge import PageNumber
 
 
-async def _page(request: Request, region: Region | None, filters: dict, page: int) -> Template:
+async def _page(request: Request, region: Region | None, filters: dict) -> Template:
     wanted, errors = services.AuditFilter.from_query(**filters)
     regions = await services.regions_for(region, wanted)
-    offset = max(page - 1, 0) * services.PAGE_SIZE
     platform = services.reads_platform(region, wanted)
-    rows = [] if errors else await services.entries(regions, wanted, platform=platform, offset=offset)
-    if region is None:
-        rows = [services.for_platform_admin(r) for r in rows]
+    after, before = keyset.cursors(request.query_params)
+    found = keyset.Page([], None, None) if errors else await services.entry_page(
+        regions, wanted, platform=platform, after=after, before=before
+    )  # fmt: skip
+    rows = [services.for_platform_admin(r) for r in found.rows] if region is None else found.rows
     all_regions = [] if region else await Region.objects().order_by(Region.name)
     base = f"/regio/{region.slug}/audit" if region else "/beheer/audit"
+    query = wanted.query_string()
     return Template("beheer/audit.html", status_code=422 if errors else 200, context={
         "rows": [{**r, "when": services.when(r["at"])} for r in rows], "filters": filters, "errors": errors,
-        "base": base, "query": wanted.query_string(), "page": page, "has_more": len(rows) == services.PAGE_SIZE,
-        "all_regions": all_regions, "region": region, "section": "audit" if region else None,
-        "reads_escalations": True, "region_lead": True, "admin": region is None,
+        "base": base, "query": query, "pager": f"{query}&" if query else "", "next": found.next,
+        "previous": found.previous, "all_regions": all_regions, "region": region,
+        "section": "audit" if region else None, "reads_escalations": True, "region_lead": True,
+        "admin": region is None,
     })  # fmt: skip
 
 
@@ -66,8 +69,8 @@ class PlatformAuditController(Controller):
     @get("/")
     async def index(self, request: Request, van: FromQuery[str] = "", tot: FromQuery[str] = "",
                     door: FromQuery[str] = "", actie: FromQuery[str] = "", doel: FromQuery[str] = "",
-                    regio: FromQuery[str] = "", pagina: PageNumber = 1) -> Template:  # fmt: skip
-        return await _page(request, None, _filters(van, tot, door, actie, doel, regio), pagina)
+                    regio: FromQuery[str] = "") -> Template:  # fmt: skip
+        return await _page(request, None, _filters(van, tot, door, actie, doel, regio))
 
     @get("/export.csv")
     async def export(self, request: Request, van: FromQuery[str] = "", tot: FromQuery[str] = "",
@@ -84,8 +87,8 @@ class RegionAuditController(Controller):
     @get("/")
     async def index(self, request: Request, region_slug: FromPath[str], van: FromQuery[str] = "",
                     tot: FromQuery[str] = "", door: FromQuery[str] = "", actie: FromQuery[str] = "",
-                    doel: FromQuery[str] = "", pagina: PageNumber = 1) -> Template:  # fmt: skip
-        return await _page(request, await _region(region_slug), _filters(van, tot, door, actie, doel), pagina)
+                    doel: FromQuery[str] = "") -> Template:  # fmt: skip
+        return await _page(request, await _region(region_slug), _filters(van, tot, door, actie, doel))
 
     @get("/export.csv")
     async def export(self, request: Request, region_slug: FromPath[str], van: FromQuery[str] = "",

@@ -18,3 +18,4 @@ class AuditEntry(Table, tablename="audit_entry"):
     target_id = Varchar(length=80, default="")
     detail = JSONB(default={})
     at = Timestamptz(default=utcnow, index=True)
+    # index audit_entry_region_at on ["region", "at", "id"] (made in the migration): the log page, newest first

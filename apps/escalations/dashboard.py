@@ -226,14 +226,15 @@ async def deadlines_between(h: Here, ladders: Ladders, start: datetime | None, e
     return {"total": total, "rows": items, "more": max(0, total - len(items))}
 
 
-async def region_dashboard(h: Here) -> dict[str, Any]:
-    """Everything the dashboard shows, for a person who reads the region's escalations."""
+async def region_dashboard(h: Here, stops: list[dict] | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, for a person who reads the region's escalations. ``stops``: the intake
+    stops in force when the page has read them already (the home page counts them too): read once."""
     now = h.clock.now()
     today = now.astimezone(AMSTERDAM).date()
     week_end = local_midnight(today + timedelta(days=7 - today.weekday()))  # next Monday 00:00, Dutch time
     ladders = await region_ladders(h.scope)
     months = await opened_and_closed_per_month(h, today)
-    stops = await intake_stops(h)
+    stops = await intake_stops(h) if stops is None else stops
     groups = await open_groups(h, ladders)
     return {
         "today": nl_date(today),

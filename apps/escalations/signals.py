@@ -24,6 +24,7 @@ from apps.escalations.tables import Escalation, Signal
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.services import municipalities_on
 from apps.tenancy.tables import Municipality
+from core import keyset
 from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
@@ -284,3 +285,23 @@ async def attach_signal(
 
 async def region_municipalities(scope: RegionScope, clock: Clock = system_clock) -> list[Municipality]:
     return await municipalities_on(scope, clock.today())
+
+
+PAGE_SIZE = 50
+
+
+async def signal_page(scope: RegionScope, *, only_new: bool, after: str = "", before: str = "") -> keyset.Page:
+    """One page of the region's signals, newest first, by keyset on (received_at, id): the index
+    signal_region_received (or signal_region_status_received for the new ones) serves it."""
+
+    def query():
+        rows = scope.select(
+            Signal, Signal.id, Signal.reported_by, Signal.description, Signal.received_at, Signal.status,
+            Signal.provider.name.as_alias("provider_name"), Signal.municipality.name.as_alias("municipality_name"),
+            Signal.escalation.reference.as_alias("reference"), Signal.escalation,
+        )  # fmt: skip
+        return rows.where(Signal.status == NEW) if only_new else rows
+
+    segments = [keyset.Segment("s", None, [(Signal.received_at, False), (Signal.id, False)])]
+    return await keyset.first_page_if_stale(keyset.select_fetch(query), segments, PAGE_SIZE, after=after,
+                                            before=before)  # fmt: skip

@@ -56,6 +56,8 @@ class Signal(Table, tablename="signal"):
     escalation = ForeignKey(Escalation, null=True, default=None)
     source = Varchar(length=40, default="handmatig")  # handmatig, evidence_watch, indicator
     # index signal_escalation on ["escalation"] (made in the migration): the escalation page lists its signals
+    # indexes signal_region_received on ["region", "received_at", "id"] and signal_region_status_received on
+    # ["region", "status", "received_at", "id"] (made in the migration): the signals list, newest first
 
 
 class Deadline(Table, tablename="deadline"):

@@ -17,6 +17,7 @@ from apps.documents.controllers import REGION_READERS, download_response, region
 from apps.evidence import services as evidence
 from apps.portal.views import evidence_row
 from apps.tenancy.tables import Region
+from core import keyset
 from core.clock import AMSTERDAM, system_clock
 from core.formatting import format_date_nl
 
@@ -30,10 +31,12 @@ async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors
     person = request.scope["state"][PERSON]
     actor = person.region_actor(scope.region_id)
     region = await Region.objects().where(Region.id == scope.region_id).first()
-    reviews = await evidence.reviews_in_region(scope, provider.id)
+    after, before = keyset.cursors(request.query_params)
+    page_items, found = await evidence.item_page(provider.id, after=after, before=before)
+    reviews = await evidence.reviews_in_region(scope, provider.id, page_items)
     today = system_clock.today()
     items = []
-    for item in await evidence.provider_items(provider.id):
+    for item in page_items:
         row = evidence_row(item, today)
         review = reviews.get(item.id)
         if review:
@@ -53,6 +56,7 @@ async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors
         "portaal/regio_bewijs.html",
         context={
             "region": region, "provider": provider, "items": items, "errors": errors or {}, "flash": flash,
+            "next": found.next, "previous": found.previous,
             "may_review": bool(actor and actor.has_any(DECIDES)),
         },
         status_code=status_code,

@@ -21,6 +21,7 @@ from apps.accounts.roles import DECIDES
 from apps.documents.uploads import ReceivedFile
 from apps.evidence.tables import EvidenceItem, EvidenceReview
 from apps.providers.tables import Contract, Provider
+from core import keyset
 from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
@@ -176,13 +177,34 @@ async def register(
     return item
 
 
-async def provider_items(provider_id: UUID) -> list[EvidenceItem]:
-    return (
-        await EvidenceItem.objects()
-        .where(EvidenceItem.provider == provider_id)
-        .order_by(EvidenceItem.kind)
-        .order_by(EvidenceItem.person)
-    )
+PAGE_SIZE = 50
+
+
+async def item_page(provider_id: UUID, *, after: str = "", before: str = "") -> tuple[list[EvidenceItem], keyset.Page]:
+    """One page of the provider's register by kind and person (keyset on kind, person, id: the index
+    evidence_item_provider_kind_person serves it), as items, with the page's cursors."""
+    segments = [keyset.Segment("b", None, [(EvidenceItem.kind, True), (EvidenceItem.person, True),
+                                           (EvidenceItem.id, True)])]  # fmt: skip
+    fetch = keyset.select_fetch(lambda: EvidenceItem.select().where(EvidenceItem.provider == provider_id))
+    found = await keyset.first_page_if_stale(fetch, segments, PAGE_SIZE, after=after, before=before)
+    return [EvidenceItem(**row, _exists_in_db=True) for row in found.rows], found
+
+
+async def replaced_among(items: list[EvidenceItem]) -> set[UUID]:
+    """Which of ``items`` a later item replaces (one query over the page's ids)."""
+    if not items:
+        return set()
+    rows = await EvidenceItem.select(EvidenceItem.replaces).where(
+        EvidenceItem.replaces.is_in([item.id for item in items])
+    )  # fmt: skip
+    return {row["replaces"] for row in rows}
+
+
+async def expiring_items(provider_id: UUID, today: date) -> list[EvidenceItem]:
+    """The provider's items that end within WARN_DAYS or have ended, from the stored ``valid_until``."""
+    return await EvidenceItem.objects().where(
+        (EvidenceItem.provider == provider_id) & (EvidenceItem.valid_until <= today + relativedelta(days=WARN_DAYS))
+    )  # fmt: skip
 
 
 async def provider_item(provider_id: UUID, evidence_id: UUID | str) -> EvidenceItem | None:
@@ -220,12 +242,20 @@ async def latest_reviews(reviews: list[dict]) -> dict[tuple[UUID, UUID], dict]:
     return latest
 
 
-async def reviews_for_provider(scope: ProviderScope) -> dict[tuple[UUID, UUID], dict]:
-    return await latest_reviews(await scope.select(EvidenceReview))
+async def reviews_for_provider(scope: ProviderScope, items: list[EvidenceItem]) -> dict[tuple[UUID, UUID], dict]:
+    """The latest review per (item, region) of the given items (a page of the register)."""
+    if not items:
+        return {}
+    rows = await scope.select(EvidenceReview).where(EvidenceReview.evidence.is_in([item.id for item in items]))
+    return await latest_reviews(rows)
 
 
-async def reviews_in_region(scope: RegionScope, provider_id: UUID) -> dict[UUID, dict]:
-    rows = await scope.select(EvidenceReview).where(EvidenceReview.provider == provider_id)
+async def reviews_in_region(scope: RegionScope, provider_id: UUID, items: list[EvidenceItem]) -> dict[UUID, dict]:
+    if not items:
+        return {}
+    rows = await scope.select(EvidenceReview).where(
+        (EvidenceReview.provider == provider_id) & EvidenceReview.evidence.is_in([item.id for item in items])
+    )  # fmt: skip
     return {evidence: row for (evidence, _), row in (await latest_reviews(rows)).items()}
 
 

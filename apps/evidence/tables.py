@@ -32,6 +32,9 @@ class EvidenceItem(Table, tablename="evidence_item"):
     replaces = ForeignKey("self", null=True, default=None)  # a renewed VOG replaces the earlier one
     registered_by = ForeignKey(User, null=True, default=None)
     registered_at = Timestamptz(default=utcnow, index=True)
+    # (made in the migration) indexes evidence_item_provider_kind_person on ["provider", "kind", "person", "id"]:
+    # the register's pages; evidence_item_replaces on ["replaces"]; evidence_item_provider_valid_until on
+    # ["provider", "valid_until"]: what expires
 
 
 class EvidenceReview(Table, tablename="evidence_review"):

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from piccolo.columns.combination import WhereRaw
+
 from apps.accounts.roles import DECIDES
 from apps.accounts.tables import Membership
 from apps.notifications.tables import Notification
+from core import keyset
 from core.clock import Clock, system_clock
-from core.tenancy import ProviderScope, RegionScope
+from core.tenancy import ProviderScope, RegionScope, RegionsScope
 
 INAPP = "inapp"
 
@@ -48,30 +51,42 @@ async def person_regions(person) -> list[UUID]:
 
 
 def _mine(user_id: UUID):
-    return (Notification.channel == INAPP) & (Notification.recipient_user == user_id)
+    # The channel as a literal, not a parameter: the partial indexes notification_unread and notification_inapp
+    # (WHERE channel = 'inapp') then serve every plan of the query, also a prepared statement's generic one.
+    return WhereRaw("channel = 'inapp'") & (Notification.recipient_user == user_id)
 
 
 async def unread_count(person) -> int:
-    total = 0
-    for region_id in await person_regions(person):
-        total += await RegionScope(region_id).count(Notification).where(
-            _mine(person.user_id) & Notification.read_at.is_null()
-        )
-    return total
+    """The bell: one count over the person's unread notices in all their regions, read from the partial index
+    notification_unread (recipient_user, region) WHERE read_at IS NULL AND channel = 'inapp'."""
+    regions = await person_regions(person)
+    if not regions:
+        return 0
+    return await RegionsScope(regions).count(Notification).where(
+        _mine(person.user_id) & Notification.read_at.is_null()
+    )  # fmt: skip
 
 
-async def my_notices(person, limit: int = 50) -> list[dict]:
-    rows: list[dict] = []
-    for region_id in await person_regions(person):
-        rows += await (
-            RegionScope(region_id)
-            .select(Notification, Notification.id, Notification.region, Notification.template, Notification.payload,
-                    Notification.created_at, Notification.read_at)  # fmt: skip
-            .where(_mine(person.user_id))
-            .order_by(Notification.created_at, ascending=False)
-            .limit(limit)
-        )
-    return sorted(rows, key=lambda row: row["created_at"], reverse=True)[:limit]
+PAGE_SIZE = 50
+
+
+async def my_notices(person, *, after: str = "", before: str = "") -> keyset.Page:
+    """One page of the person's notices in all their regions, newest first: keyset on (created_at, id), served
+    by the partial index notification_inapp (recipient_user, created_at, id) WHERE channel = 'inapp'."""
+    regions = await person_regions(person)
+    if not regions:
+        return keyset.Page([], None, None)
+    scope = RegionsScope(regions)
+
+    def query():
+        return scope.select(
+            Notification, Notification.id, Notification.region, Notification.template, Notification.payload,
+            Notification.created_at, Notification.read_at,
+        ).where(_mine(person.user_id))  # fmt: skip
+
+    segments = [keyset.Segment("m", None, [(Notification.created_at, False), (Notification.id, False)])]
+    return await keyset.first_page_if_stale(keyset.select_fetch(query), segments, PAGE_SIZE, after=after,
+                                            before=before)  # fmt: skip
 
 
 async def mark_all_read(person, clock: Clock = system_clock) -> None:

@@ -18,6 +18,7 @@ from apps.notifications.messages import MESSAGES
 from apps.notifications.tables import Notification
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
+from core import keyset
 from core.audit import audit
 from core.formatting import nl_datetime
 from core.tenancy import RegionScope
@@ -63,6 +64,36 @@ def when(moment) -> str:
     return nl_datetime(moment)
 
 
+DELIVERY_PAGE = 50
+COUNT_CAP = 1000
+
+
+async def delivery_page(scope: RegionScope, status: str, *, after: str = "", before: str = "") -> keyset.Page:
+    """One page of the region's notices, newest first (keyset on created_at, id): the index
+    notification_region_created, or notification_region_status_created with a status filter, serves it."""
+
+    def query():
+        rows = scope.select(
+            Notification, Notification.id, Notification.recipient, Notification.channel, Notification.template,
+            Notification.payload, Notification.status, Notification.attempts, Notification.last_error,
+            Notification.created_at, Notification.sent_at,
+        )  # fmt: skip
+        return rows.where(Notification.status == status) if status else rows
+
+    segments = [keyset.Segment("n", None, [(Notification.created_at, False), (Notification.id, False)])]
+    return await keyset.first_page_if_stale(keyset.select_fetch(query), segments, DELIVERY_PAGE, after=after,
+                                            before=before)  # fmt: skip
+
+
+async def status_count(scope: RegionScope, status: str) -> tuple[int, bool]:
+    """How many of the region's notices have ``status``, up to COUNT_CAP (then "meer dan"): a bounded index range."""
+
+    async def count_rows(cap: int) -> int:
+        return len(await scope.select(Notification, Notification.id).where(Notification.status == status).limit(cap))
+
+    return await keyset.capped_count(count_rows, COUNT_CAP)
+
+
 class NoticeController(Controller):
     path = "/meldingen"
     include_in_schema = False
@@ -70,12 +101,15 @@ class NoticeController(Controller):
     @get("/", guards=[signed_in])
     async def mine(self, request: Request) -> Template:
         person = request.scope["state"][PERSON]
+        after, before = keyset.cursors(request.query_params)
+        found = await my_notices(person, after=after, before=before)
         notices = [
             {"id": row["id"], "subject": subject_of(row["template"], row["payload"]),
              "at": nl_datetime(row["created_at"]), "unread": row["read_at"] is None}
-            for row in await my_notices(person)
+            for row in found.rows
         ]  # fmt: skip
-        return Template("meldingen/mijn.html", context={"notices": notices})
+        return Template("meldingen/mijn.html", context={"notices": notices, "next": found.next,
+                                                        "previous": found.previous})  # fmt: skip
 
     @get("/{notification_id:uuid}", guards=[signed_in], status_code=HTTP_303_SEE_OTHER)
     async def open(self, request: Request, notification_id: FromPath[UUID]) -> Redirect:
@@ -110,22 +144,19 @@ class DeliveryController(Controller):
     async def overview(self, request: Request, region_slug: FromPath[str], status: FromQuery[str] = "") -> Template:
         region = await region_by_slug(region_slug)
         scope = RegionScope(region.id)
-        query = scope.select(
-            Notification, Notification.id, Notification.recipient, Notification.channel, Notification.template,
-            Notification.payload, Notification.status, Notification.attempts, Notification.last_error,
-            Notification.created_at, Notification.sent_at,
-        ).order_by(Notification.created_at, ascending=False).limit(200)  # fmt: skip
-        if status in STATUS_NL:
-            query = query.where(Notification.status == status)
+        wanted = status if status in STATUS_NL else ""
+        after, before = keyset.cursors(request.query_params)
+        found = await delivery_page(scope, wanted, after=after, before=before)
         rows = [
             {**row, "subject": subject_of(row["template"], row["payload"]), "status_nl": STATUS_NL[row["status"]],
              "created": when(row["created_at"]), "sent": when(row["sent_at"])}
-            for row in await query
+            for row in found.rows
         ]  # fmt: skip
         person = request.scope["state"][PERSON]
-        counts = {key: await scope.count(Notification).where(Notification.status == key) for key in STATUS_NL}
+        counts = {key: keyset.count_nl(*await status_count(scope, key)) for key in STATUS_NL}
         return Template("meldingen/regio.html", context={
-            "region": region, "rows": rows, "counts": counts, "status": status, "statuses": STATUS_NL,
+            "region": region, "rows": rows, "counts": counts, "status": wanted, "statuses": STATUS_NL,
+            "next": found.next, "previous": found.previous,
             "may_retry": bool(person.region_roles.get(region.id, frozenset()) & DECIDES),
             "section": "meldingen", "reads_escalations": True,  # the region's navigation (base.html)
         })  # fmt: skip

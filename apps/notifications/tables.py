@@ -28,6 +28,11 @@ class Notification(Table, tablename="notification"):
     created_at = created_at()
     sent_at = Timestamptz(null=True, default=None)
     read_at = Timestamptz(null=True, default=None)
+    # (made in the migration) indexes notification_region_created on ["region", "created_at", "id"] and
+    # notification_region_status_created on ["region", "status", "created_at", "id"]: the delivery overview;
+    # partial indexes notification_inapp on ["recipient_user", "created_at", "id"] WHERE channel = 'inapp': a
+    # person's notices, and notification_unread on ["recipient_user", "region"] WHERE read_at IS NULL AND
+    # channel = 'inapp': the bell
 
     def save(self, columns=None):
         """A new row to send is handed to a worker as soon as its transaction commits (not on a rollback);

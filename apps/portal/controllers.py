@@ -36,6 +36,7 @@ from apps.evidence.controllers import RegionEvidenceController
 from apps.portal import colleagues as team
 from apps.portal import views
 from apps.providers.tables import Provider
+from core import keyset
 from core.clock import system_clock
 from core.security import current_csrf_token
 from core.tenancy import ProviderScope
@@ -137,11 +138,15 @@ async def evidence_template(
     request: Request, scope: ProviderScope, *, errors: dict | None = None, values: dict | None = None,
     status_code: int = 200,
 ) -> Template:  # fmt: skip
+    after, before = keyset.cursors(request.query_params)
+    register = await views.evidence_register(scope, after=after, before=before)
     return Template(
         "portaal/bewijs.html",
         context={
             "provider_name": await _provider_name(scope),
-            "items": await views.evidence_register(scope),
+            "items": register["rows"],
+            "next": register["next"],
+            "previous": register["previous"],
             "kinds": evidence.KINDS,
             "errors": errors or {},
             "values": values or {},

@@ -239,12 +239,12 @@ def evidence_row(item: EvidenceItem, today: date) -> dict:
     }
 
 
-async def evidence_register(scope: ProviderScope, clock: Clock = system_clock) -> list[dict]:
+async def evidence_rows(scope: ProviderScope, items: list[EvidenceItem], today: date) -> list[dict]:
+    """The register's rows for ``items``: validity, whether a later item replaces it, each region's latest verdict
+    (two queries for the items together, whatever their number)."""
     regions = await _regions()
-    reviews = await evidence.reviews_for_provider(scope)
-    today = clock.today()
-    items = await evidence.provider_items(scope.provider_id)
-    replaced = {item.replaces for item in items if item.replaces}
+    reviews = await evidence.reviews_for_provider(scope, items)
+    replaced = await evidence.replaced_among(items)
     rows = []
     for item in items:
         row = evidence_row(item, today)
@@ -264,9 +264,20 @@ async def evidence_register(scope: ProviderScope, clock: Clock = system_clock) -
     return rows
 
 
+async def evidence_register(scope: ProviderScope, clock: Clock = system_clock, *, after: str = "",
+                            before: str = "") -> dict:  # fmt: skip
+    """One page of the provider's register (by kind and person, keyset), with the cursors for the pager."""
+    items, found = await evidence.item_page(scope.provider_id, after=after, before=before)
+    return {"rows": await evidence_rows(scope, items, clock.today()), "next": found.next,
+            "previous": found.previous}  # fmt: skip
+
+
 async def expiring_evidence(scope: ProviderScope, clock: Clock = system_clock) -> list[dict]:
-    rows = [r for r in await evidence_register(scope, clock) if r["status"] != "geldig" and not r["replaced"]]
+    today = clock.today()
+    items = await evidence.expiring_items(scope.provider_id, today)
+    rows = [r for r in await evidence_rows(scope, items, today) if r["status"] != "geldig" and not r["replaced"]]
     return sorted(rows, key=lambda r: r["days_left"])
+
 
 TERM_EVENTS = ("termijn_gestart", "termijn_gehaald", "termijn_verlopen", "termijn_opgeschort", "termijn_hervat",
                "termijn_verlengd")

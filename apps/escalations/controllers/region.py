@@ -28,7 +28,8 @@ class RegionPages(Controller):
         """The region's workspace: what needs attention, and the way to each part."""
         h = await here(request, region_slug)
         now = h.clock.now()
-        counts = {"instroomstops": len(await intake_stops(h))}
+        stops = await intake_stops(h)  # read once: the count here, the list on the dashboard
+        counts = {"instroomstops": len(stops)}
         if h.reads_escalations:
             counts["nieuwe_signalen"] = await h.scope.count(Signal).where(Signal.status == signals.NEW)
             counts["lopend"] = await h.scope.count(Escalation).where(Escalation.status != "closed")
@@ -37,7 +38,7 @@ class RegionPages(Controller):
             counts["verlopen"] = await h.scope.count(Escalation).where(
                 overview_where(h.scope, Filters(verlopen=True), now)
             )
-        dashboard = await region_dashboard(h) if h.reads_escalations else None
+        dashboard = await region_dashboard(h, stops) if h.reads_escalations else None
         return Template("regio/index.html", context=h.context("regio", counts=counts, dashboard=dashboard))
 
     @get("/te-beoordelen", guards=[region_role(*READERS)])

@@ -22,6 +22,7 @@ from apps.providers.tables import Provider
 from apps.quality.services import signal_links as quality_signal_links
 from apps.tenancy.services import municipalities_on
 from apps.tenancy.tables import Municipality
+from core import keyset
 from core.formatting import nl_datetime
 
 
@@ -33,18 +34,16 @@ class SignalPages(Controller):
     async def list_signals(self, request: Request, region_slug: FromPath[str]) -> Template:
         h = await here(request, region_slug)
         show = request.query_params.get("toon", "nieuw")
-        query = h.scope.select(
-            Signal, Signal.id, Signal.reported_by, Signal.description, Signal.received_at, Signal.status,
-            Signal.provider.name.as_alias("provider_name"), Signal.municipality.name.as_alias("municipality_name"),
-            Signal.escalation.reference.as_alias("reference"), Signal.escalation,
-        ).order_by(Signal.received_at, ascending=False).limit(200)  # fmt: skip
-        if show != "alle":
-            query = query.where(Signal.status == signals.NEW)
-        rows = await query
+        after, before = keyset.cursors(request.query_params)
+        found = await signals.signal_page(h.scope, only_new=show != "alle", after=after, before=before)
+        rows = found.rows
         for row in rows:
             row["received_nl"] = nl_datetime(row["received_at"])
             row["status_nl"] = signals.STATUS_NL.get(row["status"], row["status"])
-        return Template("regio/signalen.html", context=h.context("signalen", signals=rows, show=show))
+        return Template(
+            "regio/signalen.html",
+            context=h.context("signalen", signals=rows, show=show, next=found.next, previous=found.previous),
+        )
 
     async def _form_context(self, h: Here, *, values: dict, errors: dict, filed: bool = False) -> dict:
         return h.context(
