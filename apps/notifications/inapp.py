@@ -60,11 +60,11 @@ async def unread_count(person) -> int:
     """The bell: one count over the person's unread notices in all their regions, read from the partial index
     notification_unread (recipient_user, region) WHERE read_at IS NULL AND channel = 'inapp'."""
     regions = await person_regions(person)
-    if not regions:
-        return 0
-    return await RegionsScope(regions).count(Notification).where(
-        _mine(person.user_id) & Notification.read_at.is_null()
-    )  # fmt: skip
+    return await unread_query(person.user_id, regions) if regions else 0
+
+
+def unread_query(user_id: UUID, regions: list[UUID]):
+    return RegionsScope(regions).count(Notification).where(_mine(user_id) & Notification.read_at.is_null())
 
 
 PAGE_SIZE = 50

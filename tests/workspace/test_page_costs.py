@@ -1,0 +1,223 @@
+"""Each list page costs what it shows (issue 20): the signals, the evidence register (portal and region), the audit
+log (region lead and platform admin) and the notice pages (a person's own, the region's delivery overview) run no
+more SQL statements with many rows than with a few, page by keyset ("Volgende pagina"/"Vorige pagina", no
+JavaScript), and page 2 continues exactly where page 1 stopped, in the page's order, every row once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+from apps.accounts.tables import User
+from apps.audit import services as audit_log
+from apps.audit.tables import AuditEntry
+from apps.escalations import signals
+from apps.escalations.tables import Signal
+from apps.evidence import services as evidence
+from apps.evidence.tables import EvidenceItem
+from apps.notifications import inapp, pages
+from apps.notifications.tables import Notification
+from core.clock import system_clock
+from tests.accounts.support import app_client, login
+from tests.querycount import counting_statements
+from tests.workspace.support import ZL, provider, zl_scope
+
+Adder = Callable[[int, int], Awaitable[None]]  # (first number, how many) -> rows added
+
+
+async def pages_walked(http, first_page: str, pattern: str) -> list[list[str]]:
+    """The ids on each page, following rel="next" from the first one to the last."""
+    found, text = [], first_page
+    while True:
+        found.append(re.findall(pattern, text))
+        link = re.search(r'rel="next" href="([^"]+)"', text)
+        if link is None:
+            return found
+        text = (await http.get(link.group(1).replace("&amp;", "&"))).text
+
+
+async def check_costs_and_pages(http, url: str, pattern: str, add: Adder, size: int, expected: Callable) -> None:
+    """A few rows, then more than two pages of them: the same number of statements; the pages together are
+    ``expected()`` (the ids in the page's order, from the database) exactly; "vorige" from page 2 is page 1."""
+    await add(0, 5)
+    await http.get(url)  # what is cached per process (ladder specs, the region) is read once
+    with counting_statements() as few:
+        page = await http.get(url)
+    assert page.status_code == 200 and 'rel="next"' not in page.text
+    await add(5, 2 * size + 5)
+    with counting_statements() as many:
+        page = await http.get(url)
+    assert page.status_code == 200
+    assert many.count <= few.count, (few.count, many.count, many.queries)
+    walked = await pages_walked(http, page.text, pattern)
+    assert [len(p) for p in walked[:2]] == [size, size] and len(walked) == 3
+    assert [row for p in walked for row in p] == [str(row) for row in await expected()]
+    second = re.search(r'rel="next" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    back = re.search(r'rel="prev" href="([^"]+)"', (await http.get(second)).text).group(1).replace("&amp;", "&")
+    assert re.findall(pattern, (await http.get(back)).text) == walked[0]
+
+
+async def test_the_signals_list(world, oidc_settings):
+    scope = await zl_scope()
+    vlinder = await provider("90000001")
+    now = system_clock.now()
+
+    async def add(start: int, count: int) -> None:
+        await Signal.insert(*[
+            scope.new(Signal, provider=vlinder.id, reported_by=f"Melder {n}", description=f"Signaal {n}",
+                      received_at=now - timedelta(minutes=n % 7, seconds=n), status=signals.NEW)
+            for n in range(start, start + count)
+        ])  # fmt: skip
+
+    async def expected() -> list:
+        rows = await scope.select(Signal, Signal.id).order_by(Signal.received_at, ascending=False).order_by(
+            Signal.id, ascending=False
+        )  # fmt: skip
+        return [row["id"] for row in rows]
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", f"{ZL}/signalen")
+        await check_costs_and_pages(http, f"{ZL}/signalen?toon=alle", r'data-signal="([^"]+)"', add,
+                                    signals.PAGE_SIZE, expected)  # fmt: skip
+        new_only = await http.get(f"{ZL}/signalen")
+        assert 'rel="next" href="/regio/zuid-limburg/signalen?na=' in new_only.text  # the filter stays
+
+
+async def _evidence_adder(provider_id) -> tuple[Adder, Callable]:
+    async def add(start: int, count: int) -> None:
+        await EvidenceItem.insert(*[
+            EvidenceItem(provider=provider_id, kind=evidence.VOG_MEDEWERKER if n % 2 else evidence.SKJ,
+                         person=f"Persoon {n % 9}", number="" if n % 2 else "12345", issued_on=date(2025, 1, 1),
+                         valid_until=date(2028, 1, 1))
+            for n in range(start, start + count)
+        ])  # fmt: skip
+
+    async def expected() -> list:
+        rows = await EvidenceItem.select(EvidenceItem.id).where(EvidenceItem.provider == provider_id).order_by(
+            EvidenceItem.kind).order_by(EvidenceItem.person).order_by(EvidenceItem.id)  # fmt: skip
+        return [row["id"] for row in rows]
+
+    return add, expected
+
+
+async def test_the_evidence_register_in_the_portal(world, oidc_settings):
+    add, expected = await _evidence_adder((await provider("90000001")).id)
+    async with app_client(oidc_settings) as http:
+        await login(http, "vlinder-medewerker", "/portaal/bewijs")
+        await check_costs_and_pages(http, "/portaal/bewijs", r'id="bewijs-([^"]+)"', add, evidence.PAGE_SIZE,
+                                    expected)  # fmt: skip
+
+
+async def test_the_evidence_register_of_a_provider_in_the_region(world, oidc_settings):
+    vlinder = await provider("90000001")
+    add, expected = await _evidence_adder(vlinder.id)
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", ZL)
+        await check_costs_and_pages(http, f"{ZL}/aanbieders/{vlinder.id}/bewijs", r'id="bewijs-([^"]+)"', add,
+                                    evidence.PAGE_SIZE, expected)  # fmt: skip
+
+
+async def _audit_adder(region_id, *, platform: bool) -> Adder:
+    now = system_clock.now()
+
+    async def add(start: int, count: int) -> None:
+        # with ``platform`` every 10th without a region: the platform admin's list merges them in
+        await AuditEntry.insert(*[
+            AuditEntry(region=None if platform and n % 10 == 3 else region_id, action="test.bulk", actor_label=f"Test {n}",
+                       target_type="test", target_id=str(n), at=now + timedelta(minutes=1 + n % 5, seconds=n))
+            for n in range(start, start + count)
+        ])  # fmt: skip
+
+    return add
+
+
+async def test_the_audit_log_of_a_region_lead(world, oidc_settings):
+    scope = await zl_scope()
+    add = await _audit_adder(scope.region_id, platform=False)
+
+    async def expected() -> list:
+        rows = await scope.select(AuditEntry, AuditEntry.id).where(AuditEntry.action == "test.bulk").order_by(
+            AuditEntry.at, ascending=False).order_by(AuditEntry.id, ascending=False)  # fmt: skip
+        return [row["id"] for row in rows]
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-lead", f"{ZL}/audit")
+        # the filter keeps the page to the rows added here (login and the demo data also write the log)
+        await check_costs_and_pages(http, f"{ZL}/audit?actie=test.bulk", r'data-audit="([^"]+)"', add,
+                                    audit_log.PAGE_SIZE, expected)  # fmt: skip
+
+
+async def test_the_audit_log_of_the_platform_admin(world, oidc_settings):
+    scope = await zl_scope()
+    add = await _audit_adder(scope.region_id, platform=True)
+
+    async def expected() -> list:
+        rows = await AuditEntry.select(AuditEntry.id).where(AuditEntry.action == "test.bulk").order_by(
+            AuditEntry.at, ascending=False).order_by(AuditEntry.id, ascending=False)  # fmt: skip
+        return [row["id"] for row in rows]
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "beheer", "/beheer/audit")
+        await check_costs_and_pages(http, "/beheer/audit?actie=test.bulk", r'data-audit="([^"]+)"', add,
+                                    audit_log.PAGE_SIZE, expected)  # fmt: skip
+
+
+async def test_a_persons_own_notices(world, oidc_settings):
+    scope = await zl_scope()
+    now = system_clock.now()
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", "/meldingen")
+        ilse = await User.objects().where(User.subject == "zl-inkoop").first()
+
+        async def add(start: int, count: int) -> None:
+            await Notification.insert(*[
+                scope.new(Notification, recipient=str(ilse.id), recipient_user=ilse.id, channel=inapp.INAPP,
+                          template="ladder_notify", payload={"escalatie": f"ZL-{n}"}, status="sent",
+                          idempotency_key=f"test-mine:{n}", created_at=now - timedelta(minutes=n % 4, seconds=n))
+                for n in range(start, start + count)
+            ])  # fmt: skip
+
+        async def expected() -> list:
+            rows = await Notification.select(Notification.id).where(
+                (Notification.recipient_user == ilse.id) & (Notification.channel == inapp.INAPP)
+            ).order_by(Notification.created_at, ascending=False).order_by(Notification.id, ascending=False)  # fmt: skip
+            return [row["id"] for row in rows]
+
+        await check_costs_and_pages(http, "/meldingen", r'href="/meldingen/([0-9a-f-]{36})"', add, inapp.PAGE_SIZE,
+                                    expected)  # fmt: skip
+        unread = await Notification.count().where(
+            (Notification.recipient_user == ilse.id) & (Notification.channel == inapp.INAPP)
+            & Notification.read_at.is_null()
+        )  # fmt: skip
+        assert unread >= 2 * inapp.PAGE_SIZE + 10
+        assert f"{unread}<span" in (await http.get("/meldingen/teller")).text  # the bell counts them all
+
+
+async def test_the_regions_delivery_overview(world, oidc_settings):
+    scope = await zl_scope()
+    now = system_clock.now()
+
+    async def add(start: int, count: int) -> None:
+        await Notification.insert(*[
+            scope.new(Notification, recipient=f"t{n}@zl.example", channel="email", template="ladder_notify",
+                      payload={}, status="failed" if n % 2 else "sent", idempotency_key=f"test-region:{n}",
+                      created_at=now + timedelta(minutes=1 + n % 3, seconds=n))
+            for n in range(start, start + count)
+        ])  # fmt: skip
+
+    async def expected() -> list:
+        rows = await scope.select(Notification, Notification.id).where(Notification.status == "failed").order_by(
+            Notification.created_at, ascending=False).order_by(Notification.id, ascending=False)  # fmt: skip
+        return [row["id"] for row in rows]
+
+    async def add_failed(start: int, count: int) -> None:  # twice as many, half of them failed
+        await add(2 * start, 2 * count)
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", f"{ZL}/meldingen")
+        await check_costs_and_pages(http, f"{ZL}/meldingen?status=failed", r'data-notification="([^"]+)"',
+                                    add_failed, pages.DELIVERY_PAGE, expected)  # fmt: skip
+        everything = await http.get(f"{ZL}/meldingen")
+        assert f"Mislukt ({len(await expected())})" in everything.text
+        assert 'rel="next" href="/regio/zuid-limburg/meldingen?na=' in everything.text
