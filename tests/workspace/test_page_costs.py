@@ -1,7 +1,8 @@
-"""Each list page costs what it shows (issue 20): the signals, the evidence register (portal and region), the audit
-log (region lead and platform admin) and the notice pages (a person's own, the region's delivery overview) run no
-more SQL statements with many rows than with a few, page by keyset ("Volgende pagina"/"Vorige pagina", no
-JavaScript), and page 2 continues exactly where page 1 stopped, in the page's order, every row once."""
+"""Each page costs what it shows (issue 20): the signals, the evidence register (portal and region), the audit log
+(region lead and platform admin) and the notice pages (a person's own, the region's delivery overview) run no more
+SQL statements with many rows than with a few, page by keyset ("Volgende pagina"/"Vorige pagina", no JavaScript),
+and page 2 continues exactly where page 1 stopped, in the page's order, every row once. The dashboard and the
+escalation page run no more statements with many escalations or notice events."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from datetime import date, timedelta
 from apps.accounts.tables import User
 from apps.audit import services as audit_log
 from apps.audit.tables import AuditEntry
-from apps.escalations import signals
-from apps.escalations.tables import Signal
+from apps.escalations import services, signals
+from apps.escalations.tables import Deadline, Escalation, Measure, Signal
+from apps.escalations.views import TIMELINE_PAGE
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
 from apps.notifications import inapp, pages
@@ -21,7 +23,7 @@ from apps.notifications.tables import Notification
 from core.clock import system_clock
 from tests.accounts.support import app_client, login
 from tests.querycount import counting_statements
-from tests.workspace.support import ZL, provider, zl_scope
+from tests.workspace.support import ZL, escalation_of, provider, zl_scope
 
 Adder = Callable[[int, int], Awaitable[None]]  # (first number, how many) -> rows added
 
@@ -221,3 +223,79 @@ async def test_the_regions_delivery_overview(world, oidc_settings):
         everything = await http.get(f"{ZL}/meldingen")
         assert f"Mislukt ({len(await expected())})" in everything.text
         assert 'rel="next" href="/regio/zuid-limburg/meldingen?na=' in everything.text
+
+
+async def _bulk_escalations(scope, template, count: int, start: int) -> list:
+    now = system_clock.now()
+    rows = [
+        scope.new(Escalation, reference=f"ZL-2026-{8000 + n:05d}", provider=template.provider,
+                  ladder_version=template.ladder_version, category=template.category,
+                  subcategory=template.subcategory, current_step=template.current_step, status="open",
+                  summary=f"Bulk {n}", opened_at=now - timedelta(days=n % 300), next_due_at=now - timedelta(days=1))
+        for n in range(start, start + count)
+    ]  # fmt: skip
+    await Escalation.insert(*rows)
+    await Deadline.insert(*[
+        scope.new(Deadline, escalation=e.id, step=e.current_step, key="plan_binnen", term="2 weken",
+                  met_by="document:plan_van_aanpak", starts_at=now - timedelta(days=15),
+                  due_at=now + timedelta(days=(i % 3) - 1))
+        for i, e in enumerate(rows)
+    ])  # fmt: skip
+    await Measure.insert(*[
+        scope.new(Measure, escalation=e.id, provider=e.provider, kind="instroomstop", scope=["0935"],
+                  started_at=now - timedelta(days=i % 30))
+        for i, e in enumerate(rows)
+    ])  # fmt: skip
+    return rows
+
+
+async def test_the_dashboard_costs_the_same_with_many_escalations(world, oidc_settings):
+    """The region's home with its dashboard: with 60 more escalations (each with a deadline due or overdue and an
+    intake stop) no more statements than with 5; the intake stops are read once."""
+    scope = await zl_scope()
+    template = await escalation_of("90000002")
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", ZL)
+        await _bulk_escalations(scope, template, 5, 0)
+        await http.get(ZL)
+        with counting_statements() as few:
+            home = await http.get(ZL)
+        assert home.status_code == 200 and 'id="stops-aantal"' in home.text
+        await _bulk_escalations(scope, template, 55, 5)
+        with counting_statements() as many:
+            home = await http.get(ZL)
+        assert many.count <= few.count, (few.count, many.count, many.queries)
+        stops = await scope.count(Measure).where((Measure.kind == "instroomstop") & Measure.ended_at.is_null())
+        assert f'id="stops-aantal">{stops}<' in home.text and stops >= 60
+        assert sum(1 for q in many.queries if '"measure"' in q) == 1, [q for q in many.queries if '"measure"' in q]
+
+
+async def test_the_escalation_page_costs_the_same_with_many_notice_events(world, oidc_settings):
+    """The escalation page with its timeline: with a full page of notice events, each with its mails, no more
+    statements than with two (the deliveries of the page's events are looked up in one query)."""
+    scope = await zl_scope()
+    escalation = await escalation_of("90000002")
+    url = f"{ZL}/escalaties/{escalation.id}"
+
+    async def notices(count: int) -> None:
+        for _ in range(count):
+            event = await services.append_event(scope, escalation.id, "melding_verstuurd", payload={"aantal": 2})
+            await Notification.insert(*[
+                scope.new(Notification, recipient=f"t{i}@zl.example", channel="email", template="ladder_notify",
+                          idempotency_key=f"{event.id}:{i}", status="sent" if i else "failed",
+                          sent_at=event.occurred_at if i else None)
+                for i in range(2)
+            ])  # fmt: skip
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", url)
+        await notices(2)
+        await http.get(url)
+        with counting_statements() as few:
+            page = await http.get(url)
+        assert page.text.count("Bezorgd: 1 van 2") == 2
+        await notices(TIMELINE_PAGE)
+        with counting_statements() as many:
+            page = await http.get(url)
+        assert many.count <= few.count, (few.count, many.count, many.queries)
+        assert page.text.count("Bezorgd: 1 van 2") == TIMELINE_PAGE and "1 mislukt." in page.text
