@@ -126,8 +126,9 @@ async def _audit_adder(region_id, *, platform: bool) -> Adder:
     async def add(start: int, count: int) -> None:
         # with ``platform`` every 10th without a region: the platform admin's list merges them in
         await AuditEntry.insert(*[
-            AuditEntry(region=None if platform and n % 10 == 3 else region_id, action="test.bulk", actor_label=f"Test {n}",
-                       target_type="test", target_id=str(n), at=now + timedelta(minutes=1 + n % 5, seconds=n))
+            AuditEntry(region=None if platform and n % 10 == 3 else region_id, action="test.bulk",
+                       actor_label=f"Test {n}", target_type="test", target_id=str(n),
+                       at=now + timedelta(minutes=1 + n % 5, seconds=n))
             for n in range(start, start + count)
         ])  # fmt: skip
 
