@@ -191,7 +191,7 @@ class PlatformDeliveryController(Controller):
         regions = []
         for region in await Region.objects().order_by(Region.name):
             scope = RegionScope(region.id)
-            counts = {key: await scope.count(Notification).where(Notification.status == key) for key in STATUS_NL}
+            counts = {key: keyset.count_nl(*await status_count(scope, key)) for key in STATUS_NL}  # bounded ranges
             rows = await (
                 scope.select(Notification, Notification.recipient, Notification.channel, Notification.template,
                              Notification.payload, Notification.attempts, Notification.last_error,
