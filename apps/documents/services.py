@@ -34,10 +34,10 @@ PROVIDER_KINDS = {
     "plan_van_aanpak": "plan van aanpak",
     "verbeterplan": "verbeterplan",
     "reactie": "reactie",
+    "arrangement": "arrangement",  # seed 001: the provider sends it to the municipality
 }
 KIND_LABELS = {
     **PROVIDER_KINDS,
-    "arrangement": "arrangement",
     "gezinsplan": "gezinsplan",
     "brief": "brief",
     "bijlage": "bijlage",

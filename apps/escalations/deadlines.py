@@ -528,7 +528,8 @@ async def meet_deadlines_for_document(
     recorded_at: datetime | None = None,
 ) -> list[Deadline]:
     """A document of ``document_kind`` was delivered at ``at``: the current step's running deadlines met by
-    it are met, and the terms that wait for it start from ``at``. ``recorded_at`` (default ``at``): when this is
+    it are met (by a provider's person: only the provider's terms, ``meets_as_party``), and the terms that wait for
+    it start from ``at``. ``recorded_at`` (default ``at``): when this is
     recorded -- a receipt the region enters later is dated on the timeline when entered, and no reminder is set
     in the past. Late delivery is accepted: a deadline past its due moment, or already missed (its missed-term
     actions have run), is met as well and recorded with ``te_laat: true``. A suspended deadline is never late.
@@ -549,6 +550,8 @@ async def meet_deadlines_for_document(
             & Deadline.met_at.is_null()
         )
         for deadline in sorted(candidates, key=lambda d: d.due_at):
+            if not meets_as_party(actor, term_spec(ctx, deadline)):
+                continue  # a provider's upload never meets the municipality's or the region's term
             late = deadline.status == MISSED or (deadline.status == OPEN and at > deadline.due_at)
             changed = (
                 await scope.update(
@@ -575,6 +578,19 @@ async def meet_deadlines_for_document(
         await _start_waiting_for_document(ctx, document_kind, at, actor)
         await refresh_next_due(scope, ctx.escalation.id)
     return met
+
+
+# The parties a term can name (TermSpec.responsible) that act through the provider's portal.
+PROVIDER_PARTIES = frozenset({"aanbieder"})
+
+
+def meets_as_party(actor: Actor, term: TermSpec | None) -> bool:
+    """Whether a delivery by ``actor`` meets ``term``: the provider's people meet only the terms the provider
+    must meet (or a term that names no party); the region's people, who also record what reached them outside
+    the portal, meet any."""
+    if actor.provider_id is None or term is None or not term.responsible:
+        return True
+    return term.responsible in PROVIDER_PARTIES
 
 
 async def _start_waiting_for_document(ctx: Context, document_kind: str, at: datetime, actor: Actor) -> None:

@@ -288,3 +288,21 @@ async def test_an_optional_case_may_stay_empty_but_is_checked_when_given(scopes,
         }
         await cases.checked_case(wbw, optional, category, **given, day=clock.today())
     assert refused.value.field == "kenmerk"
+
+
+async def test_each_party_meets_its_own_terms(scopes, provider, medewerker, provider_user, clock):
+    """Seed 001 §1.3: the provider sends the arrangement, the municipality reacts to it. A reaction the
+    provider uploads never meets the municipality's term; what reached the municipality does."""
+    wbw = scopes["west-brabant-west"]
+    escalation = await _open(wbw, provider, medewerker, clock)
+    clock.set(at(2026, 3, 10, 10))
+    [met] = await services.meet_deadlines_for_document(wbw, escalation.id, "arrangement", clock.now(),
+                                                       actor=provider_user)  # fmt: skip
+    assert met.key == "arrangement_gereed"
+    assert await services.meet_deadlines_for_document(wbw, escalation.id, "reactie", clock.now(),
+                                                      actor=provider_user) == []  # fmt: skip
+    assert (await deadlines(wbw, escalation.id))["reactie_arrangement"].status == "open"
+    clock.set(at(2026, 3, 12, 10))
+    [reacted] = await services.meet_deadlines_for_document(wbw, escalation.id, "reactie", clock.now(),
+                                                           actor=medewerker)  # fmt: skip
+    assert reacted.key == "reactie_arrangement" and reacted.status == "met"
