@@ -16,8 +16,8 @@ from apps.documents.tables import Document
 from apps.documents.uploads import ReceivedFile, human_size
 from apps.escalations.actions import notification_key
 from apps.escalations.context import EscalationError, append_event
-from apps.escalations.deadlines import meet_deadlines_for_document
 from apps.escalations.tables import Deadline, Escalation
+from apps.escalations.transitions import meet_deadlines_for_document
 from apps.notifications.inapp import add_for_people, purchasing_team
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider

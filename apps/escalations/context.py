@@ -14,7 +14,7 @@ from apps.accounts.roles import DECIDES, IMPOSES_MEASURES
 from apps.escalations.tables import Escalation, TimelineEvent
 from apps.ladders.calendar import DutchCalendar
 from apps.ladders.deadlines import region_calendar
-from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure, StepSpec
+from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure, StepSpec, TermSpec
 from apps.ladders.tables import LadderVersion
 from apps.tenancy.tables import Region
 from core.actor import Actor
@@ -188,3 +188,16 @@ def require_imposes_measures(actor: Actor, what: str) -> None:
 def require_motivation(spec: LadderSpec, motivation: str) -> None:
     if spec.motivation_required and not (motivation or "").strip():
         raise EscalationError(MOTIVATION_REQUIRED)
+
+
+# The parties a term can name (TermSpec.responsible) that act through the provider's portal.
+PROVIDER_PARTIES = frozenset({"aanbieder"})
+
+
+def meets_as_party(actor: Actor, term: TermSpec | None) -> bool:
+    """Whether a delivery by ``actor`` meets ``term``: the provider's people meet only the terms the provider
+    must meet (or a term that names no party); the region's people, who also record what reached them outside
+    the portal, meet any."""
+    if actor.provider_id is None or term is None or not term.responsible:
+        return True
+    return term.responsible in PROVIDER_PARTIES

@@ -7,6 +7,7 @@ a due date moved are kept on the deadline, oldest first.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from apps.escalations.context import (
     EscalationConflict,
     EscalationError,
     load_context,
+    meets_as_party,
     require_decides,
 )
 from apps.escalations.tables import Deadline, Escalation
@@ -526,13 +528,16 @@ async def meet_deadlines_for_document(
     *,
     actor: Actor = SYSTEM,
     recorded_at: datetime | None = None,
+    react: Callable[[Context, Deadline, TermSpec], Awaitable[None]] | None = None,
 ) -> list[Deadline]:
     """A document of ``document_kind`` was delivered at ``at``: the current step's running deadlines met by
     it are met (by a provider's person: only the provider's terms, ``meets_as_party``), and the terms that wait for
     it start from ``at``. ``recorded_at`` (default ``at``): when this is
     recorded -- a receipt the region enters later is dated on the timeline when entered, and no reminder is set
-    in the past. Late delivery is accepted: a deadline past its due moment, or already missed (its missed-term
-    actions have run), is met as well and recorded with ``te_laat: true``. A suspended deadline is never late.
+    in the past. ``react``: runs a met term's ``on_met`` (the transition service's, which may move a step), after
+    the waiting terms started. Late delivery is accepted: a deadline past its due moment, or already missed (its
+    missed-term actions have run), is met as well and recorded with ``te_laat: true``. A suspended deadline is
+    never late.
     Returns the deadlines met (none: nothing waited for this document)."""
     if document_kind not in DOCUMENT_KINDS:
         raise EscalationError(f"Onbekende documentsoort '{document_kind}'.")
@@ -576,21 +581,12 @@ async def meet_deadlines_for_document(
             )
             met.append(await scope.get(Deadline, deadline.id))
         await _start_waiting_for_document(ctx, document_kind, at, actor)
+        for deadline in met:
+            spec = term_spec(ctx, deadline)
+            if react is not None and spec is not None and spec.on_met:
+                await react(ctx, deadline, spec)
         await refresh_next_due(scope, ctx.escalation.id)
     return met
-
-
-# The parties a term can name (TermSpec.responsible) that act through the provider's portal.
-PROVIDER_PARTIES = frozenset({"aanbieder"})
-
-
-def meets_as_party(actor: Actor, term: TermSpec | None) -> bool:
-    """Whether a delivery by ``actor`` meets ``term``: the provider's people meet only the terms the provider
-    must meet (or a term that names no party); the region's people, who also record what reached them outside
-    the portal, meet any."""
-    if actor.provider_id is None or term is None or not term.responsible:
-        return True
-    return term.responsible in PROVIDER_PARTIES
 
 
 async def _start_waiting_for_document(ctx: Context, document_kind: str, at: datetime, actor: Actor) -> None:

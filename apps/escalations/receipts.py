@@ -12,8 +12,9 @@ from datetime import date, datetime, time
 from uuid import UUID
 
 from apps.escalations.context import EscalationError, load_context, require_decides
-from apps.escalations.deadlines import MISSED, OPEN, SUSPENDED, WAITING, local_date, meet_deadlines_for_document
+from apps.escalations.deadlines import MISSED, OPEN, SUSPENDED, WAITING, local_date
 from apps.escalations.tables import Deadline
+from apps.escalations.transitions import meet_deadlines_for_document
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.schema import DOCUMENT_NAMES
 from core.actor import Actor

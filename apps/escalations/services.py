@@ -40,7 +40,6 @@ from apps.escalations.deadlines import (
     create_step_deadlines,
     due_deadlines,
     extend_deadline,
-    meet_deadlines_for_document,
     resume_deadline,
     suspend_deadline,
 )
@@ -52,6 +51,7 @@ from apps.escalations.transitions import (
     apply_actions,
     close_escalation,
     close_in_context,
+    meet_deadlines_for_document,
     transition,
 )
 from apps.ladders.schema import LadderSpec

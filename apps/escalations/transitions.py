@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from apps.escalations import notices
+from apps.escalations import deadlines, notices
 from apps.escalations.actions import ActionRun, in_run_order, is_proposed, propose_step, resolve_proposals, run_action
 from apps.escalations.context import (
     Context,
@@ -29,8 +30,8 @@ from apps.escalations.deadlines import claim_missed_deadline, create_step_deadli
 from apps.escalations.letter_receipts import method_or_default
 from apps.escalations.letters import issue_letter
 from apps.escalations.preconditions import check_preconditions, history, refusal
-from apps.escalations.tables import Escalation, Measure, TimelineEvent
-from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep
+from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
+from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep, TermSpec
 from core.actor import SYSTEM, Actor
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
@@ -253,6 +254,32 @@ async def act_on_missed_deadline(
                 ActionRun(ctx=ctx, actor=SYSTEM, step=step, motivation="", reason=reason, term=spec), spec.on_missed
             )
         return True
+
+
+async def react_to_met_term(ctx: Context, deadline: Deadline, spec: TermSpec) -> None:
+    """A met term's reaction (``on_met``): the step that follows, proposed for a person to decide, or taken where
+    the ladder marks that step automatic. Only while the escalation is still in the term's step."""
+    if deadline.step != ctx.escalation.current_step:
+        return
+    reason = f"termijn '{spec.title or spec.key}' is gehaald"
+    await apply_actions(
+        ActionRun(ctx=ctx, actor=SYSTEM, step=ctx.spec.step(deadline.step), motivation="", reason=reason, term=spec),
+        spec.on_met,
+    )
+
+
+async def meet_deadlines_for_document(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    document_kind: str,
+    at: datetime,
+    *,
+    actor: Actor = SYSTEM,
+    recorded_at: datetime | None = None,
+) -> list[Deadline]:
+    """``deadlines.meet_deadlines_for_document`` with the ladder's reactions to each met term."""
+    return await deadlines.meet_deadlines_for_document(scope, escalation_id, document_kind, at, actor=actor,
+                                                       recorded_at=recorded_at, react=react_to_met_term)  # fmt: skip
 
 
 async def close_in_context(

@@ -54,6 +54,7 @@ class TermState:
     met_by: str = ""
     starts: str = "step"  # step, document:SOORT, date:JJJJ-MM-DD, contract_end
     on_missed: str = ""  # TOML
+    on_met: str = ""  # TOML: the reaction when the term is met (suggest_step, move_to_step, notify)
 
 
 @dataclass
@@ -120,7 +121,7 @@ def state_from_spec(spec: LadderSpec) -> EditorState:
                 terms=[
                     TermState(key=t["key"], term=t["term"], title=t["title"], responsible=t["responsible"],
                               remind_before=t["remind_before"] or "", met_by=t["met_by"], starts=t["starts"],
-                              on_missed=_actions_toml(t["on_missed"]))
+                              on_missed=_actions_toml(t["on_missed"]), on_met=_actions_toml(t.get("on_met") or []))
                     for t in step["terms"]
                 ],
             )
@@ -165,6 +166,7 @@ def state_from_form(key: str, form: FormData) -> EditorState:
                 responsible=_text(form, f"{p}t{j}-responsible") or "aanbieder",
                 remind_before=_text(form, f"{p}t{j}-remind_before"), met_by=_text(form, f"{p}t{j}-met_by"),
                 starts=_text(form, f"{p}t{j}-starts") or "step", on_missed=_multiline(form, f"{p}t{j}-on_missed"),
+                on_met=_multiline(form, f"{p}t{j}-on_met"),
             )
             for j in range(_count(form, f"{p}terms"))
         ]  # fmt: skip
@@ -389,12 +391,20 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
                 problems.append(EditorProblem(f"{q}on_missed", f"{term_label}: een verlopen termijn verstuurt geen "
                                                                "brief en legt geen maatregel op; stel de stap "
                                                                "voor die dat doet (move_to_step)."))  # fmt: skip
+            on_met = _parse_toml_list(term.on_met, ACTIONS_TABLE, f"{q}on_met", f"{term_label}, reactie", problems)
+            on_met = _check_actions(on_met, f"{q}on_met", f"{term_label}, bij gehaald", known, mailbox_roles, problems)
+            if any(a.get("action") not in ("suggest_step", "move_to_step", "notify") for a in on_met
+                   if isinstance(a, dict)):
+                problems.append(EditorProblem(f"{q}on_met", f"{term_label}: een gehaalde termijn kan een stap "
+                                                            "voorstellen (suggest_step), zetten (move_to_step) of "
+                                                            "melden (notify), meer niet."))  # fmt: skip
             if not re.match(r"^(step|contract_end|document:[a-z_]+|date:[0-9]{4}-[0-9]{2}-[0-9]{2})$", term.starts):
                 problems.append(EditorProblem(f"{q}starts", f"{term_label}: ‘begint bij’ is step, document:SOORT, "
                                                             "date:JJJJ-MM-DD of contract_end."))  # fmt: skip
             terms_data.append({"key": term.key, "term": term.term, "title": term.title,
                                "responsible": term.responsible, "remind_before": term.remind_before or None,
-                               "met_by": term.met_by, "starts": term.starts, "on_missed": on_missed})  # fmt: skip
+                               "met_by": term.met_by, "starts": term.starts, "on_missed": on_missed,
+                               "on_met": on_met})  # fmt: skip
         for action in on_enter:
             if action.get("action") == "demand_document" and action.get("term") and action["term"] not in term_keys:
                 problems.append(EditorProblem(f"{p}on_enter", f"{label}: vraagt een document bij onbekende termijn "
@@ -430,7 +440,7 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
             reached.add(key)
             step = by_key[key]
             frontier.extend(step["next"])
-            moves = [*step["on_enter"], *(a for t in step["terms"] for a in t["on_missed"])]
+            moves = [*step["on_enter"], *(a for t in step["terms"] for a in [*t["on_missed"], *t.get("on_met", [])])]
             frontier.extend(a["step"] for a in moves if a.get("action") == "move_to_step")
         for i, step in enumerate(state.steps):
             if step.key not in reached:
@@ -568,6 +578,9 @@ def describe_changes(old: LadderSpec | None, new: LadderSpec) -> list[str]:
                 changes.append(f"{label}: voldaan door gewijzigd van ‘{was.met_by}’ in ‘{term.met_by}’.")
             if was.starts != term.starts:
                 changes.append(f"{label}: begint nu bij ‘{term.starts}’ (was ‘{was.starts}’).")
+            if was.on_met != term.on_met:
+                changes.append(f"{label}: reactie bij gehaald gewijzigd van ‘{_actions_words(was.on_met)}’ in "
+                               f"‘{_actions_words(term.on_met)}’.")  # fmt: skip
             if was.on_missed != term.on_missed:
                 changes.append(f"{label}: acties bij verlopen gewijzigd van ‘{_actions_words(was.on_missed)}’ in "
                                f"‘{_actions_words(term.on_missed)}’.")  # fmt: skip

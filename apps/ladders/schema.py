@@ -149,6 +149,9 @@ class TermSpec(_Strict):
     # "date:YYYY-MM-DD", or "contract_end" (counted back: "3 maanden" before the contract's end date).
     starts: str = "step"
     on_missed: list[Action] = Field(default_factory=list)
+    # What follows when the term is met (a reaction): suggest_step proposes the next step for a person; move_to_step
+    # takes it only when that step is automatic (else it is proposed too); notify tells people.
+    on_met: list[Action] = Field(default_factory=list)
 
     _term = field_validator("term")(_check_term)
 
@@ -283,7 +286,7 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
         if not step.final and not step.next and ladder.order == "linear":
             problems.append(f"step '{step.key}' has no way out and is not final")
         term_keys = [term.key for term in step.terms]
-        for action in [*step.on_enter, *(a for term in step.terms for a in term.on_missed)]:
+        for action in [*step.on_enter, *(a for term in step.terms for a in [*term.on_missed, *term.on_met])]:
             if isinstance(action, SuggestStep | MoveToStep) and action.step not in known:
                 problems.append(f"step '{step.key}' refers to unknown step '{action.step}'")
             if isinstance(action, DemandDocument) and action.term and action.term not in term_keys:
@@ -304,6 +307,12 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
                     f"step '{step.key}' is automatic but has {what}: a person decides every letter and measure"
                 )
         for term in step.terms:
+            for action in term.on_met:
+                if not isinstance(action, SuggestStep | MoveToStep | Notify):
+                    problems.append(f"step '{step.key}' term '{term.key}': on_met can suggest_step, move_to_step or "
+                                    f"notify, not {action.action}")  # fmt: skip
+                if term.met_by.startswith("step:"):
+                    problems.append(f"step '{step.key}' term '{term.key}' is met by taking a step: it has no on_met")
             for action in term.on_missed:
                 if isinstance(action, SendLetter | StartMeasure | EndMeasure):
                     problems.append(
@@ -341,7 +350,7 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
             step = by_key[key]
             frontier.extend(step.next)
             frontier.extend(a.step for a in step.on_enter if isinstance(a, MoveToStep))
-            frontier.extend(a.step for t in step.terms for a in t.on_missed if isinstance(a, MoveToStep))
+            frontier.extend(a.step for t in step.terms for a in [*t.on_missed, *t.on_met] if isinstance(a, MoveToStep))
         for key in keys:
             if key not in reached:
                 problems.append(f"step '{key}' cannot be reached from any category's start step")

@@ -247,8 +247,14 @@ async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(z
     clock.set(at(2026, 3, 20, 14))
     met = await services.meet_deadlines_for_document(zl, escalation.id, "plan_van_aanpak", clock.now())
     assert [d.key for d in met] == ["plan_binnen_na_brief"]
-    event = (await events(zl, escalation.id))[-1]
+    event, reaction = (await events(zl, escalation.id))[-2:]
     assert event.kind == "termijn_gehaald" and event.payload["te_laat"] is False
+    # The ladder's reaction to a plan received: it proposes monitoring; the team member assesses and decides.
+    assert reaction.kind == "volgende_stap_voorgesteld" and reaction.payload["stap"] == "monitoren_plan"
+    [proposal] = await zl.objects(StepProposal).where(
+        (StepProposal.escalation == escalation.id) & (StepProposal.status == "open"))  # fmt: skip
+    assert proposal.step == "monitoren_plan" and "is gehaald" in proposal.reason
+    assert (await zl.get(type(escalation), escalation.id)).current_step == "officiele_brief"
     assert (await deadlines(zl, escalation.id))["plan_binnen"].status == "missed"  # history of step 1 stays
 
     clock.set(at(2026, 3, 23))
@@ -300,7 +306,7 @@ async def test_a_plan_delivered_before_the_sweep_ran_is_met_and_recorded_late(zl
     clock.set(at(2026, 3, 18, 9))  # the worker was down; the term ended on 16 March
     met = await services.meet_deadlines_for_document(zl, escalation.id, "plan_van_aanpak", clock.now())
     assert [d.id for d in met] == [plan.id] and met[0].status == "met" and met[0].met_at == clock.now()
-    event = (await events(zl, escalation.id))[-1]
+    event = (await events(zl, escalation.id))[-2]
     assert event.kind == "termijn_gehaald" and event.payload["te_laat"] is True and event.visibility == "shared"
     assert await services.act_on_missed_deadline(zl, plan.id, clock) is False  # nothing to act on any more
     assert await services.due_deadlines(clock) == []

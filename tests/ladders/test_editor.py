@@ -236,7 +236,7 @@ def test_the_form_round_trips_through_the_state(zl_kwaliteit):
             pairs += [(q + "key", term.key), (q + "term", term.term), (q + "title", term.title),
                       (q + "responsible", term.responsible), (q + "remind_before", term.remind_before),
                       (q + "met_by", term.met_by), (q + "starts", term.starts),
-                      (q + "on_missed", term.on_missed)]  # fmt: skip
+                      (q + "on_missed", term.on_missed), (q + "on_met", term.on_met)]  # fmt: skip
     again = editor.state_from_form("kwaliteit", FormMultiDict(pairs))
     spec, problems = editor.validate(again, mailbox_roles=ZL_ROLES)
     assert problems == [] and spec == zl_kwaliteit
