@@ -30,6 +30,7 @@ from jinja2_fragments import render_block
 from apps.documents.tables import Document
 from apps.escalations.context import SHARED, Context, load_context, notification_key
 from apps.escalations.letter_receipts import METHODS, PORTAL, REGISTERED, method_or_default, record_delivery
+from apps.escalations.preconditions import term_was_missed
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
@@ -268,6 +269,8 @@ async def letter_context(
                  "omschrijving": fill(step.description, await text_values(ctx.scope, ctx.region.name, today))},
         "motivering": motivation,
         "maatregel": _measure_of(step),
+        # a letter says a term was missed only once it has passed (taken sooner: "nog niet ontvangen")
+        "termijn_verstreken": await term_was_missed(ctx, step.key),
         "termijnen": deadlines,
         "termijn": deadlines[0] if deadlines else None,
         "datum": format_date_nl(today),

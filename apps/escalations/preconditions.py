@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apps.escalations.context import MEASURE_LABELS, Context, EscalationError
+from apps.escalations.deadlines import term_spec
 from apps.escalations.tables import Deadline, Measure, TimelineEvent
-from apps.ladders.schema import LEGAL_EXCEPTIONS, StartMeasure, StepSpec
+from apps.ladders.calendar import AMSTERDAM, format_date_nl
+from apps.ladders.schema import LEGAL_EXCEPTIONS, MoveToStep, StartMeasure, StepSpec, SuggestStep, TermSpec
 
 ENTERING_EVENTS = ("escalatie_geopend", "stap_gewijzigd")
 
@@ -125,3 +127,47 @@ async def check_preconditions(ctx: Context, target: StepSpec, legal_exception: s
     if legal_exception not in target.requires.exceptions:
         raise EscalationError(f"De ladder staat voor de stap '{target.title}' deze uitzondering niet toe. {reason}")
     return {"grond": legal_exception, "tekst": LEGAL_EXCEPTIONS[legal_exception]}
+
+
+# --- a step the ladder takes for a missed term, taken before that term passed ------------------------------
+
+
+def leads_to(term: TermSpec, step_key: str) -> bool:
+    """Whether missing ``term`` moves to or proposes ``step_key`` (the letter of that step says it was missed)."""
+    return any(isinstance(a, MoveToStep | SuggestStep) and a.step == step_key for a in term.on_missed)
+
+
+async def terms_leading_to(ctx: Context, step_key: str) -> list[tuple[Deadline, TermSpec]]:
+    """The escalation's terms (with a due date, not met) whose missing leads to ``step_key``."""
+    rows = await ctx.scope.objects(Deadline).where(
+        (Deadline.escalation == ctx.escalation.id) & Deadline.due_at.is_not_null() & Deadline.met_at.is_null()
+    )
+    found = [(row, term_spec(ctx, row)) for row in rows]
+    return [(row, spec) for row, spec in found if spec is not None and leads_to(spec, step_key)]
+
+
+async def check_not_early(ctx: Context, target: StepSpec, motivation: str) -> None:
+    """A step the ladder would take when a term is missed, taken while that term still runs, needs a motivation
+    (also where the ladder requires none): its letter then says the document has not come yet, not that a
+    term was missed."""
+    if (motivation or "").strip():
+        return
+    now = ctx.clock.now()
+    for deadline, spec in await terms_leading_to(ctx, target.key):
+        if deadline.step == ctx.escalation.current_step and deadline.status in ("open", "suspended") and (
+            deadline.due_at > now
+        ):
+            day = format_date_nl(deadline.due_at.astimezone(AMSTERDAM).date())
+            raise EscalationError(
+                f"De termijn ‘{spec.title or spec.key}’ loopt nog tot {day}. Motiveer waarom u de stap "
+                f"‘{target.title}’ nu al zet."
+            )
+
+
+async def term_was_missed(ctx: Context, step_key: str) -> bool:
+    """Whether a term that leads to ``step_key`` has passed: only then may its letter say it was missed."""
+    now = ctx.clock.now()
+    return any(
+        deadline.status == "missed" or deadline.due_at <= now for deadline, _ in await terms_leading_to(ctx, step_key)
+    )
+

@@ -29,7 +29,7 @@ from apps.escalations.context import (
 from apps.escalations.deadlines import claim_missed_deadline, create_step_deadlines, end_running_deadlines, term_spec
 from apps.escalations.letter_receipts import method_or_default
 from apps.escalations.letters import issue_letter
-from apps.escalations.preconditions import check_preconditions, history, refusal
+from apps.escalations.preconditions import check_not_early, check_preconditions, history, refusal
 from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
 from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep, TermSpec
 from core.actor import SYSTEM, Actor
@@ -145,6 +145,8 @@ async def transition_in_context(
         )
     exception = await check_preconditions(ctx, target, legal_exception)
     require_motivation(ctx.spec, motivation)
+    if not ladder_move:
+        await check_not_early(ctx, target, motivation)
     if imposes_measures(target):
         require_imposes_measures(actor, f"de stap '{target.title}' doet dat")
     motivation = (motivation or "").strip()

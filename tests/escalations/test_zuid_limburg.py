@@ -13,7 +13,7 @@ from apps.documents.tables import Document
 from apps.escalations import services
 from apps.escalations.context import load_context
 from apps.escalations.letters import letter_storage
-from apps.escalations.preconditions import step_options
+from apps.escalations.preconditions import check_not_early, step_options
 from apps.escalations.services import EscalationError
 from apps.escalations.tables import Escalation, StepProposal
 from apps.notifications.tables import Notification
@@ -189,6 +189,34 @@ async def test_safety_branch_the_lead_imposes_the_intake_stop_at_once_beside_the
                               clock=clock)  # fmt: skip
     with pytest.raises(EscalationError, match="leg eerst de instroomstop op"):
         await services.transition(zl, other.id, "zittende_clienten", actor=medewerker, motivation="Nu.", clock=clock)
+
+
+async def _letter_text(scope, escalation_id) -> str:
+    letter = [e for e in await events(scope, escalation_id) if e.kind == "brief_verstuurd"][-1]
+    document = await scope.objects(Document).where(Document.id == letter.payload["document_id"]).first()
+    data = b"".join(letter_storage().open(document.object_key))
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
+
+
+async def test_the_official_letter_says_the_term_was_missed_only_once_it_has_passed(zl, provider, medewerker, clock):
+    """Taken before the plan's 2 weeks have passed, the official letter needs a motivation and says the plan has
+    not come yet; taken after, it says the plan did not come within the term."""
+    early = await _open(zl, provider, medewerker, clock)
+    with pytest.raises(EscalationError, match="loopt nog tot 16 maart 2026. Motiveer waarom u de stap"):
+        context = await load_context(zl, early.id, clock)
+        await check_not_early(context, context.step("officiele_brief"), "  ")
+    clock.set(at(2026, 3, 9))
+    await services.transition(zl, early.id, "officiele_brief", actor=medewerker,
+                              motivation="De aanbieder liet weten geen plan te maken.", clock=clock)  # fmt: skip
+    text = await _letter_text(zl, early.id)
+    assert "nog niet ontvangen" in text and "niet binnen de gestelde termijn" not in text
+
+    clock.set(at(2026, 3, 2))
+    late = await _open(zl, provider, medewerker, clock)
+    clock.set(at(2026, 3, 17, 9))
+    await services.transition(zl, late.id, "officiele_brief", actor=medewerker, motivation="Geen plan ontvangen.",
+                              clock=clock)  # fmt: skip
+    assert "niet binnen de gestelde termijn ontvangen" in await _letter_text(zl, late.id)
 
 
 async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(zl, provider, medewerker, clock):
