@@ -28,13 +28,15 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from jinja2_fragments import render_block
 
 from apps.documents.tables import Document
-from apps.escalations.context import SHARED, Context, load_context, notification_key
+from apps.escalations.context import SHARED, Context, load_context, load_region, notification_key
 from apps.escalations.letter_receipts import METHODS, PORTAL, REGISTERED, method_or_default, record_delivery
 from apps.escalations.preconditions import term_was_missed
-from apps.escalations.tables import Deadline, TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
-from apps.ladders.schema import LEGAL_EXCEPTIONS, SendLetter, StartMeasure, StepSpec
+from apps.ladders.schema import LEGAL_EXCEPTIONS, LadderSpec, SendLetter, StartMeasure, StepSpec
+from apps.ladders.services import latest_version
+from apps.ladders.tables import Ladder
 from apps.ladders.texts import fill
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
@@ -436,3 +438,30 @@ async def issue_letter(
         storage.delete(stored.key)  # nothing refers to the object: no orphan in storage
         raise
     return event
+
+
+# --- the letters an opening would send: previewed in the open form, nothing written ---------------------------
+
+
+async def opening_previews(
+    scope, *, provider_id, ladder_key: str, category: str, subcategory: str, summary: str, motivation: str, clock
+) -> list[Letter]:
+    """The letters the start step of ``category`` would send on opening, rendered as they would go out now, for
+    the person who opens the escalation to see first. Empty when the start step sends none or the choice is not
+    (yet) valid: opening itself then says what is wrong."""
+
+    ladder = await scope.objects(Ladder).where(Ladder.key == ladder_key).first()
+    version = await latest_version(scope, ladder) if ladder is not None else None
+    if version is None:
+        return []
+    spec = LadderSpec.model_validate(version.definition)
+    start = next((c.start_step for c in spec.categories if c.key == category), None)
+    if start is None or not letters_of(spec.step(start)):
+        return []
+    escalation = Escalation(region=scope.region_id, ladder_version=version.id, provider=provider_id,
+                            category=category, subcategory=subcategory, summary=summary,
+                            reference="(kenmerk volgt bij het openen)", opened_at=clock.now(),
+                            current_step=start)  # fmt: skip
+    ctx = Context(scope, escalation, version, spec, await load_region(scope), clock)
+    step = spec.step(start)
+    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True) for k in letters_of(step)]

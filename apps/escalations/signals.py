@@ -163,6 +163,17 @@ async def hand_back(scope: RegionScope, signal_id: UUID | str, *, actor: Actor, 
         return await scope.get(Signal, signal.id)
 
 
+def check_opening(summary: str, motivation: str) -> tuple[str, str]:
+    """The summary and motivation of an escalation opened from a signal, stripped; SignalError (Dutch) if not."""
+    motivation = _motivation(motivation)
+    summary = (summary or "").strip()
+    if not summary:
+        raise SignalError("Geef een korte samenvatting van de tekortkoming.", "samenvatting")
+    if len(summary) > 500:
+        raise SignalError("De samenvatting mag ten hoogste 500 tekens lang zijn.", "samenvatting")
+    return summary, motivation
+
+
 async def escalate_signal(
     scope: RegionScope,
     signal_id: UUID | str,
@@ -181,12 +192,7 @@ async def escalate_signal(
     """The signal touches the contract: open an escalation on the region's ladder, at the category's start step
     (on a case ladder with the case: municipality, the access team's pseudonymous reference, professionals)."""
     require_decides(actor, "signalen beoordelen")
-    motivation = _motivation(motivation)
-    summary = (summary or "").strip()
-    if not summary:
-        raise SignalError("Geef een korte samenvatting van de tekortkoming.", "samenvatting")
-    if len(summary) > 500:
-        raise SignalError("De samenvatting mag ten hoogste 500 tekens lang zijn.", "samenvatting")
+    summary, motivation = check_opening(summary, motivation)
     async with write_transaction():
         signal = await _load_new(scope, signal_id)
         provider = await Provider.objects().where(Provider.id == signal.provider).first()

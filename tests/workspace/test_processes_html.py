@@ -39,9 +39,12 @@ class Browser:
             "gemeld_door": "Toegang", "omschrijving": summary, "aanbieder": str(found.id), "gemeente": ""})  # fmt: skip
         assert filed.status_code == 303, filed.text
         triage = filed.headers["location"]
-        opened = await post_form(self.http, triage, {
-            "raakt_dvo": "ja", "besluit": "nieuw", "categorie": category, "samenvatting": summary,
-            "motivering": "Signaal van de toegang; raakt de DVO.", **case})  # fmt: skip
+        form = {"raakt_dvo": "ja", "besluit": "nieuw", "categorie": category, "samenvatting": summary,
+                "motivering": "Signaal van de toegang; raakt de DVO.", **case}  # fmt: skip
+        opened = await post_form(self.http, triage, form)
+        if opened.status_code == 200:  # the start step sends a letter: it is previewed before anything goes
+            assert "Bevestig: escalatie openen met 1 brief" in opened.text and "Voorbeeld van de brief" in opened.text
+            opened = await post_form(self.http, triage, {**form, "bevestigd": "ja"})
         assert opened.status_code == 303, opened.text
         return opened.headers["location"].split("?")[0]
 

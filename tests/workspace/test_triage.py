@@ -118,3 +118,28 @@ async def test_yes_can_attach_the_signal_to_an_open_escalation_of_the_provider(w
     assert signal.status == "gekoppeld" and signal.escalation == existing.id
     linked = await events(existing.id, "signaal_gekoppeld")
     assert len(linked) == 1 and linked[0].visibility == "internal"
+
+
+async def test_opening_never_sends_a_letter_unseen(world, oidc_settings):
+    """Zuid-Limburg's non-safety start step sends the request for a plan of action: the open form shows the
+    letter first; going back keeps what was typed; only the confirmation opens the escalation and sends it."""
+    response, _ = await file_as(oidc_settings, "zl-inkoop", "90000002", "Rapportages ontbreken al twee kwartalen.")
+    triage_url = response.headers["location"]
+    form = {"raakt_dvo": "ja", "besluit": "nieuw", "categorie": "kwaliteit/niet_veiligheid/administratief",
+            "samenvatting": "Kwartaalrapportages ontbreken.", "motivering": "Raakt de DVO."}  # fmt: skip
+    scope = await zl_scope()
+    before = await scope.count(Escalation)
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        preview = await post_form(http, triage_url, form)
+        assert preview.status_code == 200
+        assert "Bevestig: escalatie openen met 1 brief" in preview.text
+        assert "Voorbeeld van de brief" in preview.text and "Kwartaalrapportages ontbreken." in preview.text
+        assert await scope.count(Escalation) == before  # nothing opened, nothing sent
+        back = await post_form(http, triage_url, {**form, "bewerken": "ja"})
+        assert back.status_code == 200 and "Besluit vastleggen" in back.text
+        assert 'value="Kwartaalrapportages ontbreken."' in back.text
+        opened = await post_form(http, triage_url, {**form, "bevestigd": "ja"})
+        assert opened.status_code == 303
+    assert await scope.count(Escalation) == before + 1
+

@@ -10,11 +10,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from markupsafe import Markup
 
 from apps.accounts.guards import region_role
 from apps.escalations import signals
 from apps.escalations.cases import REFERENCE_LABEL
 from apps.escalations.context import MOTIVATION_REQUIRED, EscalationError
+from apps.escalations.letters import opening_previews
 from apps.escalations.overview import region_ladders
 from apps.escalations.tables import Escalation, Signal
 from apps.escalations.workspace import FILERS, READERS, TEAM, Here, form_value, here
@@ -140,6 +142,9 @@ class SignalPages(Controller):
         form = await request.form()
         values = {n: form_value(form, n) for n in ("raakt_dvo", "besluit", "categorie", "samenvatting", "escalatie",
                                                   "motivering", "gemeente", "kenmerk", "professionals")}  # fmt: skip
+        if form_value(form, "bewerken") == "ja":  # back from the letter preview: the form as it was filled in
+            return Template("regio/signaal.html", context=await self._triage_context(h, signal, values=values,
+                                                                                       errors={}))  # fmt: skip
         try:
             if values["raakt_dvo"] == "nee":
                 await signals.hand_back(h.scope, signal.id, actor=h.actor, motivation=values["motivering"])
@@ -160,6 +165,18 @@ class SignalPages(Controller):
                 parts = values["categorie"].split("/")
                 if len(parts) not in (2, 3):
                     raise signals.SignalError("Kies de categorie van de tekortkoming.", "categorie")
+                if form_value(form, "bevestigd") != "ja":  # opening never sends a letter unseen: preview first
+                    summary, motivation = signals.check_opening(values["samenvatting"], values["motivering"])
+                    letters = await opening_previews(
+                        h.scope, provider_id=signal.provider, ladder_key=parts[0], category=parts[1],
+                        subcategory=parts[2] if len(parts) == 3 else "", summary=summary, motivation=motivation,
+                        clock=h.clock,
+                    )  # fmt: skip
+                    if letters:
+                        context = await self._triage_context(h, signal, values=values, errors={})
+                        context["opening_letters"] = [{"key": x.key, "title": x.title, "body": Markup(x.body_html)}
+                                                      for x in letters]  # fmt: skip
+                        return Template("regio/signaal.html", context=context)
                 _, escalation = await signals.escalate_signal(
                     h.scope, signal.id, actor=h.actor, ladder_key=parts[0], category=parts[1],
                     subcategory=parts[2] if len(parts) == 3 else "", summary=values["samenvatting"],
