@@ -508,6 +508,7 @@ class EscalationApiController(Controller):
             idempotency_key=idempotency_key or data.idempotency_key,
             legal_exception=data.legal_exception,
             delivery=data.sending_method,
+            term_overrides=data.terms,
         )
         body = {
             "replayed": result.replayed,

@@ -14,9 +14,11 @@ fails, the object is deleted again.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -28,7 +30,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from jinja2_fragments import render_block
 
 from apps.documents.tables import Document
-from apps.escalations.context import SHARED, Context, load_context, load_region, notification_key
+from apps.escalations.chosen_terms import with_chosen_terms
+from apps.escalations.context import SHARED, Context, EscalationError, load_context, load_region, notification_key
 from apps.escalations.letter_receipts import METHODS, PORTAL, REGISTERED, method_or_default, record_delivery
 from apps.escalations.preconditions import term_was_missed
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
@@ -344,12 +347,16 @@ def letters_of(step: StepSpec) -> list[str]:
 
 
 async def previews(
-    scope, escalation_id, step_key: str, motivation: str, clock, *, pdf_key: str = "", legal_exception: str = ""
+    scope, escalation_id, step_key: str, motivation: str, clock, *, pdf_key: str = "", legal_exception: str = "",
+    terms: Mapping[str, str] | None = None,
 ) -> list[Letter]:
     """The letters a step would send, rendered as they would go out now (nothing is written). ``legal_exception``:
-    the BW 6:83 ground the decider is about to record (an unknown key is left out)."""
+    the BW 6:83 ground the decider is about to record (an unknown key is left out); ``terms``: the terms the decider
+    sets (``chosen_terms``; when one is no term, the ladder's terms are shown)."""
     ctx = await load_context(scope, escalation_id, clock)
     step = ctx.step(step_key)
+    with contextlib.suppress(EscalationError):
+        step, _ = with_chosen_terms(step, terms)
     keys = [k for k in letters_of(step) if not pdf_key or k == pdf_key]
     exception = {"grond": legal_exception, "tekst": LEGAL_EXCEPTIONS[legal_exception]} if legal_exception in (
         LEGAL_EXCEPTIONS) else None  # fmt: skip

@@ -63,6 +63,13 @@ class Transition(_Body):
         description="a BW 6:83 ground recorded instead of a step's precondition, where the ladder allows it: "
         "fatale_termijn, nakoming_blijvend_onmogelijk, weigering_nakoming",
     )
+    terms: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=10,
+        description='the terms the decider sets instead of the ladder\'s, by term key, e.g. {"herstel_na_'
+        'ingebrekestelling": "6 weken"}: a length, for a term counted from entering the step; the deadline counts '
+        "from it and the letter prints it",
+    )
     idempotency_key: str | None = Field(
         default=None, min_length=1, max_length=100, description="or the Idempotency-Key header"
     )

@@ -10,12 +10,14 @@ those three share only ``context``. A ladder's ``send_letter`` and ``move_to_ste
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from apps.escalations import deadlines, notices
 from apps.escalations.actions import ActionRun, in_run_order, is_proposed, propose_step, resolve_proposals, run_action
+from apps.escalations.chosen_terms import with_chosen_terms
 from apps.escalations.context import (
     Context,
     EscalationConflict,
@@ -79,6 +81,7 @@ async def transition(
     idempotency_key: str | None = None,
     legal_exception: str | None = None,
     delivery: str = "portaal",
+    term_overrides: Mapping[str, str] | None = None,
 ) -> TransitionResult:
     """Move an escalation to ``to_step`` of the ladder version it was opened under.
 
@@ -89,6 +92,8 @@ async def transition(
     ``to_step``), the new step's terms become deadlines, its actions run, and a final step closes the
     escalation. A repeat with the same ``idempotency_key`` changes nothing and returns the first result.
     ``delivery``: how the step's letters go (``letter_receipts.METHODS``; default the portal with an e-mail).
+    ``term_overrides``: {term key: "6 weken"}, the terms the decider sets instead of the ladder's (the reasonable
+    term of an ingebrekestelling, ``chosen_terms``): the deadline counts from it and the letter prints it.
     """
     delivery = method_or_default(delivery)  # an unknown way of sending is refused before anything happens
     stored_key = idempotency_key_for(scope, escalation_id, idempotency_key) if idempotency_key else None
@@ -99,7 +104,7 @@ async def transition(
                 return replayed
             event = await transition_in_context(
                 ctx, to_step, actor=actor, motivation=motivation, idempotency_key=stored_key,
-                legal_exception=legal_exception, delivery=delivery,
+                legal_exception=legal_exception, delivery=delivery, term_overrides=term_overrides,
             )  # fmt: skip
             escalation = await scope.get(Escalation, ctx.escalation.id)
             return TransitionResult(escalation=escalation, event=event)
@@ -124,6 +129,7 @@ async def transition_in_context(
     idempotency_key: str | None = None,
     legal_exception: str | None = None,
     delivery: str = "portaal",
+    term_overrides: Mapping[str, str] | None = None,
 ) -> TimelineEvent:
     """The move itself, inside the caller's write transaction. ``ladder_move``: an automatic ``move_to_step``
     of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it."""
@@ -144,6 +150,7 @@ async def transition_in_context(
             f"Van '{current.title}' kan niet naar '{target.title}'. Toegestaan vanuit deze stap: {names}."
         )
     exception = await check_preconditions(ctx, target, legal_exception)
+    target, chosen_terms = with_chosen_terms(target, term_overrides)
     require_motivation(ctx.spec, motivation)
     if not ladder_move:
         await check_not_early(ctx, target, motivation)
@@ -172,11 +179,13 @@ async def transition_in_context(
             "nieuwe_termijnen": created,
             "overgeslagen_termijnen": skipped,
             **({"uitzondering": exception} if exception else {}),
+            **({"gekozen_termijnen": chosen_terms} if chosen_terms else {}),
         },
     )
-    detail = {"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move}
-    await ctx.audit("escalation.transition", actor=actor, detail={**detail, **({"uitzondering": exception} if exception
-                                                                                else {})})  # fmt: skip
+    detail = {"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move,
+              **({"uitzondering": exception} if exception else {}),
+              **({"gekozen_termijnen": chosen_terms} if chosen_terms else {})}  # fmt: skip
+    await ctx.audit("escalation.transition", actor=actor, detail=detail)
     await apply_actions(
         ActionRun(
             ctx=ctx,

@@ -212,3 +212,34 @@ async def test_a_bw_6_83_exception_is_stored_and_the_verzuim_letter_claims_no_no
     assert result.event.payload["uitzondering"]["grond"] == "weigering_nakoming"
     sent = [e for e in await events(lek, escalation.id) if e.kind == "brief_verstuurd"][-1]
     assert sent.payload["brief"] == "verzuim"
+
+
+async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(scopes, provider, medewerker, clock):
+    """BW 6:82: the notice of default gives a reasonable term; the ladder's 4 weken is the default, the decider may
+    set another. The deadline counts from it, the letter prints it, event and audit record it."""
+    lek = scopes["lekstroom"]
+    escalation = await services.open_escalation(
+        lek, provider=provider, ladder_key="contract", category="contract", summary="Declaraties zonder zorg.",
+        motivation="Data-analyse.", actor=medewerker, clock=clock,
+    )  # fmt: skip
+    key = "herstel_na_ingebrekestelling"
+    [preview] = await previews(lek, escalation.id, "ingebrekestelling", "Ernstig.", clock, terms={key: "6 weken"})
+    assert "uiterlijk <strong>13 april 2026</strong> (6 weken)" in preview.body_html  # 6 weeks from Monday 2 March
+    for bad, message in (("zes weken lang", "geen termijn"), ("1 april", "geen termijn")):
+        with pytest.raises(EscalationError, match=message):
+            await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="x",
+                                      clock=clock, term_overrides={key: bad})  # fmt: skip
+    with pytest.raises(EscalationError, match="geen termijn 'onbekend' die u zelf kunt instellen"):
+        await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="x",
+                                  clock=clock, term_overrides={"onbekend": "6 weken"})  # fmt: skip
+    result = await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Ernstig.",
+                                       clock=clock, term_overrides={key: "6 weken"})  # fmt: skip
+    term = (await deadlines(lek, escalation.id))[key]
+    assert due_day(term) == date(2026, 4, 13) and term.term == "6 weken"
+    assert result.event.payload["gekozen_termijnen"] == [
+        {"termijn": key, "titel": "Gebreken verholpen binnen de termijn van de ingebrekestelling", "ladder": "4 weken",
+         "gekozen": "6 weken"}
+    ]  # fmt: skip
+    assert result.event.payload["nieuwe_termijnen"][0]["termijn_tekst"] == "6 weken"
+    sent = [e for e in await events(lek, escalation.id) if e.kind == "brief_verstuurd"][-1]
+    assert sent.payload["brief"] == "ingebrekestelling"
