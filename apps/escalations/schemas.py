@@ -66,7 +66,7 @@ class Transition(_Body):
     terms: dict[str, str] = Field(
         default_factory=dict,
         max_length=10,
-        description='the terms the decider sets instead of the ladder\'s, by term key, e.g. {"herstel_na_'
+        description="the terms the decider sets instead of the ladder's, by term key, e.g. {\"herstel_na_"
         'ingebrekestelling": "6 weken"}: a length, for a term counted from entering the step; the deadline counts '
         "from it and the letter prints it",
     )

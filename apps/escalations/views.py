@@ -18,12 +18,14 @@ from litestar.exceptions import NotFoundException
 from apps.documents.tables import Document
 from apps.escalations import services
 from apps.escalations.cases import case_out
-from apps.escalations.context import MEASURE_LABELS, imposes_measures
+from apps.escalations.chosen_terms import page_terms
+from apps.escalations.context import MEASURE_LABELS, imposes_measures, load_context
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
 from apps.escalations.dossier_requests import dossier_state
 from apps.escalations.letter_receipts import METHODS, RECEIVED_NL, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
+from apps.escalations.preconditions import StepOption, step_options
 from apps.escalations.receipts import CHANNELS
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from apps.escalations.workspace import Here, new_key
@@ -125,6 +127,10 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         detail = f"Van ‘{p.get('van_titel', '')}’ naar ‘{p.get('naar_titel', '')}’."
         if p.get("automatisch"):
             detail += " Automatisch volgens de ladder."
+        if (p.get("uitzondering") or {}).get("tekst"):
+            detail += f" Uitzondering van artikel 6:83 BW vastgelegd: {p['uitzondering']['tekst']}."
+        for chosen in p.get("gekozen_termijnen") or []:
+            detail += f" Redelijke termijn gesteld op {chosen.get('gekozen')} (de ladder noemt {chosen.get('ladder')})."
     elif kind == "escalatie_gesloten":
         detail = f"Uitkomst: {p.get('uitkomst', '')}."
     elif kind in ("maatregel_gestart", "maatregel_beeindigd"):
@@ -236,12 +242,23 @@ async def open_proposals(scope: RegionScope, escalation_id: Any) -> list[dict]:
     ]  # fmt: skip
 
 
+async def step_states(hereabouts: Here, escalation: Escalation) -> dict[str, StepOption]:
+    """Whether each step the ladder allows from here is open now, and if not why (``preconditions.step_options``)."""
+    if escalation.status == "closed" or not hereabouts.can_decide:
+        return {}
+    ctx = await load_context(hereabouts.scope, escalation.id, hereabouts.clock)
+    return {option.key: option for option in await step_options(ctx)}
+
+
 def action_options(
-    loaded: Loaded, hereabouts: Here, proposals: list[dict] | None = None, texts: Mapping[str, str] | None = None
-) -> list[dict]:
+    loaded: Loaded, hereabouts: Here, proposals: list[dict] | None = None, texts: Mapping[str, str] | None = None,
+    states: Mapping[str, StepOption] | None = None,
+) -> list[dict]:  # fmt: skip
     """The steps the escalation's own ladder version allows from here, as forms -- and the steps the ladder
     proposed (a missed term's move_to_step waits for a person), marked as proposed. ``texts``: the values of the
-    ladder's placeholders today ("16 gemeenten", apps.ladders.texts)."""
+    ladder's placeholders today ("16 gemeenten", apps.ladders.texts). ``states`` (``step_states``): a closed step
+    carries its label, its Dutch reason and the BW 6:83 exceptions the decider may record instead; a step whose
+    letter sets a reasonable term carries that term (``chosen_terms.page_terms``), which the decider may change."""
     escalation, spec = loaded.escalation, loaded.spec
     if escalation.status == "closed" or not hereabouts.can_decide:
         return []
@@ -252,6 +269,7 @@ def action_options(
     for key in keys:
         step = spec.step(key)
         starts, ends = measures_of(step)
+        state = (states or {}).get(key)
         options.append(
             {
                 "key": key,
@@ -264,6 +282,11 @@ def action_options(
                 "allowed": hereabouts.is_lead or not imposes_measures(step),
                 "letters": [{"key": k, "title": letter_title(k)} for k in letters_of(step)],
                 "proposal": proposed.get(key),
+                "open": state.open if state else True,
+                "label": state.label if state else "",
+                "reason": state.reason if state else "",
+                "exceptions": [{"key": k, "text": text} for k, text in state.exceptions] if state else [],
+                "terms": [{"key": t.key, "title": t.title or t.key, "term": t.term} for t in page_terms(step)],
             }
         )
     return options
@@ -368,7 +391,8 @@ async def escalation_context(
         deadlines=deadlines,
         measures=measures,
         active_measures=[m for m in measures if m["active"]],
-        actions=action_options(loaded, hereabouts, proposals, await _texts_if_used(hereabouts, spec)),
+        actions=action_options(loaded, hereabouts, proposals, await _texts_if_used(hereabouts, spec),
+                               await step_states(hereabouts, escalation)),  # fmt: skip
         proposals=proposals,
         events=[describe_event(e, delivered.get(e.id, "")) for e in events],
         more_before=events[-1].sequence if more and events else None,

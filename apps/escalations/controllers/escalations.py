@@ -23,10 +23,12 @@ from markupsafe import Markup
 
 from apps.accounts.guards import region_role
 from apps.escalations import services
-from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError
+from apps.escalations.chosen_terms import checked_term
+from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError, load_context
 from apps.escalations.letter_receipts import METHODS, PORTAL, record_letter_receipt
 from apps.escalations.letters import letters_of, pdf_of, previews
 from apps.escalations.overview import Filters, overview, overview_csv, providers_for_filter, region_ladders
+from apps.escalations.preconditions import check_preconditions
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.escalations.views import (
     CLOSE_OUTCOMES,
@@ -38,6 +40,7 @@ from apps.escalations.views import (
     load_escalation,
     measures_of,
     open_proposals,
+    step_states,
 )
 from apps.escalations.workspace import READERS, TEAM, Here, R, form_value, here, is_htmx, new_key
 from apps.tenancy.services import municipalities_on
@@ -180,6 +183,9 @@ class EscalationPages(Controller):
 
     @post("/{escalation_id:uuid}/stap", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
     async def take_step(self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]) -> Response:
+        """Take a step: the motivation (and, for a step whose precondition does not hold, the BW 6:83 exception
+        recorded instead), then for a measure or a letter the confirm step, where the decider also sets the
+        reasonable term of an ingebrekestelling (``termijn_<key>``; ``voorbeeld`` shows the letter with it)."""
         h = await here(request, region_slug)
         loaded = await load_escalation(h.scope, escalation_id)
         form = await request.form()
@@ -187,7 +193,9 @@ class EscalationPages(Controller):
         motivation = form_value(form, "motivering")
         key = form_value(form, "sleutel")[:64] or None
         delivery = form_value(form, "verzending") or PORTAL
-        values = {"motivering": motivation, "sleutel": key or new_key(), "verzending": delivery}
+        exception = form_value(form, "uitzondering")[:64]
+        values = {"motivering": motivation, "sleutel": key or new_key(), "verzending": delivery,
+                  "uitzondering": exception}  # fmt: skip
         form_id = f"stap-{to_step}"
         spec = loaded.spec
         try:
@@ -195,30 +203,61 @@ class EscalationPages(Controller):
         except KeyError:
             target = None
         error: dict[str, str] = {}
-        offered = [a["key"] for a in action_options(loaded, h, await open_proposals(h.scope, loaded.escalation.id))]
+        proposals = await open_proposals(h.scope, loaded.escalation.id)
+        states = await step_states(h, loaded.escalation)  # open or closed now, and why
+        offered = {a["key"]: a for a in action_options(loaded, h, proposals, states=states)}
+        terms: dict[str, str] = {}
         if target is not None and to_step in offered:
+            action = offered[to_step]
             starts, _ = measures_of(target)
+            terms = {t["key"]: form_value(form, f"termijn_{t['key']}")[:40] for t in action["terms"]}
+            values.update({f"termijn_{k}": v for k, v in terms.items()})
+            term_errors = {}
+            for term_key, text in terms.items():
+                try:
+                    terms[term_key] = checked_term(text) if text else ""
+                except EscalationError as exc:
+                    term_errors[f"termijn_{term_key}"] = str(exc)
             if not motivation and spec.motivation_required:
                 error = {"motivering": MOTIVATION_REQUIRED}
             elif delivery not in METHODS:
                 error = {"algemeen": "Kies hoe de brief wordt verstuurd."}
-            elif (starts or letters_of(target)) and form_value(form, "bevestigd") != "ja":
+            elif not action["open"] and not action["exceptions"]:
+                error = {"algemeen": action["reason"]}
+            elif exception or not action["open"]:  # the engine's rule: an exception only where it is needed
+                try:
+                    await check_preconditions(await load_context(h.scope, escalation_id, h.clock), target, exception)
+                except EscalationError as exc:
+                    error = {"uitzondering" if action["exceptions"] else "algemeen": str(exc)}
+            confirming = form_value(form, "bevestigd") == "ja"
+            if (
+                not error
+                and (starts or letters_of(target))
+                and (not confirming or term_errors or form_value(form, "voorbeeld") == "ja")
+            ):
                 if starts and not h.is_lead:
                     error = {"algemeen": f"Alleen een teamleider inkoop mag deze stap zetten: de stap "
                                          f"‘{target.title}’ legt een maatregel op."}  # fmt: skip
                 else:  # the confirm step: which municipalities a measure reaches, the letters as they will go
                     municipalities = await municipalities_on(h.scope, h.clock.today()) if starts else []
-                    letters = await previews(h.scope, escalation_id, to_step, motivation, h.clock)
-                    forms = {form_id: {"values": values, "errors": {}, "confirm": True,
+                    letters = await previews(h.scope, escalation_id, to_step, motivation, h.clock,
+                                             legal_exception=exception, terms=terms)  # fmt: skip
+                    chosen = next((x["text"] for x in action["exceptions"] if x["key"] == exception), "")
+                    forms = {form_id: {"values": values, "errors": term_errors, "confirm": True, "exception": chosen,
                                        "municipalities": [m.name for m in municipalities],
                                        "measures": [MEASURE_LABELS.get(m, m) for m in starts],
                                        "letters": [{"key": x.key, "title": x.title, "body": Markup(x.body_html)}
                                                    for x in letters]}}  # fmt: skip
-                    return await self._answer(request, h, escalation_id, forms=forms, part="stap", form_id=form_id)
+                    return await self._answer(request, h, escalation_id, forms=forms, part="stap", form_id=form_id,
+                                              status_code=422 if term_errors else 200)  # fmt: skip
+            if not error and term_errors:  # a term is set only on the confirm step; a forged form is refused
+                error = {"algemeen": next(iter(term_errors.values()))}
         if not error:
             try:
                 await services.transition(h.scope, escalation_id, to_step, actor=h.actor, motivation=motivation,
-                                          idempotency_key=key, clock=h.clock, delivery=delivery)  # fmt: skip
+                                          idempotency_key=key, clock=h.clock, delivery=delivery,
+                                          legal_exception=exception or None,
+                                          term_overrides={k: v for k, v in terms.items() if v})  # fmt: skip
                 return await self._answer(request, h, escalation_id, notice="stap")
             except EscalationError as exc:
                 error = {"motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen": str(exc)}
@@ -266,7 +305,10 @@ class EscalationPages(Controller):
         to_step, key = form_value(form, "naar"), form_value(form, "brief")
         if to_step not in loaded.spec.allowed_next(loaded.escalation.current_step):
             raise NotFoundException()
-        found = await previews(h.scope, escalation_id, to_step, form_value(form, "motivering"), h.clock, pdf_key=key)
+        terms = {name.removeprefix("termijn_"): form_value(form, name)[:40] for name in form
+                 if name.startswith("termijn_")}  # fmt: skip
+        found = await previews(h.scope, escalation_id, to_step, form_value(form, "motivering"), h.clock, pdf_key=key,
+                               legal_exception=form_value(form, "uitzondering"), terms=terms)  # fmt: skip
         if not found:
             raise NotFoundException()
         pdf = await pdf_of(found[0])

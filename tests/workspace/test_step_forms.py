@@ -1,0 +1,156 @@
+"""The escalation page's step forms (issue 14): a step the ladder allows but whose precondition does not hold shows
+why it is closed, and goes on only on a BW 6:83 exception the ladder allows; the decider sets the reasonable term of
+an ingebrekestelling on the confirm step, and the letter and the deadline follow it."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from apps.documents.tables import Document
+from apps.escalations.tables import Deadline, TimelineEvent
+from core.clock import FrozenClock
+from core.tenancy import RegionScope
+from tests.accounts.support import app_client, login
+from tests.api.conftest import KOMPAS_KVK, at
+from tests.workspace.support import ZL, escalation_of, field_error, post_form, textarea_value
+from tests.workspace.test_processes_html import LEK, Browser
+
+TERM = "herstel_na_ingebrekestelling"  # the contract ladder's term of the ingebrekestelling (4 weken)
+
+
+def step_block(html: str, key: str) -> str:
+    """The step's block on the page (its <details>)."""
+    return re.search(rf'<details class="trede-actie" id="stap-{key}".*?</details>', html, re.S).group(0)
+
+
+def textbox_value(html: str, field_id: str) -> str:
+    match = re.search(rf'<input type="text"[^>]* id="{re.escape(field_id)}"[^>]* value="([^"]*)"', html)
+    return match.group(1) if match else ""
+
+
+@pytest.fixture
+async def lotte(world, oidc_settings):
+    """Lekstroom's purchasing officer on 2 March 2026, with a new contract escalation (at step "analyse")."""
+    async with app_client(oidc_settings) as http:
+        await login(http, "lek-inkoop")
+        browser = Browser(http, FrozenClock(at(2026, 3, 2)))
+        url = await browser.open_by_triage(LEK, KOMPAS_KVK, "contract/contract/onrechtmatig_declareren",
+                                           "Declaraties zonder geleverde zorg.")  # fmt: skip
+        yield browser, url
+
+
+async def test_a_closed_step_says_why_and_has_no_submit_button(world, oidc_settings):
+    escalation = await escalation_of("90000001")  # demo: Zuid-Limburg safety ladder, at "gesprek_direct"
+    url = f"{ZL}/escalaties/{escalation.id}"
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", url)
+        await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Afspraken vastgelegd.",
+                                              "bevestigd": "ja"})  # fmt: skip
+        closed = step_block((await http.get(url)).text, "zittende_clienten")
+        assert "nog niet mogelijk: eerst instroomstop" in closed
+        assert "leg eerst de instroomstop op" in closed and 'type="submit"' not in closed
+        assert "Uitzondering van artikel 6:83 BW" not in closed  # the ladder allows none here
+        forged = await post_form(http, f"{url}/stap", {"naar": "zittende_clienten", "motivering": "Toch."})
+        assert forged.status_code == 422 and "leg eerst de instroomstop op" in forged.text
+        assert 'type="submit"' not in step_block(forged.text, "zittende_clienten")
+
+
+async def test_verzuim_on_a_recorded_bw_6_83_exception_from_the_page(lotte):
+    browser, url = lotte
+    http = browser.http
+    verzuim = step_block((await http.get(url)).text, "verzuim")
+    assert "nog niet mogelijk: eerst ingebrekestelling, termijn verstreken" in verzuim
+    assert "Verzuim treedt pas in na een ingebrekestelling" in verzuim
+    assert "<legend" in verzuim and "Uitzondering van artikel 6:83 BW</legend>" in verzuim
+    assert re.findall(r'name="uitzondering" value="([a-z_]+)"', verzuim) == [
+        "fatale_termijn",
+        "nakoming_blijvend_onmogelijk",
+        "weigering_nakoming",
+    ]
+    assert "U heeft ons laten weten dat u de verplichting niet zult nakomen" in verzuim
+    assert 'type="submit"' in verzuim  # the exception opens the way on
+
+    form = {"naar": "verzuim", "motivering": "De bestuurder schreef op 1 maart dat zij niet herstellen.",
+            "sleutel": "verzuim-1"}  # fmt: skip
+    refused = await post_form(http, f"{url}/stap", form)  # no exception chosen
+    assert refused.status_code == 422
+    assert "Verzuim treedt pas in na een ingebrekestelling" in field_error(refused.text, "uitzondering-verzuim")
+    assert textarea_value(refused.text, "motivering-verzuim") == form["motivering"]  # nothing typed is lost
+    htmx = await post_form(http, f"{url}/stap", form, htmx=True)
+    assert htmx.status_code == 200 and htmx.headers["HX-Retarget"] == "#stap-verzuim"
+    assert "Verzuim treedt pas in" in field_error(htmx.text, "uitzondering-verzuim")
+
+    chosen = {**form, "uitzondering": "weigering_nakoming"}
+    confirm = await post_form(http, f"{url}/stap", chosen)
+    assert confirm.status_code == 200 and "Bevestig: stap ‘4. Verzuim’" in confirm.text
+    assert "Uitzondering van artikel 6:83 BW:</span> U heeft ons laten weten" in confirm.text
+    assert "Een ingebrekestelling is niet nodig, omdat u heeft ons laten weten" in confirm.text  # the preview
+    assert confirm.text.count('name="uitzondering" value="weigering_nakoming"') == 2  # PDF preview and confirm
+    pdf = await post_form(http, f"{url}/brief-voorbeeld", {**chosen, "brief": "verzuim"})
+    assert "Een ingebrekestelling is niet nodig" in pdf_text(pdf.content)
+    done = await post_form(http, f"{url}/stap", {**chosen, "bevestigd": "ja"})
+    assert done.status_code == 303
+    page = (await http.get(url)).text
+    assert "Uitzondering van artikel 6:83 BW vastgelegd: u heeft ons laten weten" in page  # the timeline
+    escalation_id = url.rsplit("/", 1)[1]
+    moves = TimelineEvent.objects().where(
+        (TimelineEvent.escalation == escalation_id) & (TimelineEvent.kind == "stap_gewijzigd"))  # fmt: skip
+    [move] = await moves.output(load_json=True)
+    assert move.payload["uitzondering"]["grond"] == "weigering_nakoming"
+    assert "Een ingebrekestelling is niet nodig, omdat u heeft ons laten weten" in await sent_letter(http, url)
+
+    # an exception where none is needed is refused next to the field
+    ontbinding = {"naar": "ingebrekestelling", "motivering": "Nog een brief.", "uitzondering": "fatale_termijn"}
+    refused = await post_form(http, f"{url}/stap", ontbinding)
+    assert refused.status_code == 422 and "geen uitzondering nodig" in refused.text
+
+
+async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lotte):
+    browser, url = lotte
+    http = browser.http
+    field = f"termijn-ingebrekestelling-{TERM}"
+    form = {"naar": "ingebrekestelling", "motivering": "Ernstige afwijking in de declaraties.", "sleutel": "ib-1"}
+    confirm = await post_form(http, f"{url}/stap", form)
+    assert confirm.status_code == 200 and "Redelijke termijn" in confirm.text
+    assert textbox_value(confirm.text, field) == "4 weken"  # the ladder's term
+    assert "uiterlijk <strong>30 maart 2026</strong> (4 weken)" in confirm.text
+
+    bad = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja", f"termijn_{TERM}": "zes weken lang"})
+    assert bad.status_code == 422 and "geen termijn" in field_error(bad.text, field)
+    assert textbox_value(bad.text, field) == "zes weken lang"  # what was typed stays
+    assert 'name="motivering" value="Ernstige afwijking in de declaraties."' in bad.text
+    htmx = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja", f"termijn_{TERM}": "1 april"}, htmx=True)
+    assert htmx.status_code == 200 and htmx.headers["HX-Retarget"] == "#stap-ingebrekestelling"
+    assert "geen termijn" in field_error(htmx.text, field)
+
+    six = {**form, "bevestigd": "ja", f"termijn_{TERM}": "6 weken"}
+    preview = await post_form(http, f"{url}/stap", {**six, "voorbeeld": "ja"})  # "Voorbeeld bijwerken"
+    assert preview.status_code == 200 and "uiterlijk <strong>13 april 2026</strong> (6 weken)" in preview.text
+    assert textbox_value(preview.text, field) == "6 weken"
+    done = await post_form(http, f"{url}/stap", six)
+    assert done.status_code == 303
+    escalation_id = url.rsplit("/", 1)[1]
+    deadline = await Deadline.objects().where((Deadline.escalation == escalation_id) & (Deadline.key == TERM)).first()
+    assert deadline.term == "6 weken" and deadline.due_at.date() == date(2026, 4, 13)  # 6 weeks from 2 March
+    page = (await http.get(url)).text
+    assert "Redelijke termijn gesteld op 6 weken (de ladder noemt 4 weken)" in page and "13 april 2026" in page
+    assert "uiterlijk 13 april 2026 (6 weken)" in await sent_letter(http, url)
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+async def sent_letter(http, url: str) -> str:
+    """The text of the last letter sent in the escalation, from storage."""
+    escalation_id = url.rsplit("/", 1)[1]
+    event = await TimelineEvent.objects().where(
+        (TimelineEvent.escalation == escalation_id) & (TimelineEvent.kind == "brief_verstuurd")
+    ).order_by(TimelineEvent.sequence, ascending=False).output(load_json=True).first()  # fmt: skip
+    document = await RegionScope(event.region).get(Document, event.payload["document_id"])
+    return pdf_text(b"".join(http.app.state.storage.open(document.object_key)))
