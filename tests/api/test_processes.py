@@ -284,6 +284,18 @@ async def test_contract_ladder_dissolution_on_a_bw_6_83_exception(api, clock, br
     assert result["event"]["payload"]["uitzondering"]["grond"] == "weigering_nakoming"
 
 
+async def test_the_decider_sets_the_reasonable_term_in_the_transition_body(api, clock, bram):
+    opened = await bram.done(f"{LEK}/escalations", open_body(KOMPAS_KVK, "contract", "contract", "misbruik"), 201)
+    body = {"to_step": "ingebrekestelling", "motivation": "Ernstig.", "terms": {"herstel_na_ingebrekestelling": "x"}}
+    bad = await bram.post(f"{LEK}/escalations/{opened['id']}/transitions", body)
+    assert bad.status_code == 422 and "'x' is geen termijn" in bad.json()["detail"]
+    result = await move(bram, LEK, opened, "ingebrekestelling", "Ernstig.",
+                        json_extra={"terms": {"herstel_na_ingebrekestelling": "6 weken"}})  # fmt: skip
+    term = by_key(result["escalation"]["open_deadlines"])["herstel_na_ingebrekestelling"]
+    assert term["due_date"] == "2026-04-13"  # 6 weken from Monday 2 March, not the ladder's 4
+    assert result["event"]["payload"]["gekozen_termijnen"][0]["gekozen"] == "6 weken"
+
+
 async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, bram):
     lotte = await api.as_("lek-inkoop")
     opened = await lotte.done(
