@@ -35,6 +35,7 @@ from apps.ladders.pages import AdminLadderController, RegionLadderController
 from apps.notifications.devmail import DevMailboxController
 from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
 from apps.portal.controllers import portal_routers
+from apps.providers.controllers import PortalOrganisationController, RegionProviderAddressController
 from apps.quality.controllers import quality_controllers
 from apps.tenancy.controllers import HomeController, RegionApiController
 from core.broker import configure_broker
@@ -194,6 +195,8 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             *admin_route_handlers(),  # issue 8: /beheer/regios, ladders, audit log
             metrics,
             *portal_routers(settings),
+            RegionProviderAddressController,  # issue 16: the provider's postal address for letters
+            PortalOrganisationController,
             *quality_controllers(),
             *static_routers(),
         ],

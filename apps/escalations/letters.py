@@ -19,7 +19,7 @@ import io
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import Any
 import anyio.to_thread
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
+from markupsafe import escape as escape_html
 
 from apps.documents.tables import Document
 from apps.escalations.chosen_terms import with_chosen_terms
@@ -40,10 +41,8 @@ from apps.ladders.deadlines import due_date_for
 from apps.ladders.schema import LEGAL_EXCEPTIONS, LadderSpec, SendLetter, StartMeasure, StepSpec
 from apps.ladders.services import latest_version
 from apps.ladders.tables import Ladder
-from apps.ladders.texts import fill
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
-from apps.tenancy.services import text_values
 from core.actor import Actor
 from core.settings import ROOT, ConfigError, embedded_defaults, load_settings
 from core.storage import Storage, new_key, storage_from_url
@@ -51,6 +50,11 @@ from core.storage import Storage, new_key, storage_from_url
 DEFAULT_TEMPLATES = Path(ROOT) / "frontend" / "templates" / "brieven"
 REGION_TEMPLATES = Path(ROOT) / "tenants" / "letters"
 GENERIC = "algemeen"
+DEFAULT_FONT = "DejaVu Sans"
+MISSING_ADDRESS_TEXT = (
+    "Postadres ontbreekt: de aanbieder heeft geen volledig postadres. De brief kan via Trede en per "
+    "e-mail; vul het postadres in bij de aanbieder voordat hij per post gaat."
+)
 PDF = "application/pdf"
 DOCUMENT_KIND = "brief"
 
@@ -166,6 +170,7 @@ class Letter:
     html: str  # the whole letter (for the PDF)
     body_html: str  # only the block "inhoud" (the in-page preview)
     filename: str
+    warnings: list[str] = field(default_factory=list)  # for the decider in a preview, never in the sent letter
 
 
 async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool) -> list[dict]:
@@ -206,9 +211,11 @@ async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
     steps sent, with its date and the term it set, so that a letter refers only to a notice that was sent."""
     if step.requires is None:
         return None
-    rows = await ctx.scope.select(TimelineEvent, TimelineEvent.occurred_at, TimelineEvent.payload).where(
-        (TimelineEvent.escalation == ctx.escalation.id) & (TimelineEvent.kind == "brief_verstuurd")
-    ).order_by(TimelineEvent.sequence, ascending=False)
+    rows = (
+        await ctx.scope.select(TimelineEvent, TimelineEvent.occurred_at, TimelineEvent.payload)
+        .where((TimelineEvent.escalation == ctx.escalation.id) & (TimelineEvent.kind == "brief_verstuurd"))
+        .order_by(TimelineEvent.sequence, ascending=False)
+    )
     sent = next((r for r in rows if (r["payload"] or {}).get("stap") in step.requires.steps), None)
     if sent is None:
         return None
@@ -238,8 +245,24 @@ def _measure_of(step: StepSpec) -> dict | None:
     return {"soort": measure.measure, "zittende_clienten": measure.current_clients}
 
 
+def provider_address(provider: Provider | None) -> dict:
+    """The addressee as the letter prints it: name, KvK number and postal address (street and number, postcode and
+    city); ``adres_ontbreekt`` when the provider record has no complete postal address (the preview warns)."""
+    if provider is None:
+        return {"naam": "", "kvk": "", "straat": "", "postcode": "", "plaats": "", "adres_ontbreekt": True}
+    street, postcode, city = (provider.postal_street or "", provider.postal_code or "", provider.postal_city or "")
+    return {"naam": provider.name, "kvk": provider.kvk_number, "straat": street, "postcode": postcode,
+            "plaats": city, "adres_ontbreekt": not (street and postcode and city)}  # fmt: skip
+
+
 async def letter_context(
-    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False,
+    ctx: Context,
+    *,
+    key: str,
+    step: StepSpec,
+    motivation: str,
+    with_logo: bool = True,
+    preview: bool = False,
     legal_exception: dict | None = None,
 ) -> dict:
     """What a letter template gets: the region's letter settings, the provider, the escalation, the step, the
@@ -259,19 +282,31 @@ async def letter_context(
             "ondertekening": settings.get("signature") or "",
             "antwoord_email": settings.get("reply_email") or "",
             "logo": logo_data_uri(letter_storage(), settings.get("logo")) if with_logo else "",
+            "ondertekenaar": settings.get("signatory_name") or "",
+            "functie": settings.get("signatory_function") or "",
+            "mandaat": settings.get("mandate") or "",
+            "contact": {
+                "naam": settings.get("contact_name") or "",
+                "telefoon": settings.get("contact_phone") or "",
+                "email": settings.get("contact_email") or settings.get("reply_email") or "",
+            },
+            "lettertype": settings.get("font") or DEFAULT_FONT,
         },
         "regio": {"naam": ctx.region.name, "slug": ctx.region.slug},
-        "aanbieder": {"naam": provider.name if provider else "", "kvk": provider.kvk_number if provider else ""},
+        "aanbieder": provider_address(provider),
         "escalatie": {
             "kenmerk": ctx.escalation.reference,
+            "uw_kenmerk": "",  # the provider's own reference: no place records it yet, so the line is left out
             "samenvatting": ctx.escalation.summary,
             "categorie": category.title if category else ctx.escalation.category,
             "subcategorie": (category.subcategories.get(ctx.escalation.subcategory, "") if category else ""),
             "geopend": format_date_nl(ctx.escalation.opened_at.astimezone(AMSTERDAM).date()),
         },
         "ladder": ctx.spec.name,
-        "stap": {"key": step.key, "titel": step.title,
-                 "omschrijving": fill(step.description, await text_values(ctx.scope, ctx.region.name, today))},
+        # The step's title only: its description is the ladder's explanation for the team (where a term comes
+        # from, what the region still has to set) and never goes into a letter (issue 16 point 1).
+        "stap": {"key": step.key, "titel": step.title},
+        "bijlagen": [],  # the documents that go with the letter (title per item); no ladder attaches any yet
         "motivering": motivation,
         "maatregel": _measure_of(step),
         # a letter says a term was missed only once it has passed (taken sooner: "nog niet ontvangen")
@@ -282,11 +317,18 @@ async def letter_context(
         "datum_iso": today.isoformat(),
         "ingebrekestelling": None if legal_exception else await earlier_notice(ctx, step),
         "uitzondering": legal_exception,
+        "voorbeeld": preview,  # a preview, not the letter that goes: it may show warnings for the decider
     }
 
 
 async def render_letter(
-    ctx: Context, *, key: str, step: StepSpec, motivation: str, with_logo: bool = True, preview: bool = False,
+    ctx: Context,
+    *,
+    key: str,
+    step: StepSpec,
+    motivation: str,
+    with_logo: bool = True,
+    preview: bool = False,
     legal_exception: dict | None = None,
 ) -> Letter:
     context = await letter_context(ctx, key=key, step=step, motivation=motivation, with_logo=with_logo,
@@ -295,8 +337,12 @@ async def render_letter(
     name = template_name(env, key)
     html = env.get_template(name).render(**context)
     body = render_block(env, name, "inhoud", **context)
+    warnings = [MISSING_ADDRESS_TEXT] if preview and context["aanbieder"]["adres_ontbreekt"] else []
+    if warnings:  # the in-page preview shows only the block "inhoud": the decider sees the warning above it
+        body = "".join(f'<p class="utrecht-paragraph trede-waarschuwing" role="note"><strong>{escape_html(w)}'
+                       "</strong></p>" for w in warnings) + body  # fmt: skip
     filename = f"{ctx.escalation.reference}-{key.replace('_', '-')}-{context['datum_iso']}.pdf"
-    return Letter(key=key, title=letter_title(key), html=html, body_html=body, filename=filename)
+    return Letter(key=key, title=letter_title(key), html=html, body_html=body, filename=filename, warnings=warnings)
 
 
 # Letters and dossiers are archived records: PDF/A-3 level A (tagged: structure and reading order for screen
@@ -368,8 +414,15 @@ async def previews(
 
 
 async def issue_letter(
-    ctx: Context, *, key: str, step: StepSpec, actor: Actor, motivation: str, reason: str,
-    legal_exception: dict | None = None, method: str = PORTAL,
+    ctx: Context,
+    *,
+    key: str,
+    step: StepSpec,
+    actor: Actor,
+    motivation: str,
+    reason: str,
+    legal_exception: dict | None = None,
+    method: str = PORTAL,
 ):
     """Render, store and send one letter in the running transaction: a ``document`` (kind "brief"), a shared
     ``brief_verstuurd`` event with the document, its delivery row (``method``: how it goes, ``letter_receipts.

@@ -14,6 +14,10 @@ class Provider(Table, tablename="provider"):
     kvk_number = Varchar(length=8, unique=True)  # Kamer van Koophandel: 8 digits, kept as text
     name = Varchar(length=200, index=True)
     agb_code = Varchar(length=8, null=True, default=None)  # Vektis AGB code, optional
+    # Postal address the region's letters go to (from the contract or the KvK data); empty until someone sets it.
+    postal_street = Varchar(length=200, default="")  # street and house number: "Voorbeeldstraat 12 A"
+    postal_code = Varchar(length=7, default="")  # Dutch postcode as "1234 AB"
+    postal_city = Varchar(length=100, default="")
     created_at = created_at()
 
 

@@ -102,6 +102,17 @@ class LetterSettings(_Strict):
     signature: str = Field(min_length=1)
     reply_email: EmailStr
     logo: str | None = None  # object key of an uploaded logo (set through the admin pages)
+    # Who signs, and on whose behalf (the mandate): "namens het college van burgemeester en wethouders van …".
+    # Empty by default so that older region files stay valid; the letter then signs with ``signature`` alone.
+    signatory_name: str = Field(default="", max_length=200)
+    signatory_function: str = Field(default="", max_length=200)
+    mandate: str = Field(default="", max_length=300)
+    # The contact person a provider calls or writes about the letter (the letter's contact block).
+    contact_name: str = Field(default="", max_length=200)
+    contact_phone: str = Field(default="", max_length=40, pattern=r"^[0-9 +()-]*$")
+    contact_email: EmailStr | None = None
+    # The letter's font (body and page numbers), a font installed on the server; WeasyPrint falls back to DejaVu Sans.
+    font: str = Field(default="DejaVu Sans", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9 -]+$")
 
 
 def _luminance(hex_colour: str) -> float:
