@@ -98,8 +98,21 @@ def is_managed_here(region: Region) -> bool:
     return region.source_file == MANAGED_IN_ADMIN
 
 
+# Optional letter settings (``LetterSettings``): empty means "not set" and is left out of the region file.
+OPTIONAL_LETTER_FIELDS = {
+    "signatory_name": "De naam van de ondertekenaar",
+    "signatory_function": "De functie van de ondertekenaar",
+    "mandate": "Het mandaat",
+    "contact_name": "De naam van de contactpersoon",
+    "contact_phone": "Het telefoonnummer van de contactpersoon",
+    "contact_email": "Het e-mailadres van de contactpersoon",
+    "font": "Het lettertype",
+}
+
+
 def _letter_settings(values, errors: dict[str, str]) -> dict[str, str]:
-    """The letter settings of the form (sender, city, signature, reply address); problems go into ``errors``."""
+    """The letter settings of the form (sender, city, signature, reply address; signatory, mandate, contact
+    person and font when given); problems go into ``errors``."""
     letters = {k: values.get(f"brief_{k}", "").strip() for k in ("sender", "city", "signature", "reply_email")}
     for key, label in (("sender", "afzender"), ("city", "plaats"), ("signature", "ondertekening")):
         if not letters[key]:
@@ -108,6 +121,22 @@ def _letter_settings(values, errors: dict[str, str]) -> dict[str, str]:
             errors[f"brief_{key}"] = f"De {label} {ONE_LINE_NL}."
     if message := _email_error(letters["reply_email"]):
         errors["brief_reply_email"] = message
+    for key, label in OPTIONAL_LETTER_FIELDS.items():  # who signs, on whose behalf, whom to contact (issue 16)
+        value = values.get(f"brief_{key}", "").strip()
+        if not value:
+            continue
+        if control_character(value):
+            errors[f"brief_{key}"] = f"{label} {ONE_LINE_NL}."
+        elif key == "contact_email" and (message := _email_error(value)):
+            errors[f"brief_{key}"] = message
+        elif key == "contact_phone" and not re.fullmatch(r"[0-9 +()-]{6,40}", value):
+            errors[f"brief_{key}"] = "Schrijf het telefoonnummer met cijfers, spaties, + of -, zoals ‘043 000 00 00’."
+        elif key == "font" and not re.fullmatch(r"[A-Za-z0-9 -]{1,80}", value):
+            errors[f"brief_{key}"] = ("Schrijf de naam van het lettertype met letters, cijfers en spaties, zoals "
+                                      "‘DejaVu Sans’.")
+        elif len(value) > (300 if key == "mandate" else 200):
+            errors[f"brief_{key}"] = f"{label} is te lang."
+        letters[key] = value
     return letters
 
 

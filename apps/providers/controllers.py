@@ -1,5 +1,5 @@
 """The provider's postal address pages: the region team (/regio/<slug>/aanbieders/<id>/postadres, for a provider
-with a contract in the region) and the provider's admin (/portaal/organisatie). The rules are in
+with a contract in the region) and the provider's admin (/portaal/gegevens). The rules are in
 ``apps.providers.address``."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class RegionProviderAddressController(Controller):
 class PortalOrganisationController(Controller):
     """The provider's admin keeps the organisation's postal address up to date."""
 
-    path = "/portaal/organisatie"
+    path = "/portaal/gegevens"
     include_in_schema = False
     guards = [PORTAL_GUARD, ADMIN_GUARD]
 
@@ -90,7 +90,7 @@ class PortalOrganisationController(Controller):
         provider = await Provider.objects().where(Provider.id == scope.provider_id).first()
         if provider is None:
             raise NotFoundException()
-        return Template("portaal/organisatie.html", context={
+        return Template("portaal/gegevens.html", context={
             "provider": provider, "values": values if values is not None else _values(provider),
             "errors": errors or {}, "flash": take_flash(request) if status_code == 200 else "",
         }, status_code=status_code)  # fmt: skip
@@ -111,4 +111,4 @@ class PortalOrganisationController(Controller):
         except address.AddressError as exc:
             return await self._template(request, values, exc.errors, status_code=422)
         set_flash(request, SAVED)
-        return Redirect("/portaal/organisatie", status_code=HTTP_303_SEE_OTHER)
+        return Redirect("/portaal/gegevens", status_code=HTTP_303_SEE_OTHER)

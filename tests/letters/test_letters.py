@@ -4,6 +4,7 @@ people with the authorised download, and a double submit is one letter."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -13,11 +14,15 @@ from datetime import datetime
 
 from pypdf import PdfReader
 
+from apps.admin.services import _ladder_specs
 from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document
-from apps.escalations import services
+from apps.escalations import letters, services
+from apps.escalations.context import load_context
 from apps.escalations.letters import environment
 from apps.notifications.tables import Notification
+from apps.providers import address
+from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.clock import AMSTERDAM, FrozenClock
@@ -67,7 +72,9 @@ async def test_preview_then_send_the_letter_once_as_a_stored_pdf(world, oidc_set
         text = pdf_text(pdf.content)
         assert "Bevestiging van de gemaakte afspraken" in text and "Maastricht, 8 december 2026" in text
         assert vlinder.name in text and escalation.reference in text and "Gesprek gevoerd op 7 december." in text
-        assert "Het hoofd van het team inkoop Jeugdhulp Zuid-Limburg" in text  # the region's signature
+        assert "drs. A.M. Voorbeeld" in text and "Hoofd team inkoop Jeugdhulp Zuid-Limburg" in text  # signatory
+        assert "Postadres ontbreekt" in text  # the demo provider has no postal address: the preview says so
+        assert "Postadres ontbreekt" in preview.text  # also above the in-page preview
 
         sent = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja"})
         again = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja"})  # a double click
@@ -88,6 +95,7 @@ async def test_preview_then_send_the_letter_once_as_a_stored_pdf(world, oidc_set
         download = await http.get(f"{ZL}/documenten/{document.id}")
         assert download.status_code == 200 and hashlib.sha256(download.content).hexdigest() == document.sha256
         assert "Maastricht, 8 december 2026" in pdf_text(download.content)
+        assert "Postadres ontbreekt" not in pdf_text(download.content)  # a warning for the decider, not the provider
 
     [notice] = await (await zl_scope()).objects(Notification).where(Notification.recipient == f"provider:{vlinder.id}")
     assert notice.payload["document_id"] == str(document.id)
@@ -163,3 +171,89 @@ async def test_a_sent_letter_is_a_pdfa_record_with_its_metadata(world, oidc_sett
     [(subtype, has_profile, condition)] = facts["intents"]
     assert subtype == "/GTS_PDFA1" and has_profile and "sRGB" in condition
     assert opened.reference in pdf_text(data)  # and still the letter, with its text
+
+
+# --- issue 16 point 2: addressed and signed as official mail ---------------------------------------------------------
+
+INTERNAL_REMARKS = ("standaardwaarde", "bron", "seed", "door de regio vast te stellen")
+
+
+async def test_a_letter_is_addressed_referenced_and_signed_with_mandate_and_page_numbers(world):
+    """The address block from the provider record, ons kenmerk, betreft, the contact person, the named signatory
+    with function and mandate, and "pagina 1 van 2" at the foot of the page."""
+    escalation = await escalation_of("90000001")
+    await Provider.update({Provider.postal_street: "Vlinderlaan 7 B", Provider.postal_code: "6211 AB",
+                           Provider.postal_city: "Maastricht"}).where(Provider.id == escalation.provider)  # fmt: skip
+    [letter] = await letters.previews(await zl_scope(), escalation.id, "afspraken_per_brief", "Gesprek gevoerd.",
+                                      FrozenClock(ON_8_DECEMBER))  # fmt: skip
+    assert letter.warnings == []  # the address is complete: no warning
+    text = pdf_text(await letters.pdf_of(letter))
+    assert "Vlinderlaan 7 B" in text and "6211 AB" in text and "MAASTRICHT" in text
+    assert "Postadres ontbreekt" not in text
+    assert f"Ons kenmerk {escalation.reference}" in text
+    assert "Betreft Bevestiging van de gemaakte afspraken" in text
+    assert "Uw kenmerk" not in text  # no reference of the provider's own: no empty line
+    assert "L. Proefmans" in text and "043 000 00 00" in text  # the contact person
+    assert "Namens het college van burgemeester en wethouders van Maastricht" in text  # the mandate
+    assert "drs. A.M. Voorbeeld" in text and "Hoofd team inkoop Jeugdhulp Zuid-Limburg" in text
+    assert re.search(r"pagina 1 van \d", text)
+
+
+async def test_no_letter_of_the_five_seed_ladders_carries_an_internal_remark(world):
+    """Every letter key of every ladder of the three regions (five seed ladders), rendered once: nothing from the
+    ladder's explanations for the team (where a term comes from, what the region still has to set)."""
+    base = await load_context(await zl_scope(), (await escalation_of("90000001")).id, FrozenClock(ON_8_DECEMBER))
+    seen: set[str] = set()
+    for region in await Region.objects().order_by(Region.slug).output(load_json=True):
+        for spec in await _ladder_specs(region):
+            ctx = dataclasses.replace(base, region=region, spec=spec)
+            for step in spec.steps:
+                for key in letters.letters_of(step):
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    letter = await letters.render_letter(ctx, key=key, step=step, motivation="", preview=True)
+                    text = re.sub(r"<[^>]+>", " ", letter.html).lower()
+                    leaked = [w for w in INTERNAL_REMARKS if w in text]
+                    assert not leaked, f"{region.slug}/{spec.key}/{step.key}/{key}: {leaked}"
+    assert {"ingebrekestelling", "verzuim", "verzoek_plan_van_aanpak", "schriftelijke_waarschuwing"} <= seen
+
+
+def test_the_postcode_is_a_dutch_one():
+    assert address.check_address({"straat": "Markt 1", "postcode": "6211ab", "plaats": "Maastricht"}).postcode == (
+        "6211 AB")
+    for wrong in ("0123 AB", "6211", "6211 A1", "62111 AB", "1234 SS"):
+        try:
+            address.check_address({"straat": "Markt 1", "postcode": wrong, "plaats": "Maastricht"})
+        except address.AddressError as exc:
+            assert "geen Nederlandse postcode" in exc.errors["postcode"], wrong
+        else:
+            raise AssertionError(f"{wrong} accepted")
+    try:
+        address.check_address({"straat": "Markt", "postcode": "", "plaats": ""})
+    except address.AddressError as exc:
+        assert set(exc.errors) == {"straat", "postcode", "plaats"}
+        assert "huisnummer" in exc.errors["straat"] and "1234 AB" in exc.errors["postcode"]
+    assert not address.check_address({"straat": "", "postcode": "", "plaats": ""}).complete  # clears it
+
+
+async def test_the_region_team_and_the_provider_admin_set_the_postal_address(world, oidc_settings):
+    vlinder = await provider("90000001")
+    page = f"{ZL}/aanbieders/{vlinder.id}/postadres"
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", page)
+        wrong = await post_form(http, page, {"straat": "Vlinderlaan 7", "postcode": "62 11", "plaats": "Maastricht"})
+        assert wrong.status_code == 422 and "‘62 11’ is geen Nederlandse postcode" in wrong.text
+        assert 'value="Vlinderlaan 7"' in wrong.text  # what was typed stays in the form
+        saved = await post_form(http, page, {"straat": "Vlinderlaan 7", "postcode": "6211ab", "plaats": "Maastricht"})
+        assert saved.status_code == 303
+        assert 'value="6211 AB"' in (await http.get(page)).text
+    async with app_client(oidc_settings) as http:
+        await login(http, "vlinder-beheerder", "/portaal/gegevens")
+        form = {"straat": "Postbus 123", "postcode": "6200 AA", "plaats": "Maastricht"}
+        assert (await post_form(http, "/portaal/gegevens", form)).status_code == 303
+        assert 'value="Postbus 123"' in (await http.get("/portaal/gegevens")).text
+    stored = await provider("90000001")
+    assert (stored.postal_street, stored.postal_code, stored.postal_city) == ("Postbus 123", "6200 AA", "Maastricht")
+    changes = await AuditEntry.objects().where(AuditEntry.action == "provider.address")
+    assert [c.actor_label for c in changes][-2:] and len(changes) == 2
