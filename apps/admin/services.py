@@ -132,8 +132,9 @@ def _letter_settings(values, errors: dict[str, str]) -> dict[str, str]:
         elif key == "contact_phone" and not re.fullmatch(r"[0-9 +()-]{6,40}", value):
             errors[f"brief_{key}"] = "Schrijf het telefoonnummer met cijfers, spaties, + of -, zoals ‘043 000 00 00’."
         elif key == "font" and not re.fullmatch(r"[A-Za-z0-9 -]{1,80}", value):
-            errors[f"brief_{key}"] = ("Schrijf de naam van het lettertype met letters, cijfers en spaties, zoals "
-                                      "‘DejaVu Sans’.")
+            errors[f"brief_{key}"] = (
+                "Schrijf de naam van het lettertype met letters, cijfers en spaties, zoals ‘DejaVu Sans’."
+            )
         elif len(value) > (300 if key == "mandate" else 200):
             errors[f"brief_{key}"] = f"{label} is te lang."
         letters[key] = value

@@ -26,7 +26,8 @@ from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.clock import AMSTERDAM, FrozenClock
-from tests.accounts.support import app_client, login
+from tests.accounts.support import app_client, csrf_headers, login
+from tests.admin.support import HOLLAND_RIJNLAND
 from tests.records import pdfa_facts
 from tests.workspace.support import ZL, escalation_of, events, post_form, provider, zl_scope
 
@@ -221,7 +222,8 @@ async def test_no_letter_of_the_five_seed_ladders_carries_an_internal_remark(wor
 
 def test_the_postcode_is_a_dutch_one():
     assert address.check_address({"straat": "Markt 1", "postcode": "6211ab", "plaats": "Maastricht"}).postcode == (
-        "6211 AB")
+        "6211 AB"
+    )
     for wrong in ("0123 AB", "6211", "6211 A1", "62111 AB", "1234 SS"):
         try:
             address.check_address({"straat": "Markt 1", "postcode": wrong, "plaats": "Maastricht"})
@@ -257,3 +259,27 @@ async def test_the_region_team_and_the_provider_admin_set_the_postal_address(wor
     assert (stored.postal_street, stored.postal_code, stored.postal_city) == ("Postbus 123", "6200 AA", "Maastricht")
     changes = await AuditEntry.objects().where(AuditEntry.action == "provider.address")
     assert [c.actor_label for c in changes][-2:] and len(changes) == 2
+
+
+async def test_the_admin_page_sets_signatory_mandate_and_contact(world, oidc_settings):
+    """The region's letter settings on /beheer (a region made there): signatory, mandate and contact person,
+    checked in Dutch next to the field; what is saved is in the region's settings the letters read."""
+    async with app_client(oidc_settings) as http:
+        await login(http, "beheer")
+        await http.post("/beheer/regios/nieuw", data=HOLLAND_RIJNLAND, headers=csrf_headers(http))
+        page = "/beheer/regios/holland-rijnland/brieven"
+        letters_form = {k: v for k, v in HOLLAND_RIJNLAND.items() if k.startswith("brief_")}
+        bad = {**letters_form, "brief_contact_phone": "bel mij", "brief_contact_email": "geen-adres"}
+        wrong = await http.post(page, data=bad, headers=csrf_headers(http))
+        assert wrong.status_code == 422 and "Schrijf het telefoonnummer met cijfers" in wrong.text
+        assert "‘geen-adres’ is geen geldig e-mailadres" in wrong.text and 'value="bel mij"' in wrong.text
+        saved = await http.post(page, data={
+            **letters_form, "brief_signatory_name": "mr. P. Proef", "brief_signatory_function": "Teamleider inkoop",
+            "brief_mandate": "namens het college van burgemeester en wethouders van Leiden",
+            "brief_contact_name": "T. Test", "brief_contact_phone": "071 000 00 00",
+        }, headers=csrf_headers(http))  # fmt: skip
+        assert saved.status_code == 303
+    region = await Region.objects().where(Region.slug == "holland-rijnland").output(load_json=True).first()
+    letter_settings = region.settings["letters"]
+    assert letter_settings["signatory_name"] == "mr. P. Proef" and letter_settings["contact_phone"] == "071 000 00 00"
+    assert letter_settings["mandate"].endswith("van Leiden") and not letter_settings.get("contact_email")
