@@ -37,6 +37,14 @@ PROVIDERS = [
     ("90000004", "Praktijk Kompas Jeugd-GGZ", [("west-brabant-west", "WBW-2026-019"), ("lekstroom", "LEK-2026-044")]),
 ]
 
+# Fictional postal addresses (street, postcode, city) for the letters; De Vlinder has none, so the demo also shows
+# the letter preview's warning "Postadres ontbreekt".
+POSTAL_ADDRESSES = {
+    "90000002": ("Voorbeeldweg 21", "6411 AA", "Heerlen"),
+    "90000003": ("Proefstraat 3", "4701 AB", "Roosendaal"),
+    "90000004": ("Oefenplein 14 B", "3431 AC", "Nieuwegein"),
+}
+
 ESCALATIONS = [
     # region, provider kvk, ladder, category, subcategory, summary
     (
@@ -118,7 +126,9 @@ async def load_demo_data(storage=None) -> str:
         regions = {r.slug: r for r in await Region.objects()}
         providers = {}
         for kvk, name, contracts in PROVIDERS:
-            provider = Provider(kvk_number=kvk, name=name)
+            street, postcode, city = POSTAL_ADDRESSES.get(kvk, ("", "", ""))
+            provider = Provider(kvk_number=kvk, name=name, postal_street=street, postal_code=postcode,
+                                postal_city=city)  # fmt: skip
             await provider.save()
             providers[kvk] = provider
             for slug, reference in contracts:

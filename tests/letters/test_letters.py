@@ -135,6 +135,7 @@ async def test_region_template_deadline_and_logo(world, oidc_settings):
         text = pdf_text(data)
         assert "Escalatiemodel kwaliteit van de Zuid-Limburgse gemeenten" in text  # the region's own template
         assert "uiterlijk 22 december 2026" in text  # 2 weeks from Tuesday 8 December
+        assert "Voorbeeldweg 21" in text and "6411 AA" in text and "HEERLEN" in text  # the demo's postal address
         assert len(PdfReader(io.BytesIO(data)).pages[0].images) == 1  # the logo
 
     default = environment("lekstroom").get_template("verzoek_plan_van_aanpak.html").render
