@@ -8,13 +8,14 @@ outside this module queries region-owned tables directly.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from piccolo.query import Count, Delete, Exists, Objects, Select, Update
 from piccolo.table import Table
 
-from apps.providers.tables import Contract  # core knows no app; this one lookup is the exception
+from apps.providers.tables import Contract, Provider  # core knows no app; these lookups are the exception
 
 
 def is_region_owned(table: type[Table]) -> bool:
@@ -242,3 +243,105 @@ class UserScope:
             raise ScopeError("a row cannot be created for another person")
         self._where(table)
         return table(**{**values, "user": self.user_id})
+
+
+CONTINUITY_LADDER = "continuiteit"  # the key of tenants/templates/continuiteitsladder-vng.toml in every region
+
+
+def largest_region(contracts: list[dict], today: date) -> UUID | None:
+    """The default account-holding region (seed 004: "standaard de grootste regio"): the region with the most
+    contracts running today (all contracts when none runs), ties by the region's name. ``contracts``: dicts with
+    ``region``, ``region_name`` and ``valid_until``."""
+    running = [c for c in contracts if c["valid_until"] is None or c["valid_until"] >= today] or contracts
+    counts: dict[UUID, list] = {}
+    for contract in running:
+        entry = counts.setdefault(contract["region"], [0, contract["region_name"] or ""])
+        entry[0] += 1
+    if not counts:
+        return None
+    return min(counts, key=lambda region: (-counts[region][0], counts[region][1], str(region)))
+
+
+async def provider_contracts(provider_ids: list[UUID]) -> dict[UUID, list[dict]]:
+    """Every contract of these providers, across regions (only to find their account-holding region)."""
+    if not provider_ids:
+        return {}
+    rows = await Contract.select(
+        Contract.provider, Contract.region, Contract.region.name.as_alias("region_name"), Contract.valid_until
+    ).where(Contract.provider.is_in(list(provider_ids)))
+    found: dict[UUID, list[dict]] = {}
+    for row in rows:
+        found.setdefault(row["provider"], []).append(row)
+    return found
+
+
+class AccountRegionScope:
+    """The one sharing across regions (seed 004, issue 15): a provider's *accounthoudende regio* reads the
+    escalations on the continuity ladder (``CONTINUITY_LADDER``) of the providers it holds the account of, in
+    whichever region they were opened, with their deadlines and their *shared* timeline events. It holds the
+    account when the platform admin set ``Provider.account_region`` to it, or, unset, when it is the provider's
+    largest region (``largest_region``). Build it with ``for_region``.
+
+    Nothing else: no other ladder, no signal, measure, document, letter or notice of the owning region, and never
+    its internal notes. Read-only: the one write it allows, the mediation step, goes through the owning region's
+    ``RegionScope`` (``owner_scope``), so every row written stays that region's. ``tests/test_isolation.py``
+    fails when this widens.
+    """
+
+    TABLES = ("escalation", "deadline", "timeline_event")
+
+    def __init__(self, region_id: UUID | str, provider_ids: list[UUID | str] | frozenset):
+        self.region_id = UUID(str(region_id))
+        self.provider_ids = frozenset(UUID(str(p)) for p in provider_ids)
+
+    def __repr__(self) -> str:
+        return f"AccountRegionScope({self.region_id}, {len(self.provider_ids)} providers)"
+
+    @classmethod
+    async def for_region(cls, region_id: UUID | str, today: date) -> AccountRegionScope:
+        region_uuid = UUID(str(region_id))
+        chosen = await Provider.select(Provider.id).where(Provider.account_region == region_uuid)
+        # Unset: a provider with a contract here may have this region as its largest one.
+        here = await Contract.select(Contract.provider).where(
+            (Contract.region == region_uuid) & Contract.provider.account_region.is_null()
+        )
+        candidates = sorted({row["provider"] for row in here}, key=str)
+        contracts = await provider_contracts(candidates)
+        defaults = [p for p in candidates if largest_region(contracts.get(p, []), today) == region_uuid]
+        return cls(region_uuid, [row["id"] for row in chosen] + defaults)
+
+    def _where(self, table: type[Table]):
+        if table._meta.tablename not in self.TABLES:
+            raise ScopeError(f"{table.__name__} is not shared with the account-holding region")
+        if not self.provider_ids:
+            return table._meta.primary_key.is_null()  # no provider: no rows (IN () is no valid SQL)
+        escalation = table if table._meta.tablename == "escalation" else table.escalation  # type: ignore[attr-defined]
+        condition = escalation.provider.is_in(sorted(self.provider_ids, key=str)) & (
+            escalation.ladder_version.ladder.key == CONTINUITY_LADDER
+        )
+        if _has_column(table, "visibility"):
+            condition &= table.visibility == SHARED  # type: ignore[attr-defined]
+        return condition
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
+
+    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
+        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
+
+    def count(self, table: type[Table]) -> Count:
+        return table.count().where(self._where(table))
+
+    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
+        """One shared row by id, or None when it does not exist *or is not shared with this region*."""
+        try:
+            row_uuid = UUID(str(row_id))
+        except ValueError:
+            return None
+        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
+
+    def owner_scope(self, escalation: Table) -> RegionScope:
+        """The owning region's scope for the mediation step on an escalation read through this scope."""
+        if escalation.provider not in self.provider_ids:  # type: ignore[attr-defined]
+            raise ScopeError("this escalation is not shared with the account-holding region")
+        return RegionScope(escalation.region)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from apps.accounts.invitations import InvitationError, invite, mail_states, pend
 from apps.accounts.roles import LABELS as ROLE_LABELS
 from apps.accounts.roles import Role
 from apps.admin import services
+from apps.admin.providers import AdminProviderController
 from apps.documents.uploads import CsrfRejected, UploadRejected, discard, human_size, receive_upload
 from apps.ladders import services as ladder_services
 from apps.ladders.editor import getall
@@ -331,4 +332,4 @@ def theme_css(theme: dict) -> str:
 def admin_routers() -> list:
     uploads = Router(path="/beheer/regios", route_handlers=[AdminUploadController],
                      request_max_body_size=LOGO_MAX_BYTES + 1024 * 1024)  # fmt: skip
-    return [AdminRegionController, uploads, RegionThemeController]
+    return [AdminRegionController, uploads, RegionThemeController, AdminProviderController]

@@ -133,7 +133,11 @@ async def notify(run: ActionRun, action: Notify) -> None:
     missing: list[str] = []
     seen: set[str] = set()
     already = sorted(ctx.notified)
+    account, team = None, []
     for role in action.roles:
+        if role == notices.ACCOUNT_ROLE and (account := await notices.chosen_account_region(ctx)) is not None:
+            team = await notices.account_region_team(account)  # its purchasing team, not the owning region's mailbox
+            continue
         addresses = await recipients_for(ctx, role)
         if not addresses:
             missing.append(role)
@@ -141,7 +145,7 @@ async def notify(run: ActionRun, action: Notify) -> None:
             if address not in seen and address not in ctx.notified:
                 seen.add(address)
                 recipients.append((role, address))
-    if not recipients and not missing:
+    if not recipients and not missing and account is None:
         return  # everyone concerned already got the measure's own notice in this change
     visibility = INTERNAL if set(action.roles) <= _REGION_ONLY_ROLES else SHARED
     # The message as it is sent: "{gemeenten}" counts the region's municipalities today.
@@ -152,8 +156,9 @@ async def notify(run: ActionRun, action: Notify) -> None:
         visibility=visibility,
         payload={
             "rollen": list(action.roles),
-            "ontvangers": [{"rol": role, "adres": address} for role, address in recipients],
-            "aantal": len(recipients),
+            "ontvangers": [{"rol": role, "adres": address} for role, address in recipients]
+            + ([{"rol": notices.ACCOUNT_ROLE, "adres": f"team inkoop {account.name}"}] if account else []),
+            "aantal": len(recipients) + len(team),
             "geen_ontvanger": missing,  # roles the region file has no mailbox for
             "al_geinformeerd": already,  # got the measure's own notice in this change
             "bericht": message,
@@ -184,6 +189,11 @@ async def notify(run: ActionRun, action: Notify) -> None:
             status="pending",
             created_at=ctx.clock.now(),
         ).save()
+    if account is not None:
+        await notices.tell_account_region(ctx, event, account, team, NOTIFY_TEMPLATE, {
+            "escalatie": ctx.escalation.reference, "escalation_id": str(ctx.escalation.id), "regio": ctx.region.name,
+            "aanbieder": provider.name if provider else "", "stap": run.step.key, "stap_titel": run.step.title,
+            "bericht": message})  # fmt: skip
     if "inkoop" in action.roles:
         await _to_the_team_in_the_app(ctx, NOTIFY_TEMPLATE, event, {"escalatie": ctx.escalation.reference,
             "escalation_id": str(ctx.escalation.id), "aanbieder": provider.name if provider else "",

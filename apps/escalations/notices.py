@@ -24,7 +24,8 @@ from apps.escalations.tables import Measure, TimelineEvent
 from apps.notifications.inapp import add_for_people, purchasing_team
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
-from apps.tenancy.tables import RegionMailbox
+from apps.tenancy.tables import Region, RegionMailbox
+from core.tenancy import RegionScope
 
 PROVIDER = "provider:"
 CLOSED_TEMPLATE = "escalatie_gesloten"
@@ -115,3 +116,43 @@ async def message_posted(ctx: Context, event: TimelineEvent, side: str, text: st
         await tell_purchasing_team(ctx, event, MESSAGE_TEMPLATE, payload)
     else:
         await tell_provider(ctx, event, MESSAGE_TEMPLATE, {**payload, "van": ctx.region.name})
+
+
+ACCOUNT_ROLE = "account_houdende_regio"
+
+
+async def chosen_account_region(ctx: Context) -> Region | None:
+    """The provider's account-holding region as the platform admin set it (issue 15 point 3). None: unset, and the
+    ladder's ``account_houdende_regio`` role reaches the owning region's mailbox of that role, as before."""
+    row = await Provider.select(Provider.account_region).where(Provider.id == ctx.escalation.provider).first()
+    if not row or not row["account_region"]:
+        return None
+    return await Region.objects().where(Region.id == row["account_region"]).first()
+
+
+async def account_region_team(region: Region) -> list[tuple[UUID, str]]:
+    """(user id, e-mail) of the account-holding region's purchasing team, active people only."""
+    user_ids = await purchasing_team(RegionScope(region.id))
+    if not user_ids:
+        return []
+    users = await User.select(User.id, User.email).where(User.id.is_in(user_ids) & (User.active == True))  # noqa: E712
+    return sorted((user["id"], user["email"]) for user in users)
+
+
+async def tell_account_region(ctx: Context, event: TimelineEvent, region: Region, people: list[tuple[UUID, str]],
+                              template: str, payload: dict) -> None:  # fmt: skip
+    """In the app and by mail to the account-holding region's purchasing team. The rows are that region's (its
+    people's bell reads their own regions); the link is its read view of the escalation."""
+    scope = RegionScope(region.id)
+    payload = {**payload, "pad": f"/regio/{region.slug}/accounthouder/{ctx.escalation.id}", "rol": ACCOUNT_ROLE}
+    await add_for_people(scope, [user_id for user_id, _ in people], template=template, payload=payload,
+                         key=f"{event.id}:{ACCOUNT_ROLE}", clock=ctx.clock)  # fmt: skip
+    for user_id, email in people:
+        if not email or email in ctx.notified:
+            continue
+        ctx.notified.add(email)
+        await scope.new(
+            Notification, recipient=email, recipient_user=user_id, channel="email", template=template,
+            payload={**payload, "event_id": str(event.id)}, idempotency_key=notification_key(event.id, email),
+            created_at=ctx.clock.now(),
+        ).save()  # fmt: skip

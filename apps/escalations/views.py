@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException
 
 from apps.documents.tables import Document
 from apps.escalations import services
+from apps.escalations.account_region import account_region_of
 from apps.escalations.cases import case_out
 from apps.escalations.chosen_terms import page_terms
 from apps.escalations.context import MEASURE_LABELS, imposes_measures, load_context
@@ -38,7 +39,7 @@ from apps.providers.tables import Provider
 from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality
 from core.formatting import as_datetime, format_date_nl, iso, local_day, nl_date, nl_datetime
-from core.tenancy import RegionScope
+from core.tenancy import CONTINUITY_LADDER, RegionScope
 
 TIMELINE_PAGE = 20
 STATUS_NL = {"open": "Lopend", "paused": "Gepauzeerd", "closed": "Afgesloten"}
@@ -385,6 +386,9 @@ async def escalation_context(
         subcategory_title=(category.subcategories.get(escalation.subcategory, escalation.subcategory)
                            if category else escalation.subcategory),
         current_title=loaded_step_title(spec, escalation.current_step),
+        # A continuity escalation names the provider's account-holding region, which coordinates (seed 004).
+        account_region=await account_region_of(loaded.provider, hereabouts.clock)
+        if spec.key == CONTINUITY_LADDER and loaded.provider else None,
         case=await case_out(scope, escalation, spec),  # a dispute about one case: municipality, reference, ...
         opened_nl=nl_date(escalation.opened_at),
         steps=steps,

@@ -11,6 +11,7 @@ from apps.accounts.services import Person
 from apps.documents.services import KIND_LABELS, PROVIDER_KINDS, escalation_documents
 from apps.documents.uploads import human_size
 from apps.escalations import services as escalations
+from apps.escalations.account_region import account_region_of
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.deadlines import STATUS_NL, local_date, waiting_for
 from apps.escalations.letter_receipts import RECEIVED_NL, letters_of_escalation
@@ -24,7 +25,7 @@ from apps.tenancy.tables import Region
 from core import keyset
 from core.clock import AMSTERDAM, Clock, system_clock
 from core.formatting import format_date_nl
-from core.tenancy import ProviderScope
+from core.tenancy import CONTINUITY_LADDER, ProviderScope
 
 EVENT_LABELS = {
     "escalatie_geopend": "Escalatie geopend",
@@ -393,4 +394,7 @@ async def escalation_page(scope: ProviderScope, escalation: Escalation, clock: C
         "letters": await letters_of_escalation(scope, escalation.id),
         "timeline": await shared_timeline(scope, escalation),
         "closed": escalation.status == "closed",
+        # A continuity escalation names the account-holding region that coordinates it across regions (seed 004).
+        "account_region": await account_region_of(provider, clock)
+        if spec is not None and spec.key == CONTINUITY_LADDER and provider else None,
     }

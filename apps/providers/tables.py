@@ -1,6 +1,6 @@
 """Care providers (aanbieders): organisations identified by KvK number, under contract in one or more regions."""
 
-from piccolo.columns import Date, ForeignKey, Varchar
+from piccolo.columns import Date, ForeignKey, OnDelete, Varchar
 from piccolo.table import Table
 
 from apps.tenancy.tables import Region
@@ -18,6 +18,10 @@ class Provider(Table, tablename="provider"):
     postal_street = Varchar(length=200, default="")  # street and house number: "Voorbeeldstraat 12 A"
     postal_code = Varchar(length=7, default="")  # Dutch postcode as "1234 AB"
     postal_city = Varchar(length=100, default="")
+    # The accounthoudende regio (seed 004): the region that coordinates continuity escalations of this provider
+    # across regions. None: the default, its region with the most contracts (apps.escalations.account_region).
+    # Set by the platform admin only; the one sharing across tenants (core.tenancy.AccountRegionScope).
+    account_region = ForeignKey(Region, null=True, default=None, on_delete=OnDelete.set_null)
     created_at = created_at()
 
 

@@ -4,6 +4,7 @@ render are in ``apps.escalations.overview`` / ``views`` / ``dashboard`` / ``doss
 
 from __future__ import annotations
 
+from apps.escalations.controllers.account_region import AccountRegionPages
 from apps.escalations.controllers.dossier import DossierPages
 from apps.escalations.controllers.escalations import EscalationPages
 from apps.escalations.controllers.intake_stops import IntakeStopPages
@@ -11,9 +12,25 @@ from apps.escalations.controllers.region import RegionPages
 from apps.escalations.controllers.signals import SignalPages
 from apps.tenancy.pages import AccessibilityStatement
 
-__all__ = ["DossierPages", "EscalationPages", "IntakeStopPages", "RegionPages", "SignalPages", "workspace_controllers"]
+__all__ = [
+    "AccountRegionPages",
+    "DossierPages",
+    "EscalationPages",
+    "IntakeStopPages",
+    "RegionPages",
+    "SignalPages",
+    "workspace_controllers",
+]
 
 
 def workspace_controllers() -> list:
     """The region workspace's pages (registered in ``core.app.create_app``)."""
-    return [RegionPages, IntakeStopPages, SignalPages, EscalationPages, DossierPages, AccessibilityStatement]
+    return [
+        RegionPages,
+        IntakeStopPages,
+        SignalPages,
+        EscalationPages,
+        DossierPages,
+        AccountRegionPages,
+        AccessibilityStatement,
+    ]
