@@ -19,6 +19,7 @@ import contextlib
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 import httpx
 import pytest
@@ -28,7 +29,7 @@ from apps.escalations.tables import Escalation
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.apps import all_tables
-from core.tenancy import ProviderScope, RegionScope, ScopeError, is_region_owned
+from core.tenancy import AccountRegionScope, ProviderScope, RegionScope, ScopeError, is_region_owned
 from tests.accounts.support import app_client, csrf_headers, login
 
 ACCOUNTS = [
@@ -54,6 +55,10 @@ class Visibility:
             for scope in self.provider_scopes:
                 with contextlib.suppress(ScopeError):  # providers never read some tables
                     ids |= {r["id"] for r in await scope.select(table, table._meta.primary_key)}
+            for region_id in self.region_ids:  # the one sharing: the account-holding region's continuity escalations
+                shared = await AccountRegionScope.for_region(region_id, date.today())
+                with contextlib.suppress(ScopeError):  # it never reads other tables
+                    ids |= {r["id"] for r in await shared.select(table, table._meta.primary_key)}
         elif _owned_by_provider(table):
             # A provider's own rows (its evidence register): its people, and the regions it has a contract with.
             providers = {s.provider_id for s in self.provider_scopes}
@@ -308,3 +313,61 @@ async def test_provider_scope_never_shows_other_providers_or_internal_events(wor
     assert await scope.get(Escalation, other.id) is None
     with pytest.raises(ScopeError):
         scope.select(Region)
+
+
+async def test_the_account_holding_region_shares_continuity_escalations_and_nothing_else(world, oidc_settings):
+    """Issue 15 point 3: Zuid-Limburg holds De Vlinder's account. Of Lekstroom's escalations it reads exactly the
+    continuity escalations of De Vlinder — not De Vlinder's other ladders, not another provider's continuity
+    escalation, never an internal note, signal or document; an unrelated region reads nothing. Widen
+    AccountRegionScope (drop the ladder, the provider or the visibility condition) and this fails."""
+    from apps.accounts.roles import Role
+    from apps.documents.tables import Document
+    from apps.escalations import services
+    from apps.escalations.tables import Signal, TimelineEvent
+    from core.actor import Actor
+
+    regions = {r.slug: r for r in await Region.objects()}
+    lek = RegionScope(regions["lekstroom"].id)
+    vlinder = await Provider.objects().where(Provider.kvk_number == "90000001").first()  # ZL and Lekstroom
+    kompas = await Provider.objects().where(Provider.kvk_number == "90000004").first()  # WBW and Lekstroom
+    await Provider.update({Provider.account_region: regions["zuid-limburg"].id}).where(Provider.id == vlinder.id)
+    actor = Actor(label="Lotte Lekstroom", roles=frozenset({Role.INKOOP_MEDEWERKER}))
+
+    async def opened(provider, ladder, category, summary):
+        return await services.open_escalation(lek, provider=provider, ladder_key=ladder, category=category,
+                                              summary=summary, motivation="Eerste contact.", actor=actor)  # fmt: skip
+
+    shared = await opened(vlinder, "continuiteit", "continuiteit", "Continuiteit De Vlinder: meerkosten.")
+    quality = await opened(vlinder, "kwaliteit", "kwaliteit", "Kwaliteit De Vlinder: alleen voor Lekstroom.")
+    other = await opened(kompas, "continuiteit", "continuiteit", "Continuiteit Kompas: Lekstroom houdt het account.")
+    note = await services.add_note(lek, shared.id, actor=actor, text="Alleen voor Lekstroom: liquiditeit krap.")
+
+    scope = await AccountRegionScope.for_region(regions["zuid-limburg"].id, date.today())
+    assert {r["id"] for r in await scope.select(Escalation, Escalation.id)} == {shared.id}
+    events = await scope.select(TimelineEvent, TimelineEvent.id, TimelineEvent.escalation, TimelineEvent.visibility)
+    assert events and {e["escalation"] for e in events} == {shared.id}
+    assert {e["visibility"] for e in events} == {"shared"} and note.id not in {e["id"] for e in events}
+    for table in (Signal, Document, Contract, Region):
+        with pytest.raises(ScopeError):
+            scope.select(table)
+    unrelated = await AccountRegionScope.for_region(regions["west-brabant-west"].id, date.today())
+    assert await unrelated.select(Escalation, Escalation.id) == []
+
+    hidden = [e for e in await Escalation.objects() if e.id != shared.id and e.region != regions["zuid-limburg"].id]
+    assert {quality.id, other.id} <= {e.id for e in hidden}
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        listed = await http.get("/regio/zuid-limburg/accounthouder")
+        assert listed.status_code == 200 and shared.reference in listed.text
+        for escalation in hidden:
+            assert escalation.reference not in listed.text and escalation.summary not in listed.text
+            page = await http.get(f"/regio/zuid-limburg/accounthouder/{escalation.id}")
+            assert page.status_code == 404, escalation.reference
+        page = await http.get(f"/regio/zuid-limburg/accounthouder/{shared.id}")
+        assert page.status_code == 200 and "liquiditeit krap" not in page.text
+        problems, _, _ = await isolation_problems(http, "zl-inkoop")  # every other route keeps the rest hidden
+        assert problems == []
+    async with app_client(oidc_settings) as http:  # Lekstroom holds Kompas's account, not De Vlinder's
+        await login(http, "lek-inkoop")
+        listed = await http.get("/regio/lekstroom/accounthouder")
+        assert other.reference in listed.text and shared.reference not in listed.text
