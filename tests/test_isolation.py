@@ -46,6 +46,7 @@ class Visibility:
 
     region_ids: set = field(default_factory=set)
     provider_scopes: list[ProviderScope] = field(default_factory=list)
+    platform_admin: bool = False  # sees every provider organisation (to choose its account-holding region)
 
     async def visible_ids(self, table) -> set:
         ids = set()
@@ -70,6 +71,8 @@ class Visibility:
             ids |= self.region_ids | {r for s in self.provider_scopes for r in s.region_ids}
         elif table is Provider:
             ids |= {s.provider_id for s in self.provider_scopes}
+            if self.platform_admin:
+                ids |= {r["id"] for r in await Provider.select(Provider.id)}
         return ids
 
 
@@ -79,7 +82,7 @@ def _owned_by_provider(table) -> bool:
 
 async def visibility_of(account: str) -> Visibility:
     user = await User.objects().where(User.subject == account).first()
-    seen = Visibility()
+    seen = Visibility(platform_admin=bool(user.is_platform_admin))
     for row in await Membership.select().where(Membership.user == user.id):
         if row["region"]:
             seen.region_ids.add(row["region"])
