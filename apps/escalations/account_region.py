@@ -175,9 +175,13 @@ async def shared_escalation(region: Region, escalation_id: Any, clock: Clock = s
         "opened_nl": nl_date(escalation.opened_at),
         "steps": [{"key": s.key, "title": s.title, "current": s.key == escalation.current_step} for s in spec.steps],
         "deadlines": [
-            {"title": d.key, "step_title": _step_title(definition, d.step), "term": d.term,
-             "due": nl_date(d.due_at) if d.due_at else waiting_for(d.starts),
-             "status_nl": DEADLINE_STATUS_NL.get(d.status, d.status)}
+            {
+                "title": d.key,
+                "step_title": _step_title(definition, d.step),
+                "term": d.term,
+                "due": nl_date(d.due_at) if d.due_at else waiting_for(d.starts),
+                "status_nl": DEADLINE_STATUS_NL.get(d.status, d.status),
+            }
             for d in deadlines
         ],  # fmt: skip
         "events": [describe_event(e) for e in events],

@@ -64,9 +64,11 @@ async def test_the_platform_admin_chooses_the_account_region_audited(world, oidc
         page = await http.get(saved.headers["location"])
         assert 'id="huidige-accounthouder">Jeugdhulp Zuid-Limburg<' in page.text
     assert (await _vlinder()).account_region == zl.id
-    entries = await PlatformScope().select(
-        AuditEntry, AuditEntry.action, AuditEntry.target_id, AuditEntry.detail, AuditEntry.actor_label
-    ).where(AuditEntry.action == "provider.account_region")
+    entries = (
+        await PlatformScope()
+        .select(AuditEntry, AuditEntry.action, AuditEntry.target_id, AuditEntry.detail, AuditEntry.actor_label)
+        .where(AuditEntry.action == "provider.account_region")
+    )
     assert [(e["target_id"], e["detail"]["naar"], e["actor_label"]) for e in entries] == [
         (str(vlinder.id), str(zl.id), "Bram Beheer")
     ]
