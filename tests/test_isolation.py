@@ -11,6 +11,10 @@ For each role (one demo account per role, logged in through the real local OpenI
 - no response of any route (public or not) contains the reference or summary of an escalation the person may
   not see;
 - without a session, pages redirect to the login page and paths under /api/ answer 401.
+
+The one sharing across regions, the account-holding region's continuity escalations (``AccountRegionScope``), is
+part of the oracle, and ``test_the_account_holding_region_shares_continuity_escalations_and_nothing_else`` pins
+exactly what it shares.
 """
 
 from __future__ import annotations
