@@ -103,6 +103,7 @@ def _tables_by_param() -> dict[str, type]:
         tables[f"{table._meta.tablename}_id"] = table
     tables["user_id"] = User
     tables["evidence_id"] = tables["evidence_item_id"]  # the evidence register's routes say evidence_id
+    tables["letter_id"] = tables["letter_delivery_id"]  # a letter's receipt routes name its delivery row
     return tables
 
 

@@ -518,7 +518,7 @@ async def opening_previews(
     start = next((c.start_step for c in spec.categories if c.key == category), None)
     if start is None or not letters_of(spec.step(start)):
         return []
-    escalation = Escalation(region=scope.region_id, ladder_version=version.id, provider=provider_id,
+    escalation = scope.new(Escalation, ladder_version=version.id, provider=provider_id,  # not saved
                             category=category, subcategory=subcategory, summary=summary,
                             reference="(kenmerk volgt bij het openen)", opened_at=clock.now(),
                             current_step=start)  # fmt: skip

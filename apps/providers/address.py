@@ -13,6 +13,7 @@ from uuid import UUID
 from apps.providers.tables import Contract, Provider
 from core.audit import audit
 from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
 from core.text import ONE_LINE_NL, control_character
 
 POSTCODE = re.compile(r"^([1-9][0-9]{3}) ?([A-Za-z]{2})$")
@@ -85,7 +86,7 @@ def address_of(provider: Provider) -> PostalAddress:
 
 async def region_may_edit(region_id: UUID, provider_id: UUID) -> bool:
     """A region changes a provider's record only while it has a contract (also an ended one) with it."""
-    return await Contract.exists().where((Contract.region == region_id) & (Contract.provider == provider_id))
+    return await RegionScope(region_id).exists(Contract).where(Contract.provider == provider_id)
 
 
 async def set_address(
