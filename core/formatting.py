@@ -8,6 +8,7 @@ helper accepts both and answers ``""`` for nothing.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,6 +17,9 @@ from core.clock import AMSTERDAM
 __all__ = [
     "AMSTERDAM",
     "JINJA_FILTERS",
+    "aantal",
+    "readable_key",
+    "source_title",
     "MONTH_NAMES",
     "as_datetime",
     "format_date_nl",
@@ -113,4 +117,24 @@ def size_nl(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
 
 
-JINJA_FILTERS = {"nl_date": nl_date, "nl_datetime": nl_datetime, "iso": iso, "size_nl": size_nl}
+def aantal(count: int, singular: str, plural: str) -> str:
+    """A count with its Dutch noun: aantal(1, "aanbieder", "aanbieders") -> "1 aanbieder", 2 -> "2 aanbieders"."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
+SOURCE_PREFIX = re.compile(r"^\s*seed\s+\d+\s*:\s*", re.I)
+
+
+def readable_key(value: Any) -> str:
+    """A key from data (an outcome such as "niet_verlengd") as words: "niet verlengd"."""
+    return str(value or "").replace("_", " ").strip()
+
+
+def source_title(source: str) -> str:
+    """The title of the document a ladder follows, without the internal reference: "seed 000: Bijlage 5.1 ..." ->
+    "Bijlage 5.1 ..."."""
+    return SOURCE_PREFIX.sub("", source or "").strip()
+
+
+JINJA_FILTERS = {"nl_date": nl_date, "nl_datetime": nl_datetime, "iso": iso, "size_nl": size_nl, "aantal": aantal,
+                 "leesbaar": readable_key, "brontitel": source_title}  # fmt: skip

@@ -10,6 +10,8 @@ from uuid import UUID
 from apps.accounts.roles import LABELS, PROVIDER_ROLES, REGION_ROLES, Role
 from apps.accounts.tables import Membership, User
 from apps.escalations.tables import Escalation
+from apps.ladders.schema import LadderSpec
+from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
@@ -160,7 +162,27 @@ def _labels(roles: frozenset[str]) -> list[str]:
 ESCALATION_COLUMNS = (
     Escalation.id, Escalation.reference, Escalation.summary, Escalation.status, Escalation.current_step,
     Escalation.opened_at, Escalation.region, Escalation.provider.name.as_alias("provider_name"),
+    Escalation.ladder_version,
 )  # fmt: skip
+STATUS_NL = {"open": "lopend", "paused": "gepauzeerd", "closed": "afgesloten"}
+
+
+async def _readable(escalations: list[dict]) -> list[dict]:
+    """The rows as people read them: the step's title from the escalation's own ladder version, a Dutch status."""
+    version_ids = list({row["ladder_version"] for row in escalations})
+    titles: dict = {}
+    if version_ids:
+        # the versions of rows read through the person's scope; a version is never edited after publication
+        found = await LadderVersion.select(LadderVersion.id, LadderVersion.definition).where(
+            LadderVersion.id.is_in(version_ids)
+        ).output(load_json=True)
+        for version in found:
+            spec = LadderSpec.model_validate(version["definition"])
+            titles[version["id"]] = {step.key: step.title for step in spec.steps}
+    for row in escalations:
+        row["current_step"] = titles.get(row["ladder_version"], {}).get(row["current_step"], row["current_step"])
+        row["status"] = STATUS_NL.get(row["status"], row["status"])
+    return escalations
 
 
 async def workspace(person: Person) -> Workspace:
@@ -174,7 +196,7 @@ async def workspace(person: Person) -> Workspace:
         escalations = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(
             Escalation.opened_at, ascending=False
         )
-        regions.append({**region, "roles": _labels(roles), "escalations": escalations})
+        regions.append({**region, "roles": _labels(roles), "escalations": await _readable(escalations)})
     providers = []
     for provider_id, roles in person.provider_roles.items():
         organisation = await Provider.objects().where(Provider.id == provider_id).first()
@@ -184,7 +206,7 @@ async def workspace(person: Person) -> Workspace:
         escalations = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(
             Escalation.opened_at, ascending=False
         )
-        for row in escalations:
+        for row in await _readable(escalations):
             row["region_name"] = region_names.get(row["region"], {}).get("name", "")
         providers.append(
             {"name": organisation.name, "kvk": organisation.kvk_number, "roles": _labels(roles),

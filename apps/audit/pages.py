@@ -13,6 +13,7 @@ from apps.accounts.roles import Role
 from apps.audit import services
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
+from apps.audit.descriptions import action_nl, details_nl, target_nl
 from core import keyset
 from core.audit import audit
 from core.csvexport import csv_response
@@ -31,11 +32,13 @@ async def _page(request: Request, region: Region | None, filters: dict) -> Templ
     base = f"/regio/{region.slug}/audit" if region else "/beheer/audit"
     query = wanted.query_string()
     return Template("beheer/audit.html", status_code=422 if errors else 200, context={
-        "rows": [{**r, "when": services.when(r["at"])} for r in rows], "filters": filters, "errors": errors,
+        "rows": [{**r, "when": services.when(r["at"]), "action_nl": action_nl(r["action"]),
+                  "target_nl": target_nl(r["target_type"] or ""), "details_nl": details_nl(r["detail"])}
+                 for r in rows], "filters": filters, "errors": errors,
         "base": base, "query": query, "pager": f"{query}&" if query else "", "next": found.next,
         "previous": found.previous, "all_regions": all_regions, "region": region,
         "section": "audit" if region else None, "reads_escalations": True, "region_lead": True,
-        "admin": region is None,
+        "admin": region is None, "hidden": services.HIDDEN,
     })  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from apps.notifications.inapp import add_for_people, purchasing_team
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region, RegionMailbox
+from core.formatting import readable_key
 from core.tenancy import RegionScope
 
 PROVIDER = "provider:"
@@ -100,7 +101,7 @@ def _base(ctx: Context, provider_name: str) -> dict:
 
 async def escalation_closed(ctx: Context, event: TimelineEvent, outcome: str) -> None:
     """The provider always; the access team when the escalation had a referral stop (their register changed)."""
-    payload = {**_base(ctx, await _provider_name(ctx)), "uitkomst": outcome}
+    payload = {**_base(ctx, await _provider_name(ctx)), "uitkomst": readable_key(outcome)}  # words, not a key
     await tell_provider(ctx, event, CLOSED_TEMPLATE, payload)
     had_stop = await ctx.scope.exists(Measure).where(
         (Measure.escalation == ctx.escalation.id) & Measure.kind.is_in(list(REFERRAL_STOPS))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from apps.ladders.schema import LadderSpec, MoveToStep
+from core.formatting import readable_key
 
 BOX_WIDTH = 230
 LINE_HEIGHT = 16
@@ -137,7 +138,7 @@ def ladder_diagram(spec: LadderSpec, *, current: str | None = None, diagram_id: 
         lines = textwrap.wrap(step.title, WRAP)[:4] or [step.key]
         lines += [f"termijn: {t.term}" for t in step.terms][:2]
         if step.final:
-            lines.append("eindstap" + (f": {step.outcome}" if step.outcome else ""))
+            lines.append("eindstap" + (f": {readable_key(step.outcome)}" if step.outcome else ""))
         if step.key == current:
             lines.insert(0, "▶ huidige stap")
         branches = [i for i, r in enumerate(reach) if step.key in r]

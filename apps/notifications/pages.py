@@ -3,6 +3,7 @@ purchasing team sees what was sent, what is still waiting and what failed — an
 
 from __future__ import annotations
 
+import contextlib
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
@@ -15,7 +16,9 @@ from apps.accounts.guards import PERSON, platform_admin, region_role, signed_in
 from apps.accounts.roles import DECIDES, Role
 from apps.notifications.inapp import mark_all_read, my_notices, open_notice, unread_count
 from apps.notifications.messages import MESSAGES
+from apps.notifications.services import PROVIDER_RECIPIENT
 from apps.notifications.tables import Notification
+from apps.providers.tables import Provider
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
 from core import keyset
@@ -94,6 +97,22 @@ async def status_count(scope: RegionScope, status: str) -> tuple[int, bool]:
     return await keyset.capped_count(count_rows, COUNT_CAP)
 
 
+async def name_recipients(rows: list[dict]) -> None:
+    """Who a notice went to as people read it: "provider:<id>" is everyone of that provider organisation."""
+    ids = []
+    for row in rows:
+        with contextlib.suppress(ValueError):
+            if str(row["recipient"]).startswith(PROVIDER_RECIPIENT):
+                ids.append(UUID(row["recipient"].removeprefix(PROVIDER_RECIPIENT)))
+    found = await Provider.select(Provider.id, Provider.name).where(Provider.id.is_in(ids)) if ids else []
+    names = {str(p["id"]): p["name"] for p in found}
+    for row in rows:
+        recipient = str(row["recipient"])
+        if recipient.startswith(PROVIDER_RECIPIENT):
+            name = names.get(recipient.removeprefix(PROVIDER_RECIPIENT), "")
+            row["recipient"] = f"de mensen van {name}" if name else "de mensen van de aanbieder"
+
+
 class NoticeController(Controller):
     path = "/meldingen"
     include_in_schema = False
@@ -152,6 +171,7 @@ class DeliveryController(Controller):
              "created": when(row["created_at"]), "sent": when(row["sent_at"])}
             for row in found.rows
         ]  # fmt: skip
+        await name_recipients(rows)
         person = request.scope["state"][PERSON]
         counts = {key: keyset.count_nl(*await status_count(scope, key)) for key in STATUS_NL}
         return Template("meldingen/regio.html", context={

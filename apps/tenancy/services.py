@@ -131,7 +131,7 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
         await scope.new(RegionMailbox, role=mailbox.role, name=mailbox.name, email=str(mailbox.email)).save()
 
     for key, ladder in loaded.ladders.items():
-        published = await ladders.publish(scope, ladder, note=f"tenants sync from {loaded.file}", clock=clock)
+        published = await ladders.publish(scope, ladder, note="Ingelezen uit het regiobestand", clock=clock)
         if published.created:
             change.ladder_versions.append(f"{key} v{published.version}")
 

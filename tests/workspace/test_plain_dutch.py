@@ -1,0 +1,99 @@
+"""Plain Dutch everywhere people read (issue 18, point 3): every page a team member, team lead, observer and
+provider reach from their start pages in the demo regions, the e-mails and the audit log's descriptions show no
+code keys, English states, Python values, raw ids, file paths or source references (``tests.plain_dutch``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from apps.ladders.tables import Ladder, LadderVersion
+from apps.providers.tables import Provider
+from apps.tenancy.tables import Region
+from core.actor import Actor
+from core.tenancy import RegionScope
+from tests.accounts.support import app_client, login
+from tests.plain_dutch import leaks, visible_text
+
+# Not pages to read: files, exports, feeds, and leaving; nor the TOML editor of the ladders (/bewerken), which shows
+# the ladder's keys to the experts who edit them (issue 18 point 6 replaces it with form fields).
+SKIP = re.compile(r"/bewerken$|\.(csv|pdf|json|toml|ics|css|js|png|svg|ico)$|/bestand$|/logo$|/documenten/|/uitloggen|/export|/agenda/")
+PAGES_PER_PERSON = 90
+
+
+async def _known_keys() -> set[str]:
+    """The ladders' step, term, category and subcategory keys that are not also ordinary Dutch words (an
+    underscore or a digit): "veiligheid" or "hersteld" may stand in a sentence, "gesprek_direct" may not."""
+    keys: set[str] = set()
+    for version in await LadderVersion.objects():
+        spec = json.loads(version.definition) if isinstance(version.definition, str) else version.definition
+        keys |= {s["key"] for s in spec["steps"]}
+        keys |= {t["key"] for s in spec["steps"] for t in s.get("terms", [])}
+        keys |= {c["key"] for c in spec["categories"]}
+        keys |= {k for c in spec["categories"] for k in c.get("subcategories", {})}
+    return {k for k in keys if "_" in k or any(ch.isdigit() for ch in k)}
+
+
+async def _one_escalation_per_ladder() -> None:
+    """The demo opens escalations on the quality ladder; open one on each other ladder of each region too."""
+    from apps.escalations import services
+
+    provider = await Provider.objects().where(Provider.kvk_number == "90000001").first()
+    for region in await Region.objects():
+        scope = RegionScope(region.id)
+        for ladder in await scope.objects(Ladder):
+            if ladder.key == "kwaliteit":
+                continue
+            version = await scope.objects(LadderVersion).where(LadderVersion.ladder == ladder.id).order_by(
+                LadderVersion.version, ascending=False).first()  # fmt: skip
+            if version.definition.get("case"):
+                continue  # a case ladder needs a municipality and a case reference: opened in its own tests
+            category = version.definition["categories"][0]
+            await services.open_escalation(
+                scope, provider=provider, ladder_key=ladder.key, category=category["key"],
+                subcategory=next(iter(category.get("subcategories") or {}), ""), summary="Proef in gewone taal.",
+                motivation="Geopend om de pagina's te lezen.", actor=Actor(label="Test", is_system=True),
+            )  # fmt: skip
+
+
+async def _crawl(http, starts: list[str], prefixes: tuple[str, ...], keys: set[str]) -> dict[str, list[str]]:
+    seen: set[str] = set()
+    todo = list(starts)
+    found: dict[str, list[str]] = {}
+    while todo and len(seen) < PAGES_PER_PERSON:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        page = await http.get(path)
+        assert page.status_code == 200, f"{path}: {page.status_code}"
+        bad = leaks(visible_text(page.text), keys)
+        if bad:
+            found[path] = sorted(set(bad))
+        for href in re.findall(r'href="([^"#]+)', page.text):
+            link = urlsplit(href.replace("&amp;", "&")).path
+            if link.startswith(prefixes) and not SKIP.search(link) and link not in seen:
+                todo.append(link)
+    return found
+
+
+PEOPLE = [
+    ("zl-inkoop", ["/werkruimte", "/regio/zuid-limburg", "/meldingen"], ("/regio/zuid-limburg", "/meldingen")),
+    ("zl-lead", ["/regio/zuid-limburg", "/regio/zuid-limburg/audit"], ("/regio/zuid-limburg",)),
+    ("zl-waarnemer", ["/regio/zuid-limburg/escalaties"], ("/regio/zuid-limburg",)),
+    ("lek-inkoop", ["/regio/lekstroom", "/meldingen"], ("/regio/lekstroom", "/meldingen")),
+    ("vlinder-beheerder", ["/portaal", "/meldingen"], ("/portaal", "/meldingen")),
+]
+
+
+@pytest.mark.parametrize(("account", "starts", "prefixes"), PEOPLE, ids=[p[0] for p in PEOPLE])
+async def test_every_page_a_person_reaches_reads_as_plain_dutch(world, oidc_settings, account, starts, prefixes):
+    await _one_escalation_per_ladder()
+    keys = await _known_keys()
+    async with app_client(oidc_settings) as http:
+        await login(http, account, starts[0])
+        found = await _crawl(http, starts, prefixes, keys)
+    assert found == {}, "\n".join(f"{path}: {words}" for path, words in found.items())
