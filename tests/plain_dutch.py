@@ -17,6 +17,8 @@ A leak is one of:
 - a file path ending in ``.toml``, ``.py`` or ``.html``;
 - a reference to a source document: "seed 000", "bron:".
 
+A web address (``https://…``, the links of plain-text mails) is not text to read and is left out.
+
 ``visible_text`` leaves out what a reader never sees (tags, scripts, styles, attribute values other than alt,
 title, placeholder and aria-label) and what a page marks ``translate="no"``: a code the reader must type exactly,
 such as the column name of a CSV file to upload.
@@ -43,11 +45,13 @@ _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 _CHECKSUM = re.compile(r"SHA-256:?\s*[0-9a-fA-F]{64}\b")  # a document's fingerprint, labelled as such, is meant
 _HEX = re.compile(r"\b(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b")
 _PATH = re.compile(r"[\w./-]+\.(?:toml|py|html)\b")
+_URL = re.compile(r"https?://\S+")  # a link to click in a plain-text mail may hold an id
 _SOURCE = re.compile(r"\bseed\s+0\d*|\bbron:", re.I)
 
 
 def leaks(visible_text: str, known_keys: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """The pieces of ``visible_text`` that are code, ids, paths or source references instead of Dutch."""
+    visible_text = _URL.sub(" ", visible_text)
     found: list[str] = []
     for pattern in (_RAW_ID, _UUID, _PATH, _SOURCE, _LITERAL):
         found += [m.group(0) for m in pattern.finditer(visible_text)]

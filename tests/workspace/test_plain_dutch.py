@@ -97,3 +97,53 @@ async def test_every_page_a_person_reaches_reads_as_plain_dutch(world, oidc_sett
         await login(http, account, starts[0])
         found = await _crawl(http, starts, prefixes, keys)
     assert found == {}, "\n".join(f"{path}: {words}" for path, words in found.items())
+
+
+def _mail_leaks(template: str, payload: dict, keys: set[str]) -> list[str]:
+    from apps.notifications.messages import render
+
+    # as delivery renders it (notifications.services): the region's name beside the payload
+    mail = render(template, {"region_name": "Jeugdhulp Zuid-Limburg", **payload}, "zuid-limburg", "https://trede.example")
+    return leaks(f"{mail.subject}\n{mail.text}\n{visible_text(mail.html)}", keys)
+
+
+@pytest.mark.parametrize("template", sorted(__import__("tests.notifications.test_hardening", fromlist=["x"]).PAYLOADS))
+def test_every_kind_of_mail_reads_as_plain_dutch(template):
+    from tests.notifications.test_hardening import PAYLOADS
+
+    assert _mail_leaks(template, PAYLOADS[template], set()) == []
+
+
+async def test_the_mails_the_demo_sends_read_as_plain_dutch(world):
+    """The payloads as the app writes them: the demo's notices, and closing with a ladder outcome key."""
+    from apps.escalations import services
+    from apps.notifications.tables import Notification
+    from tests.workspace.support import escalation_of, zl_scope
+
+    lead = Actor(label="Luuk Leider", roles=frozenset({"inkoop_lead"}))
+    escalation = await escalation_of("90000002")
+    await services.close_escalation(await zl_scope(), escalation.id, actor=lead, outcome="niet_verlengd",
+                                    motivation="De DVO wordt niet verlengd.")  # fmt: skip
+    keys = await _known_keys()
+    rows = await Notification.select(Notification.template, Notification.payload).where(
+        Notification.channel == "email").output(load_json=True)  # fmt: skip
+    assert "escalatie_gesloten" in {row["template"] for row in rows}
+    found = {row["template"]: _mail_leaks(row["template"], row["payload"], keys) for row in rows}
+    assert {template: words for template, words in found.items() if words} == {}
+
+
+def test_every_audit_action_the_code_records_has_a_dutch_description():
+    """Each action key written by audit()/ctx.audit()/audit_many in apps/ and core/ reads as a Dutch sentence."""
+    from apps.audit.descriptions import ACTIONS_NL, action_nl, details_nl
+    from tests.support import ROOT
+
+    source = "\n".join(p.read_text() for d in ("apps", "core") for p in (ROOT / d).rglob("*.py"))
+    recorded = set(re.findall(r'(?:audit\(\s*|"action": |action = )"([a-z_]+\.[a-z_.]+)"', source))
+    recorded |= {f"admin.region.{s}" for s in re.findall(r'section == "([a-z_]+)"', source)}
+    assert recorded and recorded - set(ACTIONS_NL) == set()
+    for action in recorded:
+        assert leaks(action_nl(action)) == [], action
+    shown = details_nl({"naar": "verzoek_plan_van_aanpak", "document_id": "8692c9fc-6d4e-409f-bc04-0a39dfe40700",
+                        "raakt_dvo": False, "file": "tenants/zuid-limburg.toml", "uitkomst": "niet_verlengd"})
+    assert shown == [("naar", "verzoek plan van aanpak"), ("raakt dvo", "nee"), ("file", "regiobestand"),
+                     ("uitkomst", "niet verlengd")]  # fmt: skip
