@@ -168,14 +168,16 @@ STATUS_NL = {"open": "lopend", "paused": "gepauzeerd", "closed": "afgesloten"}
 
 
 async def _readable(escalations: list[dict]) -> list[dict]:
-    """The rows as people read them: the step's title from the escalation's own ladder version, a Dutch status."""
-    version_ids = list({row["ladder_version"] for row in escalations})
+    """The rows as people read them: the step's title from the escalation's own ladder version, a Dutch status.
+    The versions are read through each escalation's region scope."""
+    versions_by_region = defaultdict(set)
+    for row in escalations:
+        versions_by_region[row["region"]].add(row["ladder_version"])
     titles: dict = {}
-    if version_ids:
-        # the versions of rows read through the person's scope; a version is never edited after publication
-        found = await LadderVersion.select(LadderVersion.id, LadderVersion.definition).where(
-            LadderVersion.id.is_in(version_ids)
-        ).output(load_json=True)
+    for region_id, version_ids in versions_by_region.items():
+        found = await RegionScope(region_id).select(LadderVersion, LadderVersion.id, LadderVersion.definition).where(
+            LadderVersion.id.is_in(list(version_ids))
+        ).output(load_json=True)  # fmt: skip
         for version in found:
             spec = LadderSpec.model_validate(version["definition"])
             titles[version["id"]] = {step.key: step.title for step in spec.steps}

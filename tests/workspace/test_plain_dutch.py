@@ -147,3 +147,30 @@ def test_every_audit_action_the_code_records_has_a_dutch_description():
                         "raakt_dvo": False, "file": "tenants/zuid-limburg.toml", "uitkomst": "niet_verlengd"})
     assert shown == [("naar", "verzoek plan van aanpak"), ("raakt dvo", "nee"), ("file", "regiobestand"),
                      ("uitkomst", "niet verlengd")]  # fmt: skip
+
+
+def test_the_helper_finds_code_and_leaves_dutch_alone():
+    text = visible_text(
+        '<p title="x">Stap <b>gesprek_direct</b>, status closed, None, provider:086c1234-aaaa, bron: seed 000</p>'
+        "<td>tenants/zuid-limburg.toml</td><td>d5707075c2beed36</td><script>var a_b = null;</script>"
+        '<p>Lees <code translate="no">doelen_behaald</code>; SHA-256 ' + "ab" * 32 + "</p>"
+    )  # fmt: skip
+    assert sorted(leaks(text, {"formeel_gesprek"})) == sorted([
+        "provider:086c1234-aaaa", "tenants/zuid-limburg.toml", "seed 000", "bron:", "None", "gesprek_direct",
+        "d5707075c2beed36", "closed",
+    ])  # fmt: skip
+    assert leaks("3 open termijnen, met een verlopen termijn; 1 aanbieder; 10 werkdagen; KvK 90000001") == []
+
+
+def test_counts_take_the_dutch_singular_or_plural():
+    from core.formatting import aantal
+
+    assert [aantal(n, "aanbieder", "aanbieders") for n in (0, 1, 2)] == ["0 aanbieders", "1 aanbieder", "2 aanbieders"]
+
+
+def test_table_headers_never_break_inside_a_word():
+    from tests.support import ROOT
+
+    css = (ROOT / "frontend" / "static" / "trede.css").read_text()
+    rule = re.search(r"th,\s*\.utrecht-table__header-cell \{([^}]*)\}", css).group(1)
+    assert "hyphens: manual" in rule and "word-break: normal" in rule and "overflow-wrap: normal" in rule
