@@ -67,7 +67,7 @@ def leaks(visible_text: str, known_keys: set[str] | frozenset[str] = frozenset()
 
 # Elements inside a line of text; every other element (blocks, table cells, SVG text lines) separates words.
 INLINE = frozenset({"a", "abbr", "b", "code", "em", "i", "mark", "q", "s", "small", "span", "strong", "sub", "sup",
-                    "time", "u", "data", "bdi", "kbd"})
+                    "time", "u", "data", "bdi", "kbd"})  # fmt: skip
 
 
 class _Text(HTMLParser):

@@ -11,9 +11,9 @@ from litestar.response import Template
 from apps.accounts.guards import PERSON, platform_admin, region_role
 from apps.accounts.roles import Role
 from apps.audit import services
+from apps.audit.descriptions import action_nl, details_nl, target_nl
 from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
-from apps.audit.descriptions import action_nl, details_nl, target_nl
 from core import keyset
 from core.audit import audit
 from core.csvexport import csv_response

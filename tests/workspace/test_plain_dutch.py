@@ -20,7 +20,9 @@ from tests.plain_dutch import leaks, visible_text
 
 # Not pages to read: files, exports, feeds, and leaving; nor the TOML editor of the ladders (/bewerken), which shows
 # the ladder's keys to the experts who edit them (issue 18 point 6 replaces it with form fields).
-SKIP = re.compile(r"/bewerken$|\.(csv|pdf|json|toml|ics|css|js|png|svg|ico)$|/bestand$|/logo$|/documenten/|/uitloggen|/export|/agenda/")
+SKIP = re.compile(
+    r"/bewerken$|\.(csv|pdf|json|toml|ics|css|js|png|svg|ico)$|/bestand$|/logo$|/documenten/|/uitloggen|/export|/agenda/"
+)
 PAGES_PER_PERSON = 90
 
 
@@ -103,7 +105,9 @@ def _mail_leaks(template: str, payload: dict, keys: set[str]) -> list[str]:
     from apps.notifications.messages import render
 
     # as delivery renders it (notifications.services): the region's name beside the payload
-    mail = render(template, {"region_name": "Jeugdhulp Zuid-Limburg", **payload}, "zuid-limburg", "https://trede.example")
+    mail = render(
+        template, {"region_name": "Jeugdhulp Zuid-Limburg", **payload}, "zuid-limburg", "https://trede.example"
+    )
     return leaks(f"{mail.subject}\n{mail.text}\n{visible_text(mail.html)}", keys)
 
 
@@ -143,8 +147,15 @@ def test_every_audit_action_the_code_records_has_a_dutch_description():
     assert recorded and recorded - set(ACTIONS_NL) == set()
     for action in recorded:
         assert leaks(action_nl(action)) == [], action
-    shown = details_nl({"naar": "verzoek_plan_van_aanpak", "document_id": "8692c9fc-6d4e-409f-bc04-0a39dfe40700",
-                        "raakt_dvo": False, "file": "tenants/zuid-limburg.toml", "uitkomst": "niet_verlengd"})
+    shown = details_nl(
+        {
+            "naar": "verzoek_plan_van_aanpak",
+            "document_id": "8692c9fc-6d4e-409f-bc04-0a39dfe40700",
+            "raakt_dvo": False,
+            "file": "tenants/zuid-limburg.toml",
+            "uitkomst": "niet_verlengd",
+        }
+    )
     assert shown == [("naar", "verzoek plan van aanpak"), ("raakt dvo", "nee"), ("file", "regiobestand"),
                      ("uitkomst", "niet verlengd")]  # fmt: skip
 
