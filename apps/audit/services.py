@@ -15,6 +15,7 @@ from apps.ladders.calendar import AMSTERDAM
 from apps.tenancy.tables import Region
 from core import keyset
 from core.csvexport import CsvSheet
+from core.formatting import nl_datetime
 from core.tenancy import PlatformScope, RegionScope, RegionsScope
 
 PAGE_SIZE = 200
@@ -163,7 +164,8 @@ def for_platform_admin(row: dict) -> dict:
 
 
 def when(moment: datetime) -> str:
-    return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M:%S")
+    """The one date format of the pages, "6 april 2026, 14:05" (the CSV keeps the full timestamp)."""
+    return nl_datetime(moment)
 
 
 def to_csv(rows: list[dict]) -> str:
