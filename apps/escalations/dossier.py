@@ -39,7 +39,7 @@ from apps.escalations.workspace import Here
 from apps.tenancy.tables import Municipality, Region
 from core.actor import Actor
 from core.clock import Clock
-from core.formatting import nl_date, nl_datetime, size_nl
+from core.formatting import JINJA_FILTERS, nl_date, nl_datetime, size_nl
 from core.settings import ROOT
 from core.storage import new_key
 from core.tenancy import RegionScope
@@ -58,7 +58,9 @@ DECISION_KINDS = frozenset({
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env.filters.update(JINJA_FILTERS)  # the pages' filters: the dossier reads like the escalation page
+    return env
 
 
 @dataclass
