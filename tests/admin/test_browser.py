@@ -14,6 +14,7 @@ import zlib
 
 import pytest
 
+from apps.audit.descriptions import ACTIONS_NL
 from tests.browser_support import assert_accessible, mailed_link, running_platform, screenshot
 from tests.support import ROOT
 
@@ -138,7 +139,7 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         log = page.locator("#auditlog").inner_text()
         for action in ("admin.region.create", "admin.region.kleuren", "admin.region.logo", "ladder.publish",
                        "invitation.sent"):  # fmt: skip
-            assert action in log
+            assert ACTIONS_NL[action] in log  # the log says each decision in Dutch
         checked(page, "10-audit")
     finally:
         context.close()
