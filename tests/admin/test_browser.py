@@ -172,6 +172,10 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         page.get_by_label("Bij een nieuwe escalatie: samenvatting van de tekortkoming").fill("Kwartaalrapportage Q3")
         page.get_by_label("Motivering").fill("Eerste escalatie van Holland Rijnland.")
         page.get_by_role("button", name="Besluit vastleggen").click()
+        # The start step sends the request for a plan of action: Henk reads it before anything goes.
+        assert "Voorbeeld van de brief" in page.locator("#openen-bevestigen").inner_text()
+        checked(page, "11-brief-bij-openen")
+        page.get_by_role("button", name="Ja, escalatie openen en brief versturen").click()
         page.wait_for_url(
             re.compile(rf"{re.escape(base)}/regio/holland-rijnland/escalaties/[0-9a-f-]+\?melding=geopend")
         )
