@@ -46,7 +46,8 @@ async def test_each_list_and_the_bell_read_their_index(world):
     for index, query in cases.items():
         plan = await _plan(str(query.limit(51)))
         assert index in plan, (index, plan)
-    # the bell: the partial index of unread in-app notices, never the table
+    # the bell: an index of the person's in-app notices, never the table. The partial index of unread ones serves
+    # it; with the statistics of a long test run PostgreSQL may take the person's in-app index instead, as cheap.
     plan = await _plan(str(unread_query(ilse.id, [scope.region_id])))
-    assert "notification_unread" in plan, plan
+    assert "notification_unread" in plan or "notification_inapp" in plan, plan
     assert "Seq Scan on notification" not in plan and "SCAN notification" not in plan, plan
