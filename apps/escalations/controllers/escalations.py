@@ -402,11 +402,7 @@ class EscalationPages(Controller):
         form = await request.form()
         values = {n: form_value(form, n) for n in ("document", "ontvangen_op", "kanaal", "toelichting")}
         errors: dict[str, str] = {}
-        received_on = None
-        try:
-            received_on = date.fromisoformat(values["ontvangen_op"])
-        except ValueError:
-            errors["ontvangen_op"] = "Vul de datum van ontvangst in (dag, maand en jaar)."
+        received_on = _received_on(values, errors)
         if not values["document"]:
             errors["document"] = "Kies welk document is ontvangen."
         if not values["kanaal"]:
@@ -436,11 +432,7 @@ class EscalationPages(Controller):
         form = await request.form()
         values = {n: form_value(form, n) for n in ("brief", "ontvangen_op", "wijze", "track_and_trace")}
         errors: dict[str, str] = {}
-        received_on = None
-        try:
-            received_on = date.fromisoformat(values["ontvangen_op"])
-        except ValueError:
-            errors["ontvangen_op"] = "Vul de datum van ontvangst in (dag, maand en jaar)."
+        received_on = _received_on(values, errors)
         if not values["brief"]:
             errors["brief"] = "Kies de brief die is ontvangen."
         if not values["wijze"]:
@@ -484,3 +476,13 @@ class EscalationPages(Controller):
     @post("/{escalation_id:uuid}/notitie", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
     async def note(self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]) -> Response:
         return await self._text(request, region_slug, escalation_id, "notitie")
+
+
+def _received_on(values: dict[str, str], errors: dict[str, str]) -> date | None:
+    """The form's date of receipt (``ontvangen_op``); a Dutch error next to the field when it is no date."""
+    try:
+        return date.fromisoformat(values["ontvangen_op"])
+    except ValueError:
+        errors["ontvangen_op"] = "Vul de datum van ontvangst in (dag, maand en jaar)."
+        return None
+
