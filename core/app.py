@@ -40,7 +40,7 @@ from apps.quality.controllers import quality_controllers
 from apps.tenancy.controllers import HomeController, RegionApiController
 from core.broker import configure_broker
 from core.clock import system_clock
-from core.db import close_engine, prepare_engine
+from core.db import close_engine, one_connection_middleware, prepare_engine
 from core.edge import BadInput, refuse_odd_input
 from core.formatting import JINJA_FILTERS
 from core.health import HealthController
@@ -207,6 +207,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
         ),
         plugins=[HTMXPlugin(), ProblemDetailsPlugin()],
         middleware=[
+            one_connection_middleware,  # outermost: the session, guards, handler and a streamed body share one
             request_context_middleware,
             prometheus_config.middleware,
             security_headers_middleware(settings.is_production),

@@ -12,11 +12,13 @@ from apps.escalations import dossier, dossier_requests
 from core import sweep
 from core.broker import send_by_name
 from core.clock import Clock, system_clock
+from core.db import unit_of_work
 
 log = logging.getLogger("trede.sweep")
 
 
 @dramatiq.actor(queue_name="trede", max_retries=0, time_limit=15 * 60 * 1000)
+@unit_of_work
 async def build_dossier(region_id: str, request_id: str) -> None:
     """Build one requested dossier (a no-op when it is built already or another worker has it). Not retried: a
     failure is on the request, and the requester asks again."""

@@ -10,6 +10,7 @@ from apps.notifications import services as notifications
 from apps.notifications.transports import Transport
 from core.settings import load_settings
 from core.workers import at_worker_stop
+from core.db import unit_of_work
 
 _transports: dict[str, Transport] | None = None
 
@@ -28,6 +29,7 @@ def transports() -> dict[str, Transport]:
 
 
 @dramatiq.actor(queue_name="trede", max_retries=3)
+@unit_of_work
 async def deliver_notification(region_id: str, notification_id: str) -> None:
     """Send one notification from the outbox (a no-op when another worker already did)."""
     await notifications.deliver(UUID(region_id), UUID(notification_id), transports())
