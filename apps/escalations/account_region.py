@@ -4,8 +4,8 @@ continuity escalations, wherever they were opened.
 - ``account_region_of``: the provider's account-holding region: the one the platform admin chose, or by default its
   largest region by contracts (``core.tenancy.largest_region``);
 - ``set_account_region``: the platform admin chooses (or clears) it, audited ``provider.account_region``;
-- ``shared_escalations`` / ``shared_escalation``: the list and the read view of the account-holding region's team,
-  read only through ``core.tenancy.AccountRegionScope`` (the one sharing across tenants);
+- ``shared_escalations`` / ``shared_escalation``: the list (paged by keyset) and the read view of the
+  account-holding region's team, read only through ``core.tenancy.AccountRegionScope`` (the one sharing across tenants);
 - ``mediate``: that team takes the mediation step (``MEDIATION_STEP``) through the owning region's scope with the
   ordinary transition service, audited in both regions.
 
@@ -28,6 +28,7 @@ from apps.escalations.transitions import transition
 from apps.ladders.schema import LadderSpec
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
+from core import keyset
 from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
@@ -35,7 +36,8 @@ from core.formatting import nl_date, nl_datetime
 from core.tenancy import AccountRegionScope, ProviderScope, largest_region, provider_contracts
 
 MEDIATION_STEP = "accounthoudende_regio"  # "b. Accounthoudende regio bemiddelt" in continuiteitsladder-vng.toml
-LIST_LIMIT = 500
+PAGE_SIZE = 50
+COUNT_CAP = 1000
 STATUS_NL = {"open": "Lopend", "paused": "Gepauzeerd", "closed": "Afgesloten"}
 
 
@@ -113,18 +115,48 @@ def _step_title(definition: dict, key: str) -> str:
     return next((s.get("title", key) for s in (definition or {}).get("steps", []) if s.get("key") == key), key)
 
 
-async def shared_escalations(region: Region, clock: Clock = system_clock) -> list[dict]:
-    """The continuity escalations of the providers this region holds the account of, in every region: open ones
-    first by next deadline, then the closed ones."""
+def _shared_segments() -> list[keyset.Segment]:
+    """Open ones first by next deadline (those without one after them, newest first), then the closed ones."""
+    running = Escalation.status != "closed"
+    return [
+        keyset.Segment("t", running & Escalation.next_due_at.is_not_null(),
+                       [(Escalation.next_due_at, True), (Escalation.id, True)]),
+        keyset.Segment("g", running & Escalation.next_due_at.is_null(),
+                       [(Escalation.opened_at, False), (Escalation.id, False)]),
+        keyset.Segment("c", Escalation.status == "closed", [(Escalation.opened_at, False), (Escalation.id, False)]),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SharedList:
+    items: list[dict]
+    count: str  # "12" or "meer dan 1.000": the count reads at most COUNT_CAP + 1 ids
+    next: str | None
+    previous: str | None
+
+
+async def shared_escalations(region: Region, clock: Clock = system_clock, *, after: str = "",
+                             before: str = "") -> SharedList:  # fmt: skip
+    """One page of the continuity escalations of the providers this region holds the account of, in every region
+    (keyset: ``after``/``before`` are the page's cursors; a stale one shows the first page)."""
     scope = await AccountRegionScope.for_region(region.id, clock.today())
-    rows = await scope.select(
-        Escalation, Escalation.id, Escalation.reference, Escalation.status, Escalation.current_step,
-        Escalation.next_due_at, Escalation.opened_at,
-        Escalation.region.name.as_alias("region_name"), Escalation.provider.name.as_alias("provider_name"),
-        Escalation.ladder_version.definition.as_alias("definition"),
-    ).order_by(Escalation.opened_at, ascending=False).limit(LIST_LIMIT)  # fmt: skip
+
+    def query():
+        return scope.select(
+            Escalation, Escalation.id, Escalation.reference, Escalation.status, Escalation.current_step,
+            Escalation.next_due_at, Escalation.opened_at,
+            Escalation.region.name.as_alias("region_name"), Escalation.provider.name.as_alias("provider_name"),
+            Escalation.ladder_version.definition.as_alias("definition"),
+        )  # fmt: skip
+
+    async def count_rows(cap: int) -> int:
+        return len(await scope.select(Escalation, Escalation.id).limit(cap))
+
+    total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
+    found = await keyset.first_page_if_stale(keyset.select_fetch(query), _shared_segments(), PAGE_SIZE,
+                                             after=after, before=before)  # fmt: skip
     items = []
-    for row in rows:
+    for row in found.rows:
         definition = _decoded(row.pop("definition"))
         items.append({
             **row, "step_title": _step_title(definition, row["current_step"]),
@@ -132,8 +164,7 @@ async def shared_escalations(region: Region, clock: Clock = system_clock) -> lis
             "next_due": nl_date(row["next_due_at"]) if row["next_due_at"] else "",
             "url": f"/regio/{region.slug}/accounthouder/{row['id']}",
         })  # fmt: skip
-    items.sort(key=lambda i: (i["status"] == "closed", i["next_due_at"] is None, str(i["next_due_at"] or "")))
-    return items
+    return SharedList(items, keyset.count_nl(total, capped), found.next, found.previous)
 
 
 async def _load(region: Region, escalation_id: Any, clock: Clock) -> tuple[AccountRegionScope, Escalation, dict]:

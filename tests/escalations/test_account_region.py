@@ -5,11 +5,12 @@ Zuid-Limburg takes the mediation step; an unrelated region sees nothing."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from apps.accounts.roles import Role
 from apps.audit.tables import AuditEntry
-from apps.escalations import services
+from apps.escalations import account_region, services
 from apps.escalations.account_region import account_region_of, shared_escalation
 from apps.escalations.tables import Escalation, TimelineEvent
 from apps.notifications.tables import Notification
@@ -161,3 +162,42 @@ async def test_a_continuity_escalation_is_coordinated_by_the_account_holding_reg
         page = await http.get(f"/portaal/escalaties/{continuity.id}")
         assert 'id="accounthoudende-regio">Jeugdhulp Zuid-Limburg, coördineert<' in page.text
     assert await shared_escalation(wbw_region, continuity.id, clock) is None  # an unrelated region: nothing
+
+
+async def test_the_account_holding_list_pages_by_keyset_open_ones_first(world, oidc_settings, clock, monkeypatch):
+    """A region holding the account of a large provider sees its continuity escalations page by page (issue 20:
+    no cap, no OFFSET): every one exactly once, the running ones before the closed, and back again."""
+    monkeypatch.setattr(account_region, "PAGE_SIZE", 2)
+    vlinder = await _vlinder()
+    lek_region, zl_region = await _region("lekstroom"), await _region("zuid-limburg")
+    lek = RegionScope(lek_region.id)
+    await Provider.update({Provider.account_region: zl_region.id}).where(Provider.id == vlinder.id)
+    opened = []
+    for n in range(5):
+        opened.append(await services.open_escalation(
+            lek, provider=vlinder, ladder_key="continuiteit", category="continuiteit", subcategory="meerkosten",
+            summary=f"Continuïteitsvraag {n} van De Vlinder.", motivation="Eerste contactmoment.", actor=LEK_TEAM,
+        ))  # fmt: skip
+    closed = opened[0]
+    await services.close_escalation(lek, closed.id, actor=LEK_TEAM, outcome="ingetrokken", motivation="Opgelost.")
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", "/regio/zuid-limburg/accounthouder")
+        url, pages = "/regio/zuid-limburg/accounthouder", []
+        while url:
+            page = await http.get(url)
+            assert page.status_code == 200
+            pages.append(page.text)
+            found = re.search(r'rel="next" href="([^"]+)"', page.text)
+            url = found.group(1).replace("&amp;", "&") if found else ""
+        assert len(pages) == 3
+        assert "5 continuïteitsvraagstukken" in pages[0] and "deze pagina toont er 2" in pages[0]
+        link = r'href="/regio/zuid-limburg/accounthouder/[^"]+">([^<]+)<'
+        seen = [ref for text in pages for ref in re.findall(link, text)]
+        assert sorted(seen) == sorted(e.reference for e in opened)  # each exactly once
+        assert seen[-1] == closed.reference  # the closed one last
+        back = re.search(r'rel="prev" href="([^"]+)"', pages[1]).group(1).replace("&amp;", "&")
+        assert (await http.get(back)).text.count("/regio/zuid-limburg/accounthouder/") == \
+            pages[0].count("/regio/zuid-limburg/accounthouder/")  # fmt: skip
+        stale = await http.get("/regio/zuid-limburg/accounthouder?na=niet-van-ons")
+        assert stale.status_code == 200 and "deze pagina toont er 2" in stale.text  # a foreign cursor: page 1

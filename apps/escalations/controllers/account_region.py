@@ -16,6 +16,7 @@ from apps.accounts.guards import region_role
 from apps.escalations import account_region
 from apps.escalations.context import MOTIVATION_REQUIRED, EscalationError
 from apps.escalations.workspace import READERS, TEAM, form_value, here, new_key
+from core import keyset
 
 NOTICES = {"bemiddeling": "De stap is gezet en op de tijdlijn van de escalatie vastgelegd."}
 
@@ -27,8 +28,10 @@ class AccountRegionPages(Controller):
     @get("/", guards=[region_role(*READERS)])
     async def shared_list(self, request: Request, region_slug: FromPath[str]) -> Template:
         h = await here(request, region_slug)
-        items = await account_region.shared_escalations(h.region, h.clock)
-        return Template("regio/accounthouder.html", context=h.context("accounthouder", items=items))
+        after, before = keyset.cursors(request.query_params)
+        found = await account_region.shared_escalations(h.region, h.clock, after=after, before=before)
+        return Template("regio/accounthouder.html", context=h.context(
+            "accounthouder", items=found.items, count=found.count, next=found.next, previous=found.previous))
 
     @get("/{escalation_id:uuid}", guards=[region_role(*READERS)])
     async def shared_page(
