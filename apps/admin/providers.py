@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -10,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from piccolo.engine.finder import engine_finder
 
 from apps.accounts.guards import PERSON, platform_admin
 from apps.escalations.account_region import (
@@ -19,10 +21,25 @@ from apps.escalations.account_region import (
     set_account_region,
 )
 from apps.providers.tables import Provider
+from core import keyset
 from core.clock import system_clock
 
 NOTICES = {"accounthoudende_regio": "De accounthoudende regio is opgeslagen en in het auditlog vastgelegd."}
-LIST_LIMIT = 500
+PAGE_SIZE = 50
+
+
+def _ilike(column, pattern: str):
+    """Case-insensitive LIKE: ILIKE on PostgreSQL; SQLite's LIKE already ignores case (for ASCII)."""
+    return column.ilike(pattern) if engine_finder().engine_type == "postgres" else column.like(pattern)
+
+
+def _search(term: str):
+    """A KvK number (8 digits) exactly, otherwise a part of the name; None: every provider."""
+    if not term:
+        return None
+    if term.isdigit() and len(term) == 8:
+        return Provider.kvk_number == term
+    return _ilike(Provider.name, f"%{term.replace('%', '').replace('_', '')}%")
 
 
 def _clock(request: Request):
@@ -43,9 +60,16 @@ class AdminProviderController(Controller):
 
     @get("/")
     async def index(self, request: Request) -> Template:
-        providers = await Provider.select(Provider.id, Provider.name, Provider.kvk_number).order_by(
-            Provider.name).limit(LIST_LIMIT)  # fmt: skip
-        return Template("beheer/aanbieders.html", context={"providers": providers})
+        """Every provider of the platform (10,000 nationally), 50 a page by name (keyset), searchable."""
+        term = (request.query_params.get("zoek") or "").replace("\x00", "").strip()[:100]
+        condition = _search(term)
+        fetch = keyset.select_fetch(lambda: Provider.select(Provider.id, Provider.name, Provider.kvk_number))
+        segments = [keyset.Segment("n", condition, [(Provider.name, True), (Provider.id, True)])]
+        after, before = keyset.cursors(request.query_params)
+        found = await keyset.first_page_if_stale(fetch, segments, PAGE_SIZE, after=after, before=before)
+        query = f"zoek={quote(term)}&" if term else ""
+        return Template("beheer/aanbieders.html", context={"providers": found.rows, "zoek": term, "query": query,
+                                                           "next": found.next, "previous": found.previous})  # fmt: skip
 
     @get("/{provider_id:uuid}")
     async def show(self, request: Request, provider_id: FromPath[UUID], melding: FromQuery[str] = "") -> Template:

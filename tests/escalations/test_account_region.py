@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 from apps.accounts.roles import Role
+from apps.admin import providers as admin_providers
 from apps.audit.tables import AuditEntry
 from apps.escalations import account_region, services
 from apps.escalations.account_region import account_region_of, shared_escalation
@@ -201,3 +202,26 @@ async def test_the_account_holding_list_pages_by_keyset_open_ones_first(world, o
             pages[0].count("/regio/zuid-limburg/accounthouder/")  # fmt: skip
         stale = await http.get("/regio/zuid-limburg/accounthouder?na=niet-van-ons")
         assert stale.status_code == 200 and "deze pagina toont er 2" in stale.text  # a foreign cursor: page 1
+
+
+async def test_the_admins_provider_list_is_searchable_and_paged(world, oidc_settings, monkeypatch):
+    """10,000 providers nationally: the admin finds one by name or KvK number and pages through the rest."""
+    monkeypatch.setattr(admin_providers, "PAGE_SIZE", 2)
+    vlinder = await _vlinder()
+    total = await Provider.count()
+    async with app_client(oidc_settings) as http:
+        await login(http, "beheer", "/beheer/aanbieders")
+        url, names = "/beheer/aanbieders", []
+        while url:
+            page = await http.get(url)
+            assert page.status_code == 200
+            names += re.findall(r'href="/beheer/aanbieders/[^"]+">([^<]+)<', page.text)
+            found = re.search(r'rel="next" href="([^"]+)"', page.text)
+            url = found.group(1).replace("&amp;", "&") if found else ""
+        assert len(names) == total and names == sorted(names)
+        by_kvk = await http.get(f"/beheer/aanbieders?zoek={vlinder.kvk_number}")
+        assert re.findall(r'href="/beheer/aanbieders/[^"]+">([^<]+)<', by_kvk.text) == [vlinder.name]
+        by_name = await http.get("/beheer/aanbieders", params={"zoek": vlinder.name[3:9].lower()})
+        assert vlinder.name in by_name.text
+        none = await http.get("/beheer/aanbieders?zoek=bestaat-niet")
+        assert 'id="aanbieders-geen"' in none.text
