@@ -202,3 +202,40 @@ async def test_notice_events_show_how_many_mails_were_delivered(world, oidc_sett
         page = await http.get(f"/regio/zuid-limburg/escalaties/{escalation.id}")
         assert "Aan 2 ontvanger(s). Bezorgd: 1 van 2 (laatste" in page.text and "1 mislukt." in page.text
     assert await scope.count(TimelineEvent).where(TimelineEvent.id == event.id) == 1
+
+
+def _block(html: str, element: str, element_id: str) -> str:
+    """The element with ``id=element_id`` (its opening tag up to the matching close of the same element name)."""
+    match = re.search(rf'<{element}[^>]* id="{element_id}"[^>]*>.*?</{element}>', html, re.S)
+    return match.group(0) if match else ""
+
+
+async def test_htmx_close_brings_the_status_the_actions_and_the_timeline_of_now(world, oidc_settings):
+    escalation = await escalation_of("90000001")
+    url = f"{ZL}/escalaties/{escalation.id}"
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", url)
+        page = await http.get(url)
+        status = _block(page.text, "dl", "gegevens")
+        assert "Lopend" in status and "hx-swap-oob" not in status  # the full page: the block in place
+        assert 'id="afsluiten"' in page.text
+        closed = await post_form(http, f"{url}/afsluiten", {"uitkomst": "hersteld",
+                                                             "motivering": "Tekortkoming opgelost."}, htmx=True)  # fmt: skip
+        assert closed.status_code == 200 and "<html" not in closed.text
+        # the status block, out of band, rendered by the page's own block: closed, with its outcome
+        status = _block(closed.text, "dl", "gegevens")
+        assert 'hx-swap-oob="true"' in status and "Afgesloten" in status and "Lopend" not in status
+        assert "uitkomst: hersteld" in status.lower()
+        # the next actions: no close form any more, no step forms
+        content = closed.text[closed.text.index('<div id="inhoud"'):]
+        assert 'id="afsluiten"' not in content and 'id="stap-' not in content
+        # the timeline: the closure on top, with its motivation
+        timeline = content[content.index('id="tijdlijn-lijst"'):]
+        first = re.search(r'<li class="trede-event[^"]*"[^>]*data-kind="([^"]+)"', timeline).group(1)
+        assert first == "escalatie_gesloten" and "Tekortkoming opgelost." in timeline
+        assert "De escalatie is afgesloten" in closed.text  # the notice, out of band
+        # without JavaScript the same form still posts, redirects and shows the page (PRG)
+        again = await post_form(http, f"{url}/notitie", {"tekst": "Nagebeld."})
+        assert again.status_code == 303 and again.headers["location"] == f"{url}?melding=notitie#melding"
+        after = await http.get(again.headers["location"])
+        assert "Afgesloten" in _block(after.text, "dl", "gegevens") and "Nagebeld." in after.text

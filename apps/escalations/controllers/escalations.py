@@ -149,7 +149,8 @@ class EscalationPages(Controller):
         self, request: Request, h: Here, escalation_id: UUID, *, notice: str = "", forms: dict | None = None,
         part: str = "", form_id: str = "", status_code: int = 200,
     ) -> Response:  # fmt: skip
-        """Success: PRG without htmx; with htmx the refreshed ``#inhoud`` and the notice (out of band).
+        """Success: PRG without htmx; with htmx the refreshed ``#inhoud`` (next actions, timeline) and, out of band,
+        the status block ``#gegevens`` and the notice, all from the blocks the full page renders.
         An error or the confirm step: with htmx only that form (``HX-Retarget``); without, the whole page."""
         url = f"{h.base()}/escalaties/{escalation_id}"
         if not forms and not is_htmx(request):
@@ -158,7 +159,8 @@ class EscalationPages(Controller):
         if not is_htmx(request):
             return Template("regio/escalatie.html", context=context, status_code=status_code)
         if not forms:
-            return HTMXBlockTemplate(template_name="regio/escalatie.html", block_names=["inhoud", "melding_oob"],
+            return HTMXBlockTemplate(template_name="regio/escalatie.html",
+                                     block_names=["inhoud", "gegevens", "melding_oob"],
                                      context={**context, "oob_melding": True})  # fmt: skip
         action = next((a for a in context["actions"] if f"stap-{a['key']}" == form_id), None)
         measure = next((m for m in context["active_measures"] if f"opheffen-{m['kind']}" == form_id), None)
