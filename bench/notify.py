@@ -180,8 +180,10 @@ async def _drained(scope, seconds: float = 60) -> None:
     from core.clock import system_clock
 
     deadline = time.monotonic() + seconds
-    due = (Notification.channel == "email") & Notification.status.is_in(["pending", "sending"]) & (
-        Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= system_clock.now())
+    due = (
+        (Notification.channel == "email")
+        & Notification.status.is_in(["pending", "sending"])
+        & (Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= system_clock.now()))
     )  # a notice that failed and waits for its retry (the provider without people here) is not waited for
     while await scope.exists(Notification).where(due):
         if time.monotonic() > deadline:

@@ -7,6 +7,7 @@ the other with a reason, and Vera sees both verdicts. Every page passes axe-core
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -174,11 +175,19 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     assert_accessible(withdrawn)
     withdrawn.context.close()
 
-    # Nina opens the link from her e-mail, sees what is offered, logs in, and is in.
+    # Nina, new here, finds her e-mail in the development mailbox (the footer of `make run`'s pages points to it),
+    # follows its link, sees what is offered, logs in, and is in.
     nina_context = browser.new_context(bypass_csp=True)
     nina = nina_context.new_page()
-    link = mailed_link(var_dir, "nina@devlinder.localhost")
-    nina.goto(link)
+    link = mailed_link(var_dir, "nina@devlinder.localhost")  # waits until the worker has delivered it
+    nina.goto(f"{base}/")
+    nina.get_by_role("link", name=re.compile(r"^Ontwikkelpostvak")).click()
+    nina.wait_for_url(f"{base}/ontwikkeling/post")
+    mail = nina.locator("li.trede-blok", has_text="nina@devlinder.localhost").first
+    assert "Uitnodiging" in mail.locator("h2").inner_text()
+    assert_accessible(nina)
+    mail.locator('a[href*="/uitnodiging/"]').first.click()
+    nina.wait_for_url(link)
     offer = nina.locator("#aanbod").inner_text()
     assert "Jeugdzorg De Vlinder B.V." in offer and "Medewerker aanbieder" in offer
     assert_accessible(nina)

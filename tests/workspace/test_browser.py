@@ -1,13 +1,15 @@
 """Seed 000 end to end in a real browser (Debian's chromium via Playwright) against `trede serve --embedded` and the
 local OpenID provider: Tessa (toegang Maastricht) files a signal, Ilse (team inkoop) triages it to safety / VOG
 werknemers and moves the steps, Luuk (teamleider inkoop) imposes the intake stop after seeing the 16
-municipalities, and Tessa finds it in the register. axe-core (WCAG 2.1 A/AA) runs on every page and state visited;
-screenshots of the main pages go to test-artifacts/ (ignored by git).
+municipalities, and Tessa opens the register from the notice under the bell; Luuk lifts a stop and closes an
+escalation in place, and the provider finds both under the bell. axe-core (WCAG 2.1 A/AA) runs on every page and
+state visited; screenshots of the main pages go to test-artifacts/ (ignored by git).
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -35,6 +37,25 @@ def sign_in(browser, base: str, person: str, path: str):
     page.get_by_role("button", name=person).click()
     page.wait_for_url(f"{base}{path}")
     return context, page
+
+
+def wait_for_notice(page, subject: str, seconds: float = 30):
+    """The link of the in-app notice ``subject`` on /meldingen (the worker hands it over right after the commit:
+    reload until it is there)."""
+    link = page.locator("main a", has_text=subject)
+    deadline = time.monotonic() + seconds
+    while link.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        page.reload()
+    assert link.count() == 1, page.locator("main").inner_text()
+    return link
+
+
+def open_by_keyboard(page, link) -> None:
+    """Follow a link as a keyboard user does. (A pointer click would aim at the link's first box, its visually
+    hidden "Ongelezen:" prefix, which is clipped to nothing.)"""
+    link.focus()
+    page.keyboard.press("Enter")
 
 
 def test_seed_000_from_signal_to_intake_stop(platform, browser):
@@ -155,9 +176,16 @@ def test_seed_000_from_signal_to_intake_stop(platform, browser):
     finally:
         luuk.close()
 
-    # 4. Tessa finds the provider in the register; the accessibility statement is public
-    tessa, page = sign_in(browser, base, "Tessa Toegang", f"{ZL}/instroomstops")
+    # 4. Tessa (toegang Maastricht) finds the notice under the bell and opens the register from it;
+    #    the accessibility statement is public
+    tessa, page = sign_in(browser, base, "Tessa Toegang", "/meldingen")
     try:
+        notice = wait_for_notice(page, "Instroomstop voor Stichting Samen Sterk Jeugdhulp")
+        assert "Ongelezen" in notice.inner_text()
+        assert_accessible(page)
+        shot(page, "8a-meldingen-toegang")
+        open_by_keyboard(page, notice)
+        page.wait_for_url(f"{base}{ZL}/instroomstops")
         row = page.locator('#instroomstops tr[data-kvk="90000002"]')
         assert "Stichting Samen Sterk Jeugdhulp" in row.inner_text() and "16 gemeenten" in row.inner_text()
         assert_accessible(page)
@@ -213,3 +241,55 @@ def test_dashboard_dossier_and_calendar_feed(platform, browser):
         assert "BEGIN:VEVENT" in feed.text()
     finally:
         ilse.close()
+
+
+def test_the_provider_sees_the_lift_and_the_closure_without_reloading_the_region(platform, browser):
+    """Luuk imposes an intake stop on De Vlinder, lifts it and closes the escalation, each in place (htmx): the
+    status, the next actions and the timeline follow without a reload. Bas (De Vlinder) finds the lift and the
+    closure under the bell and opens the escalation from the closure's notice."""
+    base, _ = platform
+    luuk, page = sign_in(browser, base, "Luuk Leider", f"{ZL}/escalaties?zoek=90000001")
+    try:
+        page.locator("#escalaties tbody a").first.click()
+        page.wait_for_url(re.compile(rf"{re.escape(base)}{ZL}/escalaties/[0-9a-f-]+$"))
+        escalation_url = page.url
+        assert page.locator("#status").inner_text() == "Lopend"
+        page.locator("#stap-instroomstop summary").click()
+        page.locator("#motivering-instroomstop").fill("Drie medewerkers zonder geldige VOG.")
+        page.get_by_role("button", name="Verder: gemeenten bekijken").click()
+        page.get_by_role("button", name=re.compile(r"^Ja, instroomstop opleggen")).click()
+        page.locator("#melding").get_by_text("De stap is gezet").wait_for()
+        assert page.locator('[aria-current="step"]').inner_text().startswith("Instroomstop")
+
+        page.get_by_label("Motivering voor het opheffen van de instroomstop").fill("De VOG's zijn op orde.")
+        page.get_by_role("button", name="Instroomstop opheffen").click()
+        page.locator("#melding").get_by_text("De maatregel is opgeheven").wait_for()
+        assert "Er is geen maatregel van kracht." in page.locator("#inhoud").inner_text()
+
+        page.locator("#afsluiten summary").click()
+        page.get_by_label("Uitkomst").select_option("hersteld")
+        page.locator("#afsluiten-motivering").fill("Hersteld: de VOG's zijn aangeleverd.")
+        page.get_by_role("button", name="Escalatie afsluiten").click()
+        page.locator("#melding").get_by_text("De escalatie is afgesloten").wait_for()
+        # without a reload: the status block, the next actions and the timeline are those of now
+        assert page.url == escalation_url
+        assert page.locator("#status").inner_text().startswith("Afgesloten")
+        assert page.locator("#afsluiten").count() == 0 and page.locator('[id^="stap-"]').count() == 0
+        assert "Hersteld: de VOG's zijn aangeleverd." in page.locator("#tijdlijn-lijst li").first.inner_text()
+        assert_accessible(page)
+        shot(page, "11-escalatie-afgesloten")
+    finally:
+        luuk.close()
+
+    bas, page = sign_in(browser, base, "Bas Vlinder", "/meldingen")
+    try:
+        assert wait_for_notice(page, "Instroomstop voor Jeugdzorg De Vlinder B.V. opgeheven").count() == 1
+        closure = wait_for_notice(page, "van Jeugdzorg De Vlinder B.V. is afgesloten")
+        assert_accessible(page)
+        shot(page, "12-meldingen-aanbieder")
+        open_by_keyboard(page, closure)
+        page.wait_for_url(re.compile(rf"{re.escape(base)}/portaal/escalaties/[0-9a-f-]+$"))
+        assert re.search(r"Status\s+afgesloten", page.locator(".trede-facts").inner_text())
+        assert_accessible(page)
+    finally:
+        bas.close()

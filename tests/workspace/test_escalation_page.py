@@ -219,18 +219,18 @@ async def test_htmx_close_brings_the_status_the_actions_and_the_timeline_of_now(
         status = _block(page.text, "dl", "gegevens")
         assert "Lopend" in status and "hx-swap-oob" not in status  # the full page: the block in place
         assert 'id="afsluiten"' in page.text
-        closed = await post_form(http, f"{url}/afsluiten", {"uitkomst": "hersteld",
-                                                             "motivering": "Tekortkoming opgelost."}, htmx=True)  # fmt: skip
+        form = {"uitkomst": "hersteld", "motivering": "Tekortkoming opgelost."}
+        closed = await post_form(http, f"{url}/afsluiten", form, htmx=True)
         assert closed.status_code == 200 and "<html" not in closed.text
         # the status block, out of band, rendered by the page's own block: closed, with its outcome
         status = _block(closed.text, "dl", "gegevens")
         assert 'hx-swap-oob="true"' in status and "Afgesloten" in status and "Lopend" not in status
         assert "uitkomst: hersteld" in status.lower()
         # the next actions: no close form any more, no step forms
-        content = closed.text[closed.text.index('<div id="inhoud"'):]
+        content = closed.text[closed.text.index('<div id="inhoud"') :]
         assert 'id="afsluiten"' not in content and 'id="stap-' not in content
         # the timeline: the closure on top, with its motivation
-        timeline = content[content.index('id="tijdlijn-lijst"'):]
+        timeline = content[content.index('id="tijdlijn-lijst"') :]
         first = re.search(r'<li class="trede-event[^"]*"[^>]*data-kind="([^"]+)"', timeline).group(1)
         assert first == "escalatie_gesloten" and "Tekortkoming opgelost." in timeline
         assert "De escalatie is afgesloten" in closed.text  # the notice, out of band
