@@ -110,6 +110,9 @@ async def _provider_name(scope: ProviderScope) -> str:
     return provider.name if provider else ""
 
 
+OOB_BLOCKS = ["feiten", "gevraagd"]  # blocks of portaal/escalatie.html an htmx answer also brings, out of band
+
+
 async def escalation_template(
     request: Request,
     scope: ProviderScope,
@@ -119,7 +122,10 @@ async def escalation_template(
     values: dict | None = None,
     status_code: int = 200,
     block: str | None = None,
+    oob: bool = False,
 ) -> Template:
+    """The escalation page, or with ``block`` only that block (htmx); ``oob`` adds the page's status and "what the
+    region asks" blocks, swapped out of band, so that after an action everything shown is of now."""
     context = {
         **(await views.escalation_page(scope, escalation)),
         "errors": errors or {},
@@ -129,8 +135,9 @@ async def escalation_template(
     }
     if block is not None:
         return HTMXBlockTemplate(
-            template_name="portaal/escalatie.html", block_name=block, context=context, status_code=status_code
-        )
+            template_name="portaal/escalatie.html", block_names=[block, *(OOB_BLOCKS if oob else [])],
+            context={**context, "oob": oob}, status_code=status_code,
+        )  # fmt: skip
     return Template("portaal/escalatie.html", context=context, status_code=status_code)
 
 
@@ -202,7 +209,7 @@ class PortalController(Controller):
                 status_code=200 if htmx else 422, block="berichten" if htmx else None,
             )  # fmt: skip
         if htmx:
-            return await escalation_template(request, scope, escalation, block="berichten")
+            return await escalation_template(request, scope, escalation, block="berichten", oob=True)
         set_flash(request, "Uw bericht is geplaatst.")
         return Redirect(f"/portaal/escalaties/{escalation.id}#berichten", status_code=HTTP_303_SEE_OTHER)
 
