@@ -52,6 +52,18 @@ class RegionChange:
             parts.append(f"published {', '.join(self.ladder_versions)}")
         return f"{self.slug}: " + "; ".join(parts)
 
+    def describe_nl(self) -> str:
+        """The same in Dutch, for the audit log that people read (``describe`` is the CLI's output)."""
+        parts = ["aangemaakt" if self.created else "bijgewerkt"]
+        if self.municipalities_added and not self.created:
+            parts.append(f"gemeenten toegevoegd: {', '.join(self.municipalities_added)}")
+        if self.municipalities_removed:
+            parts.append(f"gemeenten vervallen: {', '.join(self.municipalities_removed)}")
+        if self.ladder_versions:
+            versions = ", ".join(v.replace(" v", " versie ") for v in self.ladder_versions)
+            parts.append(f"ladders gepubliceerd: {versions}")
+        return "; ".join(parts)
+
 
 # Columns and tables of their own; every other section of the region file is kept whole in Region.settings, so a
 # section added to the schema (apps/tenancy/schema.py) is stored and exported (apps/tenancy/export.py) unchanged.
@@ -173,7 +185,7 @@ async def sync_tenants(
                     actor_label=actor_label,
                     target_type="region",
                     target_id=change.slug,
-                    detail={"summary": change.describe(), "file": loaded.file},
+                    detail={"samenvatting": change.describe_nl(), "bestand": loaded.file},
                     clock=clock,
                 )
     return changes

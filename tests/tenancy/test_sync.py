@@ -107,7 +107,7 @@ async def test_sync_is_audited(db, tenants_dir):
     entries = await AuditEntry.select(AuditEntry.action, AuditEntry.target_id, AuditEntry.detail).output(load_json=True)
     assert sorted(e["target_id"] for e in entries) == ["lekstroom", "west-brabant-west", "zuid-limburg"]
     assert all(e["action"] == "tenants.sync" for e in entries)
-    assert all("created" in e["detail"]["summary"] for e in entries)
+    assert all(e["detail"]["samenvatting"].startswith("aangemaakt; ladders gepubliceerd: ") for e in entries)  # Dutch
 
 
 async def test_a_municipality_a_dispute_is_about_cannot_be_removed(db, tenants_copy):
