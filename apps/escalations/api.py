@@ -4,7 +4,8 @@
 Thin: parse, look the rows up through ``RegionScope`` / ``ProviderScope`` (unknown or foreign ids: 404), call
 ``apps.escalations.services``, shape the answer. Every member of the region reads; only the purchasing team
 (inkoop_medewerker, inkoop_lead) writes, and the services check the finer rules (measures need a lead).
-Refusals are 400 with the service's Dutch message; malformed input is 400 with one error per field.
+A refusal by the rules (a closed step, a missing motivation, a precondition) is 422 with the service's Dutch
+message; malformed input is 400 with one error per field; a state that changed meanwhile is 409 (README: API).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from apps.escalations.letter_receipts import method_or_default
 from apps.escalations.letters import issue_letter
 from apps.escalations.preconditions import check_not_early, check_preconditions, history, refusal
 from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
-from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep, TermSpec
+from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep, TermSpec, formal_features
 from core.actor import SYSTEM, Actor
 from core.clock import Clock, system_clock
 from core.tenancy import RegionScope
@@ -224,7 +224,9 @@ async def _ladder_move(run: ActionRun, action: MoveToStep) -> None:
     if run.depth >= MAX_AUTOMATIC_MOVES:
         raise EscalationError("De ladder zet te veel stappen automatisch achter elkaar; controleer de ladder.")
     target = run.ctx.step(action.step)
-    if not target.automatic:  # a step with a letter or a measure: proposed, a person decides
+    # A step with a letter or a measure: proposed, a person decides (also when a stored definition from before the
+    # schema's rule marks such a step automatic).
+    if not target.automatic or formal_features(target):
         await propose_step(run, target)
         return
     closed = refusal(target, await history(run.ctx))

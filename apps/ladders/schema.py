@@ -242,6 +242,23 @@ class LadderSpec(_Strict):
         return list(step.next)
 
 
+# Steps a person always decides, whatever they do on entering (issue 14 point 5): a step whose key names one of these
+# is never automatic, also when the ladder gives it no letter or precondition.
+FORMAL_STEP_WORDS = ("ingebrekestelling", "verzuim", "opzegging", "ontbinding", *MEASURE_KINDS)
+
+
+def formal_features(step: StepSpec) -> list[str]:
+    """Why ``step`` may not be taken by the ladder on its own (empty: it is harmless): a letter, a measure imposed or
+    lifted, a precondition, or a key naming a notice of default, default, termination, dissolution or a measure."""
+    found = sorted({a.action for a in step.on_enter if isinstance(a, SendLetter | StartMeasure | EndMeasure)})
+    if step.requires:
+        found.append("requires")
+    words = [word for word in FORMAL_STEP_WORDS if word in step.key]
+    if words:
+        found.append(f"a key naming {words[0]}")
+    return found
+
+
 TERM_STARTS = ("step", "document:KIND", "date:YYYY-MM-DD", "contract_end")
 
 
@@ -299,13 +316,10 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
                     problems.append(f"step '{step.key}' requires a passed term of '{required}', which has no terms")
             if ladder.categories and step.key in {c.start_step for c in ladder.categories}:
                 problems.append(f"step '{step.key}' starts a category and cannot require earlier steps")
-        if step.automatic:
-            formal = [a.action for a in step.on_enter if isinstance(a, SendLetter | StartMeasure | EndMeasure)]
-            if formal or step.requires:
-                what = ", ".join(sorted(set(formal))) or "requires"
-                problems.append(
-                    f"step '{step.key}' is automatic but has {what}: a person decides every letter and measure"
-                )
+        if step.automatic and (formal := formal_features(step)):
+            problems.append(
+                f"step '{step.key}' is automatic but has {', '.join(formal)}: a person decides every letter and measure"
+            )
         for term in step.terms:
             for action in term.on_met:
                 if not isinstance(action, SuggestStep | MoveToStep | Notify):

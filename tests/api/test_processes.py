@@ -284,6 +284,25 @@ async def test_contract_ladder_dissolution_on_a_bw_6_83_exception(api, clock, br
     assert result["event"]["payload"]["uitzondering"]["grond"] == "weigering_nakoming"
 
 
+async def test_contract_ladder_verzuim_without_an_ingebrekestelling_is_refused_with_the_dutch_reason(api, clock, bram):
+    """Issue 14 point 1, from step 1: the API refuses verzuim straight after the analysis (no notice of default was
+    sent), and opzegging/ontbinding before verzuim, each with the ladder's Dutch reason; nothing changes."""
+    opened = await bram.done(f"{LEK}/escalations", open_body(KOMPAS_KVK, "contract", "contract", "misbruik"), 201)
+    assert opened["current_step"]["key"] == "analyse"
+    url = f"{LEK}/escalations/{opened['id']}/transitions"
+    verzuim = await bram.post(url, {"to_step": "verzuim", "motivation": "Direct verzuim."})
+    assert verzuim.status_code == 422
+    assert verzuim.json()["detail"].startswith(
+        "Verzuim treedt pas in na een ingebrekestelling of schriftelijke "
+        "waarschuwing waarvan de termijn is verstreken (artikel 6:81-6:83 BW)"
+    )
+    for step in ("opzegging", "ontbinding"):
+        refused = await bram.post(url, {"to_step": step, "motivation": "Beëindigen."})
+        assert refused.status_code == 422 and "in verzuim is (artikel 6:265 BW)" in refused.json()["detail"]
+    detail = await bram.ok(f"{LEK}/escalations/{opened['id']}")
+    assert detail["current_step"]["key"] == "analyse" and await kinds(bram, LEK, opened) == ["escalatie_geopend"]
+
+
 async def test_the_decider_sets_the_reasonable_term_in_the_transition_body(api, clock, bram):
     opened = await bram.done(f"{LEK}/escalations", open_body(KOMPAS_KVK, "contract", "contract", "misbruik"), 201)
     body = {"to_step": "ingebrekestelling", "motivation": "Ernstig.", "terms": {"herstel_na_ingebrekestelling": "x"}}

@@ -13,6 +13,9 @@ from apps.escalations.letters import previews
 from apps.escalations.preconditions import step_options
 from apps.escalations.services import EscalationError
 from apps.escalations.tables import Escalation
+from apps.ladders.schema import LadderSpec
+from apps.ladders.services import publish
+from apps.providers.tables import Contract
 from tests.escalations.conftest import (
     MISSED_NOTIFY_SUGGEST,
     at,
@@ -243,3 +246,47 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(sco
     assert result.event.payload["nieuwe_termijnen"][0]["termijn_tekst"] == "6 weken"
     sent = [e for e in await events(lek, escalation.id) if e.kind == "brief_verstuurd"][-1]
     assert sent.payload["brief"] == "ingebrekestelling"
+
+
+async def test_a_term_before_the_contracts_end_counts_back_from_its_end_date(scopes, provider, medewerker, clock):
+    """Issue 14 point 6: "3 maanden voor einde overeenkomst" counts back from the end date of the escalation's
+    contract; a day that is no working day moves EARLIER (acting on it is in time); a contract without an end date,
+    or a moment already past, makes no deadline and the opening event says why."""
+    lek = scopes["lekstroom"]
+    spec = LadderSpec.model_validate({
+        "key": "verlenging", "name": "Verlenging overeenkomst",
+        "categories": [{"key": "contract", "title": "Contract", "start_step": "bespreken"}],
+        "steps": [
+            {"key": "bespreken", "title": "Verlenging bespreken", "next": ["besloten"],
+             "terms": [{"key": "besluit", "term": "3 maanden", "starts": "contract_end", "responsible": "regio",
+                        "title": "Besluit over verlenging (3 maanden voor einde overeenkomst)"}]},
+            {"key": "besloten", "title": "Besloten", "final": True, "outcome": "besloten"},
+        ],
+    })  # fmt: skip
+    await publish(lek, spec, clock=clock)
+
+    async def open_on(reference: str, until: date | None):
+        contract = lek.new(Contract, provider=provider.id, reference=reference, kind="dvo",
+                           valid_from=date(2025, 1, 1), valid_until=until)  # fmt: skip
+        await contract.save()
+        return await services.open_escalation(
+            lek, provider=provider, ladder_key="verlenging", category="contract", summary="Verlenging.",
+            motivation="Overeenkomst loopt af.", actor=medewerker, contract=contract, clock=clock,
+        )  # fmt: skip
+
+    ends_sunday = await open_on("DVO-2027", date(2027, 1, 3))  # 3 months before: Saturday 3 October 2026
+    term = (await deadlines(lek, ends_sunday.id))["besluit"]
+    assert due_day(term) == date(2026, 10, 2) and term.status == "open"
+    assert term.reasons == ["vervroegd: zaterdag (3 oktober 2026)"]
+    for reference, until, reason in (
+        ("DVO-OPEN", None, "de overeenkomst van deze escalatie heeft geen einddatum"),
+        ("DVO-2026", date(2026, 4, 30), "3 maanden vóór het einde van de overeenkomst (30 april 2026) was 30 januari "
+                                       "2026, vóór het begin van deze stap"),
+    ):  # fmt: skip
+        escalation = await open_on(reference, until)
+        assert "besluit" not in await deadlines(lek, escalation.id)
+        opened = (await events(lek, escalation.id))[0].payload
+        assert opened["overgeslagen_termijnen"] == [
+            {"termijn": "besluit", "titel": "Besluit over verlenging (3 maanden voor einde overeenkomst)",
+             "reden": reason}
+        ]  # fmt: skip

@@ -16,6 +16,7 @@ from apps.escalations.letters import letter_storage
 from apps.escalations.preconditions import check_not_early, step_options
 from apps.escalations.services import EscalationError
 from apps.escalations.tables import Escalation, StepProposal
+from apps.ladders.deadlines import calendar_for_region_file, due_date_for
 from apps.notifications.tables import Notification
 from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality, Region
@@ -326,6 +327,23 @@ async def test_not_recovered_in_three_months_moves_on_its_own_to_the_october_che
     assert await zl.count(StepProposal).where(StepProposal.escalation == escalation.id) == 0
     october = (await deadlines(zl, escalation.id))["tekortkomingen_oktober"]
     assert due_day(october) == date(2026, 10, 1)  # this year's October
+
+
+async def test_the_october_check_entered_on_3_october_2026_falls_due_in_october_2026(zl, provider, medewerker, clock):
+    """Issue 14 point 6: "Zijn tekortkomingen nog aanwezig in oktober?" entered on Saturday 3 October 2026 is this
+    October's check, due Monday 5 October 2026 -- what ``trede calendar add 2026-10-03 oktober`` prints
+    (tests/test_cli.py) -- and not October 2027."""
+    escalation = await _open(zl, provider, medewerker, clock)
+    await services.transition(zl, escalation.id, "monitoren_plan", actor=medewerker, motivation="Plan akkoord.",
+                              clock=clock)  # fmt: skip
+    recovered = (await deadlines(zl, escalation.id))["hersteld"]
+    clock.set(at(2026, 10, 3, 10))  # the sweep acts on the missed recovery term only now: the step starts today
+    assert await services.act_on_missed_deadline(zl, recovered.id, clock)
+    assert (await zl.get(Escalation, escalation.id)).current_step == "controle_oktober"
+    october = (await deadlines(zl, escalation.id))["tekortkomingen_oktober"]
+    cli = due_date_for(date(2026, 10, 3), "oktober", calendar_for_region_file(None, None))  # what the CLI prints
+    assert due_day(october) == cli.due_date == date(2026, 10, 5)
+    assert october.reasons == ["verschoven: zaterdag (3 oktober 2026)", "verschoven: zondag (4 oktober 2026)"]
 
 
 async def test_a_plan_delivered_before_the_sweep_ran_is_met_and_recorded_late(zl, provider, medewerker, clock):

@@ -237,6 +237,30 @@ def test_the_schema_refuses_an_automatic_letter_or_measure():
         LadderSpec.model_validate(missed_letter)
 
 
+@pytest.mark.parametrize("key", ["ingebrekestelling", "verzuim", "opzegging", "ontbinding", "instroomstop",
+                                 "clientenstop_opheffen", "boete"])  # fmt: skip
+def test_a_ladder_cannot_mark_verzuim_a_measure_opzegging_or_ontbinding_automatic(key):
+    """Issue 14 point 5: never automatic, even when the ladder gives the step no letter or precondition."""
+    ladder = _one_step_ladder(automatic=True)
+    ladder["steps"][1]["key"] = key
+    ladder["steps"][0]["next"] = [key, "einde"]
+    ladder["steps"][0]["terms"][0]["on_missed"] = [{"action": "move_to_step", "step": key}]
+    with pytest.raises(ValueError, match=f"step '{key}' is automatic but has a key naming .*: a person decides"):
+        LadderSpec.model_validate(ladder)
+    ladder["steps"][1]["automatic"] = False
+    LadderSpec.model_validate(ladder)  # proposed for a person to decide: fine
+
+
+def test_the_schema_refuses_an_automatic_lift_or_precondition():
+    with pytest.raises(ValueError, match="step 'brief' is automatic but has end_measure"):
+        LadderSpec.model_validate(
+            _one_step_ladder(automatic=True, on_enter=[{"action": "end_measure", "measure": "instroomstop"}])
+        )
+    requires = {"steps": ["start"], "reason": "Eerst de start.", "label": "eerst start"}
+    with pytest.raises(ValueError, match="step 'brief' is automatic but has requires"):
+        LadderSpec.model_validate(_one_step_ladder(automatic=True, requires=requires))
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_demanded_documents_meet_their_term(name, ladders):
     for step in ladders[name].steps:
