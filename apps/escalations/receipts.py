@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from uuid import UUID
 
+from apps.documents.tables import Document
+from apps.documents.uploads import ReceivedFile
 from apps.escalations.context import EscalationError, load_context, require_decides
 from apps.escalations.deadlines import MISSED, OPEN, SUSPENDED, WAITING, local_date
 from apps.escalations.tables import Deadline
@@ -56,12 +58,15 @@ async def record_receipt(
     received_on: date,
     channel: str,
     note: str = "",
+    received: ReceivedFile | None = None,
     actor: Actor,
     clock: Clock = system_clock,
 ) -> list[Deadline]:
     """Record that the region received a document of ``kind`` on ``received_on`` outside the portal. Returns the
     deadlines it met. Refused (EscalationError, Dutch) for an unknown kind or channel, a day in the future or
-    before the escalation was opened, and a closed escalation."""
+    before the escalation was opened, and a closed escalation. ``received``: the file as it came in (already in
+    storage, ``apps.documents.uploads``), kept as the escalation's document of that kind; on a refusal the caller
+    deletes the object."""
     require_decides(actor, "een ontvangst vastleggen")
     if channel not in CHANNELS:
         raise EscalationError("Kies hoe het document is ontvangen.")
@@ -85,6 +90,17 @@ async def record_receipt(
         # Received on a day: it counts from the start of that Dutch day (on time on the due date itself), and
         # never later than now.
         at = min(datetime.combine(received_on, time(0), AMSTERDAM), clock.now())
+        document = None
+        if received is not None:
+            document = scope.new(
+                Document, provider=ctx.escalation.provider, escalation=ctx.escalation.id, kind=kind,
+                object_key=received.key, original_filename=received.original_filename,
+                content_type=received.content_type, size=received.size, sha256=received.sha256,
+                uploaded_by=actor.user_id, uploaded_at=clock.now(),
+            )  # fmt: skip
+            await document.save()
+        file = {"document_id": str(document.id), "bestandsnaam": received.original_filename,
+                "grootte": received.size, "sha256": received.sha256} if document and received else {}  # fmt: skip
         await ctx.event(
             "ontvangst_vastgelegd",
             actor=actor,
@@ -95,13 +111,15 @@ async def record_receipt(
                 "ontvangen_op": received_on.isoformat(),
                 "kanaal": channel,
                 "kanaal_tekst": CHANNELS[channel],
+                **file,
             },
         )
         await ctx.audit(
             "escalation.record_receipt",
             actor=actor,
-            detail={"document": kind, "ontvangen_op": received_on.isoformat(), "kanaal": channel},
-        )
+            detail={"document": kind, "ontvangen_op": received_on.isoformat(), "kanaal": channel,
+                    **({"sha256": received.sha256, "grootte": received.size} if received else {})},
+        )  # fmt: skip
         return await meet_deadlines_for_document(
             scope, ctx.escalation.id, kind, at, actor=actor, recorded_at=clock.now()
         )

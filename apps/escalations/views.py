@@ -175,6 +175,8 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         with contextlib.suppress(ValueError):
             received = format_date_nl(date.fromisoformat(received))
         detail = f"{str(p.get('document_naam', '')).capitalize()} ontvangen op {received}, {p.get('kanaal_tekst', '')}."
+        if p.get("document_id"):  # the file as it came in, kept with the escalation's documents
+            link = {"href": f"../documenten/{p['document_id']}", "text": p.get("bestandsnaam") or "bestand"}
     elif kind == "signaal_gekoppeld":
         detail = f"Gemeld door {p.get('gemeld_door', '')}."
         text = p.get("tekst", "")

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document
+from apps.documents.uploads import ReceivedFile
 from apps.escalations import services
 from apps.escalations.context import load_context
 from apps.escalations.letters import letter_storage
@@ -344,6 +345,42 @@ async def test_the_october_check_entered_on_3_october_2026_falls_due_in_october_
     cli = due_date_for(date(2026, 10, 3), "oktober", calendar_for_region_file(None, None))  # what the CLI prints
     assert due_day(october) == cli.due_date == date(2026, 10, 5)
     assert october.reasons == ["verschoven: zaterdag (3 oktober 2026)", "verschoven: zondag (4 oktober 2026)"]
+
+
+async def test_a_plan_handed_over_in_the_quarterly_talk_meets_the_term_and_stops_the_follow_up(
+    zl, provider, medewerker, clock
+):
+    """Issue 14 point 3: the region records a delivery it received outside the portal (date, channel, optional
+    file): it meets the provider's term, the ladder's reaction follows (point 4: propose monitoring), and the
+    automatic follow-up stops -- no missed term, no official letter proposed when the term would have ended."""
+    escalation = await _open(zl, provider, medewerker, clock)
+    storage = letter_storage()
+    key = "documents/2026-ontvangst-plan"
+    stored = storage.put(key, io.BytesIO(b"%PDF-1.4 plan van aanpak"), "application/pdf")
+    received = ReceivedFile(key, stored.size, stored.sha256, "application/pdf", "plan-van-aanpak.pdf")
+    clock.set(at(2026, 3, 12, 15))
+    [met] = await services.record_receipt(zl, escalation.id, kind="plan_van_aanpak", received_on=date(2026, 3, 10),
+                                          channel="overleg", note="Overhandigd in het kwartaalgesprek.",
+                                          received=received, actor=medewerker, clock=clock)  # fmt: skip
+    assert met.key == "plan_binnen" and met.status == "met" and met.met_at == at(2026, 3, 10, 0)
+    recorded, gehaald, reaction = (await events(zl, escalation.id))[-3:]
+    assert recorded.kind == "ontvangst_vastgelegd" and recorded.visibility == "shared"
+    assert recorded.payload["kanaal"] == "overleg" and recorded.payload["bestandsnaam"] == "plan-van-aanpak.pdf"
+    [document] = await zl.objects(Document).where(
+        (Document.escalation == escalation.id) & (Document.kind != "brief"))  # fmt: skip
+    assert (document.kind, document.object_key, document.uploaded_by) == ("plan_van_aanpak", key,
+                                                                          medewerker.user_id)  # fmt: skip
+    assert recorded.payload["document_id"] == str(document.id)
+    assert gehaald.kind == "termijn_gehaald" and gehaald.payload["te_laat"] is False
+    assert reaction.kind == "volgende_stap_voorgesteld" and reaction.payload["stap"] == "monitoren_plan"
+
+    clock.set(at(2026, 3, 17, 0, 5))  # the day after the plan's term would have ended
+    assert await services.due_deadlines(clock) == []
+    mark = await last_sequence(zl, escalation.id)
+    assert await services.act_on_missed_deadline(zl, met.id, clock) is False
+    assert await last_sequence(zl, escalation.id) == mark
+    proposals = await zl.objects(StepProposal).where(StepProposal.escalation == escalation.id)
+    assert [p.step for p in proposals] == ["monitoren_plan"]  # never the official letter
 
 
 async def test_a_plan_delivered_before_the_sweep_ran_is_met_and_recorded_late(zl, provider, medewerker, clock):

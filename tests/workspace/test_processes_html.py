@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from contextlib import AsyncExitStack
+from urllib.parse import urljoin
 
 import pytest
 
@@ -14,7 +15,7 @@ from apps.escalations.tables import Deadline, Escalation, TimelineEvent
 from apps.tenancy.tables import Municipality, Region
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
-from tests.accounts.support import app_client, login
+from tests.accounts.support import app_client, csrf_headers, login
 from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
 from tests.api.test_processes import grant
 from tests.workspace.support import post_form, provider
@@ -203,14 +204,24 @@ async def test_seed_west_brabant_west_dispute_route_with_a_suspended_term(people
         "kanaal": "email",
         "toelichting": "Van de aanbieder.",
     }
-    future = await post_form(bram.http, f"{url}/ontvangst", {**form, "ontvangen_op": "2026-03-10"})
+    # The form is multipart: the file as it came in is optional (an empty file field is no file).
+    no_file = {"bestand": ("", b"", "application/octet-stream")}
+    future = await bram.http.post(f"{url}/ontvangst", data={**form, "ontvangen_op": "2026-03-10"}, files=no_file,
+                                  headers=csrf_headers(bram.http))  # fmt: skip
     assert future.status_code == 422 and "De ontvangstdatum ligt in de toekomst." in future.text
-    recorded = await post_form(bram.http, f"{url}/ontvangst", form)
+    assert 'enctype="multipart/form-data"' in future.text and 'id="ontvangst-bestand"' in future.text
+    arrangement = {"bestand": ("arrangement-pic.pdf", b"%PDF-1.4 arrangement", "application/pdf")}
+    recorded = await bram.http.post(f"{url}/ontvangst", data=form, files=arrangement, headers=csrf_headers(bram.http))
     assert recorded.status_code == 303, recorded.text[:2000]
     assert (await deadline_row(url, "arrangement_gereed")).status == "met"
     assert (await kinds(url))[-3:] == ["ontvangst_vastgelegd", "termijn_gehaald", "termijn_gestart"]
     page = await bram.http.get(url)
     assert "20 maart 2026" in page.text and "Arrangement ontvangen op 6 maart 2026, per e-mail." in page.text
+    download = re.search(r'href="([^"]+/documenten/[0-9a-f-]+)">arrangement-pic.pdf</a>', page.text)
+    assert download, "the recorded file is on the timeline"
+    assert (await bram.http.get(urljoin(url, download.group(1)))).content == b"%PDF-1.4 arrangement"
+    no_token = await bram.http.post(f"{url}/ontvangst", data=form, files=arrangement)
+    assert no_token.status_code == 403  # the upload checks the CSRF token itself
     clock.set(at(2026, 3, 21, 1))
     await sweep(clock)
     assert (await deadline_row(url, "reactie_arrangement")).status == "missed"

@@ -14,14 +14,16 @@ from uuid import UUID
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Response, Stream, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
 from apps.accounts.guards import region_role
+from apps.documents.uploads import CsrfRejected, UploadRejected, discard, receive_upload
 from apps.escalations import services
 from apps.escalations.chosen_terms import checked_term
 from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError, load_context
@@ -47,7 +49,9 @@ from apps.tenancy.services import municipalities_on
 from core.csvexport import csv_response
 from core.edge import int_query
 from core.formatting import iso
+from core.security import current_csrf_token
 
+UPLOAD_OPT = {"exclude_from_csrf": True}  # checked while streaming, see apps.documents.uploads
 DEADLINE_ACTIONS = {"opschorten": "opgeschort", "hervatten": "hervat", "verlengen": "verlengd"}  # -> notice
 
 NOTICES = {
@@ -65,7 +69,6 @@ NOTICES = {
     "brief-ontvangst": "De ontvangst van de brief is vastgelegd en staat op de tijdlijn.",
     "dossier": "Het dossier wordt gemaakt. U krijgt een melding als het klaar is; de link staat dan ook hieronder.",
 }
-
 
 
 class EscalationPages(Controller):
@@ -394,31 +397,52 @@ class EscalationPages(Controller):
         return await self._answer(request, h, escalation_id, forms=forms, part="termijn", form_id=form_id,
                                   status_code=422)  # fmt: skip
 
-    @post("/{escalation_id:uuid}/ontvangst", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER)
+    # Multipart, streamed: the optional file goes to storage while it arrives (``receive_upload`` checks the CSRF
+    # token and the size itself, so this route is outside the CSRF middleware and the default body limit).
+    @post("/{escalation_id:uuid}/ontvangst", guards=[region_role(*TEAM)], status_code=HTTP_303_SEE_OTHER,
+          opt=UPLOAD_OPT, request_max_body_size=None)  # fmt: skip
     async def record_receipt(
         self, request: Request, region_slug: FromPath[str], escalation_id: FromPath[UUID]
     ) -> Response:
-        """A document received outside the portal (mail, post, a meeting) counts as delivered."""
+        """A document received outside the portal (mail, post, a meeting) counts as delivered; the file, when the
+        team adds it, is kept as the escalation's document."""
+        keep_csrf_token(request)
         h = await here(request, region_slug)
         await load_escalation(h.scope, escalation_id)
-        form = await request.form()
-        values = {n: form_value(form, n) for n in ("document", "ontvangen_op", "kanaal", "toelichting")}
+        settings, storage = request.app.state.settings, request.app.state.storage
         errors: dict[str, str] = {}
+        try:
+            form = await receive_upload(request, storage, max_bytes=settings.upload_max_bytes,
+                                        secret=settings.secret_key, key_prefix="documents",
+                                        file_required=False)  # fmt: skip
+            fields = form.fields
+        except CsrfRejected:
+            raise PermissionDeniedException("CSRF token verification failed") from None
+        except UploadRejected as exc:
+            form, fields = None, {}
+            errors[exc.field] = exc.message
+        values = {n: (fields.get(n) or "").strip() for n in ("document", "ontvangen_op", "kanaal", "toelichting")}
         received_on = _received_on(values, errors)
         if not values["document"]:
             errors["document"] = "Kies welk document is ontvangen."
         if not values["kanaal"]:
             errors["kanaal"] = "Kies hoe het document is ontvangen."
+        received = form.file if form is not None else None
         if not errors:
             try:
                 await services.record_receipt(
                     h.scope, escalation_id, kind=values["document"], received_on=received_on,
-                    channel=values["kanaal"], note=values["toelichting"], actor=h.actor, clock=h.clock,
+                    channel=values["kanaal"], note=values["toelichting"], received=received, actor=h.actor,
+                    clock=h.clock,
                 )  # fmt: skip
                 return await self._answer(request, h, escalation_id, notice="ontvangst")
             except EscalationError as exc:
                 field = "ontvangen_op" if "ontvangstdatum" in str(exc) else "algemeen"
                 errors[field] = str(exc)
+            except BaseException:
+                await discard(storage, received)
+                raise
+        await discard(storage, received)  # refused: nothing of it is kept
         forms = {"ontvangst": {"values": values, "errors": errors}}
         return await self._answer(request, h, escalation_id, forms=forms, part="ontvangst", form_id="ontvangst",
                                   status_code=422)  # fmt: skip
@@ -480,6 +504,11 @@ class EscalationPages(Controller):
         return await self._text(request, region_slug, escalation_id, "notitie")
 
 
+def keep_csrf_token(request: Request) -> None:
+    """The upload route is outside the CSRF middleware; the page it renders still needs the visitor's token."""
+    ScopeState.from_scope(request.scope).csrf_token = current_csrf_token(request, request.app.state.settings.secret_key)
+
+
 def _received_on(values: dict[str, str], errors: dict[str, str]) -> date | None:
     """The form's date of receipt (``ontvangen_op``); a Dutch error next to the field when it is no date."""
     try:
@@ -487,4 +516,3 @@ def _received_on(values: dict[str, str], errors: dict[str, str]) -> date | None:
     except ValueError:
         errors["ontvangen_op"] = "Vul de datum van ontvangst in (dag, maand en jaar)."
         return None
-
