@@ -3,7 +3,8 @@ people whose work it changes, each in the app (the bell) and by mail.
 
 - the access team (``gemeente_medewerker`` of the region: every municipality of the region is concerned by a
   region-wide measure; for a dispute about one case only the people of its municipality): a referral stop's
-  start and end, and the closure of an escalation that had one;
+  start and end, and the closure of an escalation that had one (which also goes to every municipality's
+  access-team mailbox, as the stop's own notices do);
 - the provider's people (``provider:<id>``, expanded to each person at delivery, in the app and by mail):
   everything shared with them — a referral stop's start and end, the closure, the region's messages;
 - the purchasing team (in the app; its mail goes to the ``inkoop`` mailbox): the provider's messages.
@@ -18,12 +19,13 @@ from uuid import UUID
 
 from apps.accounts.roles import Role
 from apps.accounts.tables import Membership, User
-from apps.escalations.cases import municipality_people
+from apps.escalations.cases import municipality_addresses, municipality_people
 from apps.escalations.context import Context, notification_key
 from apps.escalations.tables import Measure, TimelineEvent
 from apps.notifications.inapp import add_for_people, purchasing_team
 from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
+from apps.tenancy.services import municipalities_on
 from apps.tenancy.tables import Region, RegionMailbox
 from core.formatting import readable_key
 from core.tenancy import RegionScope
@@ -100,7 +102,10 @@ def _base(ctx: Context, provider_name: str) -> dict:
 
 
 async def escalation_closed(ctx: Context, event: TimelineEvent, outcome: str) -> None:
-    """The provider always; the access team when the escalation had a referral stop (their register changed)."""
+    """The provider always; when the escalation had a referral stop (their register changed, and the stop's letter
+    promised it), the access team's people and every municipality's access-team mailbox of the region today (for a
+    dispute about one case: that municipality's) -- also when the stop was lifted in the same step: a lift and a
+    closure are two notices."""
     payload = {**_base(ctx, await _provider_name(ctx)), "uitkomst": readable_key(outcome)}  # words, not a key
     await tell_provider(ctx, event, CLOSED_TEMPLATE, payload)
     had_stop = await ctx.scope.exists(Measure).where(
@@ -108,6 +113,24 @@ async def escalation_closed(ctx: Context, event: TimelineEvent, outcome: str) ->
     )
     if had_stop:
         await tell_access_team(ctx, event, CLOSED_TEMPLATE, payload)
+        for address in await _access_mailboxes(ctx):
+            once = f"{CLOSED_TEMPLATE}|{address}"
+            if once in ctx.notified:
+                continue
+            ctx.notified.add(once)
+            await ctx.scope.new(
+                Notification, recipient=address, channel="email", template=CLOSED_TEMPLATE,
+                payload={**payload, "pad": f"/regio/{ctx.region.slug}/instroomstops", "rol": "toegang",
+                         "event_id": str(event.id)},
+                idempotency_key=notification_key(event.id, address), created_at=ctx.clock.now(),
+            ).save()  # fmt: skip
+
+
+async def _access_mailboxes(ctx: Context) -> list[str]:
+    if ctx.escalation.case_municipality:
+        return await municipality_addresses(ctx.scope, ctx.escalation.case_municipality, "toegang")
+    municipalities = await municipalities_on(ctx.scope, ctx.clock.today())
+    return sorted({m.access_team_email for m in municipalities if m.access_team_email})
 
 
 async def message_posted(ctx: Context, event: TimelineEvent, side: str, text: str, author: str) -> None:

@@ -198,7 +198,9 @@ async def escalate_signal(
         provider = await Provider.objects().where(Provider.id == signal.provider).first()
         if provider is None:
             raise SignalError("Bij dit signaal hoort geen aanbieder; meld het opnieuw met de aanbieder erbij.")
-        contract = await scope.objects(Contract).where(Contract.provider == provider.id).first()
+        # the provider's latest contract in the region, as the API takes it: its dates anchor contract-relative terms
+        contract = await (scope.objects(Contract).where(Contract.provider == provider.id)
+                          .order_by(Contract.valid_from, ascending=False).first())  # fmt: skip
         try:
             escalation = await services.open_escalation(
                 scope,

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from apps.escalations import services
+from apps.escalations import services, signals
 from apps.escalations.context import load_context
 from apps.escalations.letters import previews
 from apps.escalations.preconditions import step_options
@@ -290,3 +290,21 @@ async def test_a_term_before_the_contracts_end_counts_back_from_its_end_date(sco
             {"termijn": "besluit", "titel": "Besluit over verlenging (3 maanden voor einde overeenkomst)",
              "reden": reason}
         ]  # fmt: skip
+
+
+async def test_a_signal_opens_on_the_providers_latest_contract(scopes, provider, medewerker, clock):
+    """The contract's dates anchor its terms: the triage takes the latest contract, as the API does."""
+    lek = scopes["lekstroom"]
+    old = lek.new(Contract, provider=provider.id, reference="DVO-2023", valid_from=date(2023, 1, 1),
+                  valid_until=date(2024, 12, 31))  # fmt: skip
+    await old.save()
+    new = lek.new(Contract, provider=provider.id, reference="DVO-2025", valid_from=date(2025, 1, 1))
+    await new.save()
+    signal = await signals.file_signal(lek, actor=medewerker, reported_by="Toegang Houten",
+                                       description="Declaraties zonder geleverde zorg.", provider_id=provider.id,
+                                       clock=clock)  # fmt: skip
+    _, escalation = await signals.escalate_signal(
+        lek, signal.id, actor=medewerker, ladder_key="contract", category="contract", subcategory="",
+        summary="Declaraties zonder zorg.", motivation="Raakt de overeenkomst.", clock=clock,
+    )  # fmt: skip
+    assert escalation.contract == new.id

@@ -139,8 +139,16 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     assert {n.template for n in lifted_rows} == {"instroomstop_beeindigd"}
     letters = [e for e in everything if e.kind == "brief_verstuurd"]
     assert len(letters) == 2  # the confirmation of the agreements, and the intake stop notice
+    # Lifting the stop and closing the escalation are two notices to every municipality (issue 14 point 7), as the
+    # intake-stop letter promises: the closure reaches each of the 16 access teams of today too.
+    closure = everything[-1]
+    access_mailboxes = {m.access_team_email for m in await zl.objects(Municipality)
+                        if m.cbs_code in await _current_codes(zl)}  # fmt: skip
+    closed_rows = [n for n in await zl.objects(Notification) if n.template == "escalatie_gesloten"]
+    assert {n.recipient for n in closed_rows} == access_mailboxes | {f"provider:{provider.id}"}
+    assert len(access_mailboxes) == 16 and all(n.payload["event_id"] == str(closure.id) for n in closed_rows)
     # each letter to the provider, and the provider's people hear of the stop, its lift and the closure
-    assert await zl.count(Notification) == 18 + 17 + 1 + 1 + 18 + len(letters) + 3
+    assert await zl.count(Notification) == 18 + 17 + 1 + 1 + 18 + 16 + len(letters) + 3
     provider_notice = [n for n in await zl.objects(Notification) if n.recipient.startswith("provider:")]
     assert [n.recipient for n in provider_notice] == [f"provider:{provider.id}"] * (1 + len(letters) + 3)
     letter_documents = {n.payload.get("document_id") for n in provider_notice} - {None}
