@@ -160,6 +160,10 @@ async def test_agreement_meets_the_care_start_term(scopes, provider, medewerker,
     await services.transition(wbw, escalation.id, "overeenstemming", actor=medewerker,
                               motivation="Akkoord over PIC, per mail bevestigd.", clock=clock)  # fmt: skip
     assert (await events(wbw, escalation.id))[-1].payload["brief"] == "bevestiging_afspraken"
+    # Seed 001 §1.3: care starts within 3 weeks of the approved arrangement -- counted from the agreement (Monday
+    # 2 March), not from the first talk: the third term of the route, after the arrangement and the reaction.
+    start = (await deadlines(wbw, escalation.id))["start_zorg"]
+    assert start.starts_at == clock.now() and due_day(start) == date(2026, 3, 23)
     clock.advance(days=10)
     result = await services.transition(wbw, escalation.id, "opgelost", actor=medewerker, motivation="Zorg gestart.",
                                        clock=clock)  # fmt: skip
