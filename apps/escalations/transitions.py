@@ -224,8 +224,8 @@ async def _ladder_move(run: ActionRun, action: MoveToStep) -> None:
     if run.depth >= MAX_AUTOMATIC_MOVES:
         raise EscalationError("De ladder zet te veel stappen automatisch achter elkaar; controleer de ladder.")
     target = run.ctx.step(action.step)
-    # A step with a letter or a measure: proposed, a person decides (also when a stored definition from before the
-    # schema's rule marks such a step automatic).
+    # A step with a letter or a measure: proposed, a person decides. The schema already refuses such a step marked
+    # automatic; the engine asks the same question itself rather than trust the flag alone.
     if not target.automatic or formal_features(target):
         await propose_step(run, target)
         return
