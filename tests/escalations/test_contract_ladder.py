@@ -308,3 +308,49 @@ async def test_a_signal_opens_on_the_providers_latest_contract(scopes, provider,
         summary="Declaraties zonder zorg.", motivation="Raakt de overeenkomst.", clock=clock,
     )  # fmt: skip
     assert escalation.contract == new.id
+
+
+async def test_a_met_term_moves_on_where_the_ladder_says_so_and_else_proposes(scopes, provider, medewerker, clock):
+    """Issue 14 point 4: ``on_met`` with ``move_to_step`` takes the step when the ladder marks it automatic; into a
+    step with a letter it is only proposed ("Te beoordelen"), and ``notify`` tells people."""
+    lek = scopes["lekstroom"]
+    spec = LadderSpec.model_validate({
+        "key": "reactie", "name": "Reacties",
+        "categories": [{"key": "c", "title": "C", "start_step": "plan_gevraagd"},
+                       {"key": "d", "title": "D", "start_step": "verbeterplan_gevraagd"}],
+        "steps": [
+            {"key": "plan_gevraagd", "title": "Plan gevraagd", "actor": "aanbieder", "next": ["monitoren"],
+             "terms": [{"key": "plan", "term": "2 weken", "met_by": "document:plan_van_aanpak",
+                        "on_met": [{"action": "move_to_step", "step": "monitoren"},
+                                   {"action": "notify", "roles": ["inkoop"], "message": "Plan ontvangen."}]}]},
+            {"key": "monitoren", "title": "Team inkoop monitort", "automatic": True, "next": ["klaar"]},
+            {"key": "verbeterplan_gevraagd", "title": "Verbeterplan gevraagd", "next": ["bevestigen"],
+             "terms": [{"key": "verbeterplan", "term": "2 weken", "met_by": "document:verbeterplan",
+                        "on_met": [{"action": "move_to_step", "step": "bevestigen"}]}]},
+            {"key": "bevestigen", "title": "Afspraken bevestigen", "next": ["klaar"],
+             "on_enter": [{"action": "send_letter", "letter": "bevestiging_afspraken"}]},
+            {"key": "klaar", "title": "Klaar", "final": True, "outcome": "hersteld"},
+        ],
+    })  # fmt: skip
+    await publish(lek, spec, clock=clock)
+
+    async def opened(category: str):
+        return await services.open_escalation(lek, provider=provider, ladder_key="reactie", category=category,
+                                              summary="Plan nodig.", motivation="Signaal.", actor=medewerker,
+                                              clock=clock)  # fmt: skip
+
+    moves = await opened("c")
+    clock.set(at(2026, 3, 10, 11))
+    [met] = await services.meet_deadlines_for_document(lek, moves.id, "plan_van_aanpak", clock.now())
+    assert met.key == "plan"
+    assert (await lek.get(Escalation, moves.id)).current_step == "monitoren"  # taken by the ladder itself
+    moved = next(e for e in await events(lek, moves.id) if e.kind == "stap_gewijzigd")
+    assert moved.payload["automatisch"] is True and moved.actor_label == "Systeem"
+    told = [e for e in await events(lek, moves.id) if e.kind == "melding_verstuurd"]
+    assert told and told[-1].payload["bericht"] == "Plan ontvangen."
+
+    proposes = await opened("d")
+    [met] = await services.meet_deadlines_for_document(lek, proposes.id, "verbeterplan", clock.now())
+    assert (await lek.get(Escalation, proposes.id)).current_step == "verbeterplan_gevraagd"  # a letter: a person
+    after = [e.kind for e in await events(lek, proposes.id)]
+    assert after[-2:] == ["termijn_gehaald", "volgende_stap_voorgesteld"] and "brief_verstuurd" not in after
