@@ -32,6 +32,7 @@ from apps.escalations.context import EscalationError, imposes_measures
 from apps.escalations.deadlines import OPEN, SUSPENDED, WAITING, local_date
 from apps.escalations.letter_receipts import letters_of_escalation
 from apps.escalations.overview import next_deadlines, sort_key, sorted_rows
+from apps.escalations.preconditions import CLOSED_NOT, closed_steps
 from apps.escalations.schemas import (
     API_ERRORS,
     Close,
@@ -299,10 +300,13 @@ async def escalation_detail(
             .order_by(StepProposal.proposed_at)
         ]  # fmt: skip
         allowed = [*allowed, *(p["step"] for p in detail["proposals"] if p["step"] not in allowed)]
+        # open or closed now, with the ladder's Dutch reason: the same refusal a transition to the step answers
+        closed = await closed_steps(region_scope, escalation, spec, allowed, now)
         detail["allowed_next_steps"] = [
-            {"key": key, "title": spec.step(key).title, "imposes_measures": imposes_measures(spec.step(key))}
+            {"key": key, "title": spec.step(key).title, "imposes_measures": imposes_measures(spec.step(key)),
+             "open": key not in closed, **closed.get(key, CLOSED_NOT)}
             for key in allowed
-        ]
+        ]  # fmt: skip
     return detail
 
 

@@ -18,9 +18,10 @@ from datetime import datetime
 
 from apps.escalations.context import MEASURE_LABELS, Context, EscalationError
 from apps.escalations.deadlines import term_spec
-from apps.escalations.tables import Deadline, Measure, TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
-from apps.ladders.schema import LEGAL_EXCEPTIONS, MoveToStep, StartMeasure, StepSpec, SuggestStep, TermSpec
+from apps.ladders.schema import LEGAL_EXCEPTIONS, LadderSpec, MoveToStep, StartMeasure, StepSpec, SuggestStep, TermSpec
+from core.tenancy import RegionScope
 
 ENTERING_EVENTS = ("escalatie_geopend", "stap_gewijzigd")
 
@@ -45,22 +46,26 @@ class StepOption:
 
 
 async def history(ctx: Context) -> History:
-    rows = await ctx.scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
-        (TimelineEvent.escalation == ctx.escalation.id) & TimelineEvent.kind.is_in(list(ENTERING_EVENTS))
+    return await history_of(ctx.scope, ctx.escalation, ctx.clock.now())
+
+
+async def history_of(scope: RegionScope, escalation: Escalation, now: datetime) -> History:
+    """``history`` for a reader that holds no lock on the escalation (the API's detail)."""
+    rows = await scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
+        (TimelineEvent.escalation == escalation.id) & TimelineEvent.kind.is_in(list(ENTERING_EVENTS))
     )
-    entered = {ctx.escalation.current_step}
+    entered = {escalation.current_step}
     for row in rows:
         payload = row["payload"] or {}
         entered.add(payload.get("naar") if row["kind"] == "stap_gewijzigd" else payload.get("stap"))
-    now: datetime = ctx.clock.now()
-    deadlines = await ctx.scope.select(Deadline, Deadline.step).where(
-        (Deadline.escalation == ctx.escalation.id)
+    deadlines = await scope.select(Deadline, Deadline.step).where(
+        (Deadline.escalation == escalation.id)
         & Deadline.status.is_in(["open", "missed", "cancelled"])
         & (Deadline.due_at <= now)
         & Deadline.met_at.is_null()
     )
-    measures = await ctx.scope.select(Measure, Measure.kind).where(
-        (Measure.escalation == ctx.escalation.id) & Measure.ended_at.is_null()
+    measures = await scope.select(Measure, Measure.kind).where(
+        (Measure.escalation == escalation.id) & Measure.ended_at.is_null()
     )
     return History(entered=frozenset(k for k in entered if k), passed=frozenset(r["step"] for r in deadlines),
                    in_force=frozenset(r["kind"] for r in measures))  # fmt: skip
@@ -80,6 +85,34 @@ def refusal(step: StepSpec, past: History) -> str | None:
         return None
     done = past.passed if requires.term_passed else past.entered
     return None if any(key in done for key in requires.steps) else requires.reason
+
+
+def closed_because(step: StepSpec, past: History) -> tuple[str, str] | None:
+    """(label, Dutch reason) why ``step`` cannot be taken now, or None when it can (as ``step_options`` says)."""
+    if in_force := measure_in_force(step, past):
+        return f"{in_force} geldt al", f"Voor deze escalatie geldt al een {in_force}; hef die eerst op."
+    reason = refusal(step, past)
+    if reason is None:
+        return None
+    return (step.requires.label if step.requires else ""), reason
+
+
+CLOSED_NOT = {"closed_label": None, "closed_reason": None, "legal_exceptions": []}  # an open step
+
+
+async def closed_steps(scope: RegionScope, escalation: Escalation, spec: LadderSpec, keys: list[str],
+                       now: datetime) -> dict[str, dict]:  # fmt: skip
+    """For the API: each of ``keys`` that is closed now, with its label, reason and the BW 6:83 grounds allowed."""
+    if not keys:
+        return {}
+    past = await history_of(scope, escalation, now)
+    found = {}
+    for key in keys:
+        step = spec.step(key)
+        if (closed := closed_because(step, past)) is not None:
+            grounds = list(step.requires.exceptions) if step.requires and not measure_in_force(step, past) else []
+            found[key] = {"closed_label": closed[0], "closed_reason": closed[1], "legal_exceptions": grounds}
+    return found
 
 
 def exception_text(key: str) -> str:
@@ -170,4 +203,3 @@ async def term_was_missed(ctx: Context, step_key: str) -> bool:
     return any(
         deadline.status == "missed" or deadline.due_at <= now for deadline, _ in await terms_leading_to(ctx, step_key)
     )
-

@@ -96,11 +96,15 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
 
     result = await move(ilse, ZL, opened, "afspraken_per_brief", "Gesprek gevoerd op 2 maart.")
     assert result["replayed"] is False and result["event"]["kind"] == "stap_gewijzigd"
+    open_step = {"open": True, "closed_label": None, "closed_reason": None, "legal_exceptions": []}
     assert result["escalation"]["allowed_next_steps"] == [
-        {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle gemeenten", "imposes_measures": True},
+        {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle gemeenten", "imposes_measures": True,
+         **open_step},
         {"key": "zittende_clienten", "title": "Zittende cliënten informeren en zo nodig elders plaatsen",
-         "imposes_measures": False},
-    ]
+         "imposes_measures": False, "open": False, "closed_label": "eerst instroomstop",
+         "closed_reason": "Zittende cliënten worden elders geplaatst wanneer er een instroomstop is: leg eerst de "
+                          "instroomstop op.", "legal_exceptions": []},
+    ]  # fmt: skip
 
     # Only a purchasing team lead imposes the intake stop: the service's Dutch reason, 422 as problem details.
     refused = await ilse.post(
@@ -289,6 +293,13 @@ async def test_contract_ladder_verzuim_without_an_ingebrekestelling_is_refused_w
     sent), and opzegging/ontbinding before verzuim, each with the ladder's Dutch reason; nothing changes."""
     opened = await bram.done(f"{LEK}/escalations", open_body(KOMPAS_KVK, "contract", "contract", "misbruik"), 201)
     assert opened["current_step"]["key"] == "analyse"
+    steps = {s["key"]: s for s in opened["allowed_next_steps"]}  # what is closed, and why, before trying
+    assert steps["ingebrekestelling"]["open"] and steps["ingebrekestelling"]["closed_reason"] is None
+    assert not steps["verzuim"]["open"]
+    assert steps["verzuim"]["closed_label"] == "eerst ingebrekestelling, termijn verstreken"
+    assert steps["verzuim"]["closed_reason"].startswith("Verzuim treedt pas in na een ingebrekestelling")
+    assert steps["ontbinding"]["closed_label"] == "eerst verzuim" and steps["ontbinding"]["legal_exceptions"] == [
+        "fatale_termijn", "nakoming_blijvend_onmogelijk", "weigering_nakoming"]  # fmt: skip
     url = f"{LEK}/escalations/{opened['id']}/transitions"
     verzuim = await bram.post(url, {"to_step": "verzuim", "motivation": "Direct verzuim."})
     assert verzuim.status_code == 422
