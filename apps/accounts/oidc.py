@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 from authlib.integrations.base_client import BaseApp, FrameworkIntegration, OAuthError
 from authlib.integrations.base_client.async_app import AsyncOAuth2Mixin
 from authlib.integrations.base_client.async_openid import AsyncOpenIDMixin
@@ -46,7 +46,7 @@ class LoginFailed(Exception):
 class OidcClient(AsyncOAuth2Mixin, AsyncOpenIDMixin, BaseApp):
     client_cls = AsyncOAuth2Client
 
-    def __init__(self, provider: OidcProvider, *, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(self, provider: OidcProvider, *, transport: httpx2.AsyncBaseTransport | None = None):
         client_kwargs: dict[str, Any] = {"scope": SCOPE, "code_challenge_method": "S256", "timeout": 10}
         if transport is not None:
             client_kwargs["transport"] = transport
@@ -64,7 +64,7 @@ class OidcClient(AsyncOAuth2Mixin, AsyncOpenIDMixin, BaseApp):
     async def metadata(self) -> dict[str, Any]:
         try:
             metadata = await self.load_server_metadata()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx2.HTTPError, ValueError) as exc:
             raise LoginFailed("discovery_unavailable") from exc
         if metadata.get("issuer") != self.provider.issuer:
             self.server_metadata.clear()  # load again next time
@@ -81,7 +81,7 @@ class OidcClient(AsyncOAuth2Mixin, AsyncOpenIDMixin, BaseApp):
             return metadata["jwks"]
         try:
             jwks = await self.fetch_jwk_set(force=True)
-        except (httpx.HTTPError, ValueError, RuntimeError) as exc:
+        except (httpx2.HTTPError, ValueError, RuntimeError) as exc:
             raise LoginFailed("jwks_unavailable") from exc
         if force:
             self._jwks_refetched_at = time.monotonic()
@@ -176,7 +176,7 @@ class OidcRegistry:
     clients: dict[str, OidcClient]
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> OidcRegistry:
+    def from_settings(cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> OidcRegistry:
         return cls({p.name: OidcClient(p, transport=transport) for p in settings.oidc_providers})
 
     def get(self, name: str) -> OidcClient | None:

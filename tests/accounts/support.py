@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import httpx2
 import pytest
 
 from tests.support import ROOT, make_settings_env
@@ -96,7 +97,7 @@ async def load_world(issuer: str | None) -> None:
 
 
 @asynccontextmanager
-async def app_client(settings, *, transport_for_oidc: httpx.AsyncBaseTransport | None = None):
+async def app_client(settings, *, transport_for_oidc: httpx2.AsyncBaseTransport | None = None):
     """An httpx client on the app (ASGI, this event loop) that reaches any other host over the network."""
     from apps.accounts.oidc import OidcRegistry
     from core.app import create_app

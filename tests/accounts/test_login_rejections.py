@@ -1,8 +1,8 @@
 """Logins that must fail, each refused with a Dutch page and nothing signed in.
 
-Token-level defects come from a fake provider (an httpx mock transport: discovery, JWKS and a token endpoint
-that hands out forged ID tokens made with joserfc) driven through the app's real callback. State, replay and
-PKCE are also tried against the real local OpenID provider.
+Token-level defects come from a fake provider (an httpx2 mock transport, the library under the app's OpenID
+client: discovery, JWKS and a token endpoint that hands out forged ID tokens made with joserfc) driven through
+the app's real callback. State, replay and PKCE are also tried against the real local OpenID provider.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import httpx2
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -46,10 +47,10 @@ class FakeProvider:
         key = key or self.key
         return jwt.encode(header or {"alg": "RS256", "kid": key.kid}, claims, key)
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
+    def handler(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
         if path == "/.well-known/openid-configuration":
-            return httpx.Response(200, json={
+            return httpx2.Response(200, json={
                 "issuer": FAKE, "authorization_endpoint": f"{FAKE}/auth", "token_endpoint": f"{FAKE}/token",
                 "jwks_uri": f"{FAKE}/jwks", "end_session_endpoint": f"{FAKE}/logout",
                 "id_token_signing_alg_values_supported": ["RS256", "HS256", "none"],
@@ -57,13 +58,13 @@ class FakeProvider:
             })  # fmt: skip
         if path == "/jwks":
             self.jwks_fetches += 1
-            return httpx.Response(200, json=KeySet(self.published).as_dict(private=False))
+            return httpx2.Response(200, json=KeySet(self.published).as_dict(private=False))
         if path == "/token":
             form = parse_qs(request.content.decode())
             self.token_requests.append(form)
-            return httpx.Response(200, json={"access_token": "at", "token_type": "Bearer", "expires_in": 60,
+            return httpx2.Response(200, json={"access_token": "at", "token_type": "Bearer", "expires_in": 60,
                                              "id_token": self.forge(self.nonce)})  # fmt: skip
-        return httpx.Response(404)
+        return httpx2.Response(404)
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ async def _assert_refused(http: httpx.AsyncClient, response: httpx.Response, rea
 
 async def test_a_correct_token_from_the_fake_provider_logs_in(db, fake, fake_settings):
     """The baseline: the fake provider works, so each refusal below is due to its one defect."""
-    async with app_client(fake_settings, transport_for_oidc=httpx.MockTransport(fake.handler)) as http:
+    async with app_client(fake_settings, transport_for_oidc=httpx2.MockTransport(fake.handler)) as http:
         response = await _attempt(http, fake, lambda nonce: fake.sign(fake.claims(nonce)))
         assert response.status_code == 303 and response.headers["location"] == "/werkruimte"
         assert (await http.get("/werkruimte")).status_code == 200
@@ -157,13 +158,13 @@ FORGERIES = {
 @pytest.mark.parametrize("defect", list(FORGERIES))
 async def test_forged_id_tokens_are_refused(db, fake, fake_settings, defect):
     forge, reason = FORGERIES[defect]
-    async with app_client(fake_settings, transport_for_oidc=httpx.MockTransport(fake.handler)) as http:
+    async with app_client(fake_settings, transport_for_oidc=httpx2.MockTransport(fake.handler)) as http:
         response = await _attempt(http, fake, lambda nonce: forge(fake, nonce))
         await _assert_refused(http, response, reason)
 
 
 async def test_unknown_key_id_refetches_the_jwks_once_and_accepts_a_rotated_key(db, fake, fake_settings):
-    async with app_client(fake_settings, transport_for_oidc=httpx.MockTransport(fake.handler)) as http:
+    async with app_client(fake_settings, transport_for_oidc=httpx2.MockTransport(fake.handler)) as http:
         first = await _attempt(http, fake, lambda nonce: fake.sign(fake.claims(nonce)))
         assert first.status_code == 303
         assert fake.jwks_fetches == 1  # cached from now on
@@ -178,7 +179,7 @@ async def test_unknown_key_id_refetches_the_jwks_once_and_accepts_a_rotated_key(
 
 
 async def test_a_nonce_cannot_be_replayed_in_a_later_login(db, fake, fake_settings):
-    async with app_client(fake_settings, transport_for_oidc=httpx.MockTransport(fake.handler)) as http:
+    async with app_client(fake_settings, transport_for_oidc=httpx2.MockTransport(fake.handler)) as http:
         captured = {}
 
         def first(nonce):
@@ -186,14 +187,14 @@ async def test_a_nonce_cannot_be_replayed_in_a_later_login(db, fake, fake_settin
             return captured["token"]
 
         assert (await _attempt(http, fake, first)).status_code == 303
-    async with app_client(fake_settings, transport_for_oidc=httpx.MockTransport(fake.handler)) as http:
+    async with app_client(fake_settings, transport_for_oidc=httpx2.MockTransport(fake.handler)) as http:
         response = await _attempt(http, fake, lambda nonce: captured["token"])  # the old token, old nonce
         assert response.status_code == 400
         assert (await http.get("/werkruimte")).status_code == 303
 
 
 async def test_provider_error_and_missing_code_are_refused(db, fake, fake_settings):
-    async with app_client(fake_settings, transport_for_oidc=httpx.MockTransport(fake.handler)) as http:
+    async with app_client(fake_settings, transport_for_oidc=httpx2.MockTransport(fake.handler)) as http:
         start = await http.get("/inloggen/fake")
         state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
         response = await http.get("/auth/callback/fake", params={"error": "access_denied", "state": state})
