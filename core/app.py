@@ -51,6 +51,7 @@ from core.scheduler import scheduler_loop
 from core.security import csrf_middleware, security_headers_middleware
 from core.settings import ROOT, Settings
 from core.storage import storage_from_url
+from core.tracing import flush_traces, route_span_middleware, trace_broker, tracer_provider, web_plugin
 from core.workers import start_worker
 
 log = logging.getLogger("trede")
@@ -156,6 +157,8 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
     configure_logging(json_logs=settings.is_production)
     broker = configure_broker(settings.broker_url)
     storage = storage_from_url(settings.storage_url)
+    tracing = tracer_provider(settings, "trede-web")  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+    trace_broker(broker, tracing)  # messages enqueued here carry the request's trace; the embedded worker's too
 
     @asynccontextmanager
     async def lifespan(app: Litestar):
@@ -177,6 +180,8 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             if worker:
                 worker.stop(timeout=10_000)
             await close_engine(db)
+            if tracing:
+                flush_traces()
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -205,10 +210,11 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             directory=TEMPLATES, engine=JinjaTemplateEngine,
             engine_callback=lambda engine: register_template_globals(engine, settings),
         ),
-        plugins=[HTMXPlugin(), ProblemDetailsPlugin()],
+        plugins=[HTMXPlugin(), ProblemDetailsPlugin(), *([web_plugin(tracing)] if tracing else [])],
         middleware=[
             one_connection_middleware,  # outermost: the session, guards, handler and a streamed body share one
             request_context_middleware,
+            *([route_span_middleware] if tracing else []),
             prometheus_config.middleware,
             security_headers_middleware(settings.is_production),
             session_config(secure=settings.is_production).middleware,

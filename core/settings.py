@@ -55,6 +55,8 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = ()
     # The scraper's bearer token for /metrics; without it /metrics answers 404 (the counts are not public).
     metrics_token: str = ""
+    # OTEL_EXPORTER_OTLP_ENDPOINT: the OpenTelemetry collector (OTLP over HTTP); unset: no tracing (core/tracing.py)
+    otel_endpoint: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -184,6 +186,15 @@ def _metrics_token(value: str) -> str:
     return value
 
 
+def _otel_endpoint(value: str) -> str:
+    if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+        raise ConfigError(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            f"must be the collector's OTLP/HTTP address, e.g. http://otel-collector:4318, got {_redact(value)!r}",
+        )
+    return value
+
+
 def _int(variable: str, value: str, minimum: int) -> int:
     try:
         number = int(value)
@@ -261,6 +272,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         upload_max_bytes=_int("UPLOAD_MAX_BYTES", env.get("UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)), 1),
         forwarded_allow_ips=_forwarded_allow_ips(env.get("FORWARDED_ALLOW_IPS", "")),
         metrics_token=_metrics_token(env.get("METRICS_TOKEN", "").strip()),
+        otel_endpoint=_otel_endpoint(env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()),
     )
 
 

@@ -14,6 +14,7 @@ from dramatiq import Worker
 from core.broker import configure_broker
 from core.logs import configure_logging
 from core.settings import Settings
+from core.tracing import flush_traces, trace_broker, tracer_provider
 
 log = logging.getLogger("trede.worker")
 
@@ -35,6 +36,7 @@ def start_worker(broker: dramatiq.Broker, threads: int = 2) -> Worker:
 def run_worker_forever(settings: Settings, threads: int) -> None:
     configure_logging(json_logs=settings.is_production)
     broker = configure_broker(settings.broker_url)
+    trace_broker(broker, tracer_provider(settings, "trede-worker"))  # a span per message when tracing is on
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -44,6 +46,7 @@ def run_worker_forever(settings: Settings, threads: int) -> None:
     log.info("worker stopping: finishing messages in progress")
     worker.stop(timeout=30_000)
     _run_stop_hooks()
+    flush_traces()
 
 
 def _run_stop_hooks() -> None:
