@@ -101,3 +101,34 @@ def test_embedded_platform_serves_regions_and_keeps_data_across_restarts(tmp_pat
         second_output = stop(process)
     assert "Demo data: skipped" in second_output
     assert "tenants: zuid-limburg: unchanged" in second_output
+
+
+def test_make_run_serves_on_the_port_it_is_given(tmp_path):
+    """`make run PORT=…`: Trede, its links and the local OpenID provider's redirect all follow the chosen port."""
+    port, op_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL", "BASE_URL")}
+    env["TREDE_VAR_DIR"] = str(tmp_path / "var")
+    if ON_POSTGRES:
+        env["DATABASE_URL"] = new_database_url()
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "-o", "install", "run", f"PORT={port}", f"DEV_OP_PORT={op_port}",
+         f"BIN={Path(sys.executable).parent}"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip  # -o install: the packages are installed already (this test is about the run recipe)
+    try:
+        wait_ready(process, base)
+        login = httpx.get(f"{base}/inloggen/dev", follow_redirects=False)
+        assert login.status_code in (302, 303)
+        target = httpx.URL(login.headers["location"])
+        assert (target.host, target.port) == ("127.0.0.1", op_port)
+        assert target.params["redirect_uri"] == f"{base}/auth/callback/dev"
+        assert httpx.get(str(target), follow_redirects=False).status_code in (302, 303)  # the OP knows that address
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            raise AssertionError(f"make run did not stop on SIGINT:\n{output}") from None
