@@ -12,11 +12,13 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dramatiq
 import pytest
+from dramatiq.brokers.redis import RedisBroker
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -28,7 +30,8 @@ from core.app import create_app
 from core.settings import ConfigError, load_settings
 from core.tracing import MessageTracing, flush_traces, shutdown_tracing, tracer_provider
 from tests.accounts.support import app_client, login
-from tests.support import ROOT, free_port, make_settings_env
+from tests.conftest import new_database_url
+from tests.support import ROOT, free_port, make_settings_env, trede
 
 
 @dataclass
@@ -164,6 +167,38 @@ async def test_a_broker_message_is_a_span_in_the_trace_that_sent_it(db, app_sett
     assert ok.trace_id == sending.get_span_context().trace_id.to_bytes(16, "big")  # the sender's trace
     assert ok.parent_span_id == sending.get_span_context().span_id.to_bytes(8, "big")
     assert failed.status_code == Status.STATUS_CODE_ERROR and failed.parent_span_id == b""
+
+
+def test_the_worker_process_sends_a_span_per_message(tmp_path, collector):
+    """`trede worker` as production runs it (Redis, its own database 7): the sweep message it handled reaches the
+    collector."""
+    redis_url = "redis://127.0.0.1:6379/7"
+    env = {**make_settings_env(tmp_path, DATABASE_URL=new_database_url(), BROKER_URL=redis_url,
+                               OTEL_EXPORTER_OTLP_ENDPOINT=collector.url), "PATH": "/usr/bin:/bin"}  # fmt: skip
+    assert trede("migrate", env=env).returncode == 0
+    sender = RedisBroker(url=redis_url)
+    sent = dramatiq.Message(queue_name="trede", actor_name="sweep", args=(int(time.time() // 60),), kwargs={},
+                            options={})  # fmt: skip
+    sender.enqueue(sent)
+    worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--threads", "1"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60  # the spans go out in batches, at least every 5 s
+        while time.monotonic() < deadline and worker.poll() is None and sent.message_id not in [
+            span.attributes["messaging.message.id"] for span in collector.named("dramatiq sweep")
+        ]:
+            time.sleep(0.2)
+    finally:
+        worker.terminate()  # SIGTERM: the worker finishes, then sends the spans still waiting
+        output, _ = worker.communicate(timeout=60)
+        sender.close()
+    assert worker.returncode == 0, output
+    spans = {span.attributes["messaging.message.id"]: span for span in collector.named("dramatiq sweep")}
+    assert sent.message_id in spans, (collector.spans, output[-2000:])
+    span = spans[sent.message_id]
+    assert span.service == "trede-worker" and span.kind == ProtoSpan.SPAN_KIND_CONSUMER
+    assert span.attributes["messaging.destination.name"] == "trede"
+    assert span.status_code != Status.STATUS_CODE_ERROR, output[-2000:]
 
 
 def test_without_the_variable_no_tracing_is_set_up(tmp_path):
