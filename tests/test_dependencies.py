@@ -1,11 +1,15 @@
 """Every third-party package that Trede's code imports is declared in pyproject.toml (not only pulled in by
-another package, which may drop it in any release)."""
+another package, which may drop it in any release), and used the way its current release wants: loading Trede's
+code raises no warning (Authlib's, for one, warned about its httpx integration until the OpenID client moved to
+httpx2)."""
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
+import json
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -45,3 +49,19 @@ def test_every_imported_package_is_declared():
         if not {normalise(name) for name in names} & wanted:
             undeclared[module] = names
     assert undeclared == {}
+
+
+def test_loading_the_code_raises_no_warning():
+    """In a fresh process, every warning shown (libraries such as Authlib turn their own filters to "always",
+    so pytest's warning filters cannot be relied on to catch them)."""
+    script = (
+        "import json, warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import apps.accounts.oidc, core.app, core.cli, core.workers, apps.wiring\n"
+        "print(json.dumps([f'{w.category.__name__} ({w.filename}:{w.lineno}): {w.message}' for w in caught]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == []
