@@ -19,7 +19,7 @@ from apps.ladders.services import latest_version
 from apps.ladders.tables import Ladder
 from apps.providers.tables import Contract, Provider
 from apps.quality.demo import add_demo_figures
-from apps.tenancy.tables import Region
+from apps.tenancy.tables import Municipality, Region
 from core.actor import Actor
 from core.audit import audit
 from core.settings import ROOT, VAR_DIR
@@ -35,7 +35,11 @@ PROVIDERS = [
     ("90000002", "Stichting Samen Sterk Jeugdhulp", [("zuid-limburg", "DVO-2026-027")]),
     ("90000003", "Gezinshuis Het Anker", [("west-brabant-west", "WBW-2026-008")]),
     ("90000004", "Praktijk Kompas Jeugd-GGZ", [("west-brabant-west", "WBW-2026-019"), ("lekstroom", "LEK-2026-044")]),
+    # A supra-regional provider (seed 004): contracts in three regions, Zuid-Limburg holds its account.
+    ("90000005", "Jeugdzorg Over de Grens B.V.",
+     [("zuid-limburg", "DVO-2026-041"), ("lekstroom", "LEK-2026-052"), ("west-brabant-west", "WBW-2026-030")]),
 ]
+ACCOUNT_REGIONS = {"90000005": "zuid-limburg"}  # kvk -> the account-holding region the platform admin chose
 
 # Fictional postal addresses (street, postcode, city) for the letters; De Vlinder has none, so the demo also shows
 # the letter preview's warning "Postadres ontbreekt".
@@ -64,6 +68,8 @@ ESCALATIONS = [
         "Kwartaalrapportages Q2 en Q3 ontbreken.",
     ),
     ("lekstroom", "90000004", "kwaliteit", None, "", "Klachtenregeling niet op orde volgens signaal van de toegang."),
+    ("lekstroom", "90000005", "continuiteit", "continuiteit", "meerkosten",
+     "Geen overeenstemming over de meerkosten van de specialistische behandeling; krappe liquiditeit gemeld."),
 ]
 
 
@@ -127,8 +133,9 @@ async def load_demo_data(storage=None) -> str:
         providers = {}
         for kvk, name, contracts in PROVIDERS:
             street, postcode, city = POSTAL_ADDRESSES.get(kvk, ("", "", ""))
+            account_region = regions[ACCOUNT_REGIONS[kvk]].id if ACCOUNT_REGIONS.get(kvk) in regions else None
             provider = Provider(kvk_number=kvk, name=name, postal_street=street, postal_code=postcode,
-                                postal_city=city)  # fmt: skip
+                                postal_city=city, account_region=account_region)  # fmt: skip
             await provider.save()
             providers[kvk] = provider
             for slug, reference in contracts:
@@ -226,9 +233,16 @@ async def ensure_demo_accounts(issuer: str) -> str:
                 detail={"demo_account": account["id"], "roles": grants},
             )  # fmt: skip
             for slug, roles in grants.get("regions", {}).items():
+                if slug not in regions:
+                    continue
+                scope = RegionScope(regions[slug])
+                municipality = None  # a role held for one municipality: "municipalities": {slug: "GM1674"}
+                if code := grants.get("municipalities", {}).get(slug):
+                    row = await scope.objects(Municipality).where(Municipality.cbs_code == code).first()
+                    municipality = row.id if row else None
                 for role in roles:
-                    if slug in regions and role in REGION_ROLES:
-                        await RegionScope(regions[slug]).new(Membership, user=user.id, role=role).save()
+                    if role in REGION_ROLES:
+                        await scope.new(Membership, user=user.id, role=role, municipality=municipality).save()
             for kvk, roles in grants.get("providers", {}).items():
                 for role in roles:
                     if kvk in providers and role in PROVIDER_ROLES:
