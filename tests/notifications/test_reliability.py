@@ -1,8 +1,13 @@
 """Nothing lost, nothing twice — with a real broker (Redis and RabbitMQ) and a real worker process.
 
-- A worker killed in the middle of sending: after restart every notification reaches the SMTP sink once.
-- A worker killed after the SMTP server took the message but before its 250: at most one duplicate, and both
-  copies carry the same Message-ID, so the receiving system can drop the second.
+A worker is killed (SIGKILL, no clean-up) in each phase of a send; after restart nothing is lost and nothing
+stays in ``sending``:
+
+- after it claimed the notice, before any SMTP conversation: every notification reaches the sink once;
+- in the middle of the SMTP conversation (RCPT): every notification reaches the sink once;
+- after the SMTP server took the message but before its 250: at most one duplicate, and both copies carry the
+  same Message-ID, so the receiving system can drop the second;
+- after the server's 250, before Trede recorded the mail as sent: the same, one duplicate with one Message-ID.
 - Notices that cannot be sent (an address with a line break, a refused mailbox, a missing field) end in
   ``failed`` with a Dutch reason; none stays in ``sending``.
 - The broker down while something changes: the change and its notification are committed anyway; the
@@ -88,43 +93,117 @@ def fresh_broker(url: str) -> dramatiq.Broker:
     return broker
 
 
-@pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
-async def test_worker_killed_mid_send_delivers_each_notification_exactly_once(synced, smtp_sink, tmp_path, broker_url):
-    made = await make_notifications(4)
-    smtp_sink.stall.add(made[0][2])
-    broker = fresh_broker(broker_url)
-    # One thread: the stalled message is the only one in flight when the worker dies. (A crash after the
-    # SMTP server accepted a message but before Trede recorded it cannot be told apart from one before; such
-    # a resend carries the same Message-ID, so a receiving system can recognise it.)
-    worker = start_worker(tmp_path, broker_url, smtp_sink.url, threads=1)
+def kill_when(worker: subprocess.Popen, reached, what: str) -> None:
     try:
-        for region_id, notification_id, _ in made:
-            enqueue(broker, "deliver_notification", region_id, notification_id)
-        assert smtp_sink.stalled.wait(60), "the worker never reached the stalled recipient"
+        assert reached.wait(60), f"the worker never reached {what}"
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
     finally:
         if worker.poll() is None:
             worker.kill()
-    region_scope = RegionScope(made[0][0])
-    stuck = await region_scope.get(Notification, made[0][1])
-    assert stuck.status == "sending"  # taken by the dead worker, not sent
 
-    # The sending lease passes: the sweep gives the abandoned notification back to the queue.
-    lease_over = {Notification.claimed_at: stuck.claimed_at - STALE_SENDING - timedelta(minutes=1)}
-    await region_scope.update(Notification, lease_over).where(Notification.id == stuck.id)
+
+async def recover(made, smtp_sink, tmp_path: Path, broker: dramatiq.Broker, broker_url: str, expected: int) -> None:
+    """The dead worker's sending lease passes; a new worker and the sweep finish what is left."""
+    for region_id, notification_id, _ in made:
+        scope = RegionScope(region_id)
+        row = await scope.get(Notification, notification_id)
+        if row.status == "sending":
+            lease_over = {Notification.claimed_at: row.claimed_at - STALE_SENDING - timedelta(minutes=1)}
+            await scope.update(Notification, lease_over).where(Notification.id == row.id)
     worker = start_worker(tmp_path, broker_url, smtp_sink.url)
     try:
-        wait_until(lambda: len(smtp_sink.messages) >= 4, what="all four messages", tick=scheduler(broker))
+        wait_until(lambda: len(smtp_sink.messages) >= expected, what=f"{expected} messages", tick=scheduler(broker))
         await asyncio.sleep(1.5)  # anything extra would arrive now
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
         broker.close()
-    received = sorted(message["To"] for message in smtp_sink.messages)
-    assert received == sorted(address for _, _, address in made)
+
+
+async def statuses_of(made) -> list[str]:
+    return [(await RegionScope(region).get(Notification, row_id)).status for region, row_id, _ in made]
+
+
+@pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
+async def test_worker_killed_after_its_claim_before_smtp_loses_nothing(
+    synced, smtp_sink, smtp_gate, tmp_path, broker_url
+):
+    made = await make_notifications(3)
+    broker = fresh_broker(broker_url)
+    # The first worker's mail server never greets: its one thread claims a notice, connects, and waits there.
+    worker = start_worker(tmp_path, broker_url, smtp_gate.url, threads=1)
     for region_id, notification_id, _ in made:
-        assert (await RegionScope(region_id).get(Notification, notification_id)).status == "sent"
+        enqueue(broker, "deliver_notification", region_id, notification_id)
+    kill_when(worker, smtp_gate.reached, "the mail server")
+    assert sorted(await statuses_of(made)) == ["pending", "pending", "sending"]  # claimed by the dead worker
+    assert smtp_sink.messages == []
+
+    await recover(made, smtp_sink, tmp_path, broker, broker_url, expected=3)
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted(a for _, _, a in made)  # each once: none lost
+    assert await statuses_of(made) == ["sent"] * 3  # none stuck
+
+
+@pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
+async def test_worker_killed_mid_send_delivers_each_notification_exactly_once(synced, smtp_sink, tmp_path, broker_url):
+    made = await make_notifications(4)
+    smtp_sink.stall.add(made[0][2])
+    broker = fresh_broker(broker_url)
+    # One thread: the stalled message is the only one in flight when the worker dies.
+    worker = start_worker(tmp_path, broker_url, smtp_sink.url, threads=1)
+    for region_id, notification_id, _ in made:
+        enqueue(broker, "deliver_notification", region_id, notification_id)
+    kill_when(worker, smtp_sink.stalled, "the stalled recipient")
+    assert (await statuses_of(made[:1])) == ["sending"]  # taken by the dead worker, not sent
+
+    await recover(made, smtp_sink, tmp_path, broker, broker_url, expected=4)
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted(a for _, _, a in made)  # each once: none lost
+    assert await statuses_of(made) == ["sent"] * 4  # none stuck
+
+
+@pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
+async def test_worker_killed_before_the_250_gives_one_duplicate_with_the_same_message_id(
+    synced, smtp_sink, tmp_path, broker_url
+):
+    made = await make_notifications(3)
+    address = made[0][2]
+    smtp_sink.stall_after_data.add(address)
+    broker = fresh_broker(broker_url)
+    worker = start_worker(tmp_path, broker_url, smtp_sink.url, threads=1)
+    for region_id, notification_id, _ in made:
+        enqueue(broker, "deliver_notification", region_id, notification_id)
+    kill_when(worker, smtp_sink.accepted, "the stalled message's data")
+    assert (await statuses_of(made[:1])) == ["sending"]  # the server has the message, Trede does not know
+
+    await recover(made, smtp_sink, tmp_path, broker, broker_url, expected=4)
+    copies = [m for m in smtp_sink.messages if m["To"] == address]
+    assert len(copies) == 2  # one duplicate, no more
+    assert copies[0]["Message-ID"] and copies[0]["Message-ID"] == copies[1]["Message-ID"]
+    assert sorted(m["To"] for m in smtp_sink.messages if m["To"] != address) == sorted(a for _, _, a in made[1:])
+    assert await statuses_of(made) == ["sent"] * 3  # none lost, none stuck
+
+
+@pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
+async def test_worker_killed_after_the_250_before_it_recorded_the_mail_gives_one_duplicate(
+    synced, smtp_sink, tmp_path, broker_url
+):
+    made = await make_notifications(3)
+    address = made[0][2]
+    smtp_sink.stall_quit.add(address)
+    broker = fresh_broker(broker_url)
+    worker = start_worker(tmp_path, broker_url, smtp_sink.url, threads=1)
+    for region_id, notification_id, _ in made:
+        enqueue(broker, "deliver_notification", region_id, notification_id)
+    kill_when(worker, smtp_sink.answered, "the server's 250")
+    assert (await statuses_of(made[:1])) == ["sending"]  # the server said 250; Trede did not record it
+    assert [m["To"] for m in smtp_sink.messages].count(address) == 1
+
+    await recover(made, smtp_sink, tmp_path, broker, broker_url, expected=4)
+    copies = [m for m in smtp_sink.messages if m["To"] == address]
+    assert len(copies) == 2  # one duplicate, no more
+    assert copies[0]["Message-ID"] and copies[0]["Message-ID"] == copies[1]["Message-ID"]
+    assert sorted(m["To"] for m in smtp_sink.messages if m["To"] != address) == sorted(a for _, _, a in made[1:])
+    assert await statuses_of(made) == ["sent"] * 3  # none lost, none stuck
 
 
 @pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
@@ -146,47 +225,6 @@ async def test_broker_down_keeps_the_notification_until_it_is_back(synced, smtp_
         broker.close()
     assert smtp_sink.messages[0]["To"] == address
     assert (await RegionScope(region_id).get(Notification, notification_id)).status == "sent"
-
-
-@pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
-async def test_worker_killed_before_the_250_gives_one_duplicate_with_the_same_message_id(
-    synced, smtp_sink, tmp_path, broker_url
-):
-    made = await make_notifications(3)
-    region_id, notification_id, address = made[0]
-    smtp_sink.stall_after_data.add(address)
-    broker = fresh_broker(broker_url)
-    worker = start_worker(tmp_path, broker_url, smtp_sink.url, threads=1)
-    try:
-        for made_region, made_id, _ in made:
-            enqueue(broker, "deliver_notification", made_region, made_id)
-        assert smtp_sink.accepted.wait(60), "the worker never sent the stalled message's data"
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    scope = RegionScope(region_id)
-    stuck = await scope.get(Notification, notification_id)
-    assert stuck.status == "sending"  # the server has the message, Trede does not know
-
-    lease_over = {Notification.claimed_at: stuck.claimed_at - STALE_SENDING - timedelta(minutes=1)}
-    await scope.update(Notification, lease_over).where(Notification.id == stuck.id)
-    worker = start_worker(tmp_path, broker_url, smtp_sink.url)
-    try:
-        wait_until(lambda: len(smtp_sink.messages) >= 4, what="the others and the resend", tick=scheduler(broker))
-        await asyncio.sleep(1.5)  # anything extra would arrive now
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(30)
-        broker.close()
-    copies = [m for m in smtp_sink.messages if m["To"] == address]
-    assert len(copies) == 2  # one duplicate, no more
-    assert copies[0]["Message-ID"] and copies[0]["Message-ID"] == copies[1]["Message-ID"]
-    others = sorted(m["To"] for m in smtp_sink.messages if m["To"] != address)
-    assert others == sorted(a for _, _, a in made[1:])  # each of the others once
-    for made_region, made_id, _ in made:
-        assert (await RegionScope(made_region).get(Notification, made_id)).status == "sent"
 
 
 @pytest.mark.parametrize("broker_url", BROKERS, ids=["redis", "rabbitmq"])
