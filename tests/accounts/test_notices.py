@@ -6,7 +6,9 @@ from __future__ import annotations
 from apps.accounts.tables import User
 from apps.audit.tables import AuditEntry
 from apps.notifications.inapp import add_for_people
+from apps.notifications.services import deliver
 from apps.notifications.tables import Notification
+from apps.notifications.transports import EmailTransport, InAppTransport
 from apps.tenancy.tables import Region
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, csrf_headers, login
@@ -82,3 +84,31 @@ async def test_the_platform_admin_sees_failed_notices_of_every_region(world, oid
         assert page.status_code == 200
         assert "550 onbekende ontvanger" in page.text and "421 te druk" in page.text
         assert "Termijn verlopen: Plan van aanpak (lekstroom-1)" in page.text
+
+
+async def test_a_notice_that_cannot_be_sent_is_failed_with_its_dutch_reason_on_the_delivery_page(world, oidc_settings):
+    """Issue 21 point 1: not stuck in "sending" and not an empty reason: the team reads why on its page."""
+    scope = await zuid_limburg()
+    payload = {"provider_name": "De Vlinder", "kvk_number": "90000001", "start_date": "2 december 2026",
+               "municipalities": ["Maastricht"], "escalatie": "ZL-2026-0007"}  # fmt: skip
+    rows = {
+        "address": ("toegang@zuid-limburg.example\r\nBcc: x@evil.example", payload),
+        "field": ("toegang@zuid-limburg.example", {k: v for k, v in payload.items() if k != "kvk_number"}),
+    }
+    ids = {}
+    for name, (recipient, data) in rows.items():
+        row = scope.new(Notification, recipient=recipient, channel="email", template="instroomstop_gestart",
+                        idempotency_key=f"page-reason:{name}", payload=data)  # fmt: skip
+        await row.save()
+        ids[name] = row.id
+    # Neither mail gets as far as a mail server.
+    nowhere = {"email": EmailTransport("smtp://127.0.0.1:9", "Trede <noreply@trede.localhost>", timeout=2),
+               "inapp": InAppTransport()}  # fmt: skip
+    for notification_id in ids.values():
+        assert await deliver(scope.region_id, notification_id, nowhere) == "failed"
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        page = await http.get("/regio/zuid-limburg/meldingen?status=failed")
+    assert page.status_code == 200
+    assert "Het e-mailadres is ongeldig (het bevat een regelovergang of stuurteken)." in page.text
+    assert "Het bericht mist het gegeven ‘kvk_number’. Meld dit aan de beheerder van Trede." in page.text
