@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.notifications import actors
 from apps.notifications.messages import MESSAGES
-from apps.notifications.services import MAX_ATTEMPTS, deliver, due_for_delivery
+from apps.notifications.services import MAX_ATTEMPTS, deliver, due_for_delivery, release_claims
 from apps.notifications.tables import Notification
 from apps.notifications.transports import EmailTransport, InAppTransport
+from core import workers
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.notifications.test_delivery import _notification
@@ -188,6 +190,36 @@ async def test_a_send_cancelled_at_worker_shutdown_goes_back_to_the_queue_at_onc
     row = await RegionScope(region_id).get(Notification, notification_id)
     assert row.status == "pending"  # not "sending" until the lease runs out
     assert await due_for_delivery(FrozenClock(NOW)) == [(region_id, notification_id)]
+
+
+class Hanging:
+    """A mail server that takes the connection and never answers (until the test lets go)."""
+
+    def __init__(self):
+        self.reached = asyncio.Event()
+
+    async def send(self, recipient, rendered, idempotency_key):
+        self.reached.set()
+        await asyncio.sleep(60)
+
+
+async def test_a_worker_that_stops_gives_its_sends_in_progress_back_at_once(synced):
+    """At a stop in order (SIGTERM) the worker runs its stop hooks: what it claimed is pending again at once,
+    not after the sending lease."""
+    region_id, notification_id = await _notification("zuid-limburg", "d@zuid-limburg.example", "stop:1")
+    hanging = Hanging()
+    sending = asyncio.create_task(deliver(region_id, notification_id, {"email": hanging, "inapp": InAppTransport()},
+                                          FrozenClock(NOW)))  # fmt: skip
+    await asyncio.wait_for(hanging.reached.wait(), 10)
+    scope = RegionScope(region_id)
+    assert (await scope.get(Notification, notification_id)).status == "sending"
+    assert ("notices in progress", actors.notifications.release_claims) in workers._STOP_HOOKS  # registered
+    assert await release_claims() == 1
+    assert (await scope.get(Notification, notification_id)).status == "pending"
+    assert await due_for_delivery(FrozenClock(NOW)) == [(region_id, notification_id)]
+    sending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
 
 
 async def test_no_notice_stays_in_sending(synced, smtp_sink):
