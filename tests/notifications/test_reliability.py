@@ -8,10 +8,10 @@ stays in ``sending``:
 - after the SMTP server took the message but before its 250: at most one duplicate, and both copies carry the
   same Message-ID, so the receiving system can drop the second;
 - after the server's 250, before Trede recorded the mail as sent: the same, one duplicate with one Message-ID.
-- Notices that cannot be sent (an address with a line break, a refused mailbox, a missing field) end in
-  ``failed`` with a Dutch reason; none stays in ``sending``.
-- The broker down while something changes: the change and its notification are committed anyway; the
-  notification is delivered when the broker is back.
+
+Besides: notices that cannot be sent (an address with a line break, a refused mailbox, a missing field) end in
+``failed`` with a Dutch reason, none stays in ``sending``; with the broker down while something changes, the
+change and its notification are committed anyway and the notification is delivered when the broker is back.
 """
 
 from __future__ import annotations
