@@ -73,6 +73,7 @@ class ActionRun:
     depth: int = 0  # automatic moves so far in this chain
     legal_exception: dict | None = None  # a BW 6:83 exception recorded with the decision (letters print it)
     delivery: str = "portaal"  # how the step's letters go (letter_receipts.METHODS), as the decider chose
+    letter_fields: dict[str, str] | None = None  # what the letters print of the decider's fields (letter_fields)
 
 
 def in_run_order(actions: list[Action]) -> list[Action]:

@@ -514,6 +514,7 @@ class EscalationApiController(Controller):
             legal_exception=data.legal_exception,
             delivery=data.sending_method,
             term_overrides=data.terms,
+            letter_fields=data.letter_fields,
         )
         body = {
             "replayed": result.replayed,

@@ -33,6 +33,7 @@ from markupsafe import escape as escape_html
 from apps.documents.tables import Document
 from apps.escalations.chosen_terms import with_chosen_terms
 from apps.escalations.context import SHARED, Context, EscalationError, load_context, load_region, notification_key
+from apps.escalations.letter_fields import preview_texts
 from apps.escalations.letter_receipts import METHODS, PORTAL, REGISTERED, method_or_default, record_delivery
 from apps.escalations.preconditions import term_was_missed
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
@@ -264,11 +265,13 @@ async def letter_context(
     with_logo: bool = True,
     preview: bool = False,
     legal_exception: dict | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> dict:
     """What a letter template gets: the region's letter settings, the provider, the escalation, the step, the
     deadlines of the step (the first is ``termijn``), today's date in Dutch and, for a step with a precondition,
     the earlier notice it rests on (``ingebrekestelling``) or the BW 6:83 exception recorded instead
-    (``uitzondering``)."""
+    (``uitzondering``). ``velden``: what the letter prints of the fields the decider filled in (``letter_fields``:
+    the amount, the article, the effective date ...)."""
     settings = dict((ctx.region.settings or {}).get("letters") or {})
     provider = await Provider.objects().where(Provider.id == ctx.escalation.provider).first()
     deadlines = await step_deadlines(ctx, step, preview=preview)
@@ -317,6 +320,7 @@ async def letter_context(
         "datum_iso": today.isoformat(),
         "ingebrekestelling": None if legal_exception else await earlier_notice(ctx, step),
         "uitzondering": legal_exception,
+        "velden": dict(fields or {}),
         "voorbeeld": preview,  # a preview, not the letter that goes: it may show warnings for the decider
     }
 
@@ -330,9 +334,10 @@ async def render_letter(
     with_logo: bool = True,
     preview: bool = False,
     legal_exception: dict | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> Letter:
     context = await letter_context(ctx, key=key, step=step, motivation=motivation, with_logo=with_logo,
-                                   preview=preview, legal_exception=legal_exception)  # fmt: skip
+                                   preview=preview, legal_exception=legal_exception, fields=fields)  # fmt: skip
     env = environment(ctx.region.slug)
     name = template_name(env, key)
     html = env.get_template(name).render(**context)
@@ -394,11 +399,12 @@ def letters_of(step: StepSpec) -> list[str]:
 
 async def previews(
     scope, escalation_id, step_key: str, motivation: str, clock, *, pdf_key: str = "", legal_exception: str = "",
-    terms: Mapping[str, str] | None = None,
+    terms: Mapping[str, str] | None = None, fields: Mapping[str, str] | None = None,
 ) -> list[Letter]:
     """The letters a step would send, rendered as they would go out now (nothing is written). ``legal_exception``:
     the BW 6:83 ground the decider is about to record (an unknown key is left out); ``terms``: the terms the decider
-    sets (``chosen_terms``; when one is no term, the ladder's terms are shown)."""
+    sets (``chosen_terms``; when one is no term, the ladder's terms are shown); ``fields``: the letter's fields as
+    typed (``letter_fields``; a missing or wrong one shows as "[in te vullen: …]")."""
     ctx = await load_context(scope, escalation_id, clock)
     step = ctx.step(step_key)
     with contextlib.suppress(EscalationError):
@@ -406,8 +412,9 @@ async def previews(
     keys = [k for k in letters_of(step) if not pdf_key or k == pdf_key]
     exception = {"grond": legal_exception, "tekst": LEGAL_EXCEPTIONS[legal_exception]} if legal_exception in (
         LEGAL_EXCEPTIONS) else None  # fmt: skip
-    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True, legal_exception=exception)
-            for k in keys]  # fmt: skip
+    texts, _ = preview_texts(step, fields, ctx.clock.now().astimezone(AMSTERDAM).date())
+    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True, legal_exception=exception,
+                                fields=texts) for k in keys]  # fmt: skip
 
 
 # --- issuing: the ladder's send_letter action -------------------------------------------------------------------------
@@ -423,12 +430,14 @@ async def issue_letter(
     reason: str,
     legal_exception: dict | None = None,
     method: str = PORTAL,
+    fields: Mapping[str, str] | None = None,
 ):
     """Render, store and send one letter in the running transaction: a ``document`` (kind "brief"), a shared
     ``brief_verstuurd`` event with the document, its delivery row (``method``: how it goes, ``letter_receipts.
     METHODS``; the receipt is proved there), a notice to the provider's people and an audit entry."""
     method = method_or_default(method)
-    letter = await render_letter(ctx, key=key, step=step, motivation=motivation, legal_exception=legal_exception)
+    letter = await render_letter(ctx, key=key, step=step, motivation=motivation, legal_exception=legal_exception,
+                                 fields=fields)  # fmt: skip
     pdf = await pdf_of(letter)
     storage = letter_storage()
     object_key = new_key("letters")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from apps.escalations.context import MEASURE_LABELS, EscalationConflict, EscalationError
 from apps.escalations.deadlines import OPEN, STATUS_NL, WAITING, local_date, waiting_for
+from apps.escalations.letter_fields import LetterFieldsError
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.ladders.schema import LadderSpec
 from apps.ladders.terms import TermError
@@ -69,6 +70,14 @@ class Transition(_Body):
         description="the terms the decider sets instead of the ladder's, by term key, e.g. {\"herstel_na_"
         'ingebrekestelling": "6 weken"}: a length, for a term counted from entering the step; the deadline counts '
         "from it and the letter prints it",
+    )
+    letter_fields: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="the fields of the kind of the step's letter, by field key (apps/ladders/letter_kinds.py), e.g. "
+        '{"bedrag": "12.500,00", "periode": "1e helft 2026", "rente_en_kosten": "ja", "betaaltermijn": "30 dagen"}; '
+        "required for a step whose letter has a kind (400 with one entry per field when one is missing or wrong); "
+        "the letter prints them",
     )
     idempotency_key: str | None = Field(
         default=None, min_length=1, max_length=100, description="or the Idempotency-Key header"
@@ -125,7 +134,18 @@ def bad_term(request: Request, exc: TermError) -> Response:
     return problem(request, HTTP_400_BAD_REQUEST, detail, errors=[{"field": "term", "message": str(exc)}])
 
 
-API_ERRORS = {EscalationError: refused, ValidationException: invalid, TermError: bad_term}
+def bad_letter_fields(request: Request, exc: LetterFieldsError) -> Response:
+    """A letter's field missing or wrong: 400 with the Dutch reason and one entry per field."""
+    errors = [{"field": f"letter_fields.{key}", "message": message} for key, message in exc.errors.items()]
+    return problem(request, HTTP_400_BAD_REQUEST, str(exc), errors=errors)
+
+
+API_ERRORS = {
+    LetterFieldsError: bad_letter_fields,
+    EscalationError: refused,
+    ValidationException: invalid,
+    TermError: bad_term,
+}
 
 
 # --- shaping rows ----------------------------------------------------------------------------------------

@@ -29,13 +29,14 @@ from apps.escalations.context import (
     require_motivation,
 )
 from apps.escalations.deadlines import claim_missed_deadline, create_step_deadlines, end_running_deadlines, term_spec
+from apps.escalations.letter_fields import checked_letter_fields, letter_texts
 from apps.escalations.letter_receipts import method_or_default
 from apps.escalations.letters import issue_letter
 from apps.escalations.preconditions import check_not_early, check_preconditions, history, refusal
 from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
 from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep, TermSpec, formal_features
 from core.actor import SYSTEM, Actor
-from core.clock import Clock, system_clock
+from core.clock import AMSTERDAM, Clock, system_clock
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
 
@@ -82,6 +83,7 @@ async def transition(
     legal_exception: str | None = None,
     delivery: str = "portaal",
     term_overrides: Mapping[str, str] | None = None,
+    letter_fields: Mapping[str, str] | None = None,
 ) -> TransitionResult:
     """Move an escalation to ``to_step`` of the ladder version it was opened under.
 
@@ -94,6 +96,8 @@ async def transition(
     ``delivery``: how the step's letters go (``letter_receipts.METHODS``; default the portal with an e-mail).
     ``term_overrides``: {term key: "6 weken"}, the terms the decider sets instead of the ladder's (the reasonable
     term of an ingebrekestelling, ``chosen_terms``): the deadline counts from it and the letter prints it.
+    ``letter_fields``: {field key: typed value}, the fields of the kinds of the step's letters (``letter_fields``:
+    amount, article, effective date ...); refused per field (LetterFieldsError) when one is missing or wrong.
     """
     delivery = method_or_default(delivery)  # an unknown way of sending is refused before anything happens
     stored_key = idempotency_key_for(scope, escalation_id, idempotency_key) if idempotency_key else None
@@ -105,6 +109,7 @@ async def transition(
             event = await transition_in_context(
                 ctx, to_step, actor=actor, motivation=motivation, idempotency_key=stored_key,
                 legal_exception=legal_exception, delivery=delivery, term_overrides=term_overrides,
+                letter_fields=letter_fields,
             )  # fmt: skip
             escalation = await scope.get(Escalation, ctx.escalation.id)
             return TransitionResult(escalation=escalation, event=event)
@@ -130,6 +135,7 @@ async def transition_in_context(
     legal_exception: str | None = None,
     delivery: str = "portaal",
     term_overrides: Mapping[str, str] | None = None,
+    letter_fields: Mapping[str, str] | None = None,
 ) -> TimelineEvent:
     """The move itself, inside the caller's write transaction. ``ladder_move``: an automatic ``move_to_step``
     of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it."""
@@ -156,6 +162,7 @@ async def transition_in_context(
         await check_not_early(ctx, target, motivation)
     if imposes_measures(target):
         require_imposes_measures(actor, f"de stap '{target.title}' doet dat")
+    fields = checked_letter_fields(target, letter_fields, ctx.clock.now().astimezone(AMSTERDAM).date())
     motivation = (motivation or "").strip()
 
     met, cancelled = await end_running_deadlines(ctx, to_step)
@@ -180,11 +187,13 @@ async def transition_in_context(
             "overgeslagen_termijnen": skipped,
             **({"uitzondering": exception} if exception else {}),
             **({"gekozen_termijnen": chosen_terms} if chosen_terms else {}),
+            **({"brief_velden": fields} if fields else {}),
         },
     )
     detail = {"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move,
               **({"uitzondering": exception} if exception else {}),
-              **({"gekozen_termijnen": chosen_terms} if chosen_terms else {})}  # fmt: skip
+              **({"gekozen_termijnen": chosen_terms} if chosen_terms else {}),
+              **({"brief_velden": fields} if fields else {})}  # fmt: skip
     await ctx.audit("escalation.transition", actor=actor, detail=detail)
     await apply_actions(
         ActionRun(
@@ -196,6 +205,7 @@ async def transition_in_context(
             depth=depth,
             legal_exception=exception,
             delivery=delivery,
+            letter_fields=letter_texts(fields),
         ),
         target.on_enter,
     )
@@ -213,7 +223,7 @@ async def apply_actions(run: ActionRun, actions: list[Action]) -> None:
         if isinstance(action, SendLetter):
             await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor, motivation=run.motivation,
                                reason=run.reason, legal_exception=run.legal_exception,
-                               method=run.delivery)  # fmt: skip
+                               method=run.delivery, fields=run.letter_fields)  # fmt: skip
         elif isinstance(action, MoveToStep):
             await _ladder_move(run, action)
         else:

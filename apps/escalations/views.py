@@ -24,6 +24,7 @@ from apps.escalations.context import MEASURE_LABELS, imposes_measures, load_cont
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
 from apps.escalations.dossier_requests import dossier_state
+from apps.escalations.letter_fields import page_fields
 from apps.escalations.letter_receipts import METHODS, RECEIVED_NL, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.preconditions import StepOption, step_options
@@ -290,6 +291,7 @@ def action_options(
                 "reason": state.reason if state else "",
                 "exceptions": [{"key": k, "text": text} for k, text in state.exceptions] if state else [],
                 "terms": [{"key": t.key, "title": t.title or t.key, "term": t.term} for t in page_terms(step)],
+                "fields": page_fields(step),  # the fields of its letters' kinds (letter_fields)
             }
         )
     return options

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from apps.ladders.letter_kinds import LETTER_KINDS
 from apps.ladders.terms import TermError, parse_term
 from apps.ladders.texts import PLACEHOLDERS, texts_of, unknown_placeholders
 
@@ -105,6 +106,9 @@ class DemandDocument(_Strict):
 class SendLetter(_Strict):
     action: Literal["send_letter"]
     letter: Key  # template key in the region's letter templates, e.g. "verzoek_plan_van_aanpak"
+    # The letter's legal kind (``letter_kinds.KINDS``): the decider fills the kind's fields in the confirm form
+    # (amount, article, effective date ...), the step is refused without them and the letter prints them.
+    kind: Literal[LETTER_KINDS] | None = None  # type: ignore[valid-type]
 
 
 class StartMeasure(_Strict):

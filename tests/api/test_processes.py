@@ -15,6 +15,7 @@ from apps.ladders.tables import Ladder
 from apps.tenancy.tables import Region
 from core.tenancy import RegionScope
 from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
+from tests.letter_fields import LETTER_FIELDS
 
 ZL = "/api/v1/regions/zuid-limburg"
 LEK = "/api/v1/regions/lekstroom"
@@ -282,9 +283,21 @@ async def test_contract_ladder_dissolution_on_a_bw_6_83_exception(api, clock, br
     body = {"to_step": "ontbinding", "motivation": "Aanbieder weigert schriftelijk.", "legal_exception": "onzin"}
     unknown = await bram.post(f"{LEK}/escalations/{opened['id']}/transitions", body)
     assert unknown.status_code == 422 and "geen uitzondering van artikel 6:83 BW" in unknown.json()["detail"]
+    # The letter's fields (BW 6:267: grounds, effective date, current clients): 400 with the Dutch reason per field.
+    body = {**body, "legal_exception": "weigering_nakoming", "letter_fields": {"ingangsdatum": "gisteren"}}
+    incomplete = await bram.post(f"{LEK}/escalations/{opened['id']}/transitions", body)
+    assert incomplete.status_code == 400 and "De brief is nog niet compleet." in incomplete.json()["detail"]
+    assert {e["field"]: e["message"] for e in incomplete.json()["errors"]} == {
+        "letter_fields.gronden": "Vul de gronden in: de brief zegt waarop het besluit rust.",
+        "letter_fields.ingangsdatum": "‘gisteren’ is geen datum. Schrijf de datum als dag-maand-jaar, bijvoorbeeld "
+        "‘1-2-2027’.",
+        "letter_fields.zittende_clienten": "Beschrijf wat er gebeurt met de huidige cliënten.",
+    }
     result = await move(bram, LEK, opened, "ontbinding", "Aanbieder weigert schriftelijk.",
-                        json_extra={"legal_exception": "weigering_nakoming"})  # fmt: skip
+                        json_extra={"legal_exception": "weigering_nakoming",
+                                    "letter_fields": LETTER_FIELDS["ontbinding"]})  # fmt: skip
     assert result["escalation"]["status"] == "closed" and result["escalation"]["outcome"] == "ontbonden"
+    assert result["event"]["payload"]["brief_velden"]["ingangsdatum"]["tekst"] == "1 juni 2030"
     assert result["event"]["payload"]["uitzondering"]["grond"] == "weigering_nakoming"
 
 
@@ -365,13 +378,16 @@ async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, br
     )
     assert refused.status_code == 422 and "Alleen een teamleider inkoop" in refused.json()["detail"]
     # 5c before 5a, then 5a; measures combine, each for the five current municipalities.
-    await move(bram, LEK, opened, "boete", "Art. 20.2 Resultaatovereenkomst.")
-    result = await move(bram, LEK, opened, "clientenstop", "Proportioneel na verzuim.")
+    await move(bram, LEK, opened, "boete", "Art. 20.2 Resultaatovereenkomst.",
+               json_extra={"letter_fields": LETTER_FIELDS["boete"]})  # fmt: skip
+    result = await move(bram, LEK, opened, "clientenstop", "Proportioneel na verzuim.",
+                        json_extra={"letter_fields": LETTER_FIELDS["clientenstop"]})  # fmt: skip
     measures = result["escalation"]["active_measures"]
     assert [m["kind"] for m in measures] == ["boete", "clientenstop"]
     assert all(len(m["municipalities"]) == 5 for m in measures)
     twice = await bram.post(
-        f"{LEK}/escalations/{opened['id']}/transitions", {"to_step": "boete", "motivation": "Nog een boete."}
+        f"{LEK}/escalations/{opened['id']}/transitions",
+        {"to_step": "boete", "motivation": "Nog een boete.", "letter_fields": LETTER_FIELDS["boete"]},
     )
     assert twice.status_code == 422 and "geldt al een boete" in twice.json()["detail"]
     await move(bram, LEK, opened, "clientenstop_opheffen", "Wachtlijst opgelost.")

@@ -27,6 +27,7 @@ from tests.escalations.conftest import (
     measures,
     notices,
 )
+from tests.letter_fields import LETTER_FIELDS
 
 LEKSTROOM_TODAY = {"GM0321", "GM0353", "GM0331", "GM0356", "GM1961"}  # Houten, IJsselstein, Lopik, Nieuwegein,
 # Vijfheerenlanden (Vianen, GM0620, ended in 2019)
@@ -102,8 +103,10 @@ async def test_contract_ladder_end_to_end(scopes, provider, medewerker, lead, cl
     await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="Gebreken niet verholpen.", clock=clock)
 
     # Measures 5a-5d, combinable and out of order; only a lead imposes them.
-    await move(lek, escalation.id, "clientenstop", actor=lead, motivation="Proportioneel na verzuim.", clock=clock)
-    await move(lek, escalation.id, "boete", actor=lead, motivation="Art. 20.2 Resultaatovereenkomst.", clock=clock)
+    await move(lek, escalation.id, "clientenstop", actor=lead, motivation="Proportioneel na verzuim.", clock=clock,
+               letter_fields=LETTER_FIELDS["clientenstop"])  # fmt: skip
+    await move(lek, escalation.id, "boete", actor=lead, motivation="Art. 20.2 Resultaatovereenkomst.", clock=clock,
+               letter_fields=LETTER_FIELDS["boete"])  # fmt: skip
     stop, fine = await measures(lek, escalation.id)
     assert (stop.kind, fine.kind) == ("clientenstop", "boete")
     assert set(stop.scope) == LEKSTROOM_TODAY and set(fine.scope) == LEKSTROOM_TODAY
@@ -111,13 +114,15 @@ async def test_contract_ladder_end_to_end(scopes, provider, medewerker, lead, cl
     await move(lek, escalation.id, "clientenstop_opheffen", actor=lead, motivation="Wachtlijst opgelost.", clock=clock)
     stop, fine = await measures(lek, escalation.id)
     assert stop.ended_at == clock.now() and fine.ended_at is None
-    await move(lek, escalation.id, "clientenstop", actor=lead, motivation="Opnieuw wachtlijst.", clock=clock)
+    await move(lek, escalation.id, "clientenstop", actor=lead, motivation="Opnieuw wachtlijst.", clock=clock,
+               letter_fields=LETTER_FIELDS["clientenstop"])  # fmt: skip
     assert len(await measures(lek, escalation.id)) == 3
 
     # A second active fine on the same escalation is refused, and the refused move leaves no trace.
     mark = await last_sequence(lek, escalation.id)
     with pytest.raises(EscalationError, match=r"geldt al een boete \(sinds 19 mei 2026\)"):
-        await move(lek, escalation.id, "boete", actor=lead, motivation="Nog een boete.", clock=clock)
+        await move(lek, escalation.id, "boete", actor=lead, motivation="Nog een boete.", clock=clock,
+                   letter_fields=LETTER_FIELDS["boete"])  # fmt: skip
     assert await last_sequence(lek, escalation.id) == mark
     assert (await lek.get(Escalation, escalation.id)).current_step == "clientenstop"
     assert len(await measures(lek, escalation.id)) == 3
@@ -191,7 +196,8 @@ async def test_verzuim_and_dissolution_follow_bw_6_81_to_6_83(scopes, provider, 
         await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="x", clock=clock,
                    legal_exception="fatale_termijn")  # fmt: skip
     await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="Niet hersteld.", clock=clock)
-    result = await move(lek, escalation.id, "opzegging", actor=lead, motivation="Opzeggen.", clock=clock)
+    result = await move(lek, escalation.id, "opzegging", actor=lead, motivation="Opzeggen.", clock=clock,
+                        letter_fields=LETTER_FIELDS["opzegging"])  # fmt: skip
     assert result.escalation.outcome == "beeindigd"
 
 

@@ -18,7 +18,8 @@ from core.tenancy import RegionScope
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
 from tests.api.test_processes import grant
-from tests.workspace.support import post_form, provider
+from tests.letter_fields import form_fields
+from tests.workspace.support import field_error, post_form, provider
 
 ZL, LEK, WBW = "/regio/zuid-limburg", "/regio/lekstroom", "/regio/west-brabant-west"
 
@@ -49,17 +50,23 @@ class Browser:
         assert opened.status_code == 303, opened.text
         return opened.headers["location"].split("?")[0]
 
-    async def step(self, url: str, to: str, motivation: str) -> None:
+    async def step(self, url: str, to: str, motivation: str, letter: dict[str, str] | None = None) -> str:
+        """Take the step through its form; ``letter``: the fields of its letter's kind, filled in on the confirm
+        step (each offered there). Returns the confirm step's page ("" when the step had none)."""
         page = await self.http.get(url)
         assert f'id="stap-{to}"' in page.text, f"{to} is not offered on {url}"
         key = re.search(rf'name="naar" value="{to}">\s*<input type="hidden" name="sleutel" value="([0-9a-f]+)"',
                         page.text).group(1)  # fmt: skip
         form = {"naar": to, "motivering": motivation, "sleutel": key}
         answer = await post_form(self.http, f"{url}/stap", form)
+        confirm = ""
         if answer.status_code == 200:  # the confirm step: municipalities and/or the letter's preview
-            assert "Bevestig" in answer.text
-            answer = await post_form(self.http, f"{url}/stap", {**form, "bevestigd": "ja"})
+            confirm = answer.text
+            assert "Bevestig" in confirm
+            assert all(f'name="{name}"' in confirm for name in letter or {})
+            answer = await post_form(self.http, f"{url}/stap", {**form, "bevestigd": "ja", **(letter or {})})
         assert answer.status_code == 303, answer.text[:2000]
+        return confirm
 
     async def deadline(self, url: str, key: str, action: str, **fields: str) -> None:
         deadline = await deadline_row(url, key)
@@ -243,8 +250,23 @@ async def test_seed_contract_ladder_in_lekstroom_with_extensions_and_measures(pe
     assert term.term == "6 weken" and "16 april 2026" in (await lotte.http.get(url)).text
     clock.set(at(2026, 4, 17, 9))  # verzuim only once the notice's term has passed (BW 6:81-83)
     await lotte.step(url, "verzuim", "Gebreken niet verholpen.")
-    await bram.step(url, "boete", "Art. 20.2 Resultaatovereenkomst.")
-    await bram.step(url, "clientenstop", "Proportioneel na verzuim.")
+    # The fine's letter needs its article, amount and payment term: refused next to the field until filled in.
+    page = await bram.http.get(url)
+    key = re.search(r'name="naar" value="boete">\s*<input type="hidden" name="sleutel" value="([0-9a-f]+)"',
+                    page.text).group(1)  # fmt: skip
+    form = {"naar": "boete", "motivering": "Art. 20.2.", "sleutel": key, "bevestigd": "ja", "veld_bedrag": "veel",
+            "veld_artikel": "artikel 20.2 van de Resultaatovereenkomst"}  # fmt: skip
+    refused = await post_form(bram.http, f"{url}/stap", form)
+    assert refused.status_code == 422 and "Voorbeeld van de brief: Maatregel: boete" in refused.text
+    assert field_error(refused.text, "veld-boete-bedrag") == (
+        "Fout: ‘veel’ is geen bedrag. Schrijf een bedrag in euro, bijvoorbeeld ‘12.500,00’.")  # fmt: skip
+    assert field_error(refused.text, "veld-boete-betaaltermijn") == "Fout: Vul de betaaltermijn in."
+    assert "op grond van artikel 20.2 van de Resultaatovereenkomst een boete op van" in refused.text
+    assert "[in te vullen: bedrag]" in refused.text  # the preview shows what is missing; nothing was sent
+    assert not any("boete" in name for name in await letters(url))
+    confirm = await bram.step(url, "boete", "Art. 20.2 Resultaatovereenkomst.", form_fields("boete"))
+    assert "Inhoud van de brief" in confirm and "[in te vullen: artikel van de overeenkomst]" in confirm
+    await bram.step(url, "clientenstop", "Proportioneel na verzuim.", form_fields("clientenstop"))
     await bram.step(url, "clientenstop_opheffen", "Wachtlijst opgelost.")
     await lotte.step(url, "afgesloten", "Verplichtingen nagekomen.")
     assert (await lotte.state(url)).outcome == "nagekomen"

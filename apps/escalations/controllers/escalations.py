@@ -27,6 +27,7 @@ from apps.documents.uploads import CsrfRejected, UploadRejected, discard, receiv
 from apps.escalations import services
 from apps.escalations.chosen_terms import checked_term
 from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError, load_context
+from apps.escalations.letter_fields import FORM_PREFIX, LetterFieldsError, ladder_defaults, preview_texts, typed_fields
 from apps.escalations.letter_receipts import METHODS, PORTAL, record_letter_receipt
 from apps.escalations.letters import letters_of, pdf_of, previews
 from apps.escalations.overview import Filters, overview, overview_csv, providers_for_filter, region_ladders
@@ -212,6 +213,7 @@ class EscalationPages(Controller):
         states = await step_states(h, loaded.escalation)  # open or closed now, and why
         offered = {a["key"]: a for a in action_options(loaded, h, proposals, states=states)}
         terms: dict[str, str] = {}
+        fields: dict[str, str] = {}
         if target is not None and to_step in offered:
             action = offered[to_step]
             starts, _ = measures_of(target)
@@ -223,6 +225,14 @@ class EscalationPages(Controller):
                     terms[term_key] = checked_term(text) if text else ""
                 except EscalationError as exc:
                     term_errors[f"termijn_{term_key}"] = str(exc)
+            confirming = form_value(form, "bevestigd") == "ja"
+            fields = typed_fields(form, target)
+            if not confirming:  # the first showing of the confirm step: what the ladder already says, no errors
+                fields = {k: v or ladder_defaults(target).get(k, "") for k, v in fields.items()}
+            values.update({FORM_PREFIX + k: v for k, v in fields.items()})
+            if confirming:
+                _, field_errors = preview_texts(target, fields, h.clock.today())
+                term_errors.update({FORM_PREFIX + k: v for k, v in field_errors.items()})
             if not motivation and spec.motivation_required:
                 error = {"motivering": MOTIVATION_REQUIRED}
             elif delivery not in METHODS:
@@ -234,7 +244,6 @@ class EscalationPages(Controller):
                     await check_preconditions(await load_context(h.scope, escalation_id, h.clock), target, exception)
                 except EscalationError as exc:
                     error = {"uitzondering" if action["exceptions"] else "algemeen": str(exc)}
-            confirming = form_value(form, "bevestigd") == "ja"
             if (
                 not error
                 and (starts or letters_of(target))
@@ -246,7 +255,7 @@ class EscalationPages(Controller):
                 else:  # the confirm step: which municipalities a measure reaches, the letters as they will go
                     municipalities = await municipalities_on(h.scope, h.clock.today()) if starts else []
                     letters = await previews(h.scope, escalation_id, to_step, motivation, h.clock,
-                                             legal_exception=exception, terms=terms)  # fmt: skip
+                                             legal_exception=exception, terms=terms, fields=fields)  # fmt: skip
                     chosen = next((x["text"] for x in action["exceptions"] if x["key"] == exception), "")
                     forms = {form_id: {"values": values, "errors": term_errors, "confirm": True, "exception": chosen,
                                        "municipalities": [m.name for m in municipalities],
@@ -262,8 +271,11 @@ class EscalationPages(Controller):
                 await services.transition(h.scope, escalation_id, to_step, actor=h.actor, motivation=motivation,
                                           idempotency_key=key, clock=h.clock, delivery=delivery,
                                           legal_exception=exception or None,
-                                          term_overrides={k: v for k, v in terms.items() if v})  # fmt: skip
+                                          term_overrides={k: v for k, v in terms.items() if v},
+                                          letter_fields=fields)  # fmt: skip
                 return await self._answer(request, h, escalation_id, notice="stap")
+            except LetterFieldsError as exc:
+                error = {FORM_PREFIX + k: v for k, v in exc.errors.items()} | {"algemeen": str(exc)}
             except EscalationError as exc:
                 error = {"motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen": str(exc)}
         if not error:
@@ -312,8 +324,10 @@ class EscalationPages(Controller):
             raise NotFoundException()
         terms = {name.removeprefix("termijn_"): form_value(form, name)[:40] for name in form
                  if name.startswith("termijn_")}  # fmt: skip
+        fields = typed_fields(form, loaded.spec.step(to_step))
         found = await previews(h.scope, escalation_id, to_step, form_value(form, "motivering"), h.clock, pdf_key=key,
-                               legal_exception=form_value(form, "uitzondering"), terms=terms)  # fmt: skip
+                               legal_exception=form_value(form, "uitzondering"), terms=terms,
+                               fields=fields)  # fmt: skip
         if not found:
             raise NotFoundException()
         pdf = await pdf_of(found[0])

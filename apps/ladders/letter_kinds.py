@@ -1,0 +1,185 @@
+"""The legal kinds of letters and the fields the decider fills for each (issue 16 point 1).
+
+A ladder's ``send_letter`` names its kind (``kind = "terugvordering"``): the step's confirm form then asks for the
+kind's fields, the transition service refuses the step without them (Dutch, per field), and the letter prints what
+the decider filled in -- never a ladder comment or an internal note. The values are stored with the decision (the
+step's event and the audit entry, ``brief_velden``).
+
+``check_fields`` reads what was typed ("€ 1.234,56", "30 dagen", "15-1-2027") and returns per field the stored value
+and the text the letter prints, or a Dutch error for the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from core.formatting import format_date_nl
+
+# Field types: what the form offers and how a value is read.
+AMOUNT, LINE, TEXT, DATE, YES_NO, PAYMENT_TERM = "bedrag", "regel", "tekst", "datum", "janee", "betaaltermijn"
+MAX_LINE, MAX_TEXT = 200, 2_000
+MAX_PAYMENT_DAYS = 365
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    label: str  # Dutch, next to the field
+    type: str
+    hint: str = ""  # Dutch, under the label
+    required: bool = True
+    not_before_today: bool = False  # a date: today or later
+    missing: str = ""  # Dutch: the error when a required field is empty
+
+
+_AMOUNT = FieldSpec("bedrag", "Bedrag", AMOUNT, "In euro, bijvoorbeeld ‘12.500,00’.", missing="Vul het bedrag in.")
+_PERIOD = FieldSpec("periode", "Periode", LINE, "Over welke periode, bijvoorbeeld ‘1 januari 2026 tot en met 30 juni "
+                    "2026’.", missing="Vul de periode in.")  # fmt: skip
+_INTEREST = FieldSpec("rente_en_kosten", "Wettelijke rente en kosten", YES_NO, "Rekent de regio wettelijke rente "
+                      "(artikel 6:119 BW) en kosten?",
+                      missing="Kies of de regio wettelijke rente en kosten rekent.")  # fmt: skip
+_PAYMENT = FieldSpec("betaaltermijn", "Betaaltermijn", PAYMENT_TERM, "Een datum (‘15-1-2027’) of een aantal dagen na "
+                     "de datum van de brief (‘30 dagen’).", missing="Vul de betaaltermijn in.")  # fmt: skip
+_GROUNDS = FieldSpec("gronden", "Gronden", TEXT, "De tekortkomingen waarop het besluit rust. Deze tekst staat in de "
+                     "brief.", missing="Vul de gronden in: de brief zegt waarop het besluit rust.")  # fmt: skip
+_EFFECTIVE = FieldSpec("ingangsdatum", "Ingangsdatum", DATE, "Vandaag of later, bijvoorbeeld ‘1-2-2027’.",
+                       not_before_today=True, missing="Vul de ingangsdatum in.")  # fmt: skip
+_CLIENTS = FieldSpec("zittende_clienten", "Wat er gebeurt met de huidige cliënten", TEXT, "Bijvoorbeeld: wie hun "
+                     "zorg overneemt en wanneer. Deze tekst staat in de brief.",
+                     missing="Beschrijf wat er gebeurt met de huidige cliënten.")  # fmt: skip
+
+KINDS: dict[str, tuple[FieldSpec, ...]] = {
+    "clientenstop": (
+        FieldSpec("reikwijdte", "Reikwijdte", LINE, "Voor welke cliënten en welke zorg de stop geldt, bijvoorbeeld "
+                  "‘alle nieuwe cliënten, alle producten’.",
+                  missing="Vul de reikwijdte van de cliëntenstop in."),  # fmt: skip
+        _EFFECTIVE,
+    ),
+    "terugvordering": (_AMOUNT, _PERIOD, _INTEREST, _PAYMENT),
+    "verrekening": (
+        _AMOUNT, _PERIOD, _INTEREST,
+        FieldSpec("ingangsdatum", "Verrekenen vanaf", DATE, "De datum vanaf wanneer de regio verrekent met uw "
+                  "declaraties; vandaag of later.", not_before_today=True,
+                  missing="Vul in vanaf welke datum de regio verrekent."),
+    ),  # fmt: skip
+    "boete": (
+        FieldSpec("artikel", "Artikel van de overeenkomst", LINE, "Het artikel waarop de boete rust, bijvoorbeeld "
+                  "‘artikel 20.2 van de Resultaatovereenkomst’.", missing="Vul het artikel van de overeenkomst in."),
+        _AMOUNT, _PAYMENT,
+    ),  # fmt: skip
+    "ontbinding": (_GROUNDS, _EFFECTIVE, _CLIENTS),
+    "opzegging": (_GROUNDS, _EFFECTIVE, _CLIENTS),
+}
+LETTER_KINDS = tuple(KINDS)
+# The ladder's StartMeasure.current_clients (Dutch, for the provider) is the first text of this field.
+LADDER_DEFAULTS = {"zittende_clienten": "current_clients"}
+
+
+def fields_of(kinds: Iterable[str | None]) -> list[FieldSpec]:
+    """The fields of the letters' kinds, each key once, in the kinds' order."""
+    found: dict[str, FieldSpec] = {}
+    for kind in kinds:
+        for spec in KINDS.get(kind or "", ()):
+            found.setdefault(spec.key, spec)
+    return list(found.values())
+
+
+def format_amount(amount: Decimal) -> str:
+    """'€ 12.500,00'."""
+    whole, cents = f"{amount:.2f}".split(".")
+    return f"€ {int(whole):,}".replace(",", ".") + f",{cents}"
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """Euro as typed: '12.500,00', '12500,5', '€ 12500', '12500.50'; None when it is no amount."""
+    value = re.sub(r"\s", "", text).removeprefix("€").removeprefix("EUR")
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d{1,2})?|\d+(,\d{1,2})?", value):
+        value = value.replace(".", "").replace(",", ".")
+    elif not re.fullmatch(r"\d+\.\d{1,2}", value):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return None
+
+
+def parse_date(text: str) -> date | None:
+    """'2027-01-15' (a date field) or '15-1-2027' / '15/1/2027'; None otherwise."""
+    value = text.strip()
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", value):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def _check(spec: FieldSpec, text: str, today: date) -> tuple[object, str]:
+    """(stored value, printed text) of one filled-in field; ValueError with the Dutch message otherwise."""
+    name = spec.label.lower()
+    if spec.type == AMOUNT:
+        amount = parse_amount(text)
+        if amount is None:
+            raise ValueError(f"‘{text}’ is geen bedrag. Schrijf een bedrag in euro, bijvoorbeeld ‘12.500,00’.")
+        if amount <= 0:
+            raise ValueError("Het bedrag moet groter zijn dan € 0,00.")
+        return f"{amount:.2f}", format_amount(amount)
+    if spec.type in (LINE, TEXT):
+        limit = MAX_LINE if spec.type == LINE else MAX_TEXT
+        if len(text) > limit:
+            raise ValueError(f"Deze tekst is te lang: hooguit {limit} tekens.")
+        return text, text
+    if spec.type == YES_NO:
+        if text not in ("ja", "nee"):
+            raise ValueError(f"Kies ‘ja’ of ‘nee’ bij {name}.")
+        return text == "ja", text
+    if spec.type == PAYMENT_TERM:
+        if m := re.fullmatch(r"(\d{1,3})(\s*(kalender)?dagen)?", text.lower()):
+            days = int(m[1])
+            if not 1 <= days <= MAX_PAYMENT_DAYS:
+                raise ValueError(f"Een betaaltermijn is 1 tot {MAX_PAYMENT_DAYS} dagen.")
+            due = today + timedelta(days=days)
+            return {"dagen": days, "datum": due.isoformat()}, (
+                f"binnen {days} dagen na de datum van deze brief, dus uiterlijk {format_date_nl(due)}")
+        due = parse_date(text)
+        if due is None:
+            raise ValueError(f"‘{text}’ is geen betaaltermijn. Schrijf een datum (‘15-1-2027’) of een aantal dagen "
+                             "(‘30 dagen’).")  # fmt: skip
+        if due <= today:
+            raise ValueError("De betaaltermijn moet na vandaag eindigen.")
+        return {"datum": due.isoformat()}, f"uiterlijk {format_date_nl(due)}"
+    found = parse_date(text)  # DATE
+    if found is None:
+        raise ValueError(f"‘{text}’ is geen datum. Schrijf de datum als dag-maand-jaar, bijvoorbeeld ‘1-2-2027’.")
+    if spec.not_before_today and found < today:
+        raise ValueError(f"Deze datum kan niet vóór vandaag ({format_date_nl(today)}) liggen.")
+    return found.isoformat(), format_date_nl(found)
+
+
+@dataclass
+class Checked:
+    values: dict[str, object]  # stored with the decision
+    texts: dict[str, str]  # what the letter prints, per field
+    errors: dict[str, str]  # Dutch, per field key
+
+
+def check_fields(specs: Iterable[FieldSpec], typed: Mapping[str, str] | None, today: date) -> Checked:
+    """Read the typed values of ``specs``: each filled-in field is checked, an empty required field is an error."""
+    result = Checked({}, {}, {})
+    for spec in specs:
+        text = str((typed or {}).get(spec.key) or "").strip()
+        if not text:
+            if spec.required:
+                result.errors[spec.key] = spec.missing or f"Vul ‘{spec.label}’ in."
+            continue
+        try:
+            result.values[spec.key], result.texts[spec.key] = _check(spec, text, today)
+        except ValueError as exc:
+            result.errors[spec.key] = str(exc)
+    return result

@@ -1,0 +1,151 @@
+"""A letter per legal kind (issue 16 point 1): the decider fills the kind's fields (measures 5a-5d of the contract
+ladder), the service refuses the step without them in Dutch per field, the decision stores them (event and audit)
+and the letter the provider reads prints them -- with no placeholder and no ladder comment."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from apps.audit.tables import AuditEntry
+from apps.documents.tables import Document
+from apps.escalations import services
+from apps.escalations.letter_fields import LetterFieldsError
+from apps.escalations.letters import letter_storage, previews
+from apps.escalations.tables import TimelineEvent
+from apps.ladders.letter_kinds import KINDS, check_fields, parse_amount
+from tests.escalations.conftest import at
+from tests.letter_fields import CLIENTS, GROUNDS, LETTER_FIELDS
+
+
+async def _opened(lek, provider, medewerker, clock):
+    return await services.open_escalation(
+        lek, provider=provider, ladder_key="contract", category="contract", subcategory="onrechtmatig_declareren",
+        summary="Declaraties zonder geleverde zorg.", motivation="Data-analyse.", actor=medewerker, clock=clock,
+    )  # fmt: skip
+
+
+async def _sent_text(lek, escalation_id) -> str:
+    """The text of the last letter sent, read from the stored PDF the provider downloads."""
+    rows = await lek.objects(TimelineEvent).where(
+        (TimelineEvent.escalation == escalation_id) & (TimelineEvent.kind == "brief_verstuurd")
+    ).order_by(TimelineEvent.sequence)
+    document = await lek.get(Document, rows[-1].payload["document_id"])
+    data = b"".join(letter_storage().open(document.object_key))
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_amounts_dates_and_payment_terms_are_read_as_a_dutch_decider_types_them():
+    assert parse_amount("12.500,00") == Decimal("12500.00") and parse_amount("€ 12500,5") == Decimal("12500.5")
+    assert parse_amount("1234.56") == Decimal("1234.56") and parse_amount("1.234") == Decimal("1234")
+    assert parse_amount("twaalf") is None and parse_amount("1,2,3") is None
+    today = date(2026, 12, 8)
+    checked = check_fields(KINDS["terugvordering"], {"bedrag": "-5", "periode": "2026", "rente_en_kosten": "misschien",
+                                                     "betaaltermijn": "30 dagen"}, today)  # fmt: skip
+    assert checked.errors == {"bedrag": "‘-5’ is geen bedrag. Schrijf een bedrag in euro, bijvoorbeeld ‘12.500,00’.",
+                              "rente_en_kosten": "Kies ‘ja’ of ‘nee’ bij wettelijke rente en kosten."}  # fmt: skip
+    assert checked.texts["betaaltermijn"] == "binnen 30 dagen na de datum van deze brief, dus uiterlijk 7 januari 2027"
+    dates = check_fields(KINDS["ontbinding"], {"ingangsdatum": "7-12-2026"}, today)
+    assert dates.errors["ingangsdatum"] == "Deze datum kan niet vóór vandaag (8 december 2026) liggen."
+    assert dates.errors["gronden"].startswith("Vul de gronden in")
+    assert check_fields(KINDS["boete"], {"betaaltermijn": "8-12-2026"}, today).errors["betaaltermijn"] == (
+        "De betaaltermijn moet na vandaag eindigen.")  # fmt: skip
+
+
+async def test_recovery_needs_amount_period_interest_and_term_and_the_letter_prints_them(
+    scopes, provider, medewerker, lead, clock
+):
+    lek = scopes["lekstroom"]
+    escalation = await _opened(lek, provider, medewerker, clock)
+    before = len(await lek.objects(TimelineEvent).where(TimelineEvent.escalation == escalation.id))
+    with pytest.raises(LetterFieldsError) as refused:
+        await services.transition(lek, escalation.id, "terugvordering", actor=lead, motivation="Onrechtmatig.",
+                                  clock=clock,
+                                  letter_fields={"bedrag": "twaalfduizend", "periode": "Q1 2026"})  # fmt: skip
+    assert refused.value.errors == {
+        "bedrag": "‘twaalfduizend’ is geen bedrag. Schrijf een bedrag in euro, bijvoorbeeld ‘12.500,00’.",
+        "rente_en_kosten": "Kies of de regio wettelijke rente en kosten rekent.",
+        "betaaltermijn": "Vul de betaaltermijn in.",
+    }
+    assert len(await lek.objects(TimelineEvent).where(TimelineEvent.escalation == escalation.id)) == before
+
+    [preview] = await previews(lek, escalation.id, "terugvordering", "Onrechtmatig.", clock,
+                               fields={"bedrag": "12.500"})  # fmt: skip
+    assert "<strong>€ 12.500,00</strong>" in preview.body_html and "[in te vullen: periode]" in preview.body_html
+
+    result = await services.transition(lek, escalation.id, "terugvordering", actor=lead, motivation="Onrechtmatig.",
+                                       clock=clock, letter_fields=LETTER_FIELDS["terugvordering"])  # fmt: skip
+    recorded = result.event.payload["brief_velden"]
+    assert recorded["bedrag"] == {"veld": "Bedrag", "waarde": "12500.00", "tekst": "€ 12.500,00"}
+    assert recorded["betaaltermijn"]["waarde"] == {"dagen": 30, "datum": "2026-04-01"}
+    entries = await lek.objects(AuditEntry).where(AuditEntry.action == "escalation.transition")
+    [audit] = [e for e in entries if e.detail.get("naar") == "terugvordering"]
+    assert audit.detail["brief_velden"]["periode"]["tekst"] == "1 januari 2026 tot en met 30 juni 2026"
+    text = await _sent_text(lek, escalation.id)
+    assert "Wij hebben besloten een bedrag van € 12.500,00 van u terug te vorderen" in text
+    assert "over de periode 1 januari 2026 tot en met 30 juni 2026" in text
+    assert "binnen 30 dagen na de datum van deze brief, dus uiterlijk 1 april 2026" in text
+    assert "wettelijke rente (artikel 6:119 BW)" in text and "kosten van de invordering" in text
+    assert "in te vullen" not in text and "inclusief de mogelijkheid" not in text  # no placeholder, no ladder note
+
+
+async def test_set_off_fine_and_client_stop_print_their_substance(scopes, provider, medewerker, lead, clock):
+    lek = scopes["lekstroom"]
+    escalation = await _opened(lek, provider, medewerker, clock)
+    await services.transition(lek, escalation.id, "verrekening", actor=lead, motivation="Verrekenen.", clock=clock,
+                              letter_fields=LETTER_FIELDS["verrekening"])  # fmt: skip
+    text = await _sent_text(lek, escalation.id)
+    assert "een bedrag van € 8.250,50 te verrekenen met uw toekomstige declaraties" in text
+    assert "Wij verrekenen vanaf 1 juni 2030" in text and "geen wettelijke rente en geen kosten" in text
+
+    await services.transition(lek, escalation.id, "boete", actor=lead, motivation="Boete.", clock=clock,
+                              letter_fields=LETTER_FIELDS["boete"])  # fmt: skip
+    text = await _sent_text(lek, escalation.id)
+    assert "op grond van artikel 20.2 van de Resultaatovereenkomst een boete op van € 5.000,00" in text
+    assert "te betalen uiterlijk 1 juli 2030" in text
+
+    with pytest.raises(LetterFieldsError, match="Reikwijdte: Vul de reikwijdte van de cliëntenstop in."):
+        await services.transition(lek, escalation.id, "clientenstop", actor=lead, motivation="Stop.", clock=clock,
+                                  letter_fields={"ingangsdatum": "1-6-2030"})  # fmt: skip
+    await services.transition(lek, escalation.id, "clientenstop", actor=lead, motivation="Stop.", clock=clock,
+                              letter_fields=LETTER_FIELDS["clientenstop"])  # fmt: skip
+    text = await _sent_text(lek, escalation.id)
+    assert "met ingang van 1 juni 2030 een cliëntenstop op" in text
+    assert "De cliëntenstop geldt voor: alle nieuwe cliënten, alle producten." in text
+
+
+async def test_dissolution_is_an_unequivocal_declaration_with_grounds_date_and_clients(
+    scopes, provider, medewerker, lead, clock
+):
+    """BW 6:267: the letter itself dissolves the contract, says why, from when, and what happens to the clients."""
+    lek = scopes["lekstroom"]
+    escalation = await _opened(lek, provider, medewerker, clock)
+    clock.set(at(2026, 3, 10))
+    with pytest.raises(LetterFieldsError) as refused:
+        await services.transition(lek, escalation.id, "ontbinding", actor=lead, motivation="Weigert.", clock=clock,
+                                  legal_exception="weigering_nakoming",
+                                  letter_fields={**LETTER_FIELDS["ontbinding"], "ingangsdatum": "9-3-2026",
+                                                 "gronden": ""})  # fmt: skip
+    assert refused.value.errors == {
+        "gronden": "Vul de gronden in: de brief zegt waarop het besluit rust.",
+        "ingangsdatum": "Deze datum kan niet vóór vandaag (10 maart 2026) liggen.",
+    }
+    with pytest.raises(services.EscalationError, match="geen veld 'bedrag'"):
+        await services.transition(lek, escalation.id, "ontbinding", actor=lead, motivation="Weigert.", clock=clock,
+                                  legal_exception="weigering_nakoming",
+                                  letter_fields={**LETTER_FIELDS["ontbinding"], "bedrag": "10"})  # fmt: skip
+    result = await services.transition(lek, escalation.id, "ontbinding", actor=lead, motivation="Weigert.",
+                                       clock=clock, legal_exception="weigering_nakoming",
+                                       letter_fields={**LETTER_FIELDS["ontbinding"],
+                                                      "ingangsdatum": "10-3-2026"})  # fmt: skip
+    assert result.escalation.outcome == "ontbonden"
+    assert result.event.payload["brief_velden"]["ingangsdatum"]["waarde"] == "2026-03-10"
+    text = await _sent_text(lek, escalation.id)
+    assert "ontbindt hiermee de overeenkomst met" in text and "met ingang van 10 maart 2026" in text
+    assert f"Wij doen dit op de volgende gronden: {GROUNDS}" in text
+    assert f"Wat dit betekent voor de cliënten die nu bij u in zorg zijn: {CLIENTS}" in text
+    assert "is de stap" not in text and "in te vullen" not in text
