@@ -32,11 +32,19 @@ from markupsafe import escape as escape_html
 
 from apps.documents.tables import Document
 from apps.escalations.chosen_terms import with_chosen_terms
-from apps.escalations.context import SHARED, Context, EscalationError, load_context, load_region, notification_key
+from apps.escalations.context import (
+    MEASURE_LABELS,
+    SHARED,
+    Context,
+    EscalationError,
+    load_context,
+    load_region,
+    notification_key,
+)
 from apps.escalations.letter_fields import preview_texts
 from apps.escalations.letter_receipts import METHODS, PORTAL, REGISTERED, method_or_default, record_delivery
 from apps.escalations.preconditions import term_was_missed
-from apps.escalations.tables import Deadline, Escalation, TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
 from apps.ladders.schema import LEGAL_EXCEPTIONS, LadderSpec, SendLetter, StartMeasure, StepSpec
@@ -79,6 +87,9 @@ LETTER_TITLES = {
     "maatregel_terugvordering": "Maatregel: terugvordering",
     "maatregel_verrekening": "Maatregel: verrekening met toekomstige declaraties",
     "maatregel_overdracht_clienten": "Maatregel: verplichte overdracht van cliënten",
+    "opheffing_instroomstop": "Opheffing van de instroomstop",
+    "opheffing_clientenstop": "Opheffing van de cliëntenstop",
+    "afsluiting": "Afsluiting van de escalatie",
 }
 
 
@@ -246,6 +257,16 @@ def _measure_of(step: StepSpec) -> dict | None:
     return {"soort": measure.measure, "zittende_clienten": measure.current_clients}
 
 
+async def measures_in_force(ctx: Context) -> list[str]:
+    """The measures of the escalation that still hold, in Dutch ("boete"): a closing letter says they remain."""
+    if ctx.escalation.id is None:
+        return []
+    rows = await ctx.scope.select(Measure, Measure.kind).where(
+        (Measure.escalation == ctx.escalation.id) & Measure.ended_at.is_null()
+    ).order_by(Measure.started_at)
+    return [MEASURE_LABELS.get(r["kind"], r["kind"]) for r in rows]
+
+
 def provider_address(provider: Provider | None) -> dict:
     """The addressee as the letter prints it: name, KvK number and postal address (street and number, postcode and
     city); ``adres_ontbreekt`` when the provider record has no complete postal address (the preview warns)."""
@@ -312,6 +333,7 @@ async def letter_context(
         "bijlagen": [],  # the documents that go with the letter (title per item); no ladder attaches any yet
         "motivering": motivation,
         "maatregel": _measure_of(step),
+        "maatregelen_van_kracht": await measures_in_force(ctx),  # sent: after the step ended or began its own
         # a letter says a term was missed only once it has passed (taken sooner: "nog niet ontvangen")
         "termijn_verstreken": await term_was_missed(ctx, step.key),
         "termijnen": deadlines,

@@ -164,13 +164,14 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
         "stap_gewijzigd",
         "maatregel_beeindigd",
         "melding_verstuurd",
+        "brief_verstuurd",  # the letter that lifts the intake stop and closes the escalation
         "escalatie_gesloten",
     ]
     # Newest first, paged back with `before`.
     first = await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline", limit=5)
-    assert [e["sequence"] for e in first["items"]] == [18, 17, 16, 15, 14] and first["next_before"] == 14
+    assert [e["sequence"] for e in first["items"]] == [19, 18, 17, 16, 15] and first["next_before"] == 15
     second = await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline", limit=5, before=first["next_before"])
-    assert [e["sequence"] for e in second["items"]] == [13, 12, 11, 10, 9]
+    assert [e["sequence"] for e in second["items"]] == [14, 13, 12, 11, 10]
 
     late = await ilse.post(
         f"{ZL}/escalations/{opened['id']}/transitions", {"to_step": "ontbinding", "motivation": "Toch ontbinden."}

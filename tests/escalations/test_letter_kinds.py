@@ -149,3 +149,25 @@ async def test_dissolution_is_an_unequivocal_declaration_with_grounds_date_and_c
     assert f"Wij doen dit op de volgende gronden: {GROUNDS}" in text
     assert f"Wat dit betekent voor de cliënten die nu bij u in zorg zijn: {CLIENTS}" in text
     assert "is de stap" not in text and "in te vullen" not in text
+
+
+async def test_lifting_a_client_stop_and_closing_send_their_own_letters(scopes, provider, medewerker, lead, clock):
+    lek = scopes["lekstroom"]
+    escalation = await _opened(lek, provider, medewerker, clock)
+    await services.transition(lek, escalation.id, "boete", actor=lead, motivation="Boete.", clock=clock,
+                              letter_fields=LETTER_FIELDS["boete"])  # fmt: skip
+    await services.transition(lek, escalation.id, "clientenstop", actor=lead, motivation="Stop.", clock=clock,
+                              letter_fields=LETTER_FIELDS["clientenstop"])  # fmt: skip
+    clock.set(at(2026, 3, 16))
+    await services.transition(lek, escalation.id, "clientenstop_opheffen", actor=lead, motivation="Wachtlijst weg.",
+                              clock=clock)  # fmt: skip
+    text = await _sent_text(lek, escalation.id)
+    assert "Opheffing van de cliëntenstop" in text
+    assert "Wij heffen de cliëntenstop die wij u hebben opgelegd met ingang van 16 maart 2026 op." in text
+    assert "De volgende maatregelen blijven van kracht: boete." in text and "loopt door" in text
+    result = await services.transition(lek, escalation.id, "afgesloten", actor=medewerker, motivation="Nagekomen.",
+                                       clock=clock)  # fmt: skip
+    assert result.escalation.status == "closed"
+    text = await _sent_text(lek, escalation.id)
+    assert "Afsluiting van de escalatie" in text and "Wij sluiten de escalatie met kenmerk L-2026-0001" in text
+    assert "blijven van kracht totdat wij u schriftelijk iets anders laten weten: boete." in text

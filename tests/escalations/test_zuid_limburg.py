@@ -127,18 +127,20 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
         "stap_gewijzigd", "melding_verstuurd", "melding_verstuurd",  # zittende cliënten: toegang+GI, aanbieder
         "stap_gewijzigd", "melding_verstuurd",  # inspectie
         "stap_gewijzigd", "document_gevraagd",  # herstel beoordelen: bewijsstukken
-        "stap_gewijzigd", "maatregel_beeindigd", "melding_verstuurd", "escalatie_gesloten",
+        "stap_gewijzigd", "maatregel_beeindigd", "melding_verstuurd", "brief_verstuurd",  # the lift, by letter
+        "escalatie_gesloten",
     ]  # fmt: skip
     everything = await events(zl, escalation.id)
     assert all(e.visibility == "shared" for e in everything)
-    assert [e.sequence for e in everything] == list(range(1, 19))
-    lifted = everything[-2]
+    assert [e.sequence for e in everything] == list(range(1, 20))
+    lifted = everything[-3]
     assert lifted.payload["aanleiding"] == "maatregel_beeindigd"
     lifted_rows = [n for n in await notices(zl, lifted.id) if not n.recipient.startswith("provider:")]
     assert len(lifted_rows) == 18  # 16 access teams + GI's + inkoop (and the provider, besides)
     assert {n.template for n in lifted_rows} == {"instroomstop_beeindigd"}
     letters = [e for e in everything if e.kind == "brief_verstuurd"]
-    assert len(letters) == 2  # the confirmation of the agreements, and the intake stop notice
+    assert len(letters) == 3  # the confirmation of the agreements, the intake stop notice and its lift
+    assert letters[-1].payload["titel"] == "Opheffing van de instroomstop"
     # Lifting the stop and closing the escalation are two notices to every municipality (issue 14 point 7), as the
     # intake-stop letter promises: the closure reaches each of the 16 access teams of today too.
     closure = everything[-1]

@@ -137,7 +137,7 @@ async def test_seed_000_zuid_limburg_safety_to_intake_stop_and_closed(people):
     found = await kinds(url)
     assert found.count("maatregel_gestart") == found.count("maatregel_beeindigd") == 1
     assert [name.split("-2026-03-02")[0].split("-", 3)[-1] for name in await letters(url)] == [
-        "bevestiging-afspraken", "instroomstop-bericht"]  # fmt: skip
+        "bevestiging-afspraken", "instroomstop-bericht", "opheffing-instroomstop-2026-04-20.pdf"]  # fmt: skip
     page = await ilse.http.get(url)
     assert "Afgesloten" in page.text and "Escalatie afgesloten" in page.text
 
