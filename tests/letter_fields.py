@@ -6,6 +6,7 @@ CLIENTS = "De toegang draagt de zorg voor uw huidige cliënten vóór 1 juni 203
 
 LETTER_FIELDS = {
     "clientenstop": {"reikwijdte": "alle nieuwe cliënten, alle producten", "ingangsdatum": "1-6-2030"},
+    "overdracht_clienten": {"reikwijdte": "alle cliënten met ambulante jeugd-GGZ", "ingangsdatum": "1-6-2030"},
     "terugvordering": {"bedrag": "12.500,00", "periode": "1 januari 2026 tot en met 30 juni 2026",
                        "rente_en_kosten": "ja", "betaaltermijn": "30 dagen"},  # fmt: skip
     "verrekening": {"bedrag": "8.250,50", "periode": "het eerste kwartaal van 2026", "rente_en_kosten": "nee",

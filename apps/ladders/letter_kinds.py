@@ -59,6 +59,12 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
                   missing="Vul de reikwijdte van de cliëntenstop in."),  # fmt: skip
         _EFFECTIVE,
     ),
+    "overdracht_clienten": (
+        FieldSpec("reikwijdte", "Welke cliënten", LINE, "Welke cliënten u moet overdragen, bijvoorbeeld ‘alle "
+                  "cliënten met ambulante jeugd-GGZ’.", missing="Vul in welke cliënten worden overgedragen."),
+        FieldSpec("ingangsdatum", "Overdracht vóór", DATE, "De datum waarop de overdracht klaar is; vandaag of "
+                  "later.", not_before_today=True, missing="Vul de datum in waarop de overdracht klaar is."),
+    ),  # fmt: skip
     "terugvordering": (_AMOUNT, _PERIOD, _INTEREST, _PAYMENT),
     "verrekening": (
         _AMOUNT, _PERIOD, _INTEREST,

@@ -115,6 +115,11 @@ async def test_set_off_fine_and_client_stop_print_their_substance(scopes, provid
                               letter_fields=LETTER_FIELDS["clientenstop"])  # fmt: skip
     text = await _sent_text(lek, escalation.id)
     assert "met ingang van 1 juni 2030 een cliëntenstop op" in text
+    await services.transition(lek, escalation.id, "overdracht_clienten", actor=lead, motivation="Overdragen.",
+                              clock=clock, letter_fields=LETTER_FIELDS["overdracht_clienten"])  # fmt: skip
+    transfer = await _sent_text(lek, escalation.id)
+    assert "over te dragen aan een andere aanbieder: alle cliënten met ambulante jeugd-GGZ" in transfer
+    assert "De overdracht moet uiterlijk 1 juni 2030 zijn afgerond." in transfer
     assert "De cliëntenstop geldt voor: alle nieuwe cliënten, alle producten." in text
 
 

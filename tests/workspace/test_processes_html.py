@@ -4,11 +4,13 @@ FrozenClock in ``app.state.clock``; the deadline sweep runs in-process with the 
 
 from __future__ import annotations
 
+import io
 import re
 from contextlib import AsyncExitStack
 from urllib.parse import urljoin
 
 import pytest
+from pypdf import PdfReader
 
 from apps.documents.tables import Document
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
@@ -264,6 +266,11 @@ async def test_seed_contract_ladder_in_lekstroom_with_extensions_and_measures(pe
     assert "op grond van artikel 20.2 van de Resultaatovereenkomst een boete op van" in refused.text
     assert "[in te vullen: bedrag]" in refused.text  # the preview shows what is missing; nothing was sent
     assert not any("boete" in name for name in await letters(url))
+    pdf = await post_form(bram.http, f"{url}/brief-voorbeeld", {"naar": "boete", "brief": "maatregel_boete",
+                                                               "motivering": "Art. 20.2.", **form_fields("boete")})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    whole = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "een boete op van € 5.000,00" in whole and "te betalen uiterlijk 1 juli 2030" in whole
     confirm = await bram.step(url, "boete", "Art. 20.2 Resultaatovereenkomst.", form_fields("boete"))
     assert "Inhoud van de brief" in confirm and "[in te vullen: artikel van de overeenkomst]" in confirm
     await bram.step(url, "clientenstop", "Proportioneel na verzuim.", form_fields("clientenstop"))
