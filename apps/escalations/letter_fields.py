@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from apps.escalations.context import EscalationError
-from apps.ladders.letter_kinds import LADDER_DEFAULTS, FieldSpec, check_fields, fields_of
+from apps.ladders.letter_kinds import LADDER_DEFAULTS, TEMPLATE_KINDS, FieldSpec, check_fields, fields_of
 from apps.ladders.schema import SendLetter, StartMeasure, StepSpec
 
 FORM_PREFIX = "veld_"  # the form's name of a field: "veld_bedrag"
@@ -26,8 +26,9 @@ class LetterFieldsError(EscalationError):
 
 
 def step_fields(step: StepSpec) -> list[FieldSpec]:
-    """The fields of the kinds of the letters ``step`` sends (each once)."""
-    return fields_of(a.kind for a in step.on_enter if isinstance(a, SendLetter))
+    """The fields of the kinds of the letters ``step`` sends (each once); a letter without a kind has the kind of
+    its default template (``TEMPLATE_KINDS``), so that it never goes out with its fields empty."""
+    return fields_of(a.kind or TEMPLATE_KINDS.get(a.letter) for a in step.on_enter if isinstance(a, SendLetter))
 
 
 def ladder_defaults(step: StepSpec) -> dict[str, str]:

@@ -81,6 +81,17 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
     "opzegging": (_GROUNDS, _EFFECTIVE, _CLIENTS),
 }
 LETTER_KINDS = tuple(KINDS)
+# The default letters (frontend/templates/brieven/) that print a kind's fields: a ``send_letter`` of one of them
+# without a ``kind`` (a ladder version stored before kinds existed) still asks for the fields its letter prints.
+TEMPLATE_KINDS = {
+    "maatregel_clientenstop": "clientenstop",
+    "maatregel_overdracht_clienten": "overdracht_clienten",
+    "maatregel_terugvordering": "terugvordering",
+    "maatregel_verrekening": "verrekening",
+    "maatregel_boete": "boete",
+    "ontbinding": "ontbinding",
+    "opzegging": "opzegging",
+}
 # The ladder's StartMeasure.current_clients (Dutch, for the provider) is the first text of this field.
 LADDER_DEFAULTS = {"zittende_clienten": "current_clients"}
 

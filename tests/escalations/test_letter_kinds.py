@@ -14,12 +14,14 @@ from pypdf import PdfReader
 from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document
 from apps.escalations import services
-from apps.escalations.letter_fields import LetterFieldsError
+from apps.escalations.letter_fields import LetterFieldsError, step_fields
 from apps.escalations.letters import letter_storage, previews
 from apps.escalations.tables import TimelineEvent
 from apps.ladders.letter_kinds import KINDS, check_fields, parse_amount
+from apps.ladders.schema import SendLetter, StepSpec
 from tests.escalations.conftest import at
 from tests.letter_fields import CLIENTS, GROUNDS, LETTER_FIELDS
+from tests.plain_dutch import leaks
 
 
 async def _opened(lek, provider, medewerker, clock):
@@ -30,13 +32,15 @@ async def _opened(lek, provider, medewerker, clock):
 
 
 async def _sent_text(lek, escalation_id) -> str:
-    """The text of the last letter sent, read from the stored PDF the provider downloads."""
+    """The text of the last letter sent, read from the stored PDF the provider downloads (plain Dutch)."""
     rows = await lek.objects(TimelineEvent).where(
         (TimelineEvent.escalation == escalation_id) & (TimelineEvent.kind == "brief_verstuurd")
     ).order_by(TimelineEvent.sequence)
     document = await lek.get(Document, rows[-1].payload["document_id"])
     data = b"".join(letter_storage().open(document.object_key))
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
+    assert leaks(text) == [], text  # plain Dutch: no field key, no code word, no id
+    return text
 
 
 def test_amounts_dates_and_payment_terms_are_read_as_a_dutch_decider_types_them():
@@ -176,3 +180,12 @@ async def test_lifting_a_client_stop_and_closing_send_their_own_letters(scopes, 
     text = await _sent_text(lek, escalation.id)
     assert "Afsluiting van de escalatie" in text and "Wij sluiten de escalatie met kenmerk L-2026-0001" in text
     assert "blijven van kracht totdat wij u schriftelijk iets anders laten weten: boete." in text
+
+
+def test_a_ladder_version_stored_without_kinds_still_asks_for_the_fields_its_letter_prints():
+    """Escalations keep the ladder version they were opened under: a fine letter of an older version (no ``kind``)
+    asks for the article and amount too; a letter of no kind asks for nothing."""
+    old = StepSpec(key="boete", title="Boete", on_enter=[SendLetter(action="send_letter", letter="maatregel_boete")])
+    assert [f.key for f in step_fields(old)] == ["artikel", "bedrag", "betaaltermijn"]
+    plain = StepSpec(key="brief", title="Brief", on_enter=[SendLetter(action="send_letter", letter="verzuim")])
+    assert step_fields(plain) == []
