@@ -101,6 +101,8 @@ async def test_a_provider_sees_the_median_but_never_another_providers_figure(wor
     await scope.update(QualityFigure, {QualityFigure.value: 11}).where(
         (QualityFigure.provider == samen.id) & (QualityFigure.period == period)
     )
+    grens = await Provider.objects().where(Provider.kvk_number == "90000005").first()  # the demo's fifth provider
+    await scope.delete(QualityFigure).where((QualityFigure.provider == grens.id) & (QualityFigure.period == period))
     await submit(scope, vlinder, "wachttijd", period, 17, clock)
     async with app_client(oidc_settings) as http:
         page = await login(http, "vlinder-medewerker", "/portaal/kwaliteit")
