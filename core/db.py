@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,8 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine
 
 from core.settings import VAR_DIR
+
+log = logging.getLogger("trede.db")
 
 
 def database_url_from_env() -> str:
@@ -51,10 +54,14 @@ class _Pin:
         if self.connection is None or self.engine is None:
             return
         connection, self.connection = self.connection, None
-        if self.engine.pool:
-            await self.engine.pool.release(connection)  # asyncpg resets it once here, not after every query
-        else:
-            await connection.close()
+        try:
+            if self.engine.pool:
+                await self.engine.pool.release(connection)  # asyncpg resets it once here, not after every query
+            else:
+                await connection.close()
+        except Exception:  # a broken connection must not hide the request's own answer or error
+            log.warning("a unit of work's database connection could not be given back; it is closed", exc_info=True)
+            connection.terminate()
 
 
 _pin: ContextVar[_Pin | None] = ContextVar("trede_one_connection", default=None)
@@ -102,6 +109,15 @@ def one_connection_middleware(app: Any) -> Any:
 
 class _OneConnectionTransaction(PostgresTransaction):
     """A transaction inside a unit of work runs on the unit's connection and leaves it open afterwards."""
+
+    async def __aenter__(self) -> PostgresTransaction:
+        try:
+            return await super().__aenter__()
+        except BaseException:  # BEGIN failed: __aexit__ will not run, so the unit's connection is freed here
+            pin = getattr(self, "_pin", None)
+            if pin is not None and pin.lock.locked():
+                pin.lock.release()
+            raise
 
     async def get_connection(self) -> Any:
         pin = _pin.get()

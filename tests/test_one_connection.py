@@ -16,6 +16,7 @@ from litestar.response import Stream
 from litestar.testing import AsyncTestClient
 from piccolo.querystring import QueryString
 
+from core import db
 from core.db import OneConnectionPostgresEngine, one_connection, one_connection_middleware, unit_of_work
 
 PG_URL = os.environ.get("PG_TEST_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -155,3 +156,16 @@ async def test_a_request_and_its_streamed_body_use_one_connection():
         assert engine.acquired == 2
         assert (await client.get("/three")).status_code == 200
         assert engine.acquired == 3
+
+
+async def test_a_failed_begin_frees_the_units_connection_for_the_next_query(engine, monkeypatch):
+    """If BEGIN itself fails (a dropped connection, say), the request's later queries must not wait for ever."""
+    async def broken_begin(self):
+        raise ConnectionError("BEGIN failed")
+
+    monkeypatch.setattr(db._OneConnectionTransaction, "begin", broken_begin)
+    async with one_connection():
+        with pytest.raises(ConnectionError):
+            async with engine.transaction():
+                pass
+        assert await asyncio.wait_for(pid(engine), timeout=5)
