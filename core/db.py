@@ -175,6 +175,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.engine_type == "sqlite"
 
 
+def contains_ignoring_case(column: Any, text: str) -> Any:
+    """``column`` contains ``text``, case-insensitively: ILIKE on PostgreSQL; SQLite's LIKE already ignores case
+    (for ASCII). The wildcards % and _ in ``text`` are dropped, so a search is never a pattern."""
+    pattern = f"%{text.replace('%', '').replace('_', '')}%"
+    return column.like(pattern) if column._meta.engine_type == "sqlite" else column.ilike(pattern)
+
+
 async def prepare_engine(engine: Engine, *, pool: bool = True) -> None:
     """Per-process set-up: WAL for SQLite (readers never wait for the writer), a pool for PostgreSQL.
 

@@ -11,7 +11,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
-from piccolo.engine.finder import engine_finder
 
 from apps.accounts.guards import PERSON, platform_admin
 from apps.escalations.account_region import (
@@ -23,14 +22,11 @@ from apps.escalations.account_region import (
 from apps.providers.tables import Provider
 from core import keyset
 from core.clock import system_clock
+from core.db import contains_ignoring_case
 
 NOTICES = {"accounthoudende_regio": "De accounthoudende regio is opgeslagen en in het auditlog vastgelegd."}
 PAGE_SIZE = 50
 
-
-def _ilike(column, pattern: str):
-    """Case-insensitive LIKE: ILIKE on PostgreSQL; SQLite's LIKE already ignores case (for ASCII)."""
-    return column.ilike(pattern) if engine_finder().engine_type == "postgres" else column.like(pattern)
 
 
 def _search(term: str):
@@ -39,7 +35,7 @@ def _search(term: str):
         return None
     if term.isdigit() and len(term) == 8:
         return Provider.kvk_number == term
-    return _ilike(Provider.name, f"%{term.replace('%', '').replace('_', '')}%")
+    return contains_ignoring_case(Provider.name, term)
 
 
 def _clock(request: Request):

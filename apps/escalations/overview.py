@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from piccolo.engine import engine_finder
 from piccolo.query.functions.aggregate import Count
 
 from apps.escalations import signals
@@ -30,6 +29,7 @@ from apps.ladders.tables import LadderVersion
 from apps.tenancy.tables import Municipality, Region
 from core import keyset
 from core.csvexport import CsvSheet
+from core.db import contains_ignoring_case
 from core.formatting import as_datetime, local_day, nl_date
 from core.tenancy import ProviderScope, RegionScope
 
@@ -146,11 +146,6 @@ class Filters:
         return urlencode(params)
 
 
-def _ilike(column: Any, pattern: str):
-    """Case-insensitive LIKE: ILIKE on PostgreSQL; SQLite's LIKE already ignores case (for ASCII)."""
-    return column.ilike(pattern) if engine_finder().engine_type == "postgres" else column.like(pattern)
-
-
 def overview_where(scope: RegionScope, filters: Filters, now: datetime, *, with_step: bool = True):
     """The filter as one Piccolo condition (None: no condition)."""
     conditions = []
@@ -175,11 +170,11 @@ def overview_where(scope: RegionScope, filters: Filters, now: datetime, *, with_
             conditions.append(Escalation.id.is_null())  # an unknown provider: nothing
     if filters.zoek:
         term = filters.zoek
-        like = f"%{term.replace('%', '').replace('_', '')}%"
         if term.isdigit() and len(term) == 8:
             conditions.append(Escalation.provider.kvk_number == term)
         else:
-            conditions.append(_ilike(Escalation.provider.name, like) | _ilike(Escalation.reference, like))
+            conditions.append(contains_ignoring_case(Escalation.provider.name, term)
+                              | contains_ignoring_case(Escalation.reference, term))  # fmt: skip
     if filters.verlopen:
         # next_due_at is the earliest open deadline: it has passed exactly when one of them has
         conditions.append(Escalation.next_due_at < now)
