@@ -30,6 +30,7 @@ ACTIONS_NL: dict[str, str] = {
     "deadline.resume": "Termijn hervat",
     "deadline.suspend": "Termijn opgeschort",
     "document.upload": "Document geüpload",
+    "document.verdict": "Document beoordeeld (akkoord of niet akkoord)",
     "dossier.export": "Dossier samengesteld",
     "escalation.close": "Escalatie afgesloten",
     "escalation.open": "Escalatie geopend",

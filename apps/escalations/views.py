@@ -30,6 +30,7 @@ from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.preconditions import StepOption, step_options
 from apps.escalations.receipts import CHANNELS
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
+from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_of
 from apps.escalations.workspace import Here, new_key
 from apps.ladders.schema import DOCUMENT_NAMES, EndMeasure, LadderSpec, StartMeasure
 from apps.ladders.services import spec_of
@@ -78,6 +79,8 @@ EVENT_TITLES = {
     "termijn_hervat": "Termijn hervat",
     "termijn_verlengd": "Termijn verlengd",
     "herinnering_verstuurd": "Herinnering verstuurd",
+    "document_beoordeeld": "Document beoordeeld",
+    "termijn_heropend": "Termijn heropend",
 }
 
 
@@ -178,6 +181,11 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         detail = f"{str(p.get('document_naam', '')).capitalize()} ontvangen op {received}, {p.get('kanaal_tekst', '')}."
         if p.get("document_id"):  # the file as it came in, kept with the escalation's documents
             link = {"href": f"../documenten/{p['document_id']}", "text": p.get("bestandsnaam") or "bestand"}
+    elif kind == "document_beoordeeld":
+        detail = (f"{str(p.get('document_naam', '')).capitalize()} ({p.get('bestandsnaam', '')}): "
+                  f"{str(p.get('oordeel_tekst', '')).lower()}.")
+        if p.get("termijnen_heropend"):
+            detail += " De aanbieder levert opnieuw aan."
     elif kind == "signaal_gekoppeld":
         detail = f"Gemeld door {p.get('gemeld_door', '')}."
         text = p.get("tekst", "")
@@ -372,9 +380,13 @@ async def escalation_context(
         Signal.escalation == escalation.id
     )
     category = next((c for c in spec.categories if c.key == escalation.category), None)
+    judged = await verdicts_of(scope, escalation.id)
     documents = [
         {"id": str(doc.id), "kind": DOCUMENT_NL.get(doc.kind, doc.kind), "filename": doc.original_filename,
-         "size": doc.size, "sha256": doc.sha256, "when": nl_datetime(doc.uploaded_at)}
+         "size": doc.size, "sha256": doc.sha256, "when": nl_datetime(doc.uploaded_at),
+         "judgeable": doc.kind in JUDGED_KINDS and escalation.status != "closed",
+         "verdict": {**judged[str(doc.id)], "at": nl_date(judged[str(doc.id)]["at"])}
+         if str(doc.id) in judged else None}
         for doc in await scope.objects(Document).where(Document.escalation == escalation.id)
         .order_by(Document.uploaded_at, ascending=False)
     ]  # fmt: skip
@@ -408,6 +420,8 @@ async def escalation_context(
         newest=newest["sequence"] if newest else 0,
         signals=[{**s, "received_nl": nl_date(s["received_at"])} for s in linked_signals],
         documents=documents,
+        verdicts=VERDICTS,
+        evidence_url=f"{hereabouts.base()}/aanbieders/{escalation.provider}/bewijs",
         dossier=await dossier_state(scope, escalation.id),  # the dossier block: requested, being made, ready
         outcomes=CLOSE_OUTCOMES,
         receipt_kinds=await services.expected_kinds(scope, escalation.id, escalation.current_step)

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from apps.accounts.guards import PERSON, region_role
 from apps.accounts.roles import DECIDES
 from apps.documents.controllers import REGION_READERS, download_response, region_scope_of
+from apps.escalations.workspace import here
 from apps.evidence import services as evidence
 from apps.portal.views import evidence_row
 from apps.tenancy.tables import Region
@@ -52,10 +53,11 @@ async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors
     flash = session.pop("flash", "") if status_code == 200 else ""
     if flash:
         request.set_session(session)
+    nav = (await here(request, region_slug)).context("bewijs")  # the region's navigation (base.html)
     return Template(
         "portaal/regio_bewijs.html",
         context={
-            "region": region, "provider": provider, "items": items, "errors": errors or {}, "flash": flash,
+            **nav, "region": region, "provider": provider, "items": items, "errors": errors or {}, "flash": flash,
             "next": found.next, "previous": found.previous,
             "may_review": bool(actor and actor.has_any(DECIDES)),
         },

@@ -121,7 +121,12 @@ class MessageReceived(Message):
     subject = "Nieuw bericht van {van} bij escalatie {escalatie}"
 
 
-MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived)})
+class DocumentJudged(Message):
+    template = "document_beoordeeld"
+    subject = "Uw {document_naam} bij escalatie {escalatie}: {oordeel_tekst}"
+
+
+MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived, DocumentJudged)})
 
 
 # The dossier of an escalation, built in the background (apps.escalations.dossier_requests): an in-app notice.

@@ -47,6 +47,8 @@ EVENT_LABELS = {
     "maatregel_gestart": "Maatregel gestart",
     "maatregel_beeindigd": "Maatregel beëindigd",
     "melding_verstuurd": "Melding verstuurd",
+    "document_beoordeeld": "Document beoordeeld door de regio",
+    "termijn_heropend": "Termijn heropend",
 }
 ESCALATION_STATUS = {"open": "lopend", "paused": "gepauzeerd", "closed": "afgesloten"}
 
@@ -281,7 +283,7 @@ async def expiring_evidence(scope: ProviderScope, clock: Clock = system_clock) -
 
 
 TERM_EVENTS = ("termijn_gestart", "termijn_gehaald", "termijn_verlopen", "termijn_opgeschort", "termijn_hervat",
-               "termijn_verlengd")
+               "termijn_verlengd", "termijn_heropend")
 
 
 def _event_text(event) -> str:
@@ -295,6 +297,9 @@ def _event_text(event) -> str:
         if payload.get("vervangt_bestandsnaam"):
             text += f" (vervangt {payload['vervangt_bestandsnaam']})"
         return text
+    if kind == "document_beoordeeld":
+        label = str(payload.get("document_naam", "")).capitalize()
+        return f"{label} ({payload.get('bestandsnaam', '')}): {str(payload.get('oordeel_tekst', '')).lower()}"
     if kind == "document_gevraagd":
         label = KIND_LABELS.get(payload.get("document"), payload.get("document", ""))
         when = payload.get("vervaldatum_tekst")

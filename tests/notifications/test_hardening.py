@@ -48,6 +48,10 @@ PAYLOADS = {
     "kwaliteit_ontbreekt": {"periode": "2026 kwartaal 4", "vervaldatum": "8 december 2026", "indicatoren": ["x"]},
     "dossier_klaar": {"escalatie": "ZL-2026-0001", "bestandsnaam": "dossier-ZL-2026-0001-2026-12-08.pdf",
                       "pad": "/regio/zuid-limburg/escalaties/1#dossier"},
+    "document_beoordeeld": {"escalatie": "ZL-2026-0001", "regio": "Jeugdhulp Zuid-Limburg",
+                            "document_naam": "plan van aanpak", "bestandsnaam": "plan.pdf",
+                            "oordeel_tekst": "Niet akkoord", "reden": "De maatregelen missen.",
+                            "nieuwe_vervaldatum": "8 december 2026", "pad": "/portaal/escalaties/1"},
 }
 
 

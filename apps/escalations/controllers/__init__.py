@@ -10,6 +10,7 @@ from apps.escalations.controllers.escalations import EscalationPages
 from apps.escalations.controllers.intake_stops import IntakeStopPages
 from apps.escalations.controllers.region import RegionPages
 from apps.escalations.controllers.signals import SignalPages
+from apps.escalations.controllers.verdicts import VerdictPages
 from apps.tenancy.pages import AccessibilityStatement
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "IntakeStopPages",
     "RegionPages",
     "SignalPages",
+    "VerdictPages",
     "workspace_controllers",
 ]
 
@@ -30,6 +32,7 @@ def workspace_controllers() -> list:
         IntakeStopPages,
         SignalPages,
         EscalationPages,
+        VerdictPages,
         DossierPages,
         AccountRegionPages,
         AccessibilityStatement,

@@ -68,6 +68,8 @@ NOTICES = {
     "verlengd": "De termijn is verlengd en op de tijdlijn vastgelegd.",
     "ontvangst": "De ontvangst is vastgelegd en geldt als aanlevering.",
     "brief-ontvangst": "De ontvangst van de brief is vastgelegd en staat op de tijdlijn.",
+    "beoordeeld": "Uw oordeel over het document staat op de tijdlijn; de aanbieder heeft bericht. Bij ‘niet akkoord’ "
+                  "loopt de termijn weer.",
     "dossier": "Het dossier wordt gemaakt. U krijgt een melding als het klaar is; de link staat dan ook hieronder.",
 }
 

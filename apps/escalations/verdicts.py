@@ -1,0 +1,149 @@
+"""Verdicts on what a provider delivered (issue 18 point 4): the purchasing team judges a document of an escalation
+(a plan van aanpak, a verbeterplan, a reactie) "akkoord" or "niet akkoord" with a reason.
+
+The verdict is a shared timeline event, audited, and told to the provider's people (in the app and by mail). Akkoord
+leaves the term the document met as it is. Niet akkoord reopens that term in the current step: it is open again,
+counted anew from the verdict in the region's calendar (``due_date_for``, as the engine counts every term), so the
+provider must deliver again; a new delivery meets it as before (``meet_deadlines_for_document``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from apps.documents.tables import Document
+from apps.escalations import notices
+from apps.escalations.context import EscalationConflict, EscalationError, load_context, require_decides
+from apps.escalations.deadlines import MET, OPEN, describe, local_date, refresh_next_due, remind_at_for, term_spec
+from apps.escalations.tables import Deadline, TimelineEvent
+from apps.ladders.calendar import format_date_nl
+from apps.ladders.deadlines import due_date_for
+from apps.ladders.schema import DOCUMENT_NAMES
+from core.actor import Actor
+from core.clock import Clock, system_clock
+from core.tenancy import RegionScope
+from core.transactions import write_transaction
+
+ACCEPTED, REJECTED = "akkoord", "niet_akkoord"
+VERDICTS = {ACCEPTED: "Akkoord", REJECTED: "Niet akkoord"}
+JUDGED_KINDS = ("plan_van_aanpak", "verbeterplan", "reactie", "arrangement")  # what a provider delivers
+TEMPLATE = "document_beoordeeld"
+EVENT = "document_beoordeeld"
+REASON_REQUIRED = "Geef een reden: waarom is het document niet akkoord? De aanbieder leest die."
+CHOOSE = "Kies akkoord of niet akkoord."
+
+
+async def judge_document(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    document_id: UUID | str,
+    *,
+    verdict: str,
+    reason: str,
+    actor: Actor,
+    clock: Clock = system_clock,
+) -> TimelineEvent:
+    """Record the team's verdict on one delivered document; niet akkoord reopens the terms it met."""
+    require_decides(actor, "een document beoordelen")
+    reason = (reason or "").strip()
+    if verdict not in VERDICTS:
+        raise EscalationError(CHOOSE)
+    if verdict == REJECTED and not reason:
+        raise EscalationError(REASON_REQUIRED)
+    if len(reason) > 4000:
+        raise EscalationError("De reden mag ten hoogste 4000 tekens lang zijn.")
+    async with write_transaction():
+        ctx = await load_context(scope, escalation_id, clock)
+        document = await scope.get(Document, document_id)
+        if document is None or document.escalation != ctx.escalation.id or document.kind not in JUDGED_KINDS:
+            raise EscalationError("Dit document hoort niet bij deze escalatie.")
+        if ctx.is_closed:
+            raise EscalationConflict(f"Escalatie {ctx.escalation.reference} is afgesloten.")
+        reopened: list[dict[str, Any]] = []
+        if verdict == REJECTED:
+            reopened = await _reopen_terms(ctx, document.kind, reason, actor)
+        name = DOCUMENT_NAMES.get(document.kind, document.kind)
+        event = await ctx.event(
+            EVENT,
+            actor=actor,
+            motivation=reason,
+            payload={
+                "document": document.kind,
+                "document_naam": name,
+                "document_id": str(document.id),
+                "bestandsnaam": document.original_filename,
+                "oordeel": verdict,
+                "oordeel_tekst": VERDICTS[verdict],
+                "termijnen_heropend": reopened,
+            },
+        )
+        await ctx.audit("document.verdict", actor=actor, detail={
+            "document": str(document.id), "soort": document.kind, "oordeel": verdict, "reden": reason,
+            "termijnen_heropend": [t["termijn"] for t in reopened]})  # fmt: skip
+        due = next((t["vervaldatum_tekst"] for t in reopened), "")
+        payload = {"escalatie": ctx.escalation.reference, "escalation_id": str(ctx.escalation.id),
+                   "regio": ctx.region.name, "document_naam": name, "bestandsnaam": document.original_filename,
+                   "oordeel_tekst": VERDICTS[verdict], "reden": reason, "nieuwe_vervaldatum": due}  # fmt: skip
+        await notices.tell_provider(ctx, event, TEMPLATE, payload)
+        return event
+
+
+async def _reopen_terms(ctx, kind: str, reason: str, actor: Actor) -> list[dict[str, Any]]:
+    """The current step's terms this kind of document met go back to open, their due date counted from now."""
+    scope, calendar, now = ctx.scope, ctx.calendar, ctx.clock.now()
+    met = await scope.objects(Deadline).where(
+        (Deadline.escalation == ctx.escalation.id)
+        & (Deadline.met_by == f"document:{kind}")
+        & (Deadline.step == ctx.escalation.current_step)
+        & (Deadline.status == MET)
+    )
+    reopened = []
+    for deadline in met:
+        due = due_date_for(now, deadline.term, calendar)
+        spec = term_spec(ctx, deadline)
+        new_reasons = [f"heropend: document niet akkoord op {format_date_nl(local_date(now))}", *due.reasons]
+        changed = (
+            await scope.update(
+                Deadline,
+                {
+                    Deadline.status: OPEN,
+                    Deadline.starts_at: now,
+                    Deadline.due_at: due.due_at,
+                    Deadline.met_at: None,
+                    Deadline.ended_at: None,
+                    Deadline.claimed_by: "",
+                    Deadline.claimed_at: None,
+                    Deadline.reasons: [*(deadline.reasons or []), *new_reasons],
+                    Deadline.remind_at: remind_at_for(due.due_at, spec.remind_before if spec else None, calendar, now),
+                },
+            )
+            .where((Deadline.id == deadline.id) & (Deadline.status == MET))
+            .returning(Deadline.id)
+        )
+        if not changed:
+            continue
+        info = describe(ctx, await scope.get(Deadline, deadline.id))
+        await ctx.event("termijn_heropend", actor=actor, motivation=reason,
+                        payload={**info, "document": kind, "redenen": new_reasons})  # fmt: skip
+        reopened.append({**info, "vervaldatum_tekst": format_date_nl(due.due_date)})
+    if reopened:
+        await refresh_next_due(scope, ctx.escalation.id)
+    return reopened
+
+
+async def verdicts_of(scope: RegionScope, escalation_id: UUID | str) -> dict[str, dict[str, Any]]:
+    """The latest verdict on each document of the escalation (document id -> verdict, reason, who, when)."""
+    rows = await (
+        scope.select(TimelineEvent, TimelineEvent.payload, TimelineEvent.motivation, TimelineEvent.actor_label,
+                     TimelineEvent.occurred_at)
+        .where((TimelineEvent.escalation == escalation_id) & (TimelineEvent.kind == EVENT))
+        .order_by(TimelineEvent.sequence)
+    )  # fmt: skip
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        payload = row["payload"] or {}
+        found[str(payload.get("document_id"))] = {
+            "verdict": payload.get("oordeel", ""), "text": payload.get("oordeel_tekst", ""),
+            "reason": row["motivation"], "by": row["actor_label"], "at": row["occurred_at"]}  # fmt: skip
+    return found
