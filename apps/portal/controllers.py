@@ -33,8 +33,8 @@ from apps.escalations.letter_receipts import NOT_FOUND, acknowledge
 from apps.escalations.tables import Escalation
 from apps.evidence import services as evidence
 from apps.evidence.controllers import RegionEvidenceController
+from apps.portal import archive, views
 from apps.portal import colleagues as team
-from apps.portal import views
 from apps.providers.tables import Provider
 from core import keyset
 from core.clock import system_clock
@@ -188,6 +188,18 @@ class PortalController(Controller):
                 "flash": take_flash(request),
             },
         )
+
+    @get("/archief")
+    async def archive(self, request: Request) -> Template:
+        """Afgesloten escalaties: the organisation's closed escalations, filtered, newest closed first."""
+        scope, _ = await portal_context(request)
+        filters = archive.Filters.of(request.query_params)
+        after, before = keyset.cursors(request.query_params)
+        clock = getattr(request.app.state, "clock", None) or system_clock
+        page = await archive.closed_escalations(scope, filters, clock, after=after, before=before)
+        context = {"provider_name": await _provider_name(scope), **page, "filters": filters,
+                   "query": filters.query_string()}  # fmt: skip
+        return Template("portaal/archief.html", context=context)
 
     @get("/escalaties/{escalation_id:uuid}")
     async def escalation(self, request: Request, escalation_id: FromPath[UUID]) -> Template:

@@ -369,6 +369,7 @@ async def escalation_page(scope: ProviderScope, escalation: Escalation, clock: C
         "step_title": _step_title(spec, escalation.current_step),
         "status_text": ESCALATION_STATUS.get(escalation.status, escalation.status),
         "opened_on": date_nl(local_date(escalation.opened_at)),
+        "closed_on": date_nl(local_date(escalation.closed_at)) if escalation.closed_at else "",
         "deadlines": [
             {
                 "title": _term_title(spec, d["step"], d["key"]),

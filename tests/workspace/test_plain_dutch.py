@@ -40,12 +40,14 @@ async def _known_keys() -> set[str]:
 
 
 async def _one_escalation_per_ladder() -> None:
-    """The demo opens escalations on the quality ladder; open one on each other ladder of each region too."""
+    """The demo opens escalations on the quality ladder; open one on each other ladder of each region too, and
+    close the first of each region (so the archive and a closed escalation's page are read too)."""
     from apps.escalations import services
 
     provider = await Provider.objects().where(Provider.kvk_number == "90000001").first()
     for region in await Region.objects():
         scope = RegionScope(region.id)
+        opened = []
         for ladder in await scope.objects(Ladder):
             if ladder.key == "kwaliteit":
                 continue
@@ -54,11 +56,14 @@ async def _one_escalation_per_ladder() -> None:
             if version.definition.get("case"):
                 continue  # a case ladder needs a municipality and a case reference: opened in its own tests
             category = version.definition["categories"][0]
-            await services.open_escalation(
+            opened.append(await services.open_escalation(
                 scope, provider=provider, ladder_key=ladder.key, category=category["key"],
                 subcategory=next(iter(category.get("subcategories") or {}), ""), summary="Proef in gewone taal.",
                 motivation="Geopend om de pagina's te lezen.", actor=Actor(label="Test", is_system=True),
-            )  # fmt: skip
+            ))  # fmt: skip
+        if opened:
+            await services.close_escalation(scope, opened[0].id, actor=Actor(label="Test", is_system=True),
+                                            outcome="ingetrokken", motivation="Om het archief te lezen.")  # fmt: skip
 
 
 async def _crawl(http, starts: list[str], prefixes: tuple[str, ...], keys: set[str]) -> dict[str, list[str]]:
@@ -87,7 +92,7 @@ PEOPLE = [
     ("zl-lead", ["/regio/zuid-limburg", "/regio/zuid-limburg/audit"], ("/regio/zuid-limburg",)),
     ("zl-waarnemer", ["/regio/zuid-limburg/escalaties"], ("/regio/zuid-limburg",)),
     ("lek-inkoop", ["/regio/lekstroom", "/meldingen"], ("/regio/lekstroom", "/meldingen")),
-    ("vlinder-beheerder", ["/portaal", "/meldingen"], ("/portaal", "/meldingen")),
+    ("vlinder-beheerder", ["/portaal", "/portaal/archief", "/meldingen"], ("/portaal", "/meldingen")),
 ]
 
 
