@@ -38,7 +38,8 @@ class Escalation(Table, tablename="escalation"):
     next_due_at = Timestamptz(null=True, default=None)
     # unique index escalation_reference_key on ["region", "reference"] (made in the migration)
     # indexes escalation_region_next_due on ["region", "next_due_at", "id"] and escalation_region_opened on
-    # ["region", "opened_at", "id"]: the lists' orders (made in the migration)
+    # ["region", "opened_at", "id"]: the lists' orders (made in the migration); escalation_provider_closed on
+    # ["provider", "closed_at", "id"]: the portal's archive, newest closed first
 
 
 class Signal(Table, tablename="signal"):

@@ -155,3 +155,22 @@ async def test_only_provider_users_open_the_archive(world, oidc_settings):
         assert anonymous.status_code in (302, 303) and "/inloggen" in anonymous.headers["location"]
         await login(http, "zl-inkoop", "/werkruimte")  # no provider role: the portal is not there for them
         assert (await http.get("/portaal/archief")).status_code == (await http.get("/portaal")).status_code == 404
+
+
+async def test_the_archive_reads_its_index(world):
+    """A page of the archive walks the index of the provider's escalations by the moment closed, not the table."""
+    from piccolo.engine import engine_finder  # why: only this test asks the database for its plan
+
+    scope = await ProviderScope.for_provider(world["zl"].provider)
+    query = scope.select(Escalation).where(archive.SEGMENTS[0].condition)
+    for column, ascending in archive.SEGMENTS[0].order:
+        query = query.order_by(column, ascending=ascending)
+    sql = str(query.limit(26))
+    engine = engine_finder()
+    if engine.engine_type == "postgres":
+        async with engine.transaction():
+            await engine.run_ddl("SET LOCAL enable_seqscan = off")
+            plan = "\n".join(r["QUERY PLAN"] for r in await engine.run_ddl(f"EXPLAIN {sql}"))
+    else:
+        plan = "\n".join(str(r["detail"]) for r in await engine.run_ddl(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "escalation_provider_closed" in plan, plan
