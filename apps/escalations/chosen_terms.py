@@ -14,8 +14,9 @@ from apps.escalations.context import EscalationError
 from apps.ladders.schema import SendLetter, StepSpec, TermSpec
 from apps.ladders.terms import RELATIVE_KINDS, TermError, parse_term
 
-# Letters that set the reasonable term themselves: their step's page offers the field "Redelijke termijn".
-REASONABLE_TERM_LETTERS = frozenset({"ingebrekestelling"})
+# Letters that set the reasonable term themselves (a notice of default, a written warning with a term): their
+# step's page offers the field "Redelijke termijn".
+REASONABLE_TERM_LETTERS = frozenset({"ingebrekestelling", "schriftelijke_waarschuwing"})
 
 
 def settable_terms(step: StepSpec) -> list[TermSpec]:

@@ -32,11 +32,16 @@ def step_fields(step: StepSpec) -> list[FieldSpec]:
 
 
 def ladder_defaults(step: StepSpec) -> dict[str, str]:
-    """What the ladder already says for a field, as the form's first value (what happens to current clients)."""
-    measure = next((a for a in step.on_enter if isinstance(a, StartMeasure)), None)
-    if measure is None:
-        return {}
-    return {key: getattr(measure, attr) for key, attr in LADDER_DEFAULTS.items() if getattr(measure, attr, "")}
+    """What the ladder already says for a field, as the form's first value: what happens to current clients (the
+    measure's), and a letter's own ``defaults`` (an ingebrekestelling's consequence)."""
+    found: dict[str, str] = {}
+    for action in step.on_enter:
+        if isinstance(action, SendLetter):
+            found.update({k: v for k, v in (action.defaults or {}).items() if k not in found})
+        elif isinstance(action, StartMeasure):
+            found.update({key: getattr(action, attr) for key, attr in LADDER_DEFAULTS.items()
+                          if getattr(action, attr, "") and key not in found})  # fmt: skip
+    return found
 
 
 def page_fields(step: StepSpec) -> list[dict]:

@@ -219,8 +219,10 @@ async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool) -> list
 
 
 async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
-    """For a step with a precondition (verzuim after an ingebrekestelling): the latest letter one of the required
-    steps sent, with its date and the term it set, so that a letter refers only to a notice that was sent."""
+    """For a step with a precondition (verzuim after an ingebrekestelling): the letter of one of the required steps
+    it rests on, with its date and the term it set, so that a letter refers only to a notice that was sent. Where
+    the precondition asks for a passed term, the latest notice whose term has passed (a later notice whose term
+    still runs is not what the step rests on); else, or when none has passed yet (a preview), the latest."""
     if step.requires is None:
         return None
     rows = (
@@ -228,22 +230,32 @@ async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
         .where((TimelineEvent.escalation == ctx.escalation.id) & (TimelineEvent.kind == "brief_verstuurd"))
         .order_by(TimelineEvent.sequence, ascending=False)
     )
-    sent = next((r for r in rows if (r["payload"] or {}).get("stap") in step.requires.steps), None)
-    if sent is None:
+    sent = [r for r in rows if (r["payload"] or {}).get("stap") in step.requires.steps]
+    if not sent:
         return None
-    term = (
+    terms = (
         await ctx.scope.objects(Deadline)
         .where(
             (Deadline.escalation == ctx.escalation.id)
-            & (Deadline.step == sent["payload"]["stap"])
+            & Deadline.step.is_in(list(step.requires.steps))
             & Deadline.due_at.is_not_null()  # a term still waiting for its event was never set
         )
         .order_by(Deadline.starts_at, ascending=False)
-        .first()
     )
+
+    def term_of(row) -> Deadline | None:
+        """The term the letter's step set when it sent the letter (the latest one started by then)."""
+        of_step = [t for t in terms if t.step == row["payload"]["stap"]]
+        return next((t for t in of_step if t.starts_at and t.starts_at <= row["occurred_at"]),
+                    of_step[0] if of_step else None)
+
+    now = ctx.clock.now()
+    passed = [r for r in sent if (t := term_of(r)) is not None and t.due_at <= now and t.met_at is None]
+    chosen = passed[0] if step.requires.term_passed and passed else sent[0]
+    term = term_of(chosen)
     return {
-        "titel": sent["payload"].get("titel", ""),
-        "datum": format_date_nl(sent["occurred_at"].astimezone(AMSTERDAM).date()),
+        "titel": chosen["payload"].get("titel", ""),
+        "datum": format_date_nl(chosen["occurred_at"].astimezone(AMSTERDAM).date()),
         "termijn": term.term if term else "",
         "termijn_datum": format_date_nl(term.due_at.astimezone(AMSTERDAM).date()) if term else "",
     }

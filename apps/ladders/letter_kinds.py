@@ -52,7 +52,29 @@ _CLIENTS = FieldSpec("zittende_clienten", "Wat er gebeurt met de huidige cliënt
                      "zorg overneemt en wanneer. Deze tekst staat in de brief.",
                      missing="Beschrijf wat er gebeurt met de huidige cliënten.")  # fmt: skip
 
+_SHORTCOMING = FieldSpec("tekortkoming", "De tekortkoming", TEXT, "Wat de aanbieder niet, niet op tijd of niet goed "
+                         "nakomt, en welke verplichting uit de overeenkomst dat is. Deze tekst staat in de brief.",
+                         missing="Beschrijf de tekortkoming: wat komt de aanbieder niet na?")  # fmt: skip
+_CONSEQUENCE = FieldSpec("gevolg", "Gevolg als de termijn verstrijkt", TEXT, "Wat de regio kan doen als de aanbieder "
+                         "niet binnen de termijn nakomt. Deze tekst staat in de brief.",
+                         missing="Vul in wat het gevolg is als de termijn verstrijkt zonder nakoming.")  # fmt: skip
+
 KINDS: dict[str, tuple[FieldSpec, ...]] = {
+    # BW 6:82: a written summons with a reasonable term (the step's term, which the decider sets: chosen_terms)
+    "ingebrekestelling": (
+        _SHORTCOMING,
+        FieldSpec("verbetering", "Wat de aanbieder binnen de termijn moet doen", TEXT, "De verbetering of het "
+                  "verbeterplan dat u vraagt. Deze tekst staat in de brief.",
+                  missing="Beschrijf wat de aanbieder binnen de termijn moet doen."),
+        _CONSEQUENCE,
+    ),  # fmt: skip
+    "schriftelijke_waarschuwing": (
+        _SHORTCOMING,
+        FieldSpec("aanwijzingen", "Aanwijzingen", TEXT, "Wat de aanbieder moet doen om de tekortkoming te "
+                  "herstellen. Deze tekst staat in de brief.",
+                  missing="Vul de aanwijzingen in: wat moet de aanbieder doen?"),
+        _CONSEQUENCE,
+    ),  # fmt: skip
     "clientenstop": (
         FieldSpec("reikwijdte", "Reikwijdte", LINE, "Voor welke cliënten en welke zorg de stop geldt, bijvoorbeeld "
                   "‘alle nieuwe cliënten, alle producten’.",
@@ -84,6 +106,8 @@ LETTER_KINDS = tuple(KINDS)
 # The default letters (frontend/templates/brieven/) that print a kind's fields: a ``send_letter`` of one of them
 # without a ``kind`` (a ladder version stored before kinds existed) still asks for the fields its letter prints.
 TEMPLATE_KINDS = {
+    "ingebrekestelling": "ingebrekestelling",
+    "schriftelijke_waarschuwing": "schriftelijke_waarschuwing",
     "maatregel_clientenstop": "clientenstop",
     "maatregel_overdracht_clienten": "overdracht_clienten",
     "maatregel_terugvordering": "terugvordering",
@@ -92,7 +116,8 @@ TEMPLATE_KINDS = {
     "ontbinding": "ontbinding",
     "opzegging": "opzegging",
 }
-# The ladder's StartMeasure.current_clients (Dutch, for the provider) is the first text of this field.
+# The ladder's StartMeasure.current_clients (Dutch, for the provider) is the first text of this field; a
+# ``send_letter``'s own ``defaults`` (Dutch, by field key) are the first text of its fields.
 LADDER_DEFAULTS = {"zittende_clienten": "current_clients"}
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from apps.ladders.letter_kinds import LETTER_KINDS
+from apps.ladders.letter_kinds import LETTER_KINDS, TEMPLATE_KINDS, fields_of
 from apps.ladders.terms import TermError, parse_term
 from apps.ladders.texts import PLACEHOLDERS, texts_of, unknown_placeholders
 
@@ -109,6 +109,19 @@ class SendLetter(_Strict):
     # The letter's legal kind (``letter_kinds.KINDS``): the decider fills the kind's fields in the confirm form
     # (amount, article, effective date ...), the step is refused without them and the letter prints them.
     kind: Literal[LETTER_KINDS] | None = None  # type: ignore[valid-type]
+    # Dutch, to the provider: what a field of the kind says until the decider changes it, by field key (an
+    # ingebrekestelling's ``gevolg``: what the region may do when the term passes); the letter prints the field.
+    defaults: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _known_defaults(self) -> SendLetter:
+        known = {f.key for f in fields_of([self.kind or TEMPLATE_KINDS.get(self.letter)])}
+        for key, text in (self.defaults or {}).items():
+            if key not in known:
+                raise ValueError(f"de brief '{self.letter}' heeft geen veld '{key}'")
+            if not text.strip():
+                raise ValueError(f"de standaardtekst van het veld '{key}' is leeg")
+        return self
 
 
 class StartMeasure(_Strict):

@@ -333,11 +333,19 @@ async def test_the_decider_sets_the_reasonable_term_in_the_transition_body(api, 
     body = {"to_step": "ingebrekestelling", "motivation": "Ernstig.", "terms": {"herstel_na_ingebrekestelling": "x"}}
     bad = await bram.post(f"{LEK}/escalations/{opened['id']}/transitions", body)
     assert bad.status_code == 422 and "'x' is geen termijn" in bad.json()["detail"]
+    # The notice's fields (BW 6:82: the shortcoming, what to do, the consequence): 400 per field until filled in.
+    body = {**body, "terms": {"herstel_na_ingebrekestelling": "6 weken"}, "letter_fields": {"gevolg": " "}}
+    incomplete = await bram.post(f"{LEK}/escalations/{opened['id']}/transitions", body)
+    assert incomplete.status_code == 400 and {e["field"] for e in incomplete.json()["errors"]} == {
+        "letter_fields.tekortkoming", "letter_fields.verbetering", "letter_fields.gevolg"}  # fmt: skip
     result = await move(bram, LEK, opened, "ingebrekestelling", "Ernstig.",
-                        json_extra={"terms": {"herstel_na_ingebrekestelling": "6 weken"}})  # fmt: skip
+                        json_extra={"terms": {"herstel_na_ingebrekestelling": "6 weken"},
+                                    "letter_fields": LETTER_FIELDS["ingebrekestelling"]})  # fmt: skip
     term = by_key(result["escalation"]["open_deadlines"])["herstel_na_ingebrekestelling"]
     assert term["due_date"] == "2026-04-13"  # 6 weken from Monday 2 March, not the ladder's 4
     assert result["event"]["payload"]["gekozen_termijnen"][0]["gekozen"] == "6 weken"
+    assert result["event"]["payload"]["brief_velden"]["verbetering"]["tekst"] == LETTER_FIELDS["ingebrekestelling"][
+        "verbetering"]  # fmt: skip
 
 
 async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, bram):
@@ -350,7 +358,8 @@ async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, br
     assert opened["current_step"]["key"] == "analyse"
     # Free order: from the analysis straight to a notice of default, skipping talk and warning.
     assert "ingebrekestelling" in [s["key"] for s in opened["allowed_next_steps"]]
-    result = await move(lotte, LEK, opened, "ingebrekestelling", "Ernstige afwijking in de declaraties.")
+    result = await move(lotte, LEK, opened, "ingebrekestelling", "Ernstige afwijking in de declaraties.",
+                        json_extra={"letter_fields": LETTER_FIELDS["ingebrekestelling"]})  # fmt: skip
     term = by_key(result["escalation"]["open_deadlines"])["herstel_na_ingebrekestelling"]
     assert term["due_date"] == "2026-03-30"  # 4 weken from Monday 2 March
     term = await lotte.done(

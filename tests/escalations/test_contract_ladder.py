@@ -67,7 +67,7 @@ async def test_contract_ladder_end_to_end(scopes, provider, medewerker, lead, cl
     assert (await events(lek, escalation.id))[-1].payload["te_laat"] is True
 
     await move(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Plan onvoldoende concreet.",
-               clock=clock)  # fmt: skip
+               clock=clock, letter_fields=LETTER_FIELDS["ingebrekestelling"])  # fmt: skip
     term = (await deadlines(lek, escalation.id))["herstel_na_ingebrekestelling"]
     assert due_day(term) == date(2026, 4, 29)  # 4 weken from Wednesday 1 April
     # The region sets the "redelijke termijn" at 6 weeks, counted from the same start.
@@ -155,7 +155,8 @@ async def test_free_order_still_never_leaves_a_final_step(scopes, provider, mede
     )  # fmt: skip
     # Free order: straight from the analysis to a written warning, skipping the talk.
     result = await services.transition(lek, escalation.id, "schriftelijke_waarschuwing", actor=medewerker,
-                                       motivation="Ernstige afwijking.", clock=clock)  # fmt: skip
+                                       motivation="Ernstige afwijking.", clock=clock,
+                                       letter_fields=LETTER_FIELDS["schriftelijke_waarschuwing"])  # fmt: skip
     assert result.escalation.current_step == "schriftelijke_waarschuwing"
     await services.transition(lek, escalation.id, "afgesloten", actor=medewerker, motivation="Opgelost.", clock=clock)
     with pytest.raises(EscalationError, match="is afgesloten"):
@@ -185,7 +186,8 @@ async def test_verzuim_and_dissolution_follow_bw_6_81_to_6_83(scopes, provider, 
         "fatale_termijn", "nakoming_blijvend_onmogelijk", "weigering_nakoming"
     ]
 
-    await move(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Ernstig.", clock=clock)
+    await move(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Ernstig.", clock=clock,
+               letter_fields=LETTER_FIELDS["ingebrekestelling"])  # fmt: skip
     with pytest.raises(EscalationError, match="termijn is verstreken"):  # due 30 March: not yet
         await move(lek, escalation.id, "verzuim", actor=medewerker, motivation="Te vroeg.", clock=clock)
     clock.set(at(2026, 3, 31, 9))
@@ -242,7 +244,8 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(sco
         await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="x",
                                   clock=clock, term_overrides={"onbekend": "6 weken"})  # fmt: skip
     result = await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Ernstig.",
-                                       clock=clock, term_overrides={key: "6 weken"})  # fmt: skip
+                                       clock=clock, term_overrides={key: "6 weken"},
+                                       letter_fields=LETTER_FIELDS["ingebrekestelling"])  # fmt: skip
     term = (await deadlines(lek, escalation.id))[key]
     assert due_day(term) == date(2026, 4, 13) and term.term == "6 weken"
     assert result.event.payload["gekozen_termijnen"] == [

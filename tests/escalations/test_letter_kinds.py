@@ -14,13 +14,22 @@ from pypdf import PdfReader
 from apps.audit.tables import AuditEntry
 from apps.documents.tables import Document
 from apps.escalations import services
-from apps.escalations.letter_fields import LetterFieldsError, step_fields
+from apps.escalations.context import load_context
+from apps.escalations.letter_fields import LetterFieldsError, page_fields, step_fields
 from apps.escalations.letters import letter_storage, previews
 from apps.escalations.tables import TimelineEvent
 from apps.ladders.letter_kinds import KINDS, check_fields, parse_amount
 from apps.ladders.schema import SendLetter, StepSpec
 from tests.escalations.conftest import at
-from tests.letter_fields import CLIENTS, GROUNDS, LETTER_FIELDS
+from tests.letter_fields import (
+    CLIENTS,
+    CONSEQUENCE,
+    GROUNDS,
+    IMPROVEMENT,
+    INSTRUCTIONS,
+    LETTER_FIELDS,
+    SHORTCOMING,
+)
 from tests.plain_dutch import leaks
 
 
@@ -189,3 +198,73 @@ def test_a_ladder_version_stored_without_kinds_still_asks_for_the_fields_its_let
     assert [f.key for f in step_fields(old)] == ["artikel", "bedrag", "betaaltermijn"]
     plain = StepSpec(key="brief", title="Brief", on_enter=[SendLetter(action="send_letter", letter="verzuim")])
     assert step_fields(plain) == []
+
+
+async def test_an_ingebrekestelling_names_the_shortcoming_the_improvement_the_term_and_the_consequence(
+    scopes, provider, medewerker, clock
+):
+    """BW 6:82: the letter says plainly it is a notice of default, what falls short, what the provider must do by
+    which date, and what follows when the term passes; the consequence starts with the ladder's text."""
+    lek = scopes["lekstroom"]
+    escalation = await _opened(lek, provider, medewerker, clock)
+    step = (await load_context(lek, escalation.id, clock)).step("ingebrekestelling")
+    gevolg = next(f for f in page_fields(step) if f["key"] == "gevolg")
+    assert gevolg["label"] == "Gevolg als de termijn verstrijkt"
+    assert gevolg["default"].startswith("Wij kunnen dan de maatregelen nemen die de overeenkomst en de wet ons bieden")
+    with pytest.raises(LetterFieldsError) as refused:
+        await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Ernstig.",
+                                  clock=clock, letter_fields={"gevolg": CONSEQUENCE})  # fmt: skip
+    assert refused.value.errors == {
+        "tekortkoming": "Beschrijf de tekortkoming: wat komt de aanbieder niet na?",
+        "verbetering": "Beschrijf wat de aanbieder binnen de termijn moet doen.",
+    }
+    [preview] = await previews(lek, escalation.id, "ingebrekestelling", "Ernstig.", clock,
+                               fields={"tekortkoming": SHORTCOMING})  # fmt: skip
+    assert "[in te vullen: wat de aanbieder binnen de termijn moet doen]" in preview.body_html
+
+    result = await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker,
+                                       motivation="Ernstig.", clock=clock,
+                                       term_overrides={"herstel_na_ingebrekestelling": "6 weken"},
+                                       letter_fields=LETTER_FIELDS["ingebrekestelling"])  # fmt: skip
+    assert result.event.payload["brief_velden"]["tekortkoming"] == {"veld": "De tekortkoming", "waarde": SHORTCOMING,
+                                                                    "tekst": SHORTCOMING}  # fmt: skip
+    entries = await lek.objects(AuditEntry).where(AuditEntry.action == "escalation.transition")
+    [audit] = [e for e in entries if e.detail.get("naar") == "ingebrekestelling"]
+    assert audit.detail["brief_velden"]["gevolg"]["tekst"] == CONSEQUENCE
+    text = await _sent_text(lek, escalation.id)
+    assert "Met deze brief stellen wij u in gebreke in de zin van artikel 6:82 van het Burgerlijk Wetboek" in text
+    assert f"Het gaat om de volgende tekortkoming: {SHORTCOMING}" in text
+    assert "binnen een redelijke termijn, dat wil zeggen uiterlijk 13 april 2026 (6 weken)" in text
+    assert f"Wij vragen u binnen die termijn het volgende: {IMPROVEMENT}" in text
+    assert f"zonder nadere ingebrekestelling in verzuim. Het gevolg daarvan is: {CONSEQUENCE}" in text
+    assert "in te vullen" not in text and "standaardwaarde" not in text and "is de stap" not in text
+
+
+async def test_a_written_warning_has_its_own_letter_and_the_verzuim_letter_cites_the_notice_whose_term_passed(
+    scopes, provider, medewerker, clock
+):
+    """The written warning says what falls short, the instructions and the term; a verzuim rests on it once its
+    term has passed, and its letter never says that a later notice's term, still running, has passed."""
+    lek = scopes["lekstroom"]
+    escalation = await _opened(lek, provider, medewerker, clock)
+    incomplete = {**LETTER_FIELDS["schriftelijke_waarschuwing"], "aanwijzingen": ""}
+    with pytest.raises(LetterFieldsError, match="Aanwijzingen: Vul de aanwijzingen in"):
+        await services.transition(lek, escalation.id, "schriftelijke_waarschuwing", actor=medewerker,
+                                  motivation="Afwijking.", clock=clock, letter_fields=incomplete)  # fmt: skip
+    await services.transition(lek, escalation.id, "schriftelijke_waarschuwing", actor=medewerker,
+                              motivation="Afwijking.", clock=clock,
+                              letter_fields=LETTER_FIELDS["schriftelijke_waarschuwing"])  # fmt: skip
+    text = await _sent_text(lek, escalation.id)
+    assert "Schriftelijke waarschuwing" in text and "Met deze brief geven wij u een schriftelijke waarschuwing." in text
+    assert f"Het gaat om de volgende tekortkoming: {SHORTCOMING}" in text
+    assert f"Wij geven u de volgende aanwijzingen om de tekortkoming te herstellen: {INSTRUCTIONS}" in text
+    assert "de tekortkoming te herstellen uiterlijk 30 maart 2026 (4 weken)" in text
+    assert f"in verzuim. Het gevolg daarvan is: {CONSEQUENCE}" in text
+    assert "is de stap" not in text and "standaardwaarde" not in text
+
+    clock.set(at(2026, 3, 31))  # the warning's term has passed; a notice of default follows, its term runs
+    await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="Ernstig.",
+                              clock=clock, letter_fields=LETTER_FIELDS["ingebrekestelling"])  # fmt: skip
+    [letter] = await previews(lek, escalation.id, "verzuim", "Niet hersteld.", clock)
+    assert "Bij onze brief van 2 maart 2026 (‘Schriftelijke waarschuwing’)" in letter.body_html
+    assert "tot en met 30 maart 2026 (4 weken)" in letter.body_html and "28 april 2026" not in letter.body_html

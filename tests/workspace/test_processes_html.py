@@ -244,7 +244,8 @@ async def test_seed_contract_ladder_in_lekstroom_with_extensions_and_measures(pe
     (who, clock) = people
     lotte, bram = who["lek-inkoop"], who["beheer"]
     url = await lotte.open_by_triage(LEK, KOMPAS_KVK, "contract/contract/onrechtmatig_declareren", "Declaraties.")
-    await lotte.step(url, "ingebrekestelling", "Ernstige afwijking in de declaraties.")
+    await lotte.step(url, "ingebrekestelling", "Ernstige afwijking in de declaraties.",
+                     letter=form_fields("ingebrekestelling"))  # fmt: skip
     await lotte.deadline(url, "herstel_na_ingebrekestelling", "verlengen", nieuwe_termijn="6 weken",
                          reden="Redelijke termijn vastgesteld op 6 weken")  # fmt: skip
     await lotte.deadline(url, "herstel_na_ingebrekestelling", "verlengen", dagen="3", reden="Bestuurder ziek")

@@ -17,6 +17,7 @@ from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
 from tests.api.conftest import KOMPAS_KVK, at
+from tests.letter_fields import form_fields
 from tests.workspace.support import ZL, escalation_of, field_error, post_form, textarea_value
 from tests.workspace.test_processes_html import LEK, Browser
 
@@ -119,6 +120,14 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lot
     assert confirm.status_code == 200 and "Redelijke termijn" in confirm.text
     assert textbox_value(confirm.text, field) == "4 weken"  # the ladder's term
     assert "uiterlijk <strong>30 maart 2026</strong> (4 weken)" in confirm.text
+    # the consequence starts with the ladder's text; the shortcoming and what to do are the decider's to write
+    assert textarea_value(confirm.text, "veld-ingebrekestelling-gevolg").startswith("Wij kunnen dan de maatregelen")
+    assert textarea_value(confirm.text, "veld-ingebrekestelling-tekortkoming") == ""
+    empty = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja"})
+    assert empty.status_code == 422
+    assert field_error(empty.text, "veld-ingebrekestelling-tekortkoming") == (
+        "Fout: Beschrijf de tekortkoming: wat komt de aanbieder niet na?")  # fmt: skip
+    assert "Vul in wat het gevolg is" in field_error(empty.text, "veld-ingebrekestelling-gevolg")
 
     bad = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja", f"termijn_{TERM}": "zes weken lang"})
     assert bad.status_code == 422 and "geen termijn" in field_error(bad.text, field)
@@ -128,7 +137,7 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lot
     assert htmx.status_code == 200 and htmx.headers["HX-Retarget"] == "#stap-ingebrekestelling"
     assert "geen termijn" in field_error(htmx.text, field)
 
-    six = {**form, "bevestigd": "ja", f"termijn_{TERM}": "6 weken"}
+    six = {**form, "bevestigd": "ja", f"termijn_{TERM}": "6 weken", **form_fields("ingebrekestelling")}
     preview = await post_form(http, f"{url}/stap", {**six, "voorbeeld": "ja"})  # "Voorbeeld bijwerken"
     assert preview.status_code == 200 and "uiterlijk <strong>13 april 2026</strong> (6 weken)" in preview.text
     assert textbox_value(preview.text, field) == "6 weken"
@@ -139,7 +148,8 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lot
     assert deadline.term == "6 weken" and deadline.due_at.date() == date(2026, 4, 13)  # 6 weeks from 2 March
     page = (await http.get(url)).text
     assert "Redelijke termijn gesteld op 6 weken (de ladder noemt 4 weken)" in page and "13 april 2026" in page
-    assert "uiterlijk 13 april 2026 (6 weken)" in await sent_letter(http, url)
+    letter = await sent_letter(http, url)
+    assert "uiterlijk 13 april 2026 (6 weken)" in letter and "in de zin van artikel 6:82" in letter
 
 
 def pdf_text(data: bytes) -> str:
