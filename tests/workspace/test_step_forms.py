@@ -164,3 +164,24 @@ async def sent_letter(http, url: str) -> str:
     ).order_by(TimelineEvent.sequence, ascending=False).output(load_json=True).first()  # fmt: skip
     document = await RegionScope(event.region).get(Document, event.payload["document_id"])
     return pdf_text(b"".join(http.app.state.storage.open(document.object_key)))
+
+
+async def test_a_written_warning_asks_for_its_instructions_and_its_term_on_the_confirm_step(lotte):
+    """The written warning gives a reasonable term too (the ladder's 4 weken is the default): the confirm step offers
+    it beside the letter's fields, and the letter the provider reads has both."""
+    browser, url = lotte
+    http = browser.http
+    form = {"naar": "schriftelijke_waarschuwing", "motivering": "Afwijking in de declaraties.", "sleutel": "sw-1"}
+    confirm = await post_form(http, f"{url}/stap", form)
+    assert confirm.status_code == 200
+    assert textbox_value(confirm.text, "termijn-schriftelijke_waarschuwing-aanwijzingen_opgevolgd") == "4 weken"
+    assert textarea_value(confirm.text, "veld-schriftelijke_waarschuwing-aanwijzingen") == ""
+    refused = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja"})
+    assert refused.status_code == 422
+    assert "Vul de aanwijzingen in" in field_error(refused.text, "veld-schriftelijke_waarschuwing-aanwijzingen")
+    done = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja", "termijn_aanwijzingen_opgevolgd": "6 weken",
+                                                 **form_fields("schriftelijke_waarschuwing")})  # fmt: skip
+    assert done.status_code == 303
+    letter = " ".join((await sent_letter(http, url)).split())
+    assert "Met deze brief geven wij u een schriftelijke waarschuwing." in letter
+    assert "uiterlijk 13 april 2026 (6 weken)" in letter and "is de stap" not in letter
