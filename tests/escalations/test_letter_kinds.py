@@ -198,6 +198,18 @@ def test_a_ladder_version_stored_without_kinds_still_asks_for_the_fields_its_let
     assert [f.key for f in step_fields(old)] == ["artikel", "bedrag", "betaaltermijn"]
     plain = StepSpec(key="brief", title="Brief", on_enter=[SendLetter(action="send_letter", letter="verzuim")])
     assert step_fields(plain) == []
+    notice = StepSpec(key="ib", title="Ingebrekestelling",
+                      on_enter=[SendLetter(action="send_letter", letter="ingebrekestelling")])  # fmt: skip
+    assert [f.key for f in step_fields(notice)] == ["tekortkoming", "verbetering", "gevolg"]
+
+
+def test_a_ladder_gives_a_letter_field_its_first_text_only_for_a_field_the_letter_has():
+    letter = {"action": "send_letter", "letter": "ingebrekestelling", "kind": "ingebrekestelling"}
+    assert SendLetter.model_validate({**letter, "defaults": {"gevolg": "Wij ontbinden dan."}}).defaults == {
+        "gevolg": "Wij ontbinden dan."}  # fmt: skip
+    for defaults, message in (({"bedrag": "10"}, "heeft geen veld 'bedrag'"), ({"gevolg": " "}, "is leeg")):
+        with pytest.raises(ValueError, match=message):
+            SendLetter.model_validate({**letter, "defaults": defaults})
 
 
 async def test_an_ingebrekestelling_names_the_shortcoming_the_improvement_the_term_and_the_consequence(
