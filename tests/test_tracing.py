@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -28,7 +29,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from core.app import create_app
 from core.settings import ConfigError, load_settings
-from core.tracing import MessageTracing, flush_traces, shutdown_tracing, tracer_provider
+from core.tracing import MessageTracing, flush_traces, shutdown_tracing, trace_broker, tracer_provider
 from tests.accounts.support import app_client, login
 from tests.conftest import new_database_url
 from tests.support import ROOT, free_port, make_settings_env, trede
@@ -135,11 +136,15 @@ async def test_a_request_on_a_region_page_is_a_span_named_by_its_route_with_the_
 
 async def test_a_broker_message_is_a_span_in_the_trace_that_sent_it(db, app_settings, collector):
     settings = replace(app_settings, otel_endpoint=collector.url)
-    app = create_app(settings, start_background=False)  # the process's broker now traces its messages
-    broker = app.state.broker
+    app = create_app(settings, start_background=False)
+    assert any(isinstance(m, MessageTracing) for m in app.state.broker.middleware)  # the process's broker traces
+    # The messages go through a broker of this test's own with the same tracing: the process's stub broker is
+    # shared with every earlier test, whose workers leave it in states this test should not depend on.
+    broker = StubBroker()
+    trace_broker(broker, tracer_provider(settings, "trede-web"))
     handled: list[str] = []
 
-    async def tracing_probe(word: str) -> None:
+    def tracing_probe(word: str) -> None:
         if word == "fout":
             raise ValueError("the probe fails on purpose")
         handled.append(word)
