@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from core.formatting import format_date_nl
+from core.text import ONE_LINE_NL, control_character
 
 # Field types: what the form offers and how a value is read.
 AMOUNT, LINE, TEXT, DATE, YES_NO, PAYMENT_TERM = "bedrag", "regel", "tekst", "datum", "janee", "betaaltermijn"
@@ -176,6 +177,10 @@ def _check(spec: FieldSpec, text: str, today: date) -> tuple[object, str]:
         limit = MAX_LINE if spec.type == LINE else MAX_TEXT
         if len(text) > limit:
             raise ValueError(f"Deze tekst is te lang: hooguit {limit} tekens.")
+        # The letter prints it: a line holds no control character, a text only its line breaks and tabs.
+        if control_character(text if spec.type == LINE else re.sub(r"[\r\n\t]", "", text)):
+            raise ValueError("Deze regel " + ONE_LINE_NL + "." if spec.type == LINE
+                             else "Deze tekst bevat een stuurteken dat niet in een brief kan staan.")  # fmt: skip
         return text, text
     if spec.type == YES_NO:
         if text not in ("ja", "nee"):

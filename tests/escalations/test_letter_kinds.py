@@ -69,6 +69,16 @@ def test_amounts_dates_and_payment_terms_are_read_as_a_dutch_decider_types_them(
         "De betaaltermijn moet na vandaag eindigen.")  # fmt: skip
 
 
+def test_a_letter_field_refuses_control_characters_but_a_text_keeps_its_line_breaks():
+    today = date(2026, 12, 7)
+    checked = check_fields(KINDS["boete"], {"artikel": "artikel 20.2\nvan de overeenkomst"}, today)
+    assert checked.errors["artikel"] == "Deze regel mag geen regelovergang, tab of ander stuurteken bevatten."
+    grounds = check_fields(KINDS["ontbinding"], {"gronden": "Eerste grond.\r\nTweede grond.\x00"}, today)
+    assert grounds.errors["gronden"] == "Deze tekst bevat een stuurteken dat niet in een brief kan staan."
+    kept = check_fields(KINDS["ontbinding"], {"gronden": "Eerste grond.\r\nTweede grond."}, today)
+    assert "gronden" not in kept.errors and kept.texts["gronden"] == "Eerste grond.\r\nTweede grond."
+
+
 async def test_recovery_needs_amount_period_interest_and_term_and_the_letter_prints_them(
     scopes, provider, medewerker, lead, clock
 ):
