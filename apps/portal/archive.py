@@ -15,6 +15,7 @@ from apps.portal import views
 from apps.tenancy.tables import Region
 from core import keyset
 from core.clock import AMSTERDAM, Clock, system_clock
+from core.db import contains_ignoring_case
 from core.tenancy import ProviderScope
 
 SEGMENTS = [
@@ -77,7 +78,7 @@ def _condition(filters: Filters, regions: list[dict]):
         add(Escalation.closed_at >= datetime(year, 1, 1, tzinfo=AMSTERDAM))
         add(Escalation.closed_at < datetime(year + 1, 1, 1, tzinfo=AMSTERDAM))
     if filters.kenmerk:
-        add(Escalation.reference.ilike(f"%{filters.kenmerk}%"))
+        add(contains_ignoring_case(Escalation.reference, filters.kenmerk))
     return condition
 
 
