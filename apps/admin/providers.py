@@ -28,7 +28,6 @@ NOTICES = {"accounthoudende_regio": "De accounthoudende regio is opgeslagen en i
 PAGE_SIZE = 50
 
 
-
 def _search(term: str):
     """A KvK number (8 digits) exactly, otherwise a part of the name; None: every provider."""
     if not term:
@@ -57,7 +56,7 @@ class AdminProviderController(Controller):
     @get("/")
     async def index(self, request: Request) -> Template:
         """Every provider of the platform (10,000 nationally), 50 a page by name (keyset), searchable."""
-        term = (request.query_params.get("zoek") or "").replace("\x00", "").strip()[:100]
+        term = (request.query_params.get("zoek") or "").strip()[:100]  # a NUL byte is refused at the edge
         condition = _search(term)
         fetch = keyset.select_fetch(lambda: Provider.select(Provider.id, Provider.name, Provider.kvk_number))
         segments = [keyset.Segment("n", condition, [(Provider.name, True), (Provider.id, True)])]
