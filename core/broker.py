@@ -11,7 +11,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
-_configured_url: str | None = None
+from core.messages import configured_url, record_configured
 
 
 def make_broker(url: str) -> dramatiq.Broker:
@@ -34,27 +34,17 @@ def make_broker(url: str) -> dramatiq.Broker:
 
 def configure_broker(url: str) -> dramatiq.Broker:
     """Install the broker for this process, once, before any actor module is imported."""
-    global _configured_url
-    if _configured_url is not None:
-        if _configured_url != url:
-            raise RuntimeError(f"broker already configured for {_configured_url}, not {url}")
+    if (configured := configured_url()) is not None:
+        if configured != url:
+            raise RuntimeError(f"broker already configured for {configured}, not {url}")
         return dramatiq.get_broker()
     broker = make_broker(url)
     dramatiq.set_broker(broker)
-    _configured_url = url
+    record_configured(url)
     # why: the apps' actors bind to the broker set when they are declared, so they load after set_broker
     import apps.wiring  # noqa: F401
 
     return broker
-
-
-def send_by_name(actor_name: str, *args: str) -> bool:
-    """Enqueue a message for an app's actor by its name (core knows no app). False when this process has no
-    broker configured (a script, a test without one): the database row waits for the sweep."""
-    if _configured_url is None:
-        return False
-    dramatiq.get_broker().get_actor(actor_name).send(*args)
-    return True
 
 
 async def broker_ready(broker: dramatiq.Broker) -> None:

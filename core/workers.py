@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import threading
-from collections.abc import Awaitable, Callable
 
 import dramatiq
 from dramatiq import Worker
@@ -15,17 +13,9 @@ from core.broker import configure_broker
 from core.logs import configure_logging
 from core.settings import Settings
 from core.tracing import flush_traces, trace_broker, tracer_provider
+from core.worker_stop import run_stop_hooks
 
 log = logging.getLogger("trede.worker")
-
-# What an app gives back when its worker stops in order (registered by the app's actors module).
-_STOP_HOOKS: list[tuple[str, Callable[[], Awaitable[int]]]] = []
-
-
-def at_worker_stop(what: str, release: Callable[[], Awaitable[int]]) -> None:
-    """Run ``release`` (returns how many it released) when a worker process stops."""
-    _STOP_HOOKS.append((what, release))
-
 
 def start_worker(broker: dramatiq.Broker, threads: int = 2) -> Worker:
     worker = Worker(broker, worker_threads=threads, worker_timeout=1000)
@@ -45,17 +35,6 @@ def run_worker_forever(settings: Settings, threads: int) -> None:
     stop.wait()
     log.info("worker stopping: finishing messages in progress")
     worker.stop(timeout=30_000)
-    _run_stop_hooks()
+    run_stop_hooks()
     flush_traces()
 
-
-def _run_stop_hooks() -> None:
-    """Work still in progress when the worker stopped goes back to the queue now, not when its lease ends."""
-    for what, release in _STOP_HOOKS:
-        try:
-            released = asyncio.run(release())
-        except Exception:  # the database is away too: the sweep reclaims them when the lease ends
-            log.exception("could not release the %s", what)
-            continue
-        if released:
-            log.info("released %d %s", released, what)

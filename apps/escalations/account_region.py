@@ -24,6 +24,7 @@ from apps.escalations.context import MOTIVATION_REQUIRED, EscalationError
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
+from apps.escalations.timeline import STATUS_NL, describe_event
 from apps.escalations.transitions import transition
 from apps.ladders.schema import LadderSpec
 from apps.providers.tables import Provider
@@ -38,7 +39,6 @@ from core.tenancy import AccountRegionScope, ProviderScope, largest_region, prov
 MEDIATION_STEP = "accounthoudende_regio"  # "b. Accounthoudende regio bemiddelt" in continuiteitsladder-vng.toml
 PAGE_SIZE = 50
 COUNT_CAP = 1000
-STATUS_NL = {"open": "Lopend", "paused": "Gepauzeerd", "closed": "Afgesloten"}
 
 
 class AccountRegionError(ValueError):
@@ -191,8 +191,6 @@ async def shared_escalation(region: Region, escalation_id: Any, clock: Clock = s
     deadlines = await scope.objects(Deadline).where(Deadline.escalation == escalation.id).order_by(Deadline.due_at)
     events = await scope.objects(TimelineEvent).where(TimelineEvent.escalation == escalation.id).order_by(
         TimelineEvent.sequence, ascending=False).limit(100)  # fmt: skip
-    from apps.escalations.views import describe_event  # why: views imports the page modules; this one stays below
-
     category = next((c for c in spec.categories if c.key == escalation.category), None)
     can_mediate = escalation.status != "closed" and MEDIATION_STEP in spec.allowed_next(escalation.current_step)
     return {

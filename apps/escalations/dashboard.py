@@ -19,7 +19,7 @@ from piccolo.querystring import QueryString
 
 from apps.escalations.overview import Ladders, intake_stops, region_ladders
 from apps.escalations.tables import Deadline, Escalation
-from apps.escalations.views import DOCUMENT_NL
+from apps.escalations.timeline import DOCUMENT_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
 from core.formatting import AMSTERDAM, MONTH_NAMES, nl_date

@@ -34,7 +34,8 @@ from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
 from apps.escalations.letters import PDF, html_to_pdf, letter_storage
 from apps.escalations.tables import Deadline, Measure, TimelineEvent
-from apps.escalations.views import DOCUMENT_NL, STATUS_NL, describe_event, load_escalation, loaded_step_title
+from apps.escalations.timeline import DOCUMENT_NL, STATUS_NL, describe_event
+from apps.escalations.views import load_escalation, loaded_step_title
 from apps.escalations.workspace import Here
 from apps.tenancy.tables import Municipality, Region
 from core.actor import Actor

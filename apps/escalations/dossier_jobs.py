@@ -10,9 +10,9 @@ import dramatiq
 
 from apps.escalations import dossier, dossier_requests
 from core import sweep
-from core.broker import send_by_name
 from core.clock import Clock, system_clock
 from core.db import unit_of_work
+from core.messages import send_by_name
 
 log = logging.getLogger("trede.sweep")
 

@@ -23,9 +23,9 @@ from apps.notifications.inapp import add_for_people
 from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.audit import audit
-from core.broker import send_by_name
 from core.clock import Clock
 from core.formatting import nl_datetime, size_nl
+from core.messages import send_by_name
 from core.tenancy import RegionScope
 from core.transactions import after_commit, write_transaction
 

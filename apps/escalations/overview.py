@@ -22,7 +22,7 @@ from apps.escalations import signals
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.deadlines import OPEN
 from apps.escalations.tables import Deadline, Escalation, Measure
-from apps.escalations.views import STATUS_NL
+from apps.escalations.timeline import STATUS_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import LadderVersion

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
 from typing import Any
 
 from litestar.exceptions import NotFoundException
@@ -25,28 +24,24 @@ from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
 from apps.escalations.dossier_requests import dossier_state
 from apps.escalations.letter_fields import page_fields
-from apps.escalations.letter_receipts import METHODS, RECEIVED_NL, RECORDED_HOW, letters_of_escalation
+from apps.escalations.letter_receipts import METHODS, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.preconditions import StepOption, step_options
 from apps.escalations.receipts import CHANNELS
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
+from apps.escalations.timeline import DOCUMENT_NL, STATUS_NL, TIMELINE_PAGE, deliveries, describe_event
 from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_of
 from apps.escalations.workspace import Here, new_key
-from apps.ladders.schema import DOCUMENT_NAMES, EndMeasure, LadderSpec, StartMeasure
+from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
 from apps.ladders.services import spec_of
 from apps.ladders.tables import LadderVersion
 from apps.ladders.texts import fill
-from apps.notifications.tables import Notification
 from apps.providers.tables import Provider
 from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality
-from core.formatting import as_datetime, format_date_nl, iso, local_day, nl_date, nl_datetime
+from core.formatting import iso, local_day, nl_date, nl_datetime
 from core.tenancy import CONTINUITY_LADDER, RegionScope
 
-TIMELINE_PAGE = 20
-STATUS_NL = {"open": "Lopend", "paused": "Gepauzeerd", "closed": "Afgesloten"}
-DOCUMENT_NL = {**DOCUMENT_NAMES, "brief": "brief"}  # the ladder's document kinds, and the region's letters
-# Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
 # Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
 CLOSE_OUTCOMES = {
     "hersteld": "Hersteld: de tekortkoming is opgelost",
@@ -55,159 +50,6 @@ CLOSE_OUTCOMES = {
     "samengevoegd": "Samengevoegd met een andere escalatie",
 }
 
-
-EVENT_TITLES = {
-    "escalatie_geopend": "Escalatie geopend",
-    "stap_gewijzigd": "Stap gezet",
-    "escalatie_gesloten": "Escalatie afgesloten",
-    "maatregel_gestart": "Maatregel gestart",
-    "maatregel_beeindigd": "Maatregel opgeheven",
-    "melding_verstuurd": "Melding verstuurd",
-    "document_gevraagd": "Document gevraagd",
-    "brief_verstuurd": "Brief verstuurd",
-    "notitie": "Interne notitie",
-    "bericht": "Bericht",
-    "volgende_stap_voorgesteld": "Volgende stap voorgesteld",
-    "signaal_gekoppeld": "Signaal gekoppeld",
-    "termijn_gestart": "Termijn gestart",
-    "ontvangst_vastgelegd": "Ontvangst vastgelegd",
-    "ontvangst_bevestigd": "Ontvangst bevestigd",
-    "brief_ontvangen": "Ontvangst van de brief vastgelegd",
-    "termijn_gehaald": "Termijn gehaald",
-    "termijn_verlopen": "Termijn verlopen",
-    "termijn_opgeschort": "Termijn opgeschort",
-    "termijn_hervat": "Termijn hervat",
-    "termijn_verlengd": "Termijn verlengd",
-    "herinnering_verstuurd": "Herinnering verstuurd",
-    "document_beoordeeld": "Document beoordeeld",
-    "termijn_heropend": "Termijn heropend",
-}
-
-
-async def deliveries(scope: RegionScope, events: list[TimelineEvent]) -> dict[Any, str]:
-    """For each notice event: how many of its mails were delivered, when the last one went, and what failed.
-    One query for all the page's notice events: their mails' keys start with the event id, and they are written
-    with the event (or split from its row later), so none is older than the earliest event: the range on
-    (region, created_at) of the index notification_region_created bounds what is read."""
-    notices = [event for event in events if event.kind == "melding_verstuurd"]
-    if not notices:
-        return {}
-    prefixes = None
-    for event in notices:
-        term = Notification.idempotency_key.like(f"{event.id}:%")
-        prefixes = term if prefixes is None else prefixes | term
-    earliest = min(as_datetime(event.occurred_at) for event in notices).astimezone(UTC) - timedelta(days=1)
-    rows = await scope.select(
-        Notification, Notification.idempotency_key, Notification.status, Notification.sent_at
-    ).where((Notification.channel == "email") & (Notification.created_at >= earliest) & prefixes)  # fmt: skip
-    by_event: dict[str, list[dict]] = {}
-    for row in rows:
-        by_event.setdefault(row["idempotency_key"].split(":", 1)[0], []).append(row)
-    found = {}
-    for event in notices:
-        mails = by_event.get(str(event.id))
-        if not mails:
-            continue
-        sent = [row["sent_at"] for row in mails if row["status"] == "sent" and row["sent_at"]]
-        failed = sum(1 for row in mails if row["status"] == "failed")
-        text = f"Bezorgd: {len(sent)} van {len(mails)}"
-        if sent:
-            text += f" (laatste {nl_datetime(max(sent))})"
-        if failed:
-            text += f"; {failed} mislukt"
-        found[event.id] = text + "."
-    return found
-
-
-def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
-    """One timeline event as the page shows it: a title, a line of detail, the text, who and when."""
-    p = event.payload or {}
-    kind = event.kind
-    detail = ""
-    text = ""
-    link = None  # {"href", "text"}: a download that belongs to the event
-    if kind == "escalatie_geopend":
-        detail = f"In stap ‘{p.get('stap_titel', p.get('stap', ''))}’ (ladder versie {p.get('versie', '')})."
-    elif kind == "stap_gewijzigd":
-        detail = f"Van ‘{p.get('van_titel', '')}’ naar ‘{p.get('naar_titel', '')}’."
-        if p.get("automatisch"):
-            detail += " Automatisch volgens de ladder."
-        if (p.get("uitzondering") or {}).get("tekst"):
-            detail += f" Uitzondering van artikel 6:83 BW vastgelegd: {p['uitzondering']['tekst']}."
-        for chosen in p.get("gekozen_termijnen") or []:
-            detail += f" Redelijke termijn gesteld op {chosen.get('gekozen')} (de ladder noemt {chosen.get('ladder')})."
-    elif kind == "escalatie_gesloten":
-        detail = f"Uitkomst: {p.get('uitkomst', '')}."
-    elif kind in ("maatregel_gestart", "maatregel_beeindigd"):
-        label = str(p.get("maatregel_titel") or p.get("maatregel", "")).capitalize()
-        count = p.get("aantal_gemeenten") or len(p.get("gemeenten") or [])
-        verb = "geldt voor" if kind == "maatregel_gestart" else "opgeheven voor"
-        detail = f"{label} {verb} {count} gemeenten."
-    elif kind == "melding_verstuurd":
-        detail = f"Aan {p.get('aantal', 0)} ontvanger(s)." + (f" {delivery}" if delivery else "")
-        text = p.get("bericht", "")
-    elif kind == "document_gevraagd":
-        document = DOCUMENT_NL.get(p.get("document", ""), p.get("document", ""))
-        due = p.get("vervaldatum_tekst")
-        detail = f"De aanbieder levert een {document}" + (f" uiterlijk {due}." if due else ".")
-    elif kind == "brief_verstuurd":
-        title = p.get("titel") or str(p.get("brief", "")).replace("_", " ")
-        if p.get("document_id"):
-            detail = f"Brief ‘{title}’ als PDF aan de aanbieder verstuurd."
-            # relative to the escalation page (/regio/<slug>/escalaties/<id>): the region's authorised download
-            link = {"href": f"../documenten/{p['document_id']}", "text": f"{p.get('bestandsnaam') or 'brief'} (PDF)"}
-            if p.get("verzending_tekst"):
-                detail += f" Verzonden {p['verzending_tekst']}."
-        else:  # recorded before letters were rendered
-            detail = f"Brief ‘{title}’ aangevraagd."
-    elif kind in ("ontvangst_bevestigd", "brief_ontvangen"):
-        received = p.get("ontvangen_op", "")
-        with contextlib.suppress(ValueError):
-            received = format_date_nl(date.fromisoformat(received))
-        how = RECEIVED_NL.get(p.get("wijze", ""), p.get("wijze_tekst", ""))
-        detail = f"Brief ‘{p.get('titel', '')}’ ontvangen op {received}: {how}."
-        if p.get("track_and_trace"):
-            detail += f" Track-and-trace-code {p['track_and_trace']}."
-    elif kind in ("notitie", "bericht"):
-        text = p.get("tekst", "")
-        if kind == "bericht":
-            detail = "Van de aanbieder." if p.get("van") == "aanbieder" else "Van het team inkoop aan de aanbieder."
-    elif kind == "volgende_stap_voorgesteld":
-        detail = f"Voorstel: ‘{p.get('stap_titel', '')}’. {p.get('aanleiding', '')}"
-    elif kind == "ontvangst_vastgelegd":
-        received = p.get("ontvangen_op", "")
-        with contextlib.suppress(ValueError):
-            received = format_date_nl(date.fromisoformat(received))
-        detail = f"{str(p.get('document_naam', '')).capitalize()} ontvangen op {received}, {p.get('kanaal_tekst', '')}."
-        if p.get("document_id"):  # the file as it came in, kept with the escalation's documents
-            link = {"href": f"../documenten/{p['document_id']}", "text": p.get("bestandsnaam") or "bestand"}
-    elif kind == "document_beoordeeld":
-        detail = (f"{str(p.get('document_naam', '')).capitalize()} ({p.get('bestandsnaam', '')}): "
-                  f"{str(p.get('oordeel_tekst', '')).lower()}.")
-        if p.get("termijnen_heropend"):
-            detail += " De aanbieder levert opnieuw aan."
-    elif kind == "signaal_gekoppeld":
-        detail = f"Gemeld door {p.get('gemeld_door', '')}."
-        text = p.get("tekst", "")
-    elif kind.startswith("termijn_"):
-        detail = str(p.get("titel") or p.get("termijn") or "")
-        if p.get("vervaldatum"):
-            with contextlib.suppress(ValueError):
-                detail += f" (vervaldatum {format_date_nl(date.fromisoformat(p['vervaldatum']))})"
-    return {
-        "id": str(event.id),
-        "sequence": event.sequence,
-        "kind": kind,
-        "title": EVENT_TITLES.get(kind, kind.replace("_", " ").capitalize()),
-        "detail": detail,
-        "text": text,
-        "motivation": event.motivation,
-        "internal": event.visibility == services.INTERNAL,
-        "actor": event.actor_label or "Systeem",
-        "when": nl_datetime(event.occurred_at),
-        "iso": iso(event.occurred_at),
-        "link": link,
-    }
 
 
 @dataclass

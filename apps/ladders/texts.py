@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from apps.ladders.schema import LadderSpec
+from pydantic import BaseModel
+
+Spec = TypeVar("Spec", bound=BaseModel)  # a LadderSpec; named by its base so that the schema can import this module
 
 PLACEHOLDERS = {
     "regio": "de naam van de regio",
@@ -57,7 +58,7 @@ def _filled(value: Any, values: Mapping[str, str]) -> Any:
     return value
 
 
-def for_region(spec: LadderSpec, region_name: str) -> LadderSpec:
+def for_region(spec: Spec, region_name: str) -> Spec:
     """The ladder as a region takes it from a template: ``{regio}`` becomes the region's name everywhere.
     ``{gemeenten}`` stays: the count depends on the day."""
     data = spec.model_dump(mode="json")

@@ -10,7 +10,7 @@ from apps.notifications import services as notifications
 from apps.notifications.transports import Transport
 from core.db import unit_of_work
 from core.settings import load_settings
-from core.workers import at_worker_stop
+from core.worker_stop import at_worker_stop
 
 _transports: dict[str, Transport] | None = None
 

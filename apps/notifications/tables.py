@@ -5,7 +5,7 @@ from piccolo.table import Table
 
 from apps.accounts.tables import User
 from apps.tenancy.tables import Region
-from core.broker import send_by_name
+from core.messages import send_by_name
 from core.models import created_at, uuid_pk
 from core.transactions import after_commit
 

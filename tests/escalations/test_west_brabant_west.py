@@ -12,7 +12,7 @@ import pytest
 from apps.accounts.roles import Role
 from apps.accounts.tables import Membership, User
 from apps.escalations import cases, services
-from apps.escalations.api import escalation_detail
+from apps.escalations.api_views import escalation_detail
 from apps.escalations.tables import Escalation
 from apps.ladders.schema import LadderSpec
 from apps.ladders.services import latest_version

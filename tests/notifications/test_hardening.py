@@ -14,7 +14,7 @@ from apps.notifications.messages import MESSAGES
 from apps.notifications.services import MAX_ATTEMPTS, deliver, due_for_delivery, release_claims
 from apps.notifications.tables import Notification
 from apps.notifications.transports import EmailTransport, InAppTransport
-from core import workers
+from core import worker_stop
 from core.broker import configure_broker
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
@@ -220,7 +220,7 @@ async def test_a_worker_that_stops_gives_its_sends_in_progress_back_at_once(sync
     # The actor modules load with the broker (apps.wiring), and register their stop hooks then. Importing them at
     # this module's top would bind the actors to dramatiq's default broker before any test configured one.
     configure_broker("stub://")
-    assert ("notices in progress", release_claims) in workers._STOP_HOOKS  # registered
+    assert ("notices in progress", release_claims) in worker_stop.STOP_HOOKS  # registered
     assert await release_claims() == 1
     assert (await scope.get(Notification, notification_id)).status == "pending"
     assert await due_for_delivery(FrozenClock(NOW)) == [(region_id, notification_id)]

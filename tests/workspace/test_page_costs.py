@@ -15,7 +15,7 @@ from apps.audit import services as audit_log
 from apps.audit.tables import AuditEntry
 from apps.escalations import services, signals
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal
-from apps.escalations.views import TIMELINE_PAGE
+from apps.escalations.timeline import TIMELINE_PAGE
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
 from apps.notifications import inapp, pages

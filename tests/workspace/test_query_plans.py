@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from piccolo.engine import engine_finder
 
-from apps.escalations.api import LIST_COLUMNS
+from apps.escalations.api_views import LIST_COLUMNS
 from apps.escalations.overview import Filters, overview_fetch, overview_segments
 from apps.escalations.tables import Escalation
 from core.clock import system_clock

@@ -33,12 +33,10 @@ from apps.escalations.letters import letters_of, pdf_of, previews
 from apps.escalations.overview import Filters, overview, overview_csv, providers_for_filter, region_ladders
 from apps.escalations.preconditions import check_preconditions
 from apps.escalations.tables import Deadline, TimelineEvent
+from apps.escalations.timeline import TIMELINE_PAGE, deliveries, describe_event
 from apps.escalations.views import (
     CLOSE_OUTCOMES,
-    TIMELINE_PAGE,
     action_options,
-    deliveries,
-    describe_event,
     escalation_context,
     load_escalation,
     measures_of,
