@@ -103,6 +103,7 @@ TABLES_IN_DELETE_ORDER = [
     "quality_signal",
     "quality_figure",
     "quality_indicator",
+    "evidence_delivery",
     "evidence_review",
     "evidence_item",
     "document",

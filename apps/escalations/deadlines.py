@@ -1,5 +1,6 @@
-"""Deadlines of an escalation: made on entering a step, ended on leaving it, suspended (opschorting), resumed,
-extended, met by a document, and acted on when missed. Every change is a timeline event.
+"""Deadlines of an escalation: made on entering a step, ended on leaving it, met by a document, started when what
+they wait for arrives, reopened by a verdict, and acted on when missed. Every change is a timeline event. Changing
+one term by hand (suspending, resuming, extending) is ``term_changes.py``.
 
 Due dates come from ``apps.ladders.deadlines`` (the Atw calendar plus the region's closed days); the reasons
 a due date moved are kept on the deadline, oldest first.
@@ -19,17 +20,15 @@ from piccolo.querystring import QueryString
 from apps.escalations.context import (
     SHARED,
     Context,
-    EscalationConflict,
     EscalationError,
     load_context,
     meets_as_party,
-    require_decides,
 )
 from apps.escalations.tables import Deadline, Escalation
 from apps.ladders.calendar import AMSTERDAM, DueDate, DutchCalendar, format_date_nl
 from apps.ladders.deadlines import due_date_for
 from apps.ladders.schema import DOCUMENT_KINDS, DOCUMENT_NAMES, StepSpec, TermSpec
-from apps.ladders.terms import TermError, parse_term
+from apps.ladders.terms import parse_term
 from apps.providers.tables import Contract
 from apps.tenancy.tables import Region
 from core.actor import SYSTEM, Actor
@@ -53,7 +52,7 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(AMSTERDAM).date()
 
 
-def _end_of_day(d: date) -> datetime:
+def end_of_day(d: date) -> datetime:
     return datetime.combine(d, time.max, AMSTERDAM).astimezone(UTC)
 
 
@@ -258,7 +257,7 @@ def due_before(end: date, term_text: str, calendar: DutchCalendar) -> DueDate:
     while not calendar.is_working_day(day):
         reasons.append(f"vervroegd: {calendar.closed_reason(day)} ({format_date_nl(day)})")
         day -= timedelta(days=1)
-    return DueDate(due_date=day, due_at=_end_of_day(day), reasons=tuple(reasons))
+    return DueDate(due_date=day, due_at=end_of_day(day), reasons=tuple(reasons))
 
 
 async def end_running_deadlines(ctx: Context, to_step: str | None) -> tuple[list[str], list[str]]:
@@ -280,241 +279,6 @@ async def end_running_deadlines(ctx: Context, to_step: str | None) -> tuple[list
     if running:
         await refresh_next_due(scope, ctx.escalation.id)
     return [r["key"] for r in met], [r["key"] for r in cancelled]
-
-
-# --- suspension, resumption, extension -----------------------------------------------------------------
-
-
-async def _load_for_change(scope: RegionScope, deadline_id: UUID | str, clock: Clock) -> tuple[Context, Deadline]:
-    found = await scope.get(Deadline, deadline_id)
-    if found is None:
-        raise EscalationError("Deze termijn bestaat niet.")
-    ctx = await load_context(scope, found.escalation, clock)  # locks the escalation first, then re-read
-    deadline = await scope.get(Deadline, found.id)
-    if ctx.is_closed:
-        raise EscalationConflict(f"Escalatie {ctx.escalation.reference} is afgesloten; termijnen lopen niet meer.")
-    return ctx, deadline
-
-
-def _budget_left(deadline: Deadline, calendar: DutchCalendar) -> tuple[str, int | timedelta]:
-    """What is left of the term at suspension: ("werkdagen", n), ("dagen", n) or ("uur", timedelta)."""
-    kind = parse_term(deadline.term).kind
-    suspended_at = deadline.suspended_at
-    if kind == "hours":
-        return "uur", max(deadline.due_at - suspended_at, timedelta(0))
-    start, end = local_date(suspended_at), local_date(deadline.due_at)
-    if kind == "working_days":
-        return "werkdagen", calendar.working_days_between(start, end)
-    return "dagen", max((end - start).days, 0)
-
-
-def _describe_budget(unit: str, left: int | timedelta) -> str:
-    if isinstance(left, timedelta):
-        hours = left.total_seconds() / 3600
-        return f"{hours:g} uur"
-    if unit == "werkdagen":
-        return f"{left} werkdag" if left == 1 else f"{left} werkdagen"
-    return f"{left} dag" if left == 1 else f"{left} dagen"
-
-
-async def suspend_deadline(
-    scope: RegionScope,
-    deadline_id: UUID | str,
-    *,
-    actor: Actor,
-    reason: str,
-    clock: Clock = system_clock,
-) -> Deadline:
-    """Stop a term's clock (opschorting), e.g. while waiting on a third party. The budget left is kept."""
-    require_decides(actor, "een termijn opschorten")
-    if not (reason or "").strip():
-        raise EscalationError("Geef een reden voor de opschorting.")
-    async with write_transaction():
-        ctx, deadline = await _load_for_change(scope, deadline_id, clock)
-        now = clock.now()
-        if deadline.status == SUSPENDED:
-            raise EscalationConflict("Deze termijn is al opgeschort.")
-        if deadline.status != OPEN:
-            raise EscalationError(
-                f"Een termijn met status '{STATUS_NL.get(deadline.status, deadline.status)}' kan niet worden "
-                "opgeschort."
-            )
-        if deadline.due_at <= now:
-            raise EscalationConflict("Deze termijn is al verstreken en kan niet meer worden opgeschort.")
-        changed = (
-            await scope.update(
-                Deadline, {Deadline.status: SUSPENDED, Deadline.suspended_at: now, Deadline.remind_at: None}
-            )
-            .where((Deadline.id == deadline.id) & (Deadline.status == OPEN))
-            .returning(Deadline.id)
-        )
-        if not changed:
-            raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
-        await refresh_next_due(scope, deadline.escalation)
-        deadline = await scope.get(Deadline, deadline.id)
-        unit, left = _budget_left(deadline, ctx.calendar)
-        info = describe(ctx, deadline)
-        await ctx.event(
-            "termijn_opgeschort",
-            actor=actor,
-            motivation=reason.strip(),
-            payload={**info, "opgeschort_op": local_date(now).isoformat(), "resterend": _describe_budget(unit, left)},
-        )
-        await ctx.audit("deadline.suspend", actor=actor, detail={**info, "reden": reason.strip()})
-        return deadline
-
-
-async def resume_deadline(
-    scope: RegionScope,
-    deadline_id: UUID | str,
-    *,
-    actor: Actor,
-    motivation: str = "",
-    clock: Clock = system_clock,
-) -> Deadline:
-    """Restart a suspended term. The new due date is the budget left at suspension counted from today:
-    working days for "werkdagen" terms, the exact time for "uur" terms, calendar days otherwise (then moved
-    to a working day by the Atw). The reasons record the suspension and any new move."""
-    require_decides(actor, "een termijn hervatten")
-    async with write_transaction():
-        ctx, deadline = await _load_for_change(scope, deadline_id, clock)
-        if deadline.status != SUSPENDED:
-            raise EscalationConflict("Deze termijn is niet opgeschort.")
-        now, calendar = clock.now(), ctx.calendar
-        unit, left = _budget_left(deadline, calendar)
-        today = local_date(now)
-        moves: tuple[str, ...] = ()
-        if isinstance(left, timedelta):
-            due_at = now + left
-        elif left == 0:  # suspended on its last day: it ends at the end of the (first working) day of resuming
-            day, moves = calendar.next_working_day(today)
-            due_at = _end_of_day(day)
-        else:
-            due = due_date_for(now, f"{left} {'werkdagen' if unit == 'werkdagen' else 'dagen'}", calendar)
-            due_at, moves = due.due_at, due.reasons
-        since = local_date(deadline.suspended_at)
-        new_reasons = [f"opgeschort van {format_date_nl(since)} tot {format_date_nl(today)}", *moves]
-        reasons = [*(deadline.reasons or []), *new_reasons]
-        spec = term_spec(ctx, deadline)
-        remind_at = remind_at_for(due_at, spec.remind_before if spec else None, calendar, now)
-        changed = (
-            await scope.update(
-                Deadline,
-                {
-                    Deadline.status: OPEN,
-                    Deadline.suspended_at: None,
-                    Deadline.due_at: due_at,
-                    Deadline.remind_at: remind_at,
-                    Deadline.reasons: reasons,
-                },
-            )
-            .where((Deadline.id == deadline.id) & (Deadline.status == SUSPENDED))
-            .returning(Deadline.id)
-        )
-        if not changed:
-            raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
-        await refresh_next_due(scope, deadline.escalation)
-        old_due = local_date(deadline.due_at)
-        deadline = await scope.get(Deadline, deadline.id)
-        info = describe(ctx, deadline)
-        await ctx.event(
-            "termijn_hervat",
-            actor=actor,
-            motivation=(motivation or "").strip(),
-            payload={
-                **info,
-                "oude_vervaldatum": old_due.isoformat(),
-                "opgeschort_van": since.isoformat(),
-                "opgeschort_tot": today.isoformat(),
-                "resterend": _describe_budget(unit, left),
-                "redenen": new_reasons,
-            },
-        )
-        await ctx.audit("deadline.resume", actor=actor, detail=info)
-        return deadline
-
-
-async def extend_deadline(
-    scope: RegionScope,
-    deadline_id: UUID | str,
-    *,
-    actor: Actor,
-    reason: str,
-    new_term: str | None = None,
-    days: int | None = None,
-    clock: Clock = system_clock,
-) -> Deadline:
-    """Give more time, with a reason. Either ``days``: the due date moves that many calendar days (then to a
-    working day by the Atw); or ``new_term``: the term as the region now sets it ("6 weken", e.g. the
-    "redelijke termijn" of an ingebrekestelling), counted from the deadline's original start. It must end
-    later than the current due date."""
-    require_decides(actor, "een termijn verlengen")
-    if (new_term is None) == (days is None):
-        raise EscalationError("Geef een nieuwe termijn óf een aantal dagen op.")
-    if not (reason or "").strip():
-        raise EscalationError("Geef een reden voor de verlenging.")
-    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
-        raise EscalationError("Verleng met ten minste één dag.")
-    if new_term is not None:
-        try:
-            parse_term(new_term)
-        except TermError:
-            raise EscalationError(
-                f'\'{new_term}\' is geen termijn (bijvoorbeeld "4 weken", "10 werkdagen" of "1 april").'
-            ) from None
-    async with write_transaction():
-        ctx, deadline = await _load_for_change(scope, deadline_id, clock)
-        if deadline.status not in (OPEN, SUSPENDED):
-            raise EscalationError(
-                f"Een termijn met status '{STATUS_NL.get(deadline.status, deadline.status)}' kan niet worden verlengd."
-            )
-        if new_term is not None and deadline.starts == "contract_end":  # counted back: a new length means nothing
-            raise EscalationError("Een termijn vóór het einde van de overeenkomst verlengt u met een aantal dagen.")
-        now, calendar = clock.now(), ctx.calendar
-        old_due_at = deadline.due_at
-        old_day = local_date(old_due_at)
-        term_text = deadline.term
-        moves: tuple[str, ...] = ()
-        if days is not None:
-            if parse_term(deadline.term).kind == "hours":
-                due_at = old_due_at + timedelta(days=days)
-            else:
-                day, moves = calendar.next_working_day(old_day + timedelta(days=days))
-                due_at = _end_of_day(day)
-        else:
-            assert new_term is not None
-            due = due_date_for(deadline.starts_at, new_term, calendar)
-            if due.due_at <= old_due_at:
-                raise EscalationError(
-                    f"De termijn '{new_term}' eindigt niet later dan de huidige vervaldatum "
-                    f"({format_date_nl(old_day)}); een verlenging moet later eindigen."
-                )
-            due_at, moves, term_text = due.due_at, due.reasons, new_term.strip()
-        new_day = local_date(due_at)
-        new_reasons = [
-            f"verlengd: {reason.strip()} (van {format_date_nl(old_day)} naar {format_date_nl(new_day)})",
-            *moves,
-        ]
-        reasons = [*(deadline.reasons or []), *new_reasons]
-        spec = term_spec(ctx, deadline)
-        values: dict = {Deadline.due_at: due_at, Deadline.reasons: reasons, Deadline.term: term_text}
-        if deadline.status == OPEN:
-            values[Deadline.remind_at] = remind_at_for(due_at, spec.remind_before if spec else None, calendar, now)
-        changed = (
-            await scope.update(Deadline, values)
-            .where((Deadline.id == deadline.id) & (Deadline.status == deadline.status))
-            .returning(Deadline.id)
-        )
-        if not changed:
-            raise EscalationConflict("Deze termijn is intussen gewijzigd; probeer het opnieuw.")
-        await refresh_next_due(scope, deadline.escalation)
-        deadline = await scope.get(Deadline, deadline.id)
-        info = describe(ctx, deadline)
-        payload = {**info, "oude_vervaldatum": old_day.isoformat(), "redenen": new_reasons}
-        payload.update({"dagen": days} if days is not None else {"nieuwe_termijn": term_text})
-        await ctx.event("termijn_verlengd", actor=actor, motivation=reason.strip(), payload=payload)
-        await ctx.audit("deadline.extend", actor=actor, detail={**info, "reden": reason.strip()})
-        return deadline
 
 
 # --- meeting and missing -------------------------------------------------------------------------------
@@ -592,40 +356,122 @@ async def meet_deadlines_for_document(
 async def _start_waiting_for_document(ctx: Context, document_kind: str, at: datetime, actor: Actor) -> None:
     """The current step's terms that wait for this kind of document start now, counted from the delivery
     ("reactie op het arrangement binnen 10 werkdagen na aanlevering")."""
-    scope, calendar = ctx.scope, ctx.calendar
-    waiting = await scope.objects(Deadline).where(
+    waiting = await ctx.scope.objects(Deadline).where(
         (Deadline.escalation == ctx.escalation.id)
         & (Deadline.step == ctx.escalation.current_step)
         & (Deadline.status == WAITING)
         & (Deadline.starts == f"document:{document_kind}")
     )
     for deadline in waiting:
-        due = due_date_for(at, deadline.term, calendar)
-        spec = term_spec(ctx, deadline)
-        changed = (
-            await scope.update(
-                Deadline,
-                {
-                    Deadline.status: OPEN,
-                    Deadline.starts_at: at,
-                    Deadline.due_at: due.due_at,
-                    Deadline.reasons: list(due.reasons),
-                    Deadline.remind_at: remind_at_for(
-                        due.due_at, spec.remind_before if spec else None, calendar, ctx.clock.now()
-                    ),
-                },
+        started = await _start_term(ctx, deadline, at, keep_reasons=False)
+        if started is not None:
+            due, row = started
+            await ctx.event(
+                "termijn_gestart",
+                actor=actor,
+                payload={**describe(ctx, row), "document": document_kind, "redenen": list(due.reasons)},
             )
-            .where((Deadline.id == deadline.id) & (Deadline.status == WAITING))
+
+
+async def _start_term(
+    ctx: Context, deadline: Deadline, at: datetime, *, keep_reasons: bool, because: tuple[str, ...] = ()
+) -> tuple[DueDate, Deadline] | None:
+    """Let ``deadline`` run from ``at``: open, its due date counted from ``at`` in the region's calendar, its reminder
+    set, ``because`` and the calendar's moves added to its reasons (after the earlier ones when ``keep_reasons``).
+    A compare-and-set on the status it had: None when it changed meanwhile."""
+    scope, calendar = ctx.scope, ctx.calendar
+    due = due_date_for(at, deadline.term, calendar)
+    spec = term_spec(ctx, deadline)
+    reasons = [*((deadline.reasons or []) if keep_reasons else []), *because, *due.reasons]
+    changed = (
+        await scope.update(
+            Deadline,
+            {
+                Deadline.status: OPEN,
+                Deadline.starts_at: at,
+                Deadline.due_at: due.due_at,
+                Deadline.met_at: None,
+                Deadline.ended_at: None,
+                Deadline.claimed_by: "",
+                Deadline.claimed_at: None,
+                Deadline.reasons: reasons,
+                Deadline.remind_at: remind_at_for(
+                    due.due_at, spec.remind_before if spec else None, calendar, ctx.clock.now()
+                ),
+            },
+        )
+        .where((Deadline.id == deadline.id) & (Deadline.status == deadline.status))
+        .returning(Deadline.id)
+    )
+    if not changed:
+        return None
+    return due, await scope.get(Deadline, deadline.id)
+
+
+# --- verdicts: a delivery judged reopens or meets again the terms it met ---------------------------------
+
+
+async def reopen_met_terms(
+    ctx: Context, deadlines: list[Deadline], *, because: str, actor: Actor, motivation: str, payload: dict
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A verdict refused what met ``deadlines``: each met term of the current step is open again, counted anew from
+    now in the region's calendar ("heropend: <because> op 6 april 2026"), with a ``termijn_heropend`` event (``payload``
+    added), so the provider must deliver again and a new delivery meets it as before.
+
+    A term belongs to its step: a met term of an earlier step stays met (the escalation has moved on; the team takes
+    a step if the refusal calls for one) and is returned in the second list, for the verdict to say so.
+    Returns (reopened: each described with ``vervaldatum_tekst``, kept: each described)."""
+    now = ctx.clock.now()
+    reopened: list[dict[str, Any]] = []
+    kept: list[dict[str, Any]] = []
+    note = f"heropend: {because} op {format_date_nl(local_date(now))}"
+    for deadline in deadlines:
+        if deadline.status != MET:
+            continue
+        if deadline.step != ctx.escalation.current_step:
+            kept.append(describe(ctx, deadline))
+            continue
+        started = await _start_term(ctx, deadline, now, keep_reasons=True, because=(note,))
+        if started is None:
+            continue
+        due, row = started
+        info = describe(ctx, row)
+        await ctx.event("termijn_heropend", actor=actor, motivation=motivation,
+                        payload={**info, **payload, "redenen": [note, *due.reasons]})  # fmt: skip
+        reopened.append({**info, "vervaldatum_tekst": format_date_nl(due.due_date)})
+    if reopened:
+        await refresh_next_due(ctx.scope, ctx.escalation.id)
+    return reopened, kept
+
+
+async def meet_terms_again(
+    ctx: Context, deadlines: list[Deadline], *, actor: Actor, payload: dict
+) -> list[dict[str, Any]]:
+    """A verdict accepts what had met ``deadlines`` after an earlier verdict reopened them: each such term of the
+    current step that is running (or was missed since) is met again, now, with a ``termijn_gehaald`` event. The
+    ladder's reaction to a met term ran when it was first met and does not run twice."""
+    now = ctx.clock.now()
+    met: list[dict[str, Any]] = []
+    for deadline in deadlines:
+        if deadline.step != ctx.escalation.current_step or deadline.status not in (OPEN, SUSPENDED, MISSED):
+            continue
+        changed = (
+            await ctx.scope.update(
+                Deadline,
+                {Deadline.status: MET, Deadline.met_at: now, Deadline.ended_at: now, Deadline.remind_at: None,
+                 Deadline.suspended_at: None},
+            )  # fmt: skip
+            .where((Deadline.id == deadline.id) & (Deadline.status == deadline.status))
             .returning(Deadline.id)
         )
         if not changed:
             continue
-        started = await scope.get(Deadline, deadline.id)
-        await ctx.event(
-            "termijn_gestart",
-            actor=actor,
-            payload={**describe(ctx, started), "document": document_kind, "redenen": list(due.reasons)},
-        )
+        info = describe(ctx, deadline)
+        await ctx.event("termijn_gehaald", actor=actor, payload={**info, **payload, "te_laat": False})
+        met.append(info)
+    if met:
+        await refresh_next_due(ctx.scope, ctx.escalation.id)
+    return met
 
 
 async def claim_missed_deadline(

@@ -3,9 +3,9 @@
 - ``open_escalation``: open on the latest ladder version, at the category's start step.
 - ``transition`` / ``close_escalation`` (``transitions.py``): decisions, each with a motivation.
 - ``end_measure``: lift a measure in force (purchasing team lead).
-- deadlines (``deadlines.py``): ``suspend_deadline``, ``resume_deadline``, ``extend_deadline``,
-  ``meet_deadlines_for_document`` and, for the sweep, ``due_deadlines``; ``act_on_missed_deadline``
-  (``transitions.py``: a missed term's actions may move the step).
+- deadlines (``deadlines.py``): ``meet_deadlines_for_document`` and, for the sweep, ``due_deadlines``;
+  ``act_on_missed_deadline`` (``transitions.py``: a missed term's actions may move the step); changing one term by
+  hand (``term_changes.py``): ``suspend_deadline``, ``resume_deadline``, ``extend_deadline``.
 - ``add_note`` (internal), ``post_message`` (shared), ``timeline`` (newest first).
 
 Every change appends timeline events (``append_event``; never updated or deleted), decisions also write an
@@ -35,16 +35,10 @@ from apps.escalations.context import (
     require_imposes_measures,
     require_motivation,
 )
-from apps.escalations.deadlines import (
-    DueDeadline,
-    create_step_deadlines,
-    due_deadlines,
-    extend_deadline,
-    resume_deadline,
-    suspend_deadline,
-)
+from apps.escalations.deadlines import DueDeadline, create_step_deadlines, due_deadlines
 from apps.escalations.receipts import expected_kinds, record_receipt
 from apps.escalations.tables import Escalation, Measure, TimelineEvent
+from apps.escalations.term_changes import extend_deadline, resume_deadline, suspend_deadline
 from apps.escalations.transitions import (
     TransitionResult,
     act_on_missed_deadline,

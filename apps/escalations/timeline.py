@@ -44,6 +44,8 @@ EVENT_TITLES = {
     "herinnering_verstuurd": "Herinnering verstuurd",
     "document_beoordeeld": "Document beoordeeld",
     "termijn_heropend": "Termijn heropend",
+    "bewijs_aangeleverd": "Bewijs aangeleverd",
+    "bewijs_beoordeeld": "Bewijs beoordeeld",
 }
 
 
@@ -80,6 +82,18 @@ async def deliveries(scope: RegionScope, events: list[TimelineEvent]) -> dict[An
             text += f"; {failed} mislukt"
         found[event.id] = text + "."
     return found
+
+
+def evidence_verdict_effect(p: dict[str, Any]) -> str:
+    """What a verdict on evidence did to the terms, in a sentence (shared with the portal)."""
+    text = ""
+    if p.get("termijnen_heropend"):
+        text += " De termijn loopt weer: de aanbieder levert opnieuw aan."
+    if p.get("termijnen_gehaald"):
+        text += " De termijn is weer gehaald."
+    if p.get("termijnen_eerdere_stap"):
+        text += " De termijn hoorde bij een eerdere stap en loopt niet opnieuw."
+    return text
 
 
 def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
@@ -151,6 +165,11 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         )
         if p.get("termijnen_heropend"):
             detail += " De aanbieder levert opnieuw aan."
+    elif kind == "bewijs_aangeleverd":
+        detail = f"{p.get('naam', '')}" + (f" ({p['bestandsnaam']})" if p.get("bestandsnaam") else "") + "."
+    elif kind == "bewijs_beoordeeld":
+        detail = f"{p.get('naam', '')}: {str(p.get('oordeel_tekst', '')).lower()}."
+        detail += evidence_verdict_effect(p)
     elif kind == "signaal_gekoppeld":
         detail = f"Gemeld door {p.get('gemeld_door', '')}."
         text = p.get("tekst", "")

@@ -1,10 +1,13 @@
 """Verdicts on what a provider delivered (issue 18 point 4): the purchasing team judges a document of an escalation
-(a plan van aanpak, a verbeterplan, a reactie) "akkoord" or "niet akkoord" with a reason.
+(a plan van aanpak, a verbeterplan, a reactie) "akkoord" or "niet akkoord" with a reason, and an item of the
+evidence register the provider delivered for the escalation (``judge_evidence``, called by ``apps.evidence``).
 
 The verdict is a shared timeline event, audited, and told to the provider's people (in the app and by mail). Akkoord
 leaves the term the document met as it is. Niet akkoord reopens that term in the current step: it is open again,
-counted anew from the verdict in the region's calendar (``due_date_for``, as the engine counts every term), so the
-provider must deliver again; a new delivery meets it as before (``meet_deadlines_for_document``).
+counted anew from the verdict in the region's calendar (``deadlines.reopen_met_terms``), so the provider must
+deliver again; a new delivery meets it as before (``meet_deadlines_for_document``). A term belongs to its step: once
+the escalation has moved on, a refusal reopens no term of an earlier step (the timeline says so; the team takes a
+step if the refusal calls for one).
 """
 
 from __future__ import annotations
@@ -15,10 +18,8 @@ from uuid import UUID
 from apps.documents.tables import Document
 from apps.escalations import notices
 from apps.escalations.context import EscalationConflict, EscalationError, load_context, require_decides
-from apps.escalations.deadlines import MET, OPEN, describe, local_date, refresh_next_due, remind_at_for, term_spec
+from apps.escalations.deadlines import MET, meet_terms_again, reopen_met_terms
 from apps.escalations.tables import Deadline, TimelineEvent
-from apps.ladders.calendar import format_date_nl
-from apps.ladders.deadlines import due_date_for
 from apps.ladders.schema import DOCUMENT_NAMES
 from core.actor import Actor
 from core.clock import Clock, system_clock
@@ -91,44 +92,14 @@ async def judge_document(
 
 async def _reopen_terms(ctx, kind: str, reason: str, actor: Actor) -> list[dict[str, Any]]:
     """The current step's terms this kind of document met go back to open, their due date counted from now."""
-    scope, calendar, now = ctx.scope, ctx.calendar, ctx.clock.now()
-    met = await scope.objects(Deadline).where(
+    met = await ctx.scope.objects(Deadline).where(
         (Deadline.escalation == ctx.escalation.id)
         & (Deadline.met_by == f"document:{kind}")
         & (Deadline.step == ctx.escalation.current_step)
         & (Deadline.status == MET)
     )
-    reopened = []
-    for deadline in met:
-        due = due_date_for(now, deadline.term, calendar)
-        spec = term_spec(ctx, deadline)
-        new_reasons = [f"heropend: document niet akkoord op {format_date_nl(local_date(now))}", *due.reasons]
-        changed = (
-            await scope.update(
-                Deadline,
-                {
-                    Deadline.status: OPEN,
-                    Deadline.starts_at: now,
-                    Deadline.due_at: due.due_at,
-                    Deadline.met_at: None,
-                    Deadline.ended_at: None,
-                    Deadline.claimed_by: "",
-                    Deadline.claimed_at: None,
-                    Deadline.reasons: [*(deadline.reasons or []), *new_reasons],
-                    Deadline.remind_at: remind_at_for(due.due_at, spec.remind_before if spec else None, calendar, now),
-                },
-            )
-            .where((Deadline.id == deadline.id) & (Deadline.status == MET))
-            .returning(Deadline.id)
-        )
-        if not changed:
-            continue
-        info = describe(ctx, await scope.get(Deadline, deadline.id))
-        await ctx.event("termijn_heropend", actor=actor, motivation=reason,
-                        payload={**info, "document": kind, "redenen": new_reasons})  # fmt: skip
-        reopened.append({**info, "vervaldatum_tekst": format_date_nl(due.due_date)})
-    if reopened:
-        await refresh_next_due(scope, ctx.escalation.id)
+    reopened, _ = await reopen_met_terms(ctx, met, because="document niet akkoord", actor=actor, motivation=reason,
+                                         payload={"document": kind})  # fmt: skip
     return reopened
 
 
@@ -147,3 +118,63 @@ async def verdicts_of(scope: RegionScope, escalation_id: UUID | str) -> dict[str
             "verdict": payload.get("oordeel", ""), "text": payload.get("oordeel_tekst", ""),
             "reason": row["motivation"], "by": row["actor_label"], "at": row["occurred_at"]}  # fmt: skip
     return found
+
+
+EVIDENCE_EVENT = "bewijs_beoordeeld"
+EVIDENCE_TEMPLATE = "bewijs_beoordeeld"
+EVIDENCE_KIND = "bewijsstuk"  # the ladder's document kind an evidence item delivers
+
+
+async def judge_evidence(
+    scope: RegionScope,
+    escalation_id: UUID | str,
+    *,
+    evidence_id: str,
+    name: str,
+    accepted: bool,
+    verdict_text: str,
+    reason: str,
+    met_deadlines: list[str],
+    actor: Actor,
+    clock: Clock = system_clock,
+) -> TimelineEvent | None:
+    """The region's verdict on an evidence item the provider delivered for this escalation (``name``: what it is, in
+    Dutch, "VOG medewerker van J. Jansen"): a shared ``bewijs_beoordeeld`` event, audited, told to the provider.
+    Rejected: the terms the delivery met (``met_deadlines``) reopen in the current step; accepted after such a
+    rejection: they are met again. None when the escalation is closed meanwhile (the register keeps the verdict)."""
+    require_decides(actor, "bewijs beoordelen")
+    async with write_transaction():
+        ctx = await load_context(scope, escalation_id, clock)
+        if ctx.is_closed:
+            return None
+        deadlines = []
+        if met_deadlines:
+            deadlines = await scope.objects(Deadline).where(
+                (Deadline.escalation == ctx.escalation.id) & Deadline.id.is_in([UUID(i) for i in met_deadlines])
+            )
+        detail = {"document": EVIDENCE_KIND, "bewijs_id": evidence_id}
+        reopened: list[dict[str, Any]] = []
+        kept: list[dict[str, Any]] = []
+        met: list[dict[str, Any]] = []
+        if accepted:
+            met = await meet_terms_again(ctx, deadlines, actor=actor, payload=detail)
+        else:
+            reopened, kept = await reopen_met_terms(ctx, deadlines, because="bewijs afgewezen", actor=actor,
+                                                    motivation=reason, payload=detail)  # fmt: skip
+        event = await ctx.event(
+            EVIDENCE_EVENT,
+            actor=actor,
+            motivation=reason,
+            payload={**detail, "naam": name, "oordeel_tekst": verdict_text, "geaccepteerd": accepted,
+                     "termijnen_heropend": reopened, "termijnen_gehaald": met,
+                     "termijnen_eerdere_stap": kept},  # fmt: skip
+        )
+        await ctx.audit("evidence.verdict", actor=actor, detail={
+            "bewijs": evidence_id, "oordeel": verdict_text, "reden": reason,
+            "termijnen_heropend": [t["termijn"] for t in reopened],
+            "termijnen_gehaald": [t["termijn"] for t in met]})  # fmt: skip
+        payload = {"escalatie": ctx.escalation.reference, "escalation_id": str(ctx.escalation.id),
+                   "regio": ctx.region.name, "naam": name, "oordeel_tekst": verdict_text, "reden": reason,
+                   "nieuwe_vervaldatum": next((t["vervaldatum_tekst"] for t in reopened), "")}  # fmt: skip
+        await notices.tell_provider(ctx, event, EVIDENCE_TEMPLATE, payload)
+        return event

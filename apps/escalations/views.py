@@ -32,6 +32,8 @@ from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepP
 from apps.escalations.timeline import DOCUMENT_NL, STATUS_NL, TIMELINE_PAGE, deliveries, describe_event
 from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_of
 from apps.escalations.workspace import Here, new_key
+from apps.evidence.deliveries import delivered_for_escalation
+from apps.evidence.services import VERDICTS as EVIDENCE_VERDICTS
 from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
 from apps.ladders.services import spec_of
 from apps.ladders.tables import LadderVersion
@@ -263,6 +265,8 @@ async def escalation_context(
         signals=[{**s, "received_nl": nl_date(s["received_at"])} for s in linked_signals],
         documents=documents,
         verdicts=VERDICTS,
+        evidence=await delivered_for_escalation(scope, escalation),  # delivered for it from the register
+        evidence_verdicts=EVIDENCE_VERDICTS,
         evidence_url=f"{hereabouts.base()}/aanbieders/{escalation.provider}/bewijs",
         dossier=await dossier_state(scope, escalation.id),  # the dossier block: requested, being made, ready
         outcomes=CLOSE_OUTCOMES,

@@ -1,5 +1,6 @@
 """The region's view of a provider's evidence (/regio/{region_slug}/aanbieders/{provider_id}/bewijs): the items of a
-provider under contract with the region, their validity, and the purchasing team's accept/reject with a reason."""
+provider under contract with the region, their validity, the escalations each was delivered for, and the purchasing
+team's accept/reject with a reason (``deliveries.review``: also a verdict on those escalations)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from apps.accounts.guards import PERSON, region_role
 from apps.accounts.roles import DECIDES
 from apps.documents.controllers import REGION_READERS, download_response, region_scope_of
 from apps.escalations.workspace import here
+from apps.evidence import deliveries
 from apps.evidence import services as evidence
 from apps.portal.views import evidence_row
 from apps.tenancy.tables import Region
@@ -24,7 +26,7 @@ from core.formatting import format_date_nl
 
 
 async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors: dict | None = None,
-                status_code: int = 200) -> Template:  # fmt: skip
+                values: dict | None = None, status_code: int = 200) -> Template:  # fmt: skip
     scope = await region_scope_of(region_slug)
     provider = await evidence.under_contract(scope, provider_id)
     if provider is None:
@@ -35,6 +37,7 @@ async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors
     after, before = keyset.cursors(request.query_params)
     page_items, found = await evidence.item_page(provider.id, after=after, before=before)
     reviews = await evidence.reviews_in_region(scope, provider.id, page_items)
+    delivered_for = await deliveries.escalations_of_items(scope, [item.id for item in page_items])
     today = system_clock.today()
     items = []
     for item in page_items:
@@ -48,6 +51,7 @@ async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors
                 "by": review["reviewed_by_label"],
                 "at": format_date_nl(review["reviewed_at"].astimezone(AMSTERDAM).date()),
             }
+        row["escalations"] = delivered_for.get(item.id, [])
         items.append(row)
     session = dict(request.session or {})
     flash = session.pop("flash", "") if status_code == 200 else ""
@@ -58,6 +62,7 @@ async def _page(request: Request, region_slug: str, provider_id: UUID, *, errors
         "portaal/regio_bewijs.html",
         context={
             **nav, "region": region, "provider": provider, "items": items, "errors": errors or {}, "flash": flash,
+            "values": values or {},
             "next": found.next, "previous": found.previous,
             "may_review": bool(actor and actor.has_any(DECIDES)),
         },
@@ -83,15 +88,20 @@ class RegionEvidenceController(Controller):
             raise NotFoundException()
         person = request.scope["state"][PERSON]
         form = await request.form()
+        typed = {"oordeel": str(form.get("oordeel") or ""), "reden": str(form.get("reden") or "")}
         try:
-            await evidence.review(
-                scope, provider_id, evidence_id, verdict=str(form.get("oordeel") or ""),
-                reason=str(form.get("reden") or ""), actor=person.region_actor(scope.region_id),
+            reviewed = await deliveries.review(
+                scope, provider_id, evidence_id, verdict=typed["oordeel"], reason=typed["reden"],
+                actor=person.region_actor(scope.region_id), clock=getattr(request.app.state, "clock", system_clock),
             )  # fmt: skip
         except evidence.EvidenceError as exc:
             return await _page(request, region_slug, provider_id, errors={str(evidence_id): exc.message},
-                               status_code=422)  # fmt: skip
-        request.set_session({**(request.session or {}), "flash": "Uw beoordeling is vastgelegd."})
+                               values={str(evidence_id): typed}, status_code=422)  # fmt: skip
+        flash = "Uw beoordeling is vastgelegd."
+        if reviewed.escalations:
+            flash += f" Ze staat ook op de tijdlijn van escalatie {', '.join(reviewed.escalations)}; de aanbieder " \
+                     "heeft bericht."
+        request.set_session({**(request.session or {}), "flash": flash})
         return Redirect(f"/regio/{region_slug}/aanbieders/{provider_id}/bewijs#bewijs-{evidence_id}",
                         status_code=HTTP_303_SEE_OTHER)  # fmt: skip
 

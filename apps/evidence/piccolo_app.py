@@ -1,4 +1,8 @@
-from apps.evidence.tables import EvidenceItem, EvidenceReview
+from apps.evidence.tables import EvidenceDelivery, EvidenceItem, EvidenceReview
 from core.apps import app_config
 
-APP_CONFIG = app_config("evidence", [EvidenceItem, EvidenceReview], depends_on=("tenancy", "providers", "accounts"))
+APP_CONFIG = app_config(
+    "evidence",
+    [EvidenceItem, EvidenceReview, EvidenceDelivery],
+    depends_on=("tenancy", "providers", "accounts", "escalations"),
+)

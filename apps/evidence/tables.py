@@ -3,13 +3,16 @@
 An ``EvidenceItem`` is the provider's own, across all its regions (no ``region`` column): the provider registers it
 once and every region where it has a contract sees it. An ``EvidenceReview`` is one region's verdict on an item
 (accepted or rejected, with a reason): region-owned, read through ``RegionScope`` by the region and through
-``ProviderScope`` by the provider. The latest review of a region counts; earlier ones stay as history.
+``ProviderScope`` by the provider. The latest review of a region counts; earlier ones stay as history. An
+``EvidenceDelivery`` says the provider delivered an item for one escalation (region-owned): the delivery met the
+escalation's terms for a ``bewijsstuk``, and a review of the item in that region is a verdict on the escalation too.
 """
 
-from piccolo.columns import BigInt, Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigInt, Date, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from apps.accounts.tables import User
+from apps.escalations.tables import Escalation
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.models import created_at, utcnow, uuid_pk
@@ -47,3 +50,16 @@ class EvidenceReview(Table, tablename="evidence_review"):
     reviewed_by = ForeignKey(User, null=True, default=None)
     reviewed_by_label = Varchar(length=200, default="")
     reviewed_at = created_at()
+
+
+class EvidenceDelivery(Table, tablename="evidence_delivery"):
+    id = uuid_pk()
+    region = ForeignKey(Region, null=False, index=True)
+    escalation = ForeignKey(Escalation, null=False, index=True)
+    evidence = ForeignKey(EvidenceItem, null=False, index=True)
+    provider = ForeignKey(Provider, null=False)
+    # The deadlines the delivery met (ids as text): a verdict reopens, or meets again, exactly these.
+    met_deadlines = JSONB(default=[])
+    delivered_by = ForeignKey(User, null=True, default=None)
+    delivered_at = created_at()
+    # (made in the migration) unique index evidence_delivery_escalation_evidence on ["escalation", "evidence"]

@@ -126,7 +126,12 @@ class DocumentJudged(Message):
     subject = "Uw {document_naam} bij escalatie {escalatie}: {oordeel_tekst}"
 
 
-MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived, DocumentJudged)})
+class EvidenceJudged(Message):
+    template = "bewijs_beoordeeld"
+    subject = "Uw bewijs bij escalatie {escalatie}: {oordeel_tekst}"
+
+
+MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived, DocumentJudged, EvidenceJudged)})
 
 
 # The dossier of an escalation, built in the background (apps.escalations.dossier_requests): an in-app notice.

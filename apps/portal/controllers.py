@@ -31,6 +31,7 @@ from apps.escalations import services as escalations
 from apps.escalations.context import EscalationError
 from apps.escalations.letter_receipts import NOT_FOUND, acknowledge
 from apps.escalations.tables import Escalation
+from apps.evidence import deliveries
 from apps.evidence import services as evidence
 from apps.evidence.controllers import RegionEvidenceController
 from apps.portal import archive, views
@@ -155,6 +156,7 @@ async def evidence_template(
             "next": register["next"],
             "previous": register["previous"],
             "kinds": evidence.KINDS,
+            "escalation_choices": await views.evidence_escalations(scope),
             "errors": errors or {},
             "values": values or {},
             "flash": take_flash(request) if status_code == 200 else "",
@@ -246,7 +248,8 @@ class PortalController(Controller):
     @get("/bewijs")
     async def evidence_register(self, request: Request) -> Template:
         scope, _ = await portal_context(request)
-        return await evidence_template(request, scope)
+        chosen = str(request.query_params.get(deliveries.FIELD) or "")[:40]  # "aanleveren voor deze escalatie"
+        return await evidence_template(request, scope, values={deliveries.FIELD: chosen} if chosen else None)
 
     @get("/documenten/{document_id:uuid}")
     async def download(self, request: Request, document_id: FromPath[UUID]) -> Response:
@@ -467,9 +470,9 @@ class PortalUploadController(Controller):
             )  # fmt: skip
             values = form.fields
             data = evidence.check_input(form.fields, today)
-            await evidence.register(
-                scope.provider_id, data, actor=actor, received=form.file,
-                replaces=_uuid_or_none(form.fields.get("vervangt")),
+            _, delivered = await deliveries.register_and_deliver(
+                scope, data, escalation_id=form.fields.get(deliveries.FIELD) or None, actor=actor,
+                received=form.file, replaces=_uuid_or_none(form.fields.get("vervangt")),
             )  # fmt: skip
         except CsrfRejected:
             raise PermissionDeniedException("CSRF token verification failed") from None
@@ -482,7 +485,12 @@ class PortalUploadController(Controller):
         except BaseException:
             await discard(storage, form.file if form else None)
             raise
-        set_flash(request, f"{evidence.KINDS[data.kind]} van {data.person} is vastgelegd.")
+        message = f"{evidence.KINDS[data.kind]} van {data.person} is vastgelegd."
+        if delivered is not None:
+            message += " Het is aangeleverd voor de escalatie en staat op de tijdlijn" + (
+                "; daarmee is de termijn gehaald." if delivered.met_deadlines else "."
+            )
+        set_flash(request, message)
         return Redirect("/portaal/bewijs", status_code=HTTP_303_SEE_OTHER)
 
 

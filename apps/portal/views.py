@@ -16,6 +16,7 @@ from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.deadlines import STATUS_NL, local_date, waiting_for
 from apps.escalations.letter_receipts import RECEIVED_NL, letters_of_escalation
 from apps.escalations.tables import Deadline, Escalation, Measure
+from apps.escalations.timeline import evidence_verdict_effect
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
 from apps.ladders.schema import LadderSpec
@@ -49,6 +50,8 @@ EVENT_LABELS = {
     "melding_verstuurd": "Melding verstuurd",
     "document_beoordeeld": "Document beoordeeld door de regio",
     "termijn_heropend": "Termijn heropend",
+    "bewijs_aangeleverd": "Bewijs aangeleverd",
+    "bewijs_beoordeeld": "Bewijs beoordeeld door de regio",
 }
 ESCALATION_STATUS = {"open": "lopend", "paused": "gepauzeerd", "closed": "afgesloten"}
 
@@ -152,6 +155,47 @@ async def specs_for(scope: ProviderScope, rows: list[dict]) -> dict[UUID, Ladder
         for version in versions:
             _SPECS[version["id"]] = LadderSpec.model_validate(version["definition"])
     return {row["ladder_version"]: _SPECS.get(row["ladder_version"]) for row in rows}
+
+
+EVIDENCE_CHOICES = 100
+
+
+def asks_for_evidence(spec: LadderSpec | None, step_key: str) -> bool:
+    """Whether the step asks the provider for evidence (a ``bewijsstuk`` demanded, or a term it meets)."""
+    try:
+        step = spec.step(step_key) if spec else None
+    except KeyError:
+        return False
+    if step is None:
+        return False
+    wanted = "document:bewijsstuk"
+    return any(getattr(a, "document", None) == "bewijsstuk" for a in step.on_enter) or any(
+        t.met_by == wanted or t.starts == wanted for t in step.terms
+    )
+
+
+async def evidence_escalations(scope: ProviderScope) -> list[dict]:
+    """The running escalations the provider may deliver evidence for (the evidence form's choices): those whose step
+    asks for it first, then the newest; at most ``EVIDENCE_CHOICES`` (one query, the specs cached per version)."""
+    rows = await (
+        scope.select(Escalation, Escalation.id, Escalation.reference, Escalation.region, Escalation.ladder_version,
+                     Escalation.current_step, Escalation.opened_at)
+        .where(Escalation.status != "closed")
+        .order_by(Escalation.opened_at, ascending=False)
+        .limit(EVIDENCE_CHOICES)
+    )  # fmt: skip
+    if not rows:
+        return []
+    regions = await _regions()
+    specs = await specs_for(scope, rows)
+    choices = []
+    for row in rows:
+        spec = specs.get(row["ladder_version"])
+        asks = asks_for_evidence(spec, row["current_step"])
+        choices.append({"id": str(row["id"]), "asks": asks, "label": (
+            f"{row['reference']} — {regions.get(row['region'], {}).get('name', '')}: "
+            f"{_step_title(spec, row['current_step'])}" + (" (vraagt om bewijs)" if asks else ""))})  # fmt: skip
+    return sorted(choices, key=lambda c: not c["asks"])
 
 
 async def open_escalations(scope: ProviderScope, clock: Clock = system_clock, *, after: str = "",
@@ -300,6 +344,12 @@ def _event_text(event) -> str:
     if kind == "document_beoordeeld":
         label = str(payload.get("document_naam", "")).capitalize()
         return f"{label} ({payload.get('bestandsnaam', '')}): {str(payload.get('oordeel_tekst', '')).lower()}"
+    if kind == "bewijs_aangeleverd":
+        return str(payload.get("naam", ""))
+    if kind == "bewijs_beoordeeld":
+        return f"{payload.get('naam', '')}: {str(payload.get('oordeel_tekst', '')).lower()}." + evidence_verdict_effect(
+            payload
+        )
     if kind == "document_gevraagd":
         label = KIND_LABELS.get(payload.get("document"), payload.get("document", ""))
         when = payload.get("vervaldatum_tekst")

@@ -52,6 +52,10 @@ PAYLOADS = {
                             "document_naam": "plan van aanpak", "bestandsnaam": "plan.pdf",
                             "oordeel_tekst": "Niet akkoord", "reden": "De maatregelen missen.",
                             "nieuwe_vervaldatum": "8 december 2026", "pad": "/portaal/escalaties/1"},
+    "bewijs_beoordeeld": {"escalatie": "ZL-2026-0001", "regio": "Jeugdhulp Zuid-Limburg",
+                          "naam": "VOG medewerker van J. Jansen", "oordeel_tekst": "Afgewezen",
+                          "reden": "De VOG is ouder dan drie jaar.", "nieuwe_vervaldatum": "8 december 2026",
+                          "pad": "/portaal/escalaties/1"},
 }
 
 

@@ -11,7 +11,7 @@ from tests.accounts.support import load_world, provider_settings, settings_with_
 async def _evidence_cleanup(db):
     """The evidence tables are not in the suite's delete list (tests/conftest.py): empty them after each test."""
     yield
-    for table in ("evidence_review", "evidence_item"):
+    for table in ("evidence_delivery", "evidence_review", "evidence_item"):
         await db.run_ddl(f'DELETE FROM "{table}"')
 
 

@@ -68,6 +68,8 @@ NOTICES = {
     "brief-ontvangst": "De ontvangst van de brief is vastgelegd en staat op de tijdlijn.",
     "beoordeeld": "Uw oordeel over het document staat op de tijdlijn; de aanbieder heeft bericht. Bij ‘niet akkoord’ "
                   "loopt de termijn weer.",
+    "bewijs_beoordeeld": "Uw oordeel over het bewijs staat in het bewijsregister en op de tijdlijn; de aanbieder heeft "
+                         "bericht. Bij ‘afgewezen’ loopt de termijn weer.",
     "dossier": "Het dossier wordt gemaakt. U krijgt een melding als het klaar is; de link staat dan ook hieronder.",
 }
 
