@@ -24,6 +24,7 @@ __all__ = [
     "as_datetime",
     "format_date_nl",
     "iso",
+    "machine_time",
     "local_day",
     "nl_date",
     "nl_datetime",
@@ -108,6 +109,15 @@ def iso(value: Any) -> str:
     return moment.isoformat() if moment else ""
 
 
+def machine_time(value: Any) -> str:
+    """A moment for ``<time datetime>``: UTC to the second ("2026-04-06T12:05:09Z"); HTML allows at most three
+    decimals of a second, and a reader's machine needs no more. A date stays a date ("2026-04-06")."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    moment = as_datetime(value)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
 def size_nl(size: int) -> str:
     """A file size as a Dutch reader writes it: "512 bytes", "1,5 kB", "2,0 MB"."""
     if size < 1024:
@@ -136,5 +146,5 @@ def source_title(source: str) -> str:
     return SOURCE_PREFIX.sub("", source or "").strip()
 
 
-JINJA_FILTERS = {"nl_date": nl_date, "nl_datetime": nl_datetime, "iso": iso, "size_nl": size_nl, "aantal": aantal,
-                 "leesbaar": readable_key, "brontitel": source_title}  # fmt: skip
+JINJA_FILTERS = {"nl_date": nl_date, "nl_datetime": nl_datetime, "iso": iso, "machine_time": machine_time,
+                 "size_nl": size_nl, "aantal": aantal, "leesbaar": readable_key, "brontitel": source_title}  # fmt: skip

@@ -213,6 +213,17 @@ async def world(db, dev_op):
     await load_world(dev_op.issuer)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def html_of_the_visited_pages_is_valid():
+    """The W3C Nu HTML Checker over every page the module's browser tests checked (``assert_accessible`` kept
+    them), in one Java start at the end of the module: no errors."""
+    yield
+    support = sys.modules.get("tests.browser_support")  # only a browser test module loads it
+    if support is not None:
+        errors = support.NU.errors()
+        assert errors == [], "The Nu HTML Checker finds errors:\n" + "\n".join(errors)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's chromium driven by Playwright (never a downloaded browser build)."""

@@ -101,7 +101,7 @@ async def test_development_has_no_hsts(world, oidc_settings):
     async with app_client(oidc_settings) as http:
         response = await http.get("/inloggen")
         assert "Strict-Transport-Security" not in response.headers
-        assert 'hx-headers=\'{"x-csrftoken": "' in response.text  # htmx sends the CSRF token
+        assert 'data-hx-headers=\'{"x-csrftoken": "' in response.text  # htmx sends the CSRF token
 
 
 async def test_rate_limit_counts_per_client_and_window(db):

@@ -72,7 +72,7 @@ async def test_asking_answers_at_once_and_the_worker_stores_notifies_and_audits(
         page = await http.get(asked.headers["location"])
         assert "Het dossier wordt gemaakt. U krijgt een melding als het klaar is" in page.text
         assert "Aangevraagd: het dossier wordt zo gemaakt." in page.text and "door Luuk Leider" in page.text
-        assert f'hx-get="{url}/dossier" hx-trigger="every 5s"' in page.text  # htmx asks until it is ready
+        assert f'data-hx-get="{url}/dossier" data-hx-trigger="every 5s"' in page.text  # htmx asks until it is ready
         assert 'id="dossier-maken"' not in page.text  # no second request while one is waiting
 
         [document] = await run_dossier_builds(broker, clock)  # the worker takes the message
@@ -88,7 +88,7 @@ async def test_asking_answers_at_once_and_the_worker_stores_notifies_and_audits(
 
         page = await http.get(url)
         assert f'href="{ZL}/documenten/{stored.id}" download id="dossier-download"' in page.text
-        assert stored.sha256 in page.text and 'hx-trigger="every 5s"' not in page.text
+        assert stored.sha256 in page.text and 'data-hx-trigger="every 5s"' not in page.text
         assert ">Nieuw dossier maken</button>" in page.text
         download = await http.get(f"{url}/dossier.pdf")  # the old address: the newest built dossier
         assert download.status_code == 200 and download.content == data
@@ -121,7 +121,7 @@ async def test_with_htmx_the_block_swaps_itself_and_asks_until_the_dossier_is_re
         await login(http, "zl-inkoop", url)
         asked = await post_form(http, f"{url}/dossier", {}, htmx=True)
         assert asked.status_code == 200 and asked.text.lstrip().startswith('<section id="dossier"')
-        assert "Aangevraagd: het dossier wordt zo gemaakt." in asked.text and 'hx-trigger="every 5s"' in asked.text
+        assert "Aangevraagd: het dossier wordt zo gemaakt." in asked.text and 'data-hx-trigger="every 5s"' in asked.text
         waiting = await http.get(f"{url}/dossier", headers={"HX-Request": "true"})
         assert "Aangevraagd" in waiting.text
         await run_dossier_builds(broker, FrozenClock(ON_8_DECEMBER))

@@ -75,14 +75,14 @@ async def test_htmx_step_swaps_the_content_and_the_timeline_partials(world, oidc
                                                         "sleutel": "htmx-1", "bevestigd": "ja"}, htmx=True)  # fmt: skip
         assert swapped.status_code == 200 and "<html" not in swapped.text
         assert swapped.text.lstrip().startswith('<div id="inhoud"')
-        assert 'hx-swap-oob="innerHTML"' in swapped.text and "De stap is gezet" in swapped.text
+        assert 'data-hx-swap-oob="innerHTML"' in swapped.text and "De stap is gezet" in swapped.text
         assert re.search(r'aria-current="step">\s*Afspraken per brief vastgelegd', swapped.text)
         # the polling partial brings what happened since, with a new poller out of band
         note = await post_form(http, f"{url}/notitie", {"tekst": "Inspectie gebeld."}, htmx=True)
         assert note.status_code == 200
         fresh = await http.get(f"{url}/tijdlijn?na={newest}", headers={"HX-Request": "true"})
         assert fresh.status_code == 200 and "Inspectie gebeld." in fresh.text and "Stap gezet" in fresh.text
-        assert "Intern: niet zichtbaar voor de aanbieder" in fresh.text and 'hx-swap-oob="true"' in fresh.text
+        assert "Intern: niet zichtbaar voor de aanbieder" in fresh.text and 'data-hx-swap-oob="true"' in fresh.text
         # "meer laden": the page before a sequence number, as a partial and as a page without JavaScript
         older = await http.get(f"{url}/tijdlijn?voor=3", headers={"HX-Request": "true"})
         assert (
@@ -224,7 +224,7 @@ async def test_htmx_close_brings_the_status_the_actions_and_the_timeline_of_now(
         assert closed.status_code == 200 and "<html" not in closed.text
         # the status block, out of band, rendered by the page's own block: closed, with its outcome
         status = _block(closed.text, "dl", "gegevens")
-        assert 'hx-swap-oob="true"' in status and "Afgesloten" in status and "Lopend" not in status
+        assert 'data-hx-swap-oob="true"' in status and "Afgesloten" in status and "Lopend" not in status
         assert "uitkomst: hersteld" in status.lower()
         # the next actions: no close form any more, no step forms
         content = closed.text[closed.text.index('<div id="inhoud"') :]
