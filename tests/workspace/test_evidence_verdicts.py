@@ -162,8 +162,8 @@ async def test_a_term_of_an_earlier_step_is_not_reopened(world, oidc_settings):
     url = f"{ZL}/escalaties/{escalation.id}"
     async with app_client(oidc_settings) as ilse:
         await login(ilse, "zl-inkoop", url)
-        answer = await post_form(ilse, f"{url}/bewijs-beoordeling",
-                                 {"bewijs": str(item.id), "oordeel": "afgewezen", "reden": "Verlopen VOG."})  # fmt: skip
+        form = {"bewijs": str(item.id), "oordeel": "afgewezen", "reden": "Verlopen VOG."}
+        answer = await post_form(ilse, f"{url}/bewijs-beoordeling", form)
         assert answer.status_code == 303
         page = await ilse.get(url)
         assert "De termijn hoorde bij een eerdere stap en loopt niet opnieuw." in page.text
