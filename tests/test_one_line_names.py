@@ -45,7 +45,7 @@ def test_the_ladder_editor_refuses_a_title_with_a_line_break_next_to_the_field()
     assert spec is None
     assert by_field["name"] == [f"De naam van de ladder {ONE_LINE}."]
     assert by_field[f"s{i}-title"] == [f"Stap {i + 1}: de titel {ONE_LINE}."]
-    assert by_field[f"s{i}-t0-title"] == [f"Stap {i + 1}, termijn 1: de titel {ONE_LINE}."]
+    assert by_field[f"s{i}-t0-title"] == [f"Stap {i + 1}, termijn 1: de vraag {ONE_LINE}."]
 
 
 async def test_admin_forms_refuse_names_with_a_line_break_in_dutch_next_to_the_field(world, oidc_settings):

@@ -1,36 +1,29 @@
-"""Ladder pages: the region's ladders drawn (every member who reads escalations), and the ladder editor for the
-purchasing team lead of the region (``/regio/<slug>/ladders``) and the platform admin
-(``/beheer/regios/<slug>/ladders``).
-
-The editor is one form holding the whole ladder (``apps.ladders.editor``): "Controleren" validates it and shows the
-changes against the latest version; "Publiceren" publishes the next version (escalations keep their own version).
+"""Ladder pages: the region's ladders drawn (every member who reads escalations), and the routes of the ladder editor
+(``editor_pages.py``) for the purchasing team lead of the region (``/regio/<slug>/ladders``) and the platform admin
+(``/beheer/regios/<slug>/ladders``): the form, its live diagram, the difference and publishing, TOML for experts, and
+a new ladder for the region.
 """
 
 from __future__ import annotations
 
-import json
-
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from apps.accounts.guards import PERSON, platform_admin, region_role
 from apps.accounts.roles import Role
-from apps.ladders import editor
+from apps.ladders import editor_pages as pages
 from apps.ladders import services as ladder_services
 from apps.ladders.diagram import ladder_diagram
-from apps.ladders.schema import ACTORS, LadderSpec
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.tenancy.services import region_by_slug
-from apps.tenancy.tables import Region, RegionMailbox
-from core.audit import audit
-from core.clock import system_clock
+from apps.tenancy.tables import Region
 from core.tenancy import RegionScope
-from core.transactions import write_transaction
 
 READERS = (Role.INKOOP_MEDEWERKER, Role.INKOOP_LEAD, Role.WAARNEMER)
+LEAD = region_role(Role.INKOOP_LEAD)
 
 
 async def _region(slug: str) -> Region:
@@ -46,10 +39,6 @@ async def _ladder(scope: RegionScope, key: str) -> tuple[Ladder, LadderVersion]:
     if ladder is None or latest is None:
         raise NotFoundException()
     return ladder, latest
-
-
-async def mailbox_roles(scope: RegionScope) -> set[str]:
-    return {row["role"] for row in await scope.select(RegionMailbox, RegionMailbox.role)}
 
 
 async def ladder_list(region: Region, base: str, *, may_edit: bool, admin: bool) -> Template:
@@ -77,96 +66,6 @@ async def ladder_page(region: Region, key: str, base: str, *, may_edit: bool, ad
     })  # fmt: skip
 
 
-def _editor_template(region, state, base, *, version, admin, problems=(), status_code=200) -> Template:
-    return Template("ladders/bewerken.html", status_code=status_code, context={
-        "region": region, "state": state, "base": base, "version": version, "admin": admin,
-        "errors": editor.problems_by_field(list(problems)), "problem_count": len(problems), "actors": ACTORS,
-        "section": None if admin else "ladders", "reads_escalations": True, "region_lead": True,
-    })  # fmt: skip
-
-
-async def editor_page(region: Region, key: str, base: str, *, admin: bool) -> Template:
-    scope = RegionScope(region.id)
-    _, latest = await _ladder(scope, key)
-    state = editor.state_from_spec(ladder_services.spec_of(latest))
-    return _editor_template(region, state, base, version=latest.version, admin=admin)
-
-
-async def editor_submit(request: Request, region: Region, key: str, base: str, *, admin: bool) -> Template:
-    """A structural change (add/remove/move) re-renders the form; "Controleren" validates and shows the diff."""
-    scope = RegionScope(region.id)
-    _, latest = await _ladder(scope, key)
-    form = await request.form()
-    state = editor.state_from_form(key, form)
-    version = _int(form.get("base_version"), latest.version)
-    operation = str(form.get("op") or "check")
-    if editor.apply_operation(state, operation):
-        return _editor_template(region, state, base, version=version, admin=admin)
-    spec, problems = editor.validate(state, mailbox_roles=await mailbox_roles(scope))
-    if problems:
-        return _editor_template(region, state, base, version=version, admin=admin, problems=problems,
-                                status_code=422)  # fmt: skip
-    previous = ladder_services.spec_of(latest)
-    return Template("ladders/verschillen.html", context={
-        "region": region, "spec": spec, "base": base, "version": version, "latest": latest.version,
-        "changes": editor.describe_changes(previous, spec), "definition": json.dumps(spec.model_dump(mode="json")),
-        "diagram": ladder_diagram(spec), "admin": admin, "state": state,
-        "section": None if admin else "ladders", "reads_escalations": True, "region_lead": True,
-    })  # fmt: skip
-
-
-async def publish_submit(request: Request, region: Region, key: str, base: str, *, admin: bool):
-    """Publish the checked definition as the next version. Checked again here: the form came from the browser."""
-    scope = RegionScope(region.id)
-    _, latest = await _ladder(scope, key)
-    form = await request.form()
-    try:
-        spec = LadderSpec.model_validate(json.loads(str(form.get("definition") or "")))
-    except ValueError:
-        spec = None
-    if form.get("op") == "edit" and spec is not None:  # back to the editor with the checked ladder
-        return _editor_template(region, editor.state_from_spec(spec), base, admin=admin,
-                                version=_int(form.get("base_version"), latest.version))  # fmt: skip
-    state = (
-        editor.state_from_spec(spec) if spec is not None else editor.state_from_spec(ladder_services.spec_of(latest))
-    )
-    if spec is None or spec.key != key:
-        problems = [editor.EditorProblem("", "De ladder kon niet worden gelezen. Controleer hem opnieuw.")]
-        return _editor_template(region, state, base, version=latest.version, admin=admin, problems=problems,
-                                status_code=422)  # fmt: skip
-    _, problems = editor.validate(state, mailbox_roles=await mailbox_roles(scope))
-    base_version = _int(form.get("base_version"), -1)
-    if not problems and base_version != latest.version:
-        if ladder_services.spec_of(latest) == spec:  # a second click on "Publiceren": already done
-            return Redirect(f"{base}/{key}?gepubliceerd={latest.version}", status_code=HTTP_303_SEE_OTHER)
-        problems = [editor.EditorProblem("", f"Intussen is versie {latest.version} gepubliceerd. Bekijk die en breng "
-                                             "uw wijzigingen opnieuw aan.")]  # fmt: skip
-    if problems:
-        return _editor_template(region, state, base, version=latest.version, admin=admin, problems=problems,
-                                status_code=422)  # fmt: skip
-    person = request.scope["state"][PERSON]
-    previous = ladder_services.spec_of(latest)
-    note = str(form.get("note") or "").strip()[:500]
-    clock = getattr(request.app.state, "clock", system_clock)
-    async with write_transaction():
-        published = await ladder_services.publish(
-            scope, spec, note=note or f"ladder-editor: {person.label}", clock=clock
-        )
-        if published.created:
-            await audit("ladder.publish", region_id=region.id, actor_id=person.user_id, actor_label=person.label,
-                        target_type="ladder", target_id=key, clock=clock,
-                        detail={"version": published.version, "changes": editor.describe_changes(previous, spec),
-                                "note": note})  # fmt: skip
-    return Redirect(f"{base}/{key}?gepubliceerd={published.version}", status_code=HTTP_303_SEE_OTHER)
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return default
-
-
 def _notice(published: str) -> str:
     return f"Versie {published} is gepubliceerd. Lopende escalaties houden hun eigen versie." if published else ""
 
@@ -176,8 +75,52 @@ def _is_lead(request: Request, region: Region) -> bool:
     return Role.INKOOP_LEAD in person.region_roles.get(region.id, frozenset())
 
 
-class RegionLadderController(Controller):
-    """/regio/{region_slug}/ladders: the ladders drawn; the lead (inkoop_lead) edits and publishes."""
+class _EditorRoutes:
+    """The editor's routes, the same for the lead's and the admin's paths (``base`` and ``admin`` differ)."""
+
+    admin = False
+
+    def _base(self, region: Region) -> str:
+        return f"/beheer/regios/{region.slug}/ladders" if self.admin else f"/regio/{region.slug}/ladders"
+
+    async def _new_page(self, request: Request, slug: str) -> Template:
+        region = await _region(slug)
+        return pages.new_template(region, self._base(region), admin=self.admin,
+                                  tenants_dir=request.app.state.settings.tenants_dir)  # fmt: skip
+
+    async def _new(self, request: Request, slug: str) -> Template:
+        region = await _region(slug)
+        return await pages.new_submit(request, region, self._base(region), admin=self.admin)
+
+    async def _edit(self, slug: str, key: str) -> Template:
+        region = await _region(slug)
+        return await pages.editor_page(region, key, self._base(region), admin=self.admin)
+
+    async def _check(self, request: Request, slug: str, key: str) -> Template:
+        region = await _region(slug)
+        return await pages.editor_submit(request, region, key, self._base(region), admin=self.admin)
+
+    async def _preview(self, request: Request, slug: str, key: str) -> Template:
+        return await pages.preview_submit(request, await _region(slug), key)
+
+    async def _publish(self, request: Request, slug: str, key: str) -> Response:
+        region = await _region(slug)
+        return await pages.publish_submit(request, region, key, self._base(region), admin=self.admin)
+
+    async def _toml(self, slug: str, key: str) -> Template:
+        region = await _region(slug)
+        return await pages.toml_page(region, key, self._base(region), admin=self.admin)
+
+    async def _toml_file(self, slug: str, key: str) -> Response:
+        return await pages.toml_file(await _region(slug), key)
+
+    async def _toml_import(self, request: Request, slug: str, key: str) -> Template:
+        region = await _region(slug)
+        return await pages.toml_submit(request, region, key, self._base(region), admin=self.admin)
+
+
+class RegionLadderController(Controller, _EditorRoutes):
+    """/regio/{region_slug}/ladders: the ladders drawn; the lead (inkoop_lead) edits, adds and publishes."""
 
     path = "/regio/{region_slug:str}/ladders"
     include_in_schema = False
@@ -185,58 +128,99 @@ class RegionLadderController(Controller):
     @get("/", guards=[region_role(*READERS)])
     async def index(self, request: Request, region_slug: FromPath[str]) -> Template:
         region = await _region(region_slug)
-        base = f"/regio/{region.slug}/ladders"
-        return await ladder_list(region, base, may_edit=_is_lead(request, region), admin=False)
+        return await ladder_list(region, self._base(region), may_edit=_is_lead(request, region), admin=False)
+
+    @get("/nieuw", guards=[LEAD])
+    async def new_page(self, request: Request, region_slug: FromPath[str]) -> Template:
+        return await self._new_page(request, region_slug)
+
+    @post("/nieuw", guards=[LEAD], status_code=200)
+    async def new(self, request: Request, region_slug: FromPath[str]) -> Template:
+        return await self._new(request, region_slug)
 
     @get("/{ladder_key:str}", guards=[region_role(*READERS)])
     async def show(
         self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str], gepubliceerd: FromQuery[str] = ""
     ) -> Template:
         region = await _region(region_slug)
-        return await ladder_page(region, ladder_key, f"/regio/{region.slug}/ladders",
-                                 may_edit=_is_lead(request, region), admin=False,
-                                 notice=_notice(gepubliceerd))  # fmt: skip
+        return await ladder_page(region, ladder_key, self._base(region), may_edit=_is_lead(request, region),
+                                 admin=False, notice=_notice(gepubliceerd))  # fmt: skip
 
-    @get("/{ladder_key:str}/bewerken", guards=[region_role(Role.INKOOP_LEAD)])
+    @get("/{ladder_key:str}/bewerken", guards=[LEAD])
     async def edit(self, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
-        region = await _region(region_slug)
-        return await editor_page(region, ladder_key, f"/regio/{region.slug}/ladders", admin=False)
+        return await self._edit(region_slug, ladder_key)
 
-    @post("/{ladder_key:str}/bewerken", guards=[region_role(Role.INKOOP_LEAD)], status_code=200)
+    @post("/{ladder_key:str}/bewerken", guards=[LEAD], status_code=200)
     async def check(self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
-        region = await _region(region_slug)
-        return await editor_submit(request, region, ladder_key, f"/regio/{region.slug}/ladders", admin=False)
+        return await self._check(request, region_slug, ladder_key)
 
-    @post("/{ladder_key:str}/publiceren", guards=[region_role(Role.INKOOP_LEAD)], status_code=HTTP_303_SEE_OTHER)
-    async def publish(self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
-        region = await _region(region_slug)
-        return await publish_submit(request, region, ladder_key, f"/regio/{region.slug}/ladders", admin=False)
+    @post("/{ladder_key:str}/voorbeeld", guards=[LEAD], status_code=200)
+    async def preview(self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
+        return await self._preview(request, region_slug, ladder_key)
+
+    @post("/{ladder_key:str}/publiceren", guards=[LEAD], status_code=HTTP_303_SEE_OTHER)
+    async def publish(self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Response:
+        return await self._publish(request, region_slug, ladder_key)
+
+    @get("/{ladder_key:str}/toml", guards=[LEAD])
+    async def toml(self, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
+        return await self._toml(region_slug, ladder_key)
+
+    @get("/{ladder_key:str}/toml/bestand", guards=[LEAD])
+    async def toml_file(self, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Response:
+        return await self._toml_file(region_slug, ladder_key)
+
+    @post("/{ladder_key:str}/toml", guards=[LEAD], status_code=200)
+    async def toml_import(self, request: Request, region_slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
+        return await self._toml_import(request, region_slug, ladder_key)
 
 
-class AdminLadderController(Controller):
+class AdminLadderController(Controller, _EditorRoutes):
     """/beheer/regios/{slug}/ladders: the same pages for the platform admin, in every region."""
 
     path = "/beheer/regios/{slug:str}/ladders"
     include_in_schema = False
     guards = [platform_admin]
+    admin = True
+
+    @get("/nieuw")
+    async def new_page(self, request: Request, slug: FromPath[str]) -> Template:
+        return await self._new_page(request, slug)
+
+    @post("/nieuw", status_code=200)
+    async def new(self, request: Request, slug: FromPath[str]) -> Template:
+        return await self._new(request, slug)
 
     @get("/{ladder_key:str}")
     async def show(self, slug: FromPath[str], ladder_key: FromPath[str], gepubliceerd: FromQuery[str] = "") -> Template:
         region = await _region(slug)
-        return await ladder_page(region, ladder_key, f"/beheer/regios/{region.slug}/ladders", may_edit=True,
-                                 admin=True, notice=_notice(gepubliceerd))  # fmt: skip
+        return await ladder_page(region, ladder_key, self._base(region), may_edit=True, admin=True,
+                                 notice=_notice(gepubliceerd))  # fmt: skip
 
     @get("/{ladder_key:str}/bewerken")
     async def edit(self, slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
-        region = await _region(slug)
-        return await editor_page(region, ladder_key, f"/beheer/regios/{region.slug}/ladders", admin=True)
+        return await self._edit(slug, ladder_key)
 
     @post("/{ladder_key:str}/bewerken", status_code=200)
     async def check(self, request: Request, slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
-        region = await _region(slug)
-        return await editor_submit(request, region, ladder_key, f"/beheer/regios/{region.slug}/ladders", admin=True)
+        return await self._check(request, slug, ladder_key)
+
+    @post("/{ladder_key:str}/voorbeeld", status_code=200)
+    async def preview(self, request: Request, slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
+        return await self._preview(request, slug, ladder_key)
 
     @post("/{ladder_key:str}/publiceren", status_code=HTTP_303_SEE_OTHER)
-    async def publish(self, request: Request, slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
-        region = await _region(slug)
-        return await publish_submit(request, region, ladder_key, f"/beheer/regios/{region.slug}/ladders", admin=True)
+    async def publish(self, request: Request, slug: FromPath[str], ladder_key: FromPath[str]) -> Response:
+        return await self._publish(request, slug, ladder_key)
+
+    @get("/{ladder_key:str}/toml")
+    async def toml(self, slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
+        return await self._toml(slug, ladder_key)
+
+    @get("/{ladder_key:str}/toml/bestand")
+    async def toml_file(self, slug: FromPath[str], ladder_key: FromPath[str]) -> Response:
+        return await self._toml_file(slug, ladder_key)
+
+    @post("/{ladder_key:str}/toml", status_code=200)
+    async def toml_import(self, request: Request, slug: FromPath[str], ladder_key: FromPath[str]) -> Template:
+        return await self._toml_import(request, slug, ladder_key)

@@ -13,6 +13,7 @@ import struct
 import zlib
 
 import pytest
+from playwright.sync_api import expect
 
 from apps.audit.descriptions import ACTIONS_NL
 from tests.browser_support import assert_accessible, mailed_link, running_platform, screenshot
@@ -111,16 +112,27 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         assert "DVO-HR-2026-001" in page.locator("#contractenlijst").inner_text()
         checked(page, "5-regio-ingericht")
 
-        # The ladder editor: change the term of "plan van aanpak" from 2 to 3 weeks, check, see the diff, publish.
+        # The ladder editor (issue 18 point 6): form fields, the diagram beside them follows every change (htmx);
+        # change the term of "plan van aanpak" from 2 to 3 weeks, check, see the diff, publish.
         page.locator("#ladders").get_by_role("link", name=re.compile("^bewerken")).click()
         checked(page, "6-ladder-bewerken")
-        term = page.get_by_label("Termijn (stap 1, termijn 1)")
-        assert term.input_value() == "2 weken"
-        term.fill("drie wekken")
+        page.locator("#s0 > summary").click()  # open step 1
+        amount = page.get_by_label("Aantal (stap 1, termijn 1)", exact=True)
+        assert amount.input_value() == "2" and page.get_by_label("Eenheid (stap 1, termijn 1)").input_value() == "weken"
+        title = page.get_by_label("Titel (stap 1)", exact=True)
+        title.fill("Plan van aanpak vragen")
+        title.press("Tab")  # a change: the diagram is drawn anew, without a submit
+        expect(page.locator("#voorbeeld svg")).to_contain_text("Plan van aanpak vragen")
+        expect(page.locator("#voorbeeld-status")).to_have_text("Het voorbeeld is bijgewerkt.")
+        amount.fill("drie")
+        amount.press("Tab")
+        expect(page.locator("#voorbeeld")).to_contain_text("‘drie’ is geen aantal")  # the diagram waits for it
+        checked(page, "7-ladder-voorbeeld-probleem")
         page.get_by_role("button", name="Controleren en wijzigingen tonen").first.click()
-        assert "‘drie wekken’ is geen termijn" in page.locator("#s0-t0-term-fout").inner_text()
+        assert "‘drie’ is geen aantal" in page.locator("#s0-t0-amount-fout").inner_text()
+        assert page.get_by_label("Titel (stap 1)", exact=True).input_value() == "Plan van aanpak vragen"  # kept
         checked(page, "7-ladder-fout")
-        page.get_by_label("Termijn (stap 1, termijn 1)").fill("3 weken")
+        page.get_by_label("Aantal (stap 1, termijn 1)", exact=True).fill("3")
         page.get_by_role("button", name="Controleren en wijzigingen tonen").first.click()
         assert "gewijzigd van 2 weken in 3 weken" in page.locator("#wijzigingen").inner_text()
         checked(page, "8-ladder-verschillen")
@@ -129,6 +141,15 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         page.wait_for_url(re.compile(r".*/ladders/kwaliteit\?gepubliceerd=2"))
         assert "Versie 2 is gepubliceerd" in page.locator("main").inner_text()
         checked(page, "9-ladder")
+        page.get_by_role("link", name="TOML importeren of exporteren (voor experts)").click()
+        checked(page, "9-ladder-toml")
+        page.goto(f"{base}{HR}")
+        page.get_by_role("link", name="Nieuwe ladder toevoegen").click()
+        page.get_by_label("Naam van de ladder").fill("Contractladder")
+        page.get_by_label(re.compile("^Sjabloon: Escalatieladder niet-nakoming")).check()
+        page.get_by_role("button", name="Ladder opzetten en bewerken").click()
+        assert "Nieuwe ladder: Contractladder" in page.locator("h1").inner_text()
+        checked(page, "9-nieuwe-ladder")
 
         page.goto(f"{base}{HR}")
         page.get_by_label("E-mailadres van de teamleider inkoop").fill("h.nieuwland@regio.localhost")

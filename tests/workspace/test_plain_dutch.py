@@ -18,10 +18,10 @@ from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
 from tests.plain_dutch import leaks, visible_text
 
-# Not pages to read: files, exports, feeds, and leaving; nor the TOML editor of the ladders (/bewerken), which shows
-# the ladder's keys to the experts who edit them (issue 18 point 6 replaces it with form fields).
+# Not pages to read: files, exports, feeds, and leaving; nor a ladder as TOML (/toml), which shows the ladder's keys to
+# the experts who import and export it. The ladder editor's form (/bewerken) is read like every other page.
 SKIP = re.compile(
-    r"/bewerken$|\.(csv|pdf|json|toml|ics|css|js|png|svg|ico)$|/bestand$|/logo$|/documenten/|/uitloggen|/export|/agenda/"
+    r"/toml$|\.(csv|pdf|json|toml|ics|css|js|png|svg|ico)$|/bestand$|/logo$|/documenten/|/uitloggen|/export|/agenda/"
 )
 PAGES_PER_PERSON = 90
 
