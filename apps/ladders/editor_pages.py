@@ -69,6 +69,12 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
+def _may_be_new(key: str, form) -> bool:
+    """A post for a ladder that does not exist yet: it is being made (version 0) under a key a ladder may have."""
+    return _int(form.get("base_version"), -1) == 0 and bool(re.fullmatch(KEY_PATTERN[1:-1], key)) and (
+        len(key) <= 64 and key not in RESERVED_KEYS)
+
+
 def _chrome(region: Region, admin: bool) -> dict[str, Any]:
     return {"section": None if admin else "ladders", "reads_escalations": True, "region_lead": True}
 
@@ -135,7 +141,7 @@ async def editor_submit(request: Request, region: Region, key: str, base: str, *
     scope = RegionScope(region.id)
     latest = await _latest(scope, key)
     form = await request.form()
-    if latest is None and _int(form.get("base_version"), -1) != 0:
+    if latest is None and not _may_be_new(key, form):
         raise NotFoundException()  # a ladder that does not exist, and is not being made
     roles = await mailbox_roles(scope)
     state = editor.state_from_form(key, form)
@@ -182,7 +188,7 @@ async def publish_submit(request: Request, region: Region, key: str, base: str, 
     latest = await _latest(scope, key)
     form = await request.form()
     base_version = _int(form.get("base_version"), -1)
-    if latest is None and base_version != 0:
+    if latest is None and not _may_be_new(key, form):
         raise NotFoundException()
     roles = await mailbox_roles(scope)
     try:

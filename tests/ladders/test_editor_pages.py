@@ -241,6 +241,10 @@ async def test_only_the_regions_lead_and_the_platform_admin_edit(world, oidc_set
         for _, path in paths[:1] + paths[4:5] + paths[6:7]:
             assert (await http.get(f"/regio/lekstroom/ladders{path}")).status_code in (403, 404)  # not their region
         assert (await http.get("/beheer/regios/zuid-limburg/ladders/kwaliteit/bewerken")).status_code in (403, 404)
+        for key in ("nieuw", "Hoofdletters"):  # a ladder no page could show is never made
+            answer = await http.post(f"{BASE}/{key}/publiceren", data={"definition": "{}", "base_version": "0"},
+                                     headers=csrf_headers(http))  # fmt: skip
+            assert answer.status_code in (404, 405), key
     async with app_client(oidc_settings) as http:
         await login(http, "beheer", "/beheer/regios")
         admin = "/beheer/regios/lekstroom/ladders"
