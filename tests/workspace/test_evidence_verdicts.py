@@ -20,6 +20,7 @@ from apps.notifications.tables import Notification
 from core.actor import SYSTEM, Actor
 from core.clock import FrozenClock, system_clock
 from tests.accounts.support import app_client, login
+from tests.browser_support import NuChecker
 from tests.portal.support import PDF
 from tests.workspace.support import ZL, events, field_error, post_form, provider, zl_scope
 
@@ -105,6 +106,9 @@ async def test_evidence_delivered_for_a_term_is_judged_on_the_escalation(world, 
         shown = await ilse.get(answer.headers["location"])
         assert "Uw oordeel over het bewijs staat in het bewijsregister en op de tijdlijn" in shown.text
         assert "Oordeel: <strong>Afgewezen</strong>" in shown.text and "Termijn heropend" in shown.text
+        valid = NuChecker()  # the pages with the new parts are valid HTML (the browser tests do not reach them)
+        valid.add(shown.text, "escalatiepagina met bewijs")
+        valid.add(refused.text, "escalatiepagina met fout bij het bewijs")
 
     reopened = await _term(escalation)
     calendar = (await load_context(scope, escalation.id, system_clock)).calendar
@@ -129,6 +133,8 @@ async def test_evidence_delivered_for_a_term_is_judged_on_the_escalation(world, 
         portal = await vera.get(f"/portaal/escalaties/{escalation.id}")
         assert "Bewijs beoordeeld door de regio" in portal.text and reason in portal.text
         assert "De termijn loopt weer" in portal.text
+        valid.add(portal.text, "portaal: escalatie")
+        valid.add((await vera.get(f"/portaal/bewijs?escalatie={escalation.id}")).text, "portaal: bewijsregister")
 
     # On the provider's evidence page (the region's navigation, the escalation linked) the team accepts after all.
     evidence_page = f"{ZL}/aanbieders/{vlinder.id}/bewijs"
@@ -143,6 +149,8 @@ async def test_evidence_delivered_for_a_term_is_judged_on_the_escalation(world, 
         assert accepted.status_code == 303
         page = await ilse.get(accepted.headers["location"])
         assert f"Ze staat ook op de tijdlijn van escalatie {escalation.reference}" in page.text
+        valid.add(page.text, "bewijs van de aanbieder")
+    assert valid.errors() == []
     again = await _term(escalation)
     assert again.status == "met"
     later = await events(escalation.id, "bewijs_beoordeeld")
