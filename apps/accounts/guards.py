@@ -24,7 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from apps.accounts.roles import Role
 from apps.accounts.services import Person, load_person
-from apps.accounts.sessions import ABSOLUTE_TIMEOUT
+from apps.accounts.sessions import ABSOLUTE_TIMEOUT, signed_in_rows
 from apps.notifications.inapp import unread_count
 from apps.tenancy.tables import Region
 from core.logs import set_region
@@ -53,7 +53,7 @@ async def current_person(connection: ASGIConnection) -> Person | None:
         if not isinstance(auth_at, int | float) or time.time() - auth_at > ABSOLUTE_TIMEOUT.total_seconds():
             connection.scope["session"] = {}  # too old: the session ends here
         else:
-            person = await load_person(user_id)
+            person = await load_person(user_id, signed_in_rows(connection))
             if person is None:
                 connection.scope["session"] = {}  # the user was removed or deactivated
     state[PERSON] = person

@@ -119,28 +119,41 @@ async def _link_to_provider(user: User, kvk: str, idp: OidcProvider, clock: Cloc
     )  # fmt: skip
 
 
-async def load_person(user_id: UUID | str) -> Person | None:
-    """The person with their roles, or None when the user is gone or deactivated."""
+async def load_person(user_id: UUID | str, session_rows: list[dict] | None = None) -> Person | None:
+    """The person with their roles, or None when the user is gone or deactivated. ``session_rows``: the person's
+    rows as the request's session read them (``UserScope.through_session``): then no query at all."""
     try:
         uid = UUID(str(user_id))
     except ValueError:
         return None
-    user = await User.objects().where(User.id == uid).first()
-    if user is None or not user.active:
+    if session_rows and UUID(str(session_rows[0]["user_found"])) == uid:
+        return person_from_rows(session_rows[0], session_rows)
+    user = await User.select(User.id, User.name, User.email, User.is_platform_admin, User.active).where(
+        User.id == uid
+    ).first()  # fmt: skip
+    if user is None:
+        return None
+    return person_from_rows(user, await UserScope(uid).select(Membership, Membership.region, Membership.provider,
+                                                             Membership.role))  # fmt: skip
+
+
+def person_from_rows(user: dict, memberships: list[dict]) -> Person | None:
+    """A Person from the user's row (``id`` or ``user_found``, name, email, is_platform_admin, active) and their
+    membership rows (region, provider, role; None columns for a person without memberships)."""
+    if not user["active"]:
         return None
     region_roles: dict[UUID, set[str]] = defaultdict(set)
     provider_roles: dict[UUID, set[str]] = defaultdict(set)
-    rows = await UserScope(uid).select(Membership, Membership.region, Membership.provider, Membership.role)
-    for row in rows:
+    for row in memberships:
         if row["region"] is not None and row["role"] in REGION_ROLES:
-            region_roles[row["region"]].add(row["role"])
+            region_roles[UUID(str(row["region"]))].add(row["role"])
         elif row["provider"] is not None and row["role"] in PROVIDER_ROLES:
-            provider_roles[row["provider"]].add(row["role"])
+            provider_roles[UUID(str(row["provider"]))].add(row["role"])
     return Person(
-        user_id=user.id,
-        name=user.name,
-        email=user.email,
-        is_platform_admin=bool(user.is_platform_admin),
+        user_id=UUID(str(user.get("user_found") or user.get("id"))),
+        name=user["name"],
+        email=user["email"],
+        is_platform_admin=bool(user["is_platform_admin"]),
         region_roles={k: frozenset(v) for k, v in region_roles.items()},
         provider_roles={k: frozenset(v) for k, v in provider_roles.items()},
     )

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
@@ -24,6 +25,7 @@ from litestar.types import Empty
 from litestar.utils.dataclass import extract_dataclass_items
 
 from apps.accounts.tables import WebSession
+from core.tenancy import UserScope
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -34,6 +36,7 @@ ABSOLUTE_TIMEOUT = timedelta(hours=10)
 COOKIE_NAME = "trede_session"
 _ROTATE = "trede.rotate_session"
 _LOADED = "trede.session_loaded"
+_PERSON_ROWS = "trede.session_person"
 
 
 def _seconds(value: int | timedelta | None) -> int | None:
@@ -47,16 +50,29 @@ class PiccoloStore(Store):
 
     __slots__ = ()
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None, *,
+                  user_id: UUID | None = None) -> None:  # fmt: skip
         data = value.encode() if isinstance(value, str) else value
         seconds = _seconds(expires_in)
         expires_at = int(time.time()) + seconds if seconds is not None else None
-        await WebSession.insert(WebSession(key=key, value=data, expires_at=expires_at)).on_conflict(
-            target=WebSession.key, action="DO UPDATE", values=[WebSession.value, WebSession.expires_at]
-        )
+        row = WebSession(key=key, value=data, expires_at=expires_at, user_id=user_id)
+        await WebSession.insert(row).on_conflict(
+            target=WebSession.key, action="DO UPDATE",
+            values=[WebSession.value, WebSession.expires_at, WebSession.user_id],
+        )  # fmt: skip
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         row = await WebSession.select(WebSession.value, WebSession.expires_at).where(WebSession.key == key).first()
+        return await self._checked(key, row, renew_for)
+
+    async def get_with_person(self, key: str, renew_for: int | timedelta | None = None) -> tuple[bytes | None, list]:
+        """The session's value and the rows of its person with their memberships, in one query
+        (``UserScope.through_session``); the rows are empty when the session names no (existing) user."""
+        rows = await UserScope.through_session(WebSession, key)
+        value = await self._checked(key, rows[0] if rows else None, renew_for)
+        return value, rows if value is not None and rows[0]["user_found"] is not None else []
+
+    async def _checked(self, key: str, row: dict | None, renew_for: int | timedelta | None) -> bytes | None:
         if row is None:
             return None
         now = int(time.time())
@@ -99,16 +115,40 @@ def rotate_session(connection: ASGIConnection) -> None:
     connection.scope["state"][_ROTATE] = True
 
 
+def signed_in_rows(connection: ASGIConnection) -> list[dict]:
+    """The person's rows read with this request's session (``PiccoloStore.get_with_person``), or none."""
+    return connection.scope["state"].get(_PERSON_ROWS) or []
+
+
+def _user_of(session: Any) -> UUID | None:
+    try:
+        return UUID(str(session["uid"])) if isinstance(session, dict) and session.get("uid") else None
+    except ValueError:
+        return None
+
+
 class TredeSessionBackend(ServerSideSessionBackend):
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
         session_id = connection.cookies.get(self.config.key)
         if session_id and session_id != "null":
             store = self.config.get_store_from_app(connection.scope["app"])
-            data = await self.get(session_id, store=store)
+            if isinstance(store, PiccoloStore):  # the session with its person: one query
+                max_age = int(self.config.max_age) if self.config.max_age is not None else None
+                data, rows = await store.get_with_person(session_id, max_age if self.config.renew_on_access else None)
+                connection.scope["state"][_PERSON_ROWS] = rows
+            else:
+                data = await self.get(session_id, store=store)
             if data is not None:
                 connection.scope["state"][_LOADED] = data
                 return self.deserialize_data(data)
         return {}
+
+    async def _store(self, session_id: str, data: bytes, store: Store, session: Any) -> None:
+        if not isinstance(store, PiccoloStore):
+            await self.set(session_id=session_id, data=data, store=store)
+            return
+        expires_in = int(self.config.max_age) if self.config.max_age is not None else None
+        await store.set(session_id, data, expires_in=expires_in, user_id=_user_of(session))
 
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
         store = self.config.get_store_from_app(connection.scope["app"])
@@ -135,11 +175,11 @@ class TredeSessionBackend(ServerSideSessionBackend):
             if incoming:
                 await self.delete(incoming, store=store)
             session_id = self.generate_session_id()
-            await self.set(session_id=session_id, data=data, store=store)
+            await self._store(session_id, data, store, scope_session)
         else:
             session_id = incoming
             if data != state.get(_LOADED):
-                await self.set(session_id=session_id, data=data, store=store)
+                await self._store(session_id, data, store, scope_session)
         headers.add("Set-Cookie", Cookie(value=session_id, key=self.config.key, **cookie_params).to_header(header=""))
 
 

@@ -1,7 +1,7 @@
 """People who log in (through OpenID Connect), the roles they hold per region or provider, their server-side
 sessions and the rate-limit counters of the login (and upload) endpoints."""
 
-from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, Bytea, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from apps.providers.tables import Provider
@@ -44,6 +44,9 @@ class WebSession(Table, tablename="web_session"):
     key = Varchar(length=128, unique=True)  # the session id in the cookie (random, 64 hex characters)
     value = Bytea()
     expires_at = BigInt(null=True, default=None, index=True)  # Unix seconds; None: no expiry
+    # The signed-in person (the value's "uid"), so that the session, the user and the memberships are read in one
+    # query per request (UserScope.through_session). No foreign key: a removed user simply finds no row.
+    user_id = UUID(null=True, default=None)
 
 
 class RateLimitCounter(Table, tablename="rate_limit_counter"):

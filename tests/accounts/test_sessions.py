@@ -45,6 +45,30 @@ async def test_a_session_made_by_one_web_process_works_in_another(world, oidc_se
         assert page.status_code == 200 and "Ilse Inkoop" in page.text
 
 
+async def test_a_request_reads_the_session_the_person_and_their_roles_in_one_query(world, oidc_settings):
+    """Issue 20: the session, the user and the memberships are one statement per request, and still current: a role
+    granted or a deactivation between two requests counts at the next one."""
+    from apps.accounts.tables import Membership
+    from apps.tenancy.tables import Region
+    from core.tenancy import RegionScope
+    from tests.querycount import counting_statements
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        with counting_statements() as seen:
+            page = await http.get("/werkruimte")
+        assert page.status_code == 200 and "Ilse Inkoop" in page.text
+        who = [q for q in seen.queries if any(name in q for name in ("web_session", "app_user", "membership"))]
+        assert len(who) == 1, who
+        ilse = await User.objects().where(User.subject == "zl-inkoop").first()
+        other = await Region.objects().where(Region.slug != "zuid-limburg").first()
+        assert other.name not in page.text
+        await RegionScope(other.id).new(Membership, user=ilse.id, role="waarnemer").save()
+        assert other.name in (await http.get("/werkruimte")).text
+        await User.update({User.active: False}).where(User.id == ilse.id)
+        assert (await http.get("/werkruimte")).status_code == 303
+
+
 async def test_visitors_without_a_login_get_no_session(world, oidc_settings):
     async with app_client(oidc_settings) as http:
         for path in ("/", "/inloggen", "/static/trede/trede.css", "/health/live", "/api/v1/regions"):
