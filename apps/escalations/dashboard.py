@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
-from apps.escalations.overview import Ladders, intake_stops, region_ladders
+from apps.escalations.overview import Ladders, intake_stop_count, intake_stop_page, region_ladders
 from apps.escalations.tables import Deadline, Escalation
+from apps.escalations.tally import Tally, region_tally
 from apps.escalations.timeline import DOCUMENT_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
@@ -75,24 +76,23 @@ class Month:
 
 async def opened_and_closed_per_month(h: Here, today: date) -> list[Month]:
     """Escalations opened and closed in each of the last 12 Dutch calendar months (this month last): one row of
-    ``SUM(CASE …)`` over the region's escalations touched in that window."""
+    ``SUM(CASE …)`` per column, each over one index range (``escalation_region_opened``,
+    ``escalation_region_closed``: region, then the moment), never the region's other escalations."""
     starts = [month_start(today, back) for back in range(MONTHS - 1, -1, -1)]
     bounds = [local_midnight(day) for day in [*starts, month_start(today, -1)]]
-    columns = []
+    row: dict = {}
     for column in ("opened_at", "closed_at"):
-        for i in range(MONTHS):
-            columns.append(QueryString(
-                f"SUM(CASE WHEN {column} >= {{}} AND {column} < {{}} THEN 1 ELSE 0 END) AS {column[:-3]}_{i}",
-                bounds[i], bounds[i + 1],
-            ))  # fmt: skip
-    row = await (
-        h.scope.select(Escalation, *columns)
-        .where((Escalation.opened_at >= bounds[0]) | (Escalation.closed_at >= bounds[0]))
-        .first()
-    )
-    row = row or {}
-    return [Month(start, int(row.get(f"opened_{i}") or 0), int(row.get(f"closed_{i}") or 0))
-            for i, start in enumerate(starts)]  # fmt: skip
+        sums = [
+            QueryString(f"SUM(CASE WHEN {column} < {{}} THEN 1 ELSE 0 END) AS {column[:-3]}_{i}", bounds[i + 1])
+            for i in range(MONTHS)
+        ]  # cumulative: month i is the difference of two sums
+        in_range = (getattr(Escalation, column) >= bounds[0]) & (getattr(Escalation, column) < bounds[-1])
+        row |= await h.scope.select(Escalation, *sums).where(in_range).first() or {}
+
+    def in_month(name: str, i: int) -> int:
+        return int(row.get(f"{name}_{i}") or 0) - (int(row.get(f"{name}_{i - 1}") or 0) if i else 0)
+
+    return [Month(start, in_month("opened", i), in_month("closed", i)) for i, start in enumerate(starts)]
 
 
 @dataclass
@@ -136,21 +136,12 @@ def chart(months: list[Month]) -> dict[str, Any]:
 # --- counts and lists ------------------------------------------------------------------------------------------------
 
 
-async def open_groups(h: Here, ladders: Ladders) -> list[dict]:
-    """Open escalations counted per ladder version, step and category in one grouped query without joins; the
-    version's ladder key comes from the already loaded specs."""
-    rows = (
-        await h.scope.select(
-            Escalation,
-            Escalation.ladder_version,
-            Escalation.current_step,
-            Escalation.category,
-            Escalation.subcategory,
-            Count(alias="aantal"),
-        )
-        .where(Escalation.status != "closed")
-        .group_by(Escalation.ladder_version, Escalation.current_step, Escalation.category, Escalation.subcategory)
-    )
+async def open_groups(h: Here, ladders: Ladders, tally: Tally | None = None) -> list[dict]:
+    """Open escalations counted per ladder version, step and category: the region's tally rows (kept by the
+    database on every change of an escalation, ``apps.escalations.tally``), not its escalations. The version's
+    ladder key comes from the already loaded specs."""
+    tally = tally or await region_tally(h.scope)
+    rows = [{**row, "aantal": row["escalations"]} for row in tally.matching(status="lopend")]
     for row in rows:
         spec = ladders.by_version.get(row["ladder_version"])
         row["ladder_key"] = spec.key if spec else str(row["ladder_version"])
@@ -194,7 +185,9 @@ DEADLINE_COLUMNS = (Deadline.id, Deadline.step, Deadline.key, Deadline.term, Dea
 async def deadlines_between(h: Here, ladders: Ladders, start: datetime | None, end: datetime) -> dict[str, Any]:
     """Open deadlines due in [start, end): how many, and the first ones by due date. The first ones are found
     without joins (the due-date index does the work), then their escalations are read in one query."""
-    condition = (Deadline.status == "open") & (Deadline.due_at < end)
+    # the status as a literal: the partial index deadline_open_region_due (region, due_at) WHERE status = 'open'
+    # then serves every plan, also a prepared statement's generic one; the count is an index-only range
+    condition = WhereRaw("status = 'open'") & (Deadline.due_at < end)
     if start is not None:
         condition &= Deadline.due_at >= start
     total = await h.scope.count(Deadline).where(condition)
@@ -226,16 +219,19 @@ async def deadlines_between(h: Here, ladders: Ladders, start: datetime | None, e
     return {"total": total, "rows": items, "more": max(0, total - len(items))}
 
 
-async def region_dashboard(h: Here, stops: list[dict] | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows, for a person who reads the region's escalations. ``stops``: the intake
-    stops in force when the page has read them already (the home page counts them too): read once."""
+async def region_dashboard(h: Here, stops: list[dict] | None = None, tally: Tally | None = None,
+                           stops_total: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Everything the dashboard shows, for a person who reads the region's escalations. ``stops``: the newest
+    intake stops in force and ``stops_total`` how many there are, ``tally``: the region's counts, when the page has
+    read them already (the home page counts them too): read once."""
     now = h.clock.now()
     today = now.astimezone(AMSTERDAM).date()
     week_end = local_midnight(today + timedelta(days=7 - today.weekday()))  # next Monday 00:00, Dutch time
     ladders = await region_ladders(h.scope)
     months = await opened_and_closed_per_month(h, today)
-    stops = await intake_stops(h) if stops is None else stops
-    groups = await open_groups(h, ladders)
+    stops = (await intake_stop_page(h, size=DEADLINE_LIST)).rows if stops is None else stops
+    stops_total = await intake_stop_count(h) if stops_total is None else stops_total
+    groups = await open_groups(h, ladders, tally)
     return {
         "today": nl_date(today),
         "week_end": nl_date(week_end - timedelta(days=1)),
@@ -244,6 +240,8 @@ async def region_dashboard(h: Here, stops: list[dict] | None = None) -> dict[str
         "due_this_week": await deadlines_between(h, ladders, now, week_end),
         "overdue": await deadlines_between(h, ladders, None, now),
         "stops": stops,
+        "stops_total": stops_total,
+        "stops_more": max(0, stops_total - len(stops)),
         "months": months,
         "chart": chart(months),
         "first_month": months[0].name,

@@ -16,16 +16,18 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.columns.combination import WhereRaw
 
 from apps.escalations import signals
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.deadlines import OPEN
 from apps.escalations.tables import Deadline, Escalation, Measure
+from apps.escalations.tally import region_tally
 from apps.escalations.timeline import STATUS_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import LadderVersion
+from apps.providers.tables import Contract
 from apps.tenancy.tables import Municipality, Region
 from core import keyset
 from core.csvexport import CsvSheet
@@ -232,37 +234,74 @@ def overview_fetch(scope: RegionScope, filters: Filters, now: datetime) -> keyse
     return fetch
 
 
+def tally_knows(filters: Filters) -> bool:
+    """The filter is one of status, step and category only: the region's tally answers its counts exactly."""
+    return not (filters.aanbieder or filters.zoek or filters.verlopen)
+
+
+async def overview_counts(scope: RegionScope, filters: Filters, ladders: Ladders, now: datetime) -> dict[str, Any]:
+    """How many escalations the filter finds and how many per step (the step filter left out), without reading
+    the region's escalations: from the tally when it knows the filter; otherwise from at most ``COUNT_CAP`` + 1
+    rows, and when there are more the page says "meer dan 1.000" and shows no counts per step."""
+    if tally_knows(filters):
+        parts = filters.categorie.split("/") if filters.categorie else []
+        ladder = parts[0] if len(parts) >= 2 else ""
+
+        def ladder_of(version_id: Any) -> str:
+            spec = ladders.by_version.get(version_id)
+            return spec.key if spec else ""
+
+        step_ladder, step = filters.stap.split("/", 1) if "/" in filters.stap else ("", "")
+        rows = (await region_tally(scope)).matching(
+            status=filters.status, ladder_of=ladder_of, ladder=ladder, category=parts[1] if len(parts) >= 2 else "",
+            subcategory=parts[2] if len(parts) == 3 else "",
+        )  # fmt: skip
+        per_step: dict[tuple[str, str], int] = {}
+        for row in rows:
+            key = (ladder_of(row["ladder_version"]), row["current_step"])
+            per_step[key] = per_step.get(key, 0) + row["escalations"]
+        total = per_step.get((step_ladder, step), 0) if step else sum(per_step.values())
+        return {"total": total, "capped": False, "per_step": per_step}
+    step_condition = overview_where(scope, filters, now, with_step=False)
+    query = scope.select(Escalation, Escalation.ladder_version.ladder.key.as_alias("ladder_key"),
+                         Escalation.current_step)  # fmt: skip
+    found = await (query.where(step_condition) if step_condition is not None else query).limit(COUNT_CAP + 1)
+    per_step = {}
+    if len(found) <= COUNT_CAP:
+        for row in found:
+            key = (row["ladder_key"], row["current_step"])
+            per_step[key] = per_step.get(key, 0) + 1
+    if "/" in filters.stap:
+        condition = overview_where(scope, filters, now)
+
+        async def count_rows(cap: int) -> int:
+            return len(await scope.select(Escalation, Escalation.id).where(condition).limit(cap))
+
+        total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
+    else:
+        total, capped = (COUNT_CAP, True) if len(found) > COUNT_CAP else (len(found), False)
+    return {"total": total, "capped": capped, "per_step": per_step}
+
+
 async def overview(scope: RegionScope, filters: Filters, ladders: Ladders, now: datetime) -> dict[str, Any]:
-    condition = overview_where(scope, filters, now)
-
-    async def count_rows(cap: int) -> int:
-        ids = scope.select(Escalation, Escalation.id)
-        return len(await (ids.where(condition) if condition is not None else ids).limit(cap))
-
-    total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
+    counted = await overview_counts(scope, filters, ladders, now)
+    total, capped = counted["total"], counted["capped"]
     fetch, segments = overview_fetch(scope, filters, now), overview_segments(filters)
     found = await keyset.page(fetch, segments, PAGE_SIZE, after=filters.na, before=filters.voor)
     if not found.rows and (filters.na or filters.voor):  # a stale or foreign cursor: the first page
         found = await keyset.page(fetch, segments, PAGE_SIZE)
-    step_condition = overview_where(scope, filters, now, with_step=False)
-    per_step = scope.select(
-        Escalation,
-        Escalation.ladder_version.ladder.key.as_alias("ladder_key"),
-        Escalation.current_step,
-        Count(alias="aantal"),
-    ).group_by(Escalation.ladder_version.ladder.key, Escalation.current_step)
-    counts = await (per_step.where(step_condition) if step_condition is not None else per_step)
     titles = {f"{key}/{s.key}": (spec.name, s.title) for key, spec in ladders.latest.items() for s in spec.steps}
     order = {name: i for i, name in enumerate(titles)}
     step_counts = sorted(
         (
             {
-                "value": f"{row['ladder_key']}/{row['current_step']}",
-                "ladder": titles.get(f"{row['ladder_key']}/{row['current_step']}", (row["ladder_key"], ""))[0],
-                "title": titles.get(f"{row['ladder_key']}/{row['current_step']}", ("", row["current_step"]))[1],
-                "count": row["aantal"],
+                "value": f"{ladder_key}/{step}",
+                "ladder": titles.get(f"{ladder_key}/{step}", (ladder_key, ""))[0],
+                "title": titles.get(f"{ladder_key}/{step}", ("", step))[1],
+                "count": count,
             }
-            for row in counts
+            for (ladder_key, step), count in counted["per_step"].items()
+            if count
         ),
         key=lambda item: order.get(item["value"], 10_000),
     )
@@ -285,8 +324,27 @@ def describe_row(row: dict, ladders: Ladders, now: datetime) -> dict:
     }
 
 
-async def providers_for_filter(scope: RegionScope) -> list[signals.ProviderChoice]:
-    return await signals.providers_of_region(scope)
+PROVIDER_CHOICES = 200  # more providers than this: the filter offers the search instead of a list of them all
+
+
+async def providers_for_filter(scope: RegionScope, chosen: str = "") -> tuple[list[signals.ProviderChoice], bool]:
+    """The providers to choose from in the filter, by name, and whether that is all of them: a region with more
+    than ``PROVIDER_CHOICES`` (thousands, nationally) gets only the chosen one; the search finds the others."""
+    rows = await scope.select(
+        Contract, Contract.provider.as_alias("id"), Contract.provider.name.as_alias("name"),
+        Contract.provider.kvk_number.as_alias("kvk_number"),
+    ).limit(3 * PROVIDER_CHOICES)  # fmt: skip
+    unique = {row["id"]: signals.ProviderChoice(row["id"], row["name"], row["kvk_number"]) for row in rows}
+    if len(unique) <= PROVIDER_CHOICES and len(rows) < 3 * PROVIDER_CHOICES:
+        return sorted(unique.values(), key=lambda p: p.name.lower()), True
+    try:
+        one = await scope.select(
+            Contract, Contract.provider.as_alias("id"), Contract.provider.name.as_alias("name"),
+            Contract.provider.kvk_number.as_alias("kvk_number"),
+        ).where(Contract.provider == UUID(chosen)).first() if chosen else None  # fmt: skip
+    except ValueError:
+        one = None
+    return ([signals.ProviderChoice(one["id"], one["name"], one["kvk_number"])] if one else []), False
 
 
 
@@ -370,19 +428,48 @@ async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) 
 # --- the register of intake stops ---------------------------------------------------------------------------------
 
 
-async def intake_stops(h: Here) -> list[dict]:
-    """Referral stops in force in the region, newest first, with the municipalities that must follow them."""
-    names = {m["cbs_code"]: m["name"] for m in await h.scope.select(Municipality, Municipality.cbs_code,
-                                                                   Municipality.name)}  # fmt: skip
-    rows = await h.scope.select(
+STOPS_PAGE = 50
+# The referral stops in force, the kinds as literals: the partial index measure_stop_in_force (region, started_at,
+# id) WHERE ended_at IS NULL AND kind IN ('instroomstop', 'clientenstop') then serves every plan of these queries.
+IN_FORCE = WhereRaw(f"ended_at IS NULL AND kind IN ({', '.join(repr(kind) for kind in REFERRAL_STOPS)})")
+STOP_ORDER = [keyset.Segment("s", None, [(Measure.started_at, False), (Measure.id, False)])]
+
+
+def _stops_query(h: Here) -> Any:
+    return h.scope.select(
         Measure, Measure.id, Measure.kind, Measure.started_at, Measure.scope, Measure.escalation,
         Measure.provider.name.as_alias("provider_name"), Measure.provider.kvk_number.as_alias("kvk_number"),
         Measure.escalation.reference.as_alias("reference"),
-    ).where(Measure.kind.is_in(list(REFERRAL_STOPS)) & Measure.ended_at.is_null()).order_by(
-        Measure.started_at, ascending=False
-    )  # fmt: skip
+    ).where(IN_FORCE)  # fmt: skip
+
+
+async def intake_stops(h: Here) -> list[dict]:
+    """Every referral stop in force in the region, newest first, with the municipalities that must follow them:
+    for the register's CSV and JSON (a download of the whole register); pages read ``intake_stop_page``."""
+    rows = await _stops_query(h).order_by(Measure.started_at, ascending=False).order_by(Measure.id, ascending=False)
+    return await _describe_stops(h, rows)
+
+
+async def intake_stop_page(h: Here, *, size: int = STOPS_PAGE, after: str = "", before: str = "") -> keyset.Page:
+    """One page of the stops in force, newest first, by keyset on the partial index measure_stop_in_force."""
+    found = await keyset.first_page_if_stale(keyset.select_fetch(lambda: _stops_query(h)), STOP_ORDER, size,
+                                             after=after, before=before)  # fmt: skip
+    return keyset.Page(await _describe_stops(h, found.rows), found.next, found.previous)
+
+
+async def intake_stop_count(h: Here) -> int:
+    """How many stops are in force: one range of the partial index, however many the region has."""
+    return await h.scope.count(Measure).where(IN_FORCE)
+
+
+async def _describe_stops(h: Here, rows: list[dict]) -> list[dict]:
+    names = {}
+    if rows:
+        names = {m["cbs_code"]: m["name"] for m in await h.scope.select(Municipality, Municipality.cbs_code,
+                                                                       Municipality.name)}  # fmt: skip
     return [
         {
+            "id": str(row["id"]),
             "provider": row["provider_name"],
             "kvk_number": row["kvk_number"],
             "measure": MEASURE_LABELS.get(row["kind"], row["kind"]),

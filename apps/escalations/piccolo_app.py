@@ -1,6 +1,7 @@
 from apps.escalations.tables import (
     Deadline,
     Escalation,
+    EscalationTally,
     LetterDelivery,
     Measure,
     Signal,
@@ -11,6 +12,6 @@ from core.apps import app_config
 
 APP_CONFIG = app_config(
     "escalations",
-    [Escalation, Signal, Deadline, TimelineEvent, Measure, StepProposal, LetterDelivery],
+    [Escalation, Signal, Deadline, TimelineEvent, Measure, StepProposal, LetterDelivery, EscalationTally],
     depends_on=("tenancy", "providers", "accounts", "ladders"),
 )

@@ -165,3 +165,22 @@ class LetterDelivery(Table, tablename="letter_delivery"):
     tracking_code = Varchar(length=60, default="")  # the registered mail's track-and-trace code
     # partial index letter_delivery_unconfirmed on ["region", "acknowledge_by"] WHERE received_at IS NULL
     # (made in the migration): the work list's unacknowledged letters
+
+
+class EscalationTally(Table, tablename="escalation_tally"):
+    """How many escalations a region has per ladder version, step, category, subcategory and status.
+
+    Kept by database triggers on every insert, update and delete of ``escalation``, in the writing transaction
+    (migration escalations_2026_12_07t16_50_00_000001), so every web process reads the same numbers and no code
+    path can forget it: the dashboard, the home page and the overview count from here instead of reading the
+    region's escalations (issue 20). ``apps.escalations.tally`` reads it.
+    """
+
+    region = ForeignKey(Region, null=False)
+    ladder_version = UUID()
+    current_step = Varchar(length=64)
+    category = Varchar(length=40)
+    subcategory = Varchar(length=60, default="")
+    status = Varchar(length=20)
+    escalations = Integer(default=0)
+    # unique index escalation_tally_key on the six columns above (made in the migration): the triggers' upsert

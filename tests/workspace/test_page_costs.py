@@ -14,6 +14,7 @@ from apps.accounts.tables import User
 from apps.audit import services as audit_log
 from apps.audit.tables import AuditEntry
 from apps.escalations import services, signals
+from apps.escalations.overview import STOPS_PAGE
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal
 from apps.escalations.timeline import TIMELINE_PAGE
 from apps.evidence import services as evidence
@@ -226,6 +227,35 @@ async def test_the_regions_delivery_overview(world, oidc_settings):
         assert 'rel="next" href="/regio/zuid-limburg/meldingen?na=' in everything.text
 
 
+async def test_the_register_of_intake_stops(world, oidc_settings):
+    scope = await zl_scope()
+    template = await escalation_of("90000002")
+    now = system_clock.now()
+
+    async def add(start: int, count: int) -> None:
+        await Measure.insert(*[
+            scope.new(Measure, escalation=template.id, provider=template.provider, kind="instroomstop",
+                      scope=["0935"], started_at=now - timedelta(days=n % 9, minutes=n))
+            for n in range(start, start + count)
+        ])  # fmt: skip
+
+    async def expected() -> list:
+        rows = await scope.select(Measure, Measure.id).where(
+            Measure.kind.is_in(["instroomstop", "clientenstop"]) & Measure.ended_at.is_null()
+        ).order_by(Measure.started_at, ascending=False).order_by(Measure.id, ascending=False)  # fmt: skip
+        return [row["id"] for row in rows]
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", f"{ZL}/instroomstops")
+        await check_costs_and_pages(http, f"{ZL}/instroomstops", r'data-stop="([^"]+)"', add, STOPS_PAGE,
+                                    expected)  # fmt: skip
+        page = await http.get(f"{ZL}/instroomstops")
+        total = len(await expected())
+        assert f"Instroomstops die nu van kracht zijn ({total}), {STOPS_PAGE} op deze pagina" in page.text
+        csv = (await http.get(f"{ZL}/instroomstops.csv")).text
+        assert csv.count("\n") - 1 == total  # the download has every stop, not one page
+
+
 async def _bulk_escalations(scope, template, count: int, start: int) -> list:
     now = system_clock.now()
     rows = [
@@ -252,7 +282,8 @@ async def _bulk_escalations(scope, template, count: int, start: int) -> list:
 
 async def test_the_dashboard_costs_the_same_with_many_escalations(world, oidc_settings):
     """The region's home with its dashboard: with 60 more escalations (each with a deadline due or overdue and an
-    intake stop) no more statements than with 5; the intake stops are read once."""
+    intake stop) no more statements than with 5; the intake stops are counted once and their newest 15 listed once,
+    with a link to the register for the rest."""
     scope = await zl_scope()
     template = await escalation_of("90000002")
     async with app_client(oidc_settings) as http:
@@ -268,7 +299,10 @@ async def test_the_dashboard_costs_the_same_with_many_escalations(world, oidc_se
         assert many.count <= few.count, (few.count, many.count, many.queries)
         stops = await scope.count(Measure).where((Measure.kind == "instroomstop") & Measure.ended_at.is_null())
         assert f'id="stops-aantal">{stops}<' in home.text and stops >= 60
-        assert sum(1 for q in many.queries if '"measure"' in q) == 1, [q for q in many.queries if '"measure"' in q]
+        assert sum(1 for q in many.queries if '"measure"' in q) == 2, [q for q in many.queries if '"measure"' in q]
+        listed = re.search(r'<ul class="utrecht-unordered-list" id="stops">(.*?)</ul>', home.text, re.S).group(1)
+        assert listed.count("<li ") == 15
+        assert f"En nog {stops - 15} instroomstops" in home.text
 
 
 async def test_the_escalation_page_costs_the_same_with_many_notice_events(world, oidc_settings):

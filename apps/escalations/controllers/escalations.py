@@ -85,10 +85,12 @@ class EscalationPages(Controller):
         ladders = await region_ladders(h.scope)
         now = h.clock.now()
         result = await overview(h.scope, filters, ladders, now)
+        providers, all_providers = await providers_for_filter(h.scope, filters.aanbieder)
         context = h.context(
             "escalaties",
             filters=filters,
-            providers=await providers_for_filter(h.scope),
+            providers=providers,
+            all_providers=all_providers,
             step_options=ladders.step_options(),
             category_options=ladders.category_options(),
             **result,

@@ -8,7 +8,13 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from apps.accounts.guards import region_role
-from apps.escalations.overview import intake_stops, intake_stops_csv, intake_stops_json
+from apps.escalations.overview import (
+    intake_stop_count,
+    intake_stop_page,
+    intake_stops,
+    intake_stops_csv,
+    intake_stops_json,
+)
 from apps.escalations.workspace import MEMBERS, here
 from core.csvexport import csv_response
 
@@ -20,8 +26,11 @@ class IntakeStopPages(Controller):
     @get("/instroomstops", guards=[region_role(*MEMBERS)])
     async def register_page(self, request: Request, region_slug: FromPath[str]) -> Template:
         h = await here(request, region_slug)
-        stops = await intake_stops(h)
-        return Template("regio/instroomstops.html", context=h.context("instroomstops", stops=stops))
+        query = request.query_params
+        found = await intake_stop_page(h, after=(query.get("na") or "")[:300], before=(query.get("voor") or "")[:300])
+        context = h.context("instroomstops", stops=found.rows, total=await intake_stop_count(h), next=found.next,
+                            previous=found.previous)  # fmt: skip
+        return Template("regio/instroomstops.html", context=context)
 
     @get("/instroomstops.csv", guards=[region_role(*MEMBERS)])
     async def register_csv(self, request: Request, region_slug: FromPath[str]) -> Response:

@@ -11,12 +11,14 @@ from apps.escalations import signals
 from apps.escalations.dashboard import region_dashboard
 from apps.escalations.letter_receipts import ACKNOWLEDGE_WORKING_DAYS, unconfirmed, unconfirmed_where
 from apps.escalations.letters import letter_title
-from apps.escalations.overview import Filters, intake_stops, overview_where
+from apps.escalations.overview import Filters, intake_stop_count, intake_stop_page, overview_where
 from apps.escalations.tables import Escalation, LetterDelivery, Signal, StepProposal
+from apps.escalations.tally import region_tally
 from apps.escalations.workspace import MEMBERS, READERS, here
 from core.formatting import nl_date
 
 REVIEW_PAGE = 100
+DASHBOARD_STOPS = 15  # the newest stops in force on the dashboard; the register has them all
 
 
 class RegionPages(Controller):
@@ -28,17 +30,19 @@ class RegionPages(Controller):
         """The region's workspace: what needs attention, and the way to each part."""
         h = await here(request, region_slug)
         now = h.clock.now()
-        stops = await intake_stops(h)  # read once: the count here, the list on the dashboard
-        counts = {"instroomstops": len(stops)}
+        # the count here and on the dashboard, the newest ones listed there: a count and a page, however many
+        counts = {"instroomstops": await intake_stop_count(h)}
+        stops = (await intake_stop_page(h, size=DASHBOARD_STOPS)).rows if h.reads_escalations else []
         if h.reads_escalations:
             counts["nieuwe_signalen"] = await h.scope.count(Signal).where(Signal.status == signals.NEW)
-            counts["lopend"] = await h.scope.count(Escalation).where(Escalation.status != "closed")
+            tally = await region_tally(h.scope)  # the database keeps it with every change: nothing is scanned
+            counts["lopend"] = tally.open_total()
             counts["te_beoordelen"] = await h.scope.count(StepProposal).where(StepProposal.status == "open")
             counts["ontvangst_open"] = await h.scope.count(LetterDelivery).where(unconfirmed_where(now))
             counts["verlopen"] = await h.scope.count(Escalation).where(
                 overview_where(h.scope, Filters(verlopen=True), now)
             )
-        dashboard = await region_dashboard(h, stops) if h.reads_escalations else None
+        dashboard = await region_dashboard(h, stops, tally, counts["instroomstops"]) if h.reads_escalations else None
         return Template("regio/index.html", context=h.context("regio", counts=counts, dashboard=dashboard))
 
     @get("/te-beoordelen", guards=[region_role(*READERS)])
