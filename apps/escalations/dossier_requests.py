@@ -26,7 +26,7 @@ from core.audit import audit
 from core.clock import Clock
 from core.formatting import nl_datetime, size_nl
 from core.messages import send_by_name
-from core.tenancy import RegionScope
+from core.tenancy import RegionScope, RegionsScope
 from core.transactions import after_commit, write_transaction
 
 KIND = "dossier"
@@ -177,18 +177,21 @@ async def record_failed(scope: RegionScope, request_id: UUID, clock: Clock) -> N
 
 async def stale_requests(clock: Clock) -> list[tuple[UUID, UUID]]:
     """FOR THE SWEEP ONLY: (region id, request id) of the requests whose message was lost or whose build was cut
-    off, per active region; a cut-off build is put back to "requested" so that a worker can claim it again."""
+    off, in every active region (one query across them: an idle sweep costs one statement here); a cut-off build
+    is put back to "requested" through its region's scope so that a worker can claim it again."""
     now = clock.now()
+    regions = [region["id"] for region in await Region.select(Region.id).where(Region.active == True)]  # noqa: E712
+    lost = (DossierRequest.status == "requested") & (DossierRequest.requested_at < now - RESEND_AFTER)
+    cut_off = (DossierRequest.status == "building") & (DossierRequest.started_at < now - BUILD_LEASE)
+    rows = await RegionsScope(regions).select(
+        DossierRequest, DossierRequest.region, DossierRequest.id, DossierRequest.status
+    ).where(lost | cut_off)  # fmt: skip
     found: list[tuple[UUID, UUID]] = []
-    for region in await Region.select(Region.id).where(Region.active == True):  # noqa: E712
-        scope = RegionScope(region["id"])
-        lost = (DossierRequest.status == "requested") & (DossierRequest.requested_at < now - RESEND_AFTER)
-        cut_off = (DossierRequest.status == "building") & (DossierRequest.started_at < now - BUILD_LEASE)
-        rows = await scope.select(DossierRequest, DossierRequest.id, DossierRequest.status).where(lost | cut_off)
-        for row in rows:
-            if row["status"] == "building":
-                await scope.update(DossierRequest, {DossierRequest.status: "requested"}).where(
-                    (DossierRequest.id == row["id"]) & (DossierRequest.status == "building")
-                )
-            found.append((scope.region_id, row["id"]))
+    for row in rows:
+        scope = RegionScope(row["region"])
+        if row["status"] == "building":
+            await scope.update(DossierRequest, {DossierRequest.status: "requested"}).where(
+                (DossierRequest.id == row["id"]) & (DossierRequest.status == "building")
+            )
+        found.append((scope.region_id, row["id"]))
     return found

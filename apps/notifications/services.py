@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
+from piccolo.columns.combination import WhereRaw
+
 from apps.accounts.services import provider_people
 from apps.notifications.inapp import add_for_people
 from apps.notifications.messages import MissingField, UnknownTemplate, render
@@ -28,7 +30,7 @@ from apps.notifications.transports import (
 )
 from apps.tenancy.tables import Region, RegionMailbox
 from core.clock import Clock, system_clock
-from core.tenancy import RegionScope
+from core.tenancy import RegionScope, RegionsScope
 from core.transactions import write_transaction
 
 log = logging.getLogger("trede.notifications")
@@ -37,6 +39,9 @@ MAX_ATTEMPTS = 8
 # A worker that took a message this long ago has died (an SMTP send times out after 30 s): the sweep, each
 # minute, gives it back. A worker that stops in order gives its claims back at once (release_claims).
 STALE_SENDING = timedelta(minutes=2)
+# A pending row handed to the broker this long ago and still not taken by a worker: the broker lost the message
+# (or the workers are far behind); the sweep hands it over again.
+REQUEUE_AFTER = timedelta(minutes=10)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -70,6 +75,7 @@ async def deliver(
             {
                 Notification.status: "sending",
                 Notification.claimed_at: now,
+                Notification.queued_at: None,  # taken: when it is pending again, the next sweep hands it over
                 Notification.attempts: Notification.attempts + 1,
             },
         )
@@ -212,26 +218,37 @@ async def _finish(
     await scope.update(Notification, values).where(Notification.id == notification_id)
 
 
-async def due_for_delivery(clock: Clock = system_clock, limit: int = 500) -> list[tuple[UUID, UUID]]:
-    """(region id, notification id) of what should be (re)sent now, oldest first, across all regions.
-
-    For the sweep: it also returns to the queue what a dead worker left in "sending".
-    """
+async def due_for_delivery(clock: Clock = system_clock, limit: int = 2000) -> list[tuple[UUID, UUID]]:
+    """(region id, notification id) of what should be handed to the workers now, oldest first, across all regions,
+    at most ``limit``: pending, due, and not handed over in the last ``REQUEUE_AFTER`` (issue 20: every pending row
+    was handed over again every minute, 12,000 messages per sweep with a backlog). Each is marked ``queued_at``
+    by a compare-and-set, so two sweeps never both hand it over. For the sweep: it also returns to the queue what a
+    dead worker left in "sending". One range of the partial index notification_pending_created reads the rows."""
     now = clock.now()
+    everywhere = RegionsScope([row["id"] for row in await Region.select(Region.id)])
+    stale = (Notification.status == "sending") & (Notification.claimed_at < now - STALE_SENDING)
+    for region_id, ids in _by_region(await everywhere.select(Notification, Notification.region, Notification.id).where(
+        stale
+    )).items():  # fmt: skip
+        await RegionScope(region_id).update(Notification, {Notification.status: "pending"}).where(
+            Notification.id.is_in(ids) & stale
+        )  # fmt: skip
+    is_due = Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= now)
+    not_queued = Notification.queued_at.is_null() | (Notification.queued_at < now - REQUEUE_AFTER)
+    rows = await everywhere.select(Notification, Notification.region, Notification.id).where(
+        WhereRaw("status = 'pending'") & is_due & not_queued  # the literal: the partial index serves every plan
+    ).order_by(Notification.created_at).limit(limit)  # fmt: skip
     found: list[tuple[UUID, UUID]] = []
-    for region in await Region.select(Region.id):
-        scope = RegionScope(region["id"])
-        await scope.update(Notification, {Notification.status: "pending"}).where(
-            (Notification.status == "sending") & (Notification.claimed_at < now - STALE_SENDING)
-        )
-        rows = await (
-            scope.select(Notification, Notification.id)
-            .where(
-                (Notification.status == "pending")
-                & (Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= now))
-            )
-            .order_by(Notification.created_at)
-            .limit(limit)
-        )
-        found.extend((region["id"], row["id"]) for row in rows)
+    for region_id, ids in _by_region(rows).items():
+        marked = await RegionScope(region_id).update(Notification, {Notification.queued_at: now}).where(
+            Notification.id.is_in(ids) & (Notification.status == "pending") & not_queued
+        ).returning(Notification.id)  # fmt: skip
+        found.extend((region_id, row["id"]) for row in marked)
     return found
+
+
+def _by_region(rows: list[dict]) -> dict[UUID, list[UUID]]:
+    grouped: dict[UUID, list[UUID]] = {}
+    for row in rows:
+        grouped.setdefault(UUID(str(row["region"])), []).append(row["id"])
+    return grouped

@@ -25,6 +25,9 @@ class Notification(Table, tablename="notification"):
     error_detail = Text(default="")  # the technical detail (exception, server answer): the platform admin's page
     next_attempt_at = Timestamptz(null=True, default=None, index=True)
     claimed_at = Timestamptz(null=True, default=None)  # when a worker took it to send ("sending")
+    # When the sweep last handed it to the broker (None: not since a worker last took it): a pending row is handed
+    # over again only after notifications.services.REQUEUE_AFTER (the broker lost it), not every minute.
+    queued_at = Timestamptz(null=True, default=None)
     created_at = created_at()
     sent_at = Timestamptz(null=True, default=None)
     read_at = Timestamptz(null=True, default=None)
@@ -32,7 +35,8 @@ class Notification(Table, tablename="notification"):
     # notification_region_status_created on ["region", "status", "created_at", "id"]: the delivery overview;
     # partial indexes notification_inapp on ["recipient_user", "created_at", "id"] WHERE channel = 'inapp': a
     # person's notices, and notification_unread on ["recipient_user", "region"] WHERE read_at IS NULL AND
-    # channel = 'inapp': the bell
+    # channel = 'inapp': the bell; notification_pending_created on ["created_at"] WHERE status = 'pending': the
+    # sweep's outbox, across regions
 
     def save(self, columns=None):
         """A new row to send is handed to a worker as soon as its transaction commits (not on a rollback);

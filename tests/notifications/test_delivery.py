@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from apps.notifications.services import MAX_ATTEMPTS, deliver, due_for_delivery
+from apps.notifications.services import MAX_ATTEMPTS, REQUEUE_AFTER, deliver, due_for_delivery
 from apps.notifications.tables import Notification
-from apps.notifications.transports import EmailTransport, InAppTransport
+from apps.notifications.transports import EmailTransport, InAppTransport, TemporaryFailure
 from apps.tenancy.tables import Region
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
@@ -92,6 +92,27 @@ async def test_the_sweep_finds_pending_and_abandoned_notifications(synced):
     found = await due_for_delivery(FrozenClock(NOW))
     assert set(found) == {(region_id, first), (region_id, second)}
     assert (await scope.get(Notification, second)).status == "pending"
+
+
+async def test_the_sweep_hands_a_pending_notice_over_once_until_the_broker_must_have_lost_it(synced):
+    """Issue 20: a pending notice is handed to the workers once, not again every minute (a backlog of 12,000 was
+    sent to the broker at every sweep); again after REQUEUE_AFTER, and at once when a worker took it and gave it
+    back (a retry)."""
+    region_id, notice = await _notification("zuid-limburg", "q@zuid-limburg.example", "requeue:1")
+    assert await due_for_delivery(FrozenClock(NOW)) == [(region_id, notice)]
+    assert await due_for_delivery(FrozenClock(NOW + timedelta(minutes=1))) == []  # still on its way
+    later = NOW + REQUEUE_AFTER + timedelta(minutes=1)
+    assert await due_for_delivery(FrozenClock(later)) == [(region_id, notice)]  # the broker lost it
+
+    class Busy:  # the mail server asks to try later: a retry after a minute
+        async def send(self, recipient, rendered, idempotency_key):
+            raise TemporaryFailure("421 try again later")
+
+    busy = {"email": Busy(), "inapp": InAppTransport()}
+    assert await deliver(region_id, notice, busy, FrozenClock(later)) == "pending"
+    retry = (await RegionScope(region_id).get(Notification, notice)).next_attempt_at
+    assert retry - later < REQUEUE_AFTER
+    assert await due_for_delivery(FrozenClock(retry)) == [(region_id, notice)]
 
 
 async def test_a_notice_for_the_provider_goes_to_each_of_its_people(synced, smtp_sink):
