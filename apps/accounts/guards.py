@@ -30,6 +30,7 @@ from apps.tenancy.tables import Region
 from core.logs import set_region
 
 PERSON = "person"
+REGION = "trede.region"
 
 
 def declares_access(description: str):
@@ -106,8 +107,20 @@ async def _region_id(connection: ASGIConnection) -> UUID | None:
     slug = params.get("region") or params.get("region_slug")
     if slug is None:
         raise ImproperlyConfiguredException("region_role needs a {region} or {region_id} path parameter")
-    row = await Region.select(Region.id).where(Region.slug == str(slug)).first()
-    return row["id"] if row else None
+    region = await region_of_request(connection, str(slug))
+    return region.id if region else None
+
+
+async def region_of_request(connection: ASGIConnection, slug: str) -> Region | None:
+    """The region named by ``slug``, read once per request: the guard reads it, the page's handler reuses it."""
+    state = connection.scope["state"]
+    cached = state.get(REGION)
+    if cached is not None and cached.slug == slug:
+        return cached
+    region = await Region.objects().where(Region.slug == slug).first()
+    if region is not None:
+        state[REGION] = region
+    return region
 
 
 def region_role(*roles: Role):

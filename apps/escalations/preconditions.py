@@ -54,21 +54,31 @@ async def history_of(scope: RegionScope, escalation: Escalation, now: datetime) 
     rows = await scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
         (TimelineEvent.escalation == escalation.id) & TimelineEvent.kind.is_in(list(ENTERING_EVENTS))
     )
-    entered = {escalation.current_step}
-    for row in rows:
-        payload = row["payload"] or {}
-        entered.add(payload.get("naar") if row["kind"] == "stap_gewijzigd" else payload.get("stap"))
     deadlines = await scope.select(Deadline, Deadline.step).where(
         (Deadline.escalation == escalation.id)
-        & Deadline.status.is_in(["open", "missed", "cancelled"])
+        & Deadline.status.is_in(PASSING)
         & (Deadline.due_at <= now)
         & Deadline.met_at.is_null()
     )
     measures = await scope.select(Measure, Measure.kind).where(
         (Measure.escalation == escalation.id) & Measure.ended_at.is_null()
     )
-    return History(entered=frozenset(k for k in entered if k), passed=frozenset(r["step"] for r in deadlines),
-                   in_force=frozenset(r["kind"] for r in measures))  # fmt: skip
+    return history_from(escalation, rows, [r["step"] for r in deadlines], [r["kind"] for r in measures])
+
+
+PASSING = ["open", "missed", "cancelled"]  # a term in one of these states, due and not met, has passed
+
+
+def history_from(escalation: Escalation, entering: list[dict], passed_steps: list[str],
+                 measures_in_force: list[str]) -> History:  # fmt: skip
+    """``History`` from rows read already: the escalation's entering events (kind, payload), the steps of its
+    passed terms and the kinds of its measures in force (the escalation page reads them all for itself)."""
+    entered = {escalation.current_step}
+    for row in entering:
+        payload = row["payload"] or {}
+        entered.add(payload.get("naar") if row["kind"] == "stap_gewijzigd" else payload.get("stap"))
+    return History(entered=frozenset(k for k in entered if k), passed=frozenset(passed_steps),
+                   in_force=frozenset(measures_in_force))  # fmt: skip
 
 
 def measure_in_force(step: StepSpec, past: History) -> str | None:
@@ -119,11 +129,12 @@ def exception_text(key: str) -> str:
     return LEGAL_EXCEPTIONS[key]
 
 
-async def step_options(ctx: Context) -> list[StepOption]:
-    """The steps the ladder allows from the current one, each open or closed now (none once closed)."""
+async def step_options(ctx: Context, past: History | None = None) -> list[StepOption]:
+    """The steps the ladder allows from the current one, each open or closed now (none once closed). ``past``:
+    the history when the caller has it already (``history_from``)."""
     if ctx.is_closed:
         return []
-    past = await history(ctx)
+    past = past or await history(ctx)
     options = []
     for key in ctx.spec.allowed_next(ctx.escalation.current_step):
         step = ctx.step(key)

@@ -19,14 +19,14 @@ from apps.escalations import services
 from apps.escalations.account_region import account_region_of
 from apps.escalations.cases import case_out
 from apps.escalations.chosen_terms import page_terms
-from apps.escalations.context import MEASURE_LABELS, imposes_measures, load_context
+from apps.escalations.context import MEASURE_LABELS, Context, imposes_measures
 from apps.escalations.deadlines import STATUS_NL as DEADLINE_STATUS_NL
 from apps.escalations.deadlines import waiting_for
 from apps.escalations.dossier_requests import dossier_state
 from apps.escalations.letter_fields import page_fields
 from apps.escalations.letter_receipts import METHODS, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
-from apps.escalations.preconditions import StepOption, step_options
+from apps.escalations.preconditions import PASSING, History, StepOption, history_from, step_options
 from apps.escalations.receipts import CHANNELS
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from apps.escalations.timeline import DOCUMENT_NL, STATUS_NL, TIMELINE_PAGE, deliveries, describe_event
@@ -98,12 +98,15 @@ async def open_proposals(scope: RegionScope, escalation_id: Any) -> list[dict]:
     ]  # fmt: skip
 
 
-async def step_states(hereabouts: Here, escalation: Escalation) -> dict[str, StepOption]:
-    """Whether each step the ladder allows from here is open now, and if not why (``preconditions.step_options``)."""
-    if escalation.status == "closed" or not hereabouts.can_decide:
+async def step_states(hereabouts: Here, loaded: Loaded, past: History | None = None) -> dict[str, StepOption]:
+    """Whether each step the ladder allows from here is open now, and if not why (``preconditions.step_options``).
+    Read from what the page loaded already (the escalation, its version and spec, the region; ``past``: its
+    history from the page's own rows): a page locks nothing, and reads them once."""
+    if loaded.escalation.status == "closed" or not hereabouts.can_decide:
         return {}
-    ctx = await load_context(hereabouts.scope, escalation.id, hereabouts.clock)
-    return {option.key: option for option in await step_options(ctx)}
+    ctx = Context(hereabouts.scope, loaded.escalation, loaded.version, loaded.spec, hereabouts.region,
+                  hereabouts.clock)  # fmt: skip
+    return {option.key: option for option in await step_options(ctx, past)}
 
 
 def action_options(
@@ -196,7 +199,8 @@ async def escalation_context(
         m["cbs_code"]: m["name"] for m in await scope.select(Municipality, Municipality.cbs_code, Municipality.name)
     }
     measures = []
-    for m in await scope.objects(Measure).where(Measure.escalation == escalation.id).order_by(Measure.started_at):
+    measure_rows = await scope.objects(Measure).where(Measure.escalation == escalation.id).order_by(Measure.started_at)
+    for m in measure_rows:
         measures.append(
             {
                 "kind": m.kind,
@@ -256,7 +260,11 @@ async def escalation_context(
         measures=measures,
         active_measures=[m for m in measures if m["active"]],
         actions=action_options(loaded, hereabouts, proposals, await _texts_if_used(hereabouts, spec),
-                               await step_states(hereabouts, escalation)),  # fmt: skip
+                               await step_states(hereabouts, loaded, history_from(
+                                   escalation, visited_rows,
+                                   [d.step for d in deadline_rows if d.status in PASSING and d.due_at is not None
+                                    and d.due_at <= now and d.met_at is None],
+                                   [m.kind for m in measure_rows if m.ended_at is None]))),  # fmt: skip
         proposals=proposals,
         events=[describe_event(e, delivered.get(e.id, "")) for e in events],
         more_before=events[-1].sequence if more and events else None,

@@ -14,9 +14,8 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import NotFoundException
 
-from apps.accounts.guards import PERSON
+from apps.accounts.guards import PERSON, region_of_request
 from apps.accounts.roles import DECIDES, IMPOSES_MEASURES, Role
-from apps.tenancy.services import region_by_slug
 from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.clock import Clock, system_clock
@@ -68,7 +67,7 @@ class Here:
 
 
 async def here(request: Request, region_slug: str) -> Here:
-    region = await region_by_slug(region_slug)
+    region = await region_of_request(request, region_slug)  # the guard read it already
     person = request.scope["state"].get(PERSON)
     actor = person.region_actor(region.id) if region is not None and person is not None else None
     if region is None or actor is None:  # the guard already said so; never answer more than 404

@@ -305,6 +305,33 @@ async def test_the_dashboard_costs_the_same_with_many_escalations(world, oidc_se
         assert f"En nog {stops - 15} instroomstops" in home.text
 
 
+async def test_the_overview_a_search_an_escalation_and_the_api_list_cost_the_same_with_many_escalations(
+    world, oidc_settings
+):
+    """Issue 20's pages of the region other than the dashboard: the overview, the overview with a search (a
+    provider's name), one escalation and the API list run no more statements with 60 more escalations (each with a
+    deadline and an intake stop) than with 5."""
+    scope = await zl_scope()
+    template = await escalation_of("90000002")
+    name = (await provider("90000002")).name
+    urls = [f"{ZL}/escalaties", f"{ZL}/escalaties?zoek={name.split()[-1]}", f"{ZL}/escalaties/{template.id}",
+            "/api/v1/regions/zuid-limburg/escalations"]  # fmt: skip
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", ZL)
+        await _bulk_escalations(scope, template, 5, 0)
+        few = {}
+        for url in urls:
+            await http.get(url)
+            with counting_statements() as few[url]:
+                assert (await http.get(url)).status_code == 200, url
+        await _bulk_escalations(scope, template, 55, 5)
+        for url in urls:
+            with counting_statements() as many:
+                page = await http.get(url)
+            assert page.status_code == 200, url
+            assert many.count <= few[url].count, (url, few[url].count, many.count, many.queries)
+
+
 async def test_the_escalation_page_costs_the_same_with_many_notice_events(world, oidc_settings):
     """The escalation page with its timeline: with a full page of notice events, each with its mails, no more
     statements than with two (the deliveries of the page's events are looked up in one query)."""

@@ -214,7 +214,7 @@ class EscalationPages(Controller):
             target = None
         error: dict[str, str] = {}
         proposals = await open_proposals(h.scope, loaded.escalation.id)
-        states = await step_states(h, loaded.escalation)  # open or closed now, and why
+        states = await step_states(h, loaded)  # open or closed now, and why
         offered = {a["key"]: a for a in action_options(loaded, h, proposals, states=states)}
         terms: dict[str, str] = {}
         fields: dict[str, str] = {}
