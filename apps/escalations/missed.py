@@ -12,7 +12,7 @@ from piccolo.engine import engine_finder
 from piccolo.query.methods.select import Max
 
 from apps.escalations.context import SHARED
-from apps.escalations.deadlines import MISSED, OPEN, DueDeadline, describe_with
+from apps.escalations.deadlines import MISSED, OPEN, DueDeadline, describe_with, refresh_next_due
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
 from apps.ladders.schema import LadderSpec, TermSpec
 from apps.ladders.tables import LadderVersion
@@ -118,4 +118,6 @@ async def claim_quiet_together(
                             "detail": {"referentie": escalation["reference"], **info}})  # fmt: skip
         await scope.insert(TimelineEvent, *events)
         await audit_many(scope, entries, clock)
+        # the missed terms are no longer open: each escalation's next deadline moves on (one UPDATE for the set)
+        await refresh_next_due(scope, sorted({d.escalation for d in deadlines}, key=str))
         return len(events)

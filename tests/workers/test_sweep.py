@@ -219,6 +219,24 @@ async def test_missed_terms_without_ladder_actions_are_recorded_as_a_set_and_onc
     assert await missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock) == 0
 
 
+async def test_a_set_of_missed_terms_moves_the_escalations_next_deadline(synced):
+    """The quiet terms claimed as a set are no longer open: the escalation's next deadline (what the overview sorts
+    on and calls "verlopen") becomes the earliest term still open, in the same transaction."""
+    scope = await zuid_limburg()
+    clock = FrozenClock(at(3, 2, 9))
+    escalation = await open_non_safety(scope, clock)
+    quiet = await add_quiet_terms(scope, escalation, clock, 3)
+    await deadline_service.refresh_next_due(scope, escalation.id)
+    assert (await scope.get(Escalation, escalation.id)).next_due_at == at(3, 5, 9, 0)
+    clock.set(at(3, 5, 12))
+    assert await missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock) == 3
+    still_open = await scope.select(Deadline, Deadline.due_at).where(
+        (Deadline.escalation == escalation.id) & (Deadline.status == "open") & Deadline.due_at.is_not_null()
+    )  # fmt: skip
+    expected = min((row["due_at"] for row in still_open), default=None)
+    assert expected != at(3, 5, 9, 0) and (await scope.get(Escalation, escalation.id)).next_due_at == expected
+
+
 async def test_two_workers_claiming_the_same_set_record_each_term_once(synced):
     scope = await zuid_limburg()
     clock = FrozenClock(at(3, 2, 9))
