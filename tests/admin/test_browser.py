@@ -145,6 +145,7 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         checked(page, "9-ladder-toml")
         page.goto(f"{base}{HR}")
         page.get_by_role("link", name="Nieuwe ladder toevoegen").click()
+        checked(page, "9-nieuwe-ladder-kiezen")
         page.get_by_label("Naam van de ladder").fill("Contractladder")
         page.get_by_label(re.compile("^Sjabloon: Escalatieladder niet-nakoming")).check()
         page.get_by_role("button", name="Ladder opzetten en bewerken").click()
