@@ -76,8 +76,9 @@ async def claim_quiet_together(
         return 0
     async with write_transaction():
         now = clock.now()
-        owners = await scope.select(Deadline, Deadline.escalation).where(Deadline.id.is_in(deadline_ids))
-        escalation_ids = sorted({row["escalation"] for row in owners}, key=str)
+        # read before the claim (what the events say: step, key, term, due moment); only the claimed are recorded
+        found = await scope.objects(Deadline).where(Deadline.id.is_in(deadline_ids))
+        escalation_ids = sorted({deadline.escalation for deadline in found}, key=str)
         if not escalation_ids:
             return 0
         locking = scope.select(Escalation, Escalation.id, Escalation.reference, Escalation.ladder_version).where(
@@ -94,7 +95,8 @@ async def claim_quiet_together(
         )  # fmt: skip
         if not claimed:
             return 0
-        deadlines = await scope.objects(Deadline).where(Deadline.id.is_in([row["id"] for row in claimed]))
+        claimed_ids = {row["id"] for row in claimed}
+        deadlines = [deadline for deadline in found if deadline.id in claimed_ids]
         last = {
             row["escalation"]: row["last"]
             for row in await scope.select(TimelineEvent, TimelineEvent.escalation,
