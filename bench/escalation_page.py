@@ -79,6 +79,12 @@ async def main(events: int, repeat: int) -> None:
         def bare() -> str:
             return "ok"
 
+        from core.db import prepare_engine
+        from core.piccolo_conf import DB
+
+        # What the app's start-up does (ASGITransport runs no start-up hooks): on PostgreSQL a connection pool, so a
+        # request takes a pooled connection instead of opening one.
+        await prepare_engine(DB)
         trede = create_app(settings, start_background=False)
         plain = Litestar(route_handlers=[bare])
         mounts = {support.TEST_BASE: httpx.ASGITransport(app=trede), "http://bare": httpx.ASGITransport(app=plain)}

@@ -26,6 +26,7 @@ from apps.escalations.tally import region_tally
 from apps.escalations.timeline import STATUS_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
+from apps.ladders.services import cached_spec
 from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Contract
 from apps.tenancy.tables import Municipality, Region
@@ -91,11 +92,12 @@ async def region_ladders(scope: RegionScope) -> Ladders:
         LadderVersion.id,
         LadderVersion.version,
         LadderVersion.definition,
+        LadderVersion.sha256,
         LadderVersion.ladder.key.as_alias("ladder_key"),
     ).order_by(LadderVersion.version)
     ladders = Ladders()
     for row in rows:
-        spec = LadderSpec.model_validate(row["definition"])
+        spec = cached_spec(row["id"], row["sha256"], row["definition"])  # validated once per process
         ladders.by_version[row["id"]] = spec
         ladders.latest[row["ladder_key"]] = spec  # ordered by version: the last one wins
     return ladders

@@ -39,9 +39,17 @@ async def expected_kinds(scope: RegionScope, escalation_id: UUID | str, current_
     rows = await scope.select(Deadline, Deadline.met_by, Deadline.starts).where(
         (Deadline.escalation == escalation_id)
         & (Deadline.step == current_step)
-        & Deadline.status.is_in([WAITING, OPEN, SUSPENDED, MISSED])
+        & Deadline.status.is_in(RECEIVABLE)
         & Deadline.met_at.is_null()
     )
+    return kinds_from(rows)
+
+
+RECEIVABLE = [WAITING, OPEN, SUSPENDED, MISSED]
+
+
+def kinds_from(rows: list[dict]) -> dict[str, str]:
+    """``expected_kinds`` from the current step's unmet deadlines in those states, read already (met_by, starts)."""
     kinds = []
     for row in rows:
         for value in (row["met_by"], row["starts"]):

@@ -27,7 +27,7 @@ from apps.escalations.letter_fields import page_fields
 from apps.escalations.letter_receipts import METHODS, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.preconditions import PASSING, History, StepOption, history_from, step_options
-from apps.escalations.receipts import CHANNELS
+from apps.escalations.receipts import CHANNELS, RECEIVABLE, kinds_from
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from apps.escalations.timeline import DOCUMENT_NL, STATUS_NL, TIMELINE_PAGE, deliveries, describe_event
 from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_of
@@ -218,12 +218,15 @@ async def escalation_context(
     more = len(events) > TIMELINE_PAGE
     events = events[:TIMELINE_PAGE]
     delivered = await deliveries(scope, events)
-    newest = (
-        await scope.select(TimelineEvent, TimelineEvent.sequence)
-        .where(TimelineEvent.escalation == escalation.id)
-        .order_by(TimelineEvent.sequence, ascending=False)
-        .first()
-    )
+    if before is None:  # the first page starts with the newest event
+        newest = {"sequence": events[0].sequence} if events else None
+    else:
+        newest = (
+            await scope.select(TimelineEvent, TimelineEvent.sequence)
+            .where(TimelineEvent.escalation == escalation.id)
+            .order_by(TimelineEvent.sequence, ascending=False)
+            .first()
+        )
     linked_signals = await scope.select(Signal, Signal.id, Signal.reported_by, Signal.received_at).where(
         Signal.escalation == escalation.id
     )
@@ -278,8 +281,9 @@ async def escalation_context(
         evidence_url=f"{hereabouts.base()}/aanbieders/{escalation.provider}/bewijs",
         dossier=await dossier_state(scope, escalation.id),  # the dossier block: requested, being made, ready
         outcomes=CLOSE_OUTCOMES,
-        receipt_kinds=await services.expected_kinds(scope, escalation.id, escalation.current_step)
-        if escalation.status != "closed" else {},
+        receipt_kinds=kinds_from([{"met_by": d.met_by, "starts": d.starts} for d in deadline_rows
+                                  if d.step == escalation.current_step and d.status in RECEIVABLE
+                                  and d.met_at is None]) if escalation.status != "closed" else {},
         channels=CHANNELS,
         letters=letters,
         unreceived_letters={x["id"]: f"{x['title']} (verstuurd {x['sent_nl']})" for x in letters

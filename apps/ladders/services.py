@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder, LadderVersion
@@ -67,5 +68,24 @@ async def region_ladders(scope: RegionScope) -> list[dict]:
     return ladders
 
 
+_SPECS: dict[tuple[str, str], LadderSpec] = {}
+_SPECS_KEPT = 512
+
+
+def cached_spec(version_id: Any, sha256: str, definition: Any) -> LadderSpec:
+    """The validated ladder of one version. A version is never changed once published (a change is a new version
+    with its own id and sha256), so its spec is validated once per process and kept, keyed by both: every process
+    reads the same immutable rows, so no process can hold a stale one (issue 20: each page validated every ladder
+    version of the region again, the bulk of a page's Python time)."""
+    key = (str(version_id), sha256)
+    spec = _SPECS.get(key)
+    if spec is None or not sha256:
+        spec = LadderSpec.model_validate(definition)
+        if len(_SPECS) >= _SPECS_KEPT:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
+
+
 def spec_of(version: LadderVersion) -> LadderSpec:
-    return LadderSpec.model_validate(version.definition)
+    return cached_spec(version.id, version.sha256, version.definition)
