@@ -15,6 +15,7 @@ from apps.escalations.context import SHARED
 from apps.escalations.deadlines import MISSED, OPEN, DueDeadline, describe_with, refresh_next_due
 from apps.escalations.tables import Deadline, Escalation, TimelineEvent
 from apps.ladders.schema import LadderSpec, TermSpec
+from apps.ladders.services import cached_spec
 from apps.ladders.tables import LadderVersion
 from core.actor import SYSTEM
 from core.audit import audit_many
@@ -40,10 +41,9 @@ class Ladders:
     async def load(self, scope: RegionScope, version_ids: set[UUID]) -> dict[UUID, LadderSpec | None]:
         missing = [v for v in version_ids if v not in self._specs]
         if missing:
-            for row in await scope.select(LadderVersion, LadderVersion.id, LadderVersion.definition).where(
-                LadderVersion.id.is_in(missing)
-            ):
-                self._specs[row["id"]] = LadderSpec.model_validate(row["definition"])
+            for row in await scope.select(LadderVersion, LadderVersion.id, LadderVersion.definition,
+                                          LadderVersion.sha256).where(LadderVersion.id.is_in(missing)):  # fmt: skip
+                self._specs[row["id"]] = cached_spec(row["id"], row["sha256"], row["definition"])
         return {v: self._specs.get(v) for v in version_ids}
 
 
