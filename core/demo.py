@@ -13,6 +13,8 @@ from apps.accounts.tables import Invitation, Membership, User
 from apps.documents.services import deliver
 from apps.documents.uploads import ReceivedFile
 from apps.escalations import services as escalations
+from apps.escalations.letter_fields import opening_values
+from apps.escalations.letters import opening_step
 from apps.escalations.tables import Escalation, Signal
 from apps.evidence.services import EvidenceInput, register
 from apps.ladders.services import latest_version
@@ -155,6 +157,7 @@ async def load_demo_data(storage=None) -> str:
             if category is None:  # the first category of that region's ladder
                 row = await scope.objects(Ladder).where(Ladder.key == ladder).first()
                 category = (await latest_version(scope, row)).definition["categories"][0]["key"]
+            start = await opening_step(scope, ladder, category)
             await escalations.open_escalation(
                 scope,
                 provider=providers[kvk],
@@ -164,6 +167,8 @@ async def load_demo_data(storage=None) -> str:
                 summary=summary,
                 motivation="Demo: geopend bij het vullen van de voorbeelddatabase.",
                 actor=DEMO_ACTOR,
+                # the start step's letter fields as the opening form fills them first (the summary as the shortcoming)
+                letter_fields=opening_values(start, summary) if start else None,
             )
             opened += 1
         await add_demo_figures(providers)  # quality figures, so the benchmark pages have a history to show

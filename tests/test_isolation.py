@@ -35,6 +35,7 @@ from apps.tenancy.tables import Region
 from core.apps import all_tables
 from core.tenancy import AccountRegionScope, ProviderScope, RegionScope, ScopeError, is_region_owned
 from tests.accounts.support import app_client, csrf_headers, login
+from tests.letter_fields import opening
 
 ACCOUNTS = [
     "beheer", "zl-inkoop", "zl-lead", "zl-toegang", "zl-waarnemer", "lek-inkoop", "vlinder-medewerker",
@@ -343,7 +344,8 @@ async def test_the_account_holding_region_shares_continuity_escalations_and_noth
 
     async def opened(provider, ladder, category, summary):
         return await services.open_escalation(lek, provider=provider, ladder_key=ladder, category=category,
-                                              summary=summary, motivation="Eerste contact.", actor=actor)  # fmt: skip
+                                              summary=summary, motivation="Eerste contact.", actor=actor,
+                                              letter_fields=opening(category))  # fmt: skip
 
     shared = await opened(vlinder, "continuiteit", "continuiteit", "Continuiteit De Vlinder: meerkosten.")
     quality = await opened(vlinder, "kwaliteit", "kwaliteit", "Kwaliteit De Vlinder: alleen voor Lekstroom.")

@@ -189,6 +189,7 @@ class EscalationApiController(Controller):
             case_reference=data.case_reference,
             professionals=data.professionals,
             clock=clock,
+            letter_fields=data.letter_fields,
         )
         body = await escalation_detail(scope, scope, escalation, clock.now())
         location = f"/api/v1/regions/{region_slug}/escalations/{escalation.id}"

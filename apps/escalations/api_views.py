@@ -11,7 +11,9 @@ from apps.escalations import services
 from apps.escalations.cases import case_out
 from apps.escalations.context import imposes_measures
 from apps.escalations.deadlines import OPEN, SUSPENDED, WAITING, local_date
+from apps.escalations.letter_fields import api_fields
 from apps.escalations.letter_receipts import letters_of_escalation
+from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.preconditions import CLOSED_NOT, closed_steps
 from apps.escalations.schemas import (
     deadline_out,
@@ -234,7 +236,10 @@ async def escalation_detail(
         closed = await closed_steps(region_scope, escalation, spec, allowed, now)
         detail["allowed_next_steps"] = [
             {"key": key, "title": spec.step(key).title, "imposes_measures": imposes_measures(spec.step(key)),
-             "open": key not in closed, **closed.get(key, CLOSED_NOT)}
+             "open": key not in closed, **closed.get(key, CLOSED_NOT),
+             # the letters the step sends and the fields the decider fills for them (a transition's letter_fields)
+             "letters": [{"letter": k, "title": letter_title(k)} for k in letters_of(spec.step(key))],
+             "letter_fields": api_fields(spec.step(key))}
             for key in allowed
         ]  # fmt: skip
     return detail

@@ -332,8 +332,9 @@ async def letter_context(
         "aanbieder": provider_address(provider),
         "escalatie": {
             "kenmerk": ctx.escalation.reference,
-            "uw_kenmerk": "",  # the provider's own reference: no place records it yet, so the line is left out
-            "samenvatting": ctx.escalation.summary,
+            # the provider's own reference, as the decider filled it in (letter_fields): the line only when present.
+            # The summary typed at opening is an internal note: a letter never gets it (its fields say the shortcoming).
+            "uw_kenmerk": (fields or {}).get("uw_kenmerk", ""),
             "categorie": category.title if category else ctx.escalation.category,
             "subcategorie": (category.subcategories.get(ctx.escalation.subcategory, "") if category else ""),
             "geopend": format_date_nl(ctx.escalation.opened_at.astimezone(AMSTERDAM).date()),
@@ -546,25 +547,41 @@ async def issue_letter(
 # --- the letters an opening would send: previewed in the open form, nothing written ---------------------------
 
 
-async def opening_previews(
-    scope, *, provider_id, ladder_key: str, category: str, subcategory: str, summary: str, motivation: str, clock
-) -> list[Letter]:
-    """The letters the start step of ``category`` would send on opening, rendered as they would go out now, for
-    the person who opens the escalation to see first. Empty when the start step sends none or the choice is not
-    (yet) valid: opening itself then says what is wrong."""
-
+async def _start_of(scope, ladder_key: str, category: str):
+    """(latest version, its spec, the category's start step key) of the region's ladder, or None."""
     ladder = await scope.objects(Ladder).where(Ladder.key == ladder_key).first()
     version = await latest_version(scope, ladder) if ladder is not None else None
     if version is None:
-        return []
+        return None
     spec = LadderSpec.model_validate(version.definition)
     start = next((c.start_step for c in spec.categories if c.key == category), None)
-    if start is None or not letters_of(spec.step(start)):
+    return None if start is None else (version, spec, start)
+
+
+async def opening_step(scope, ladder_key: str, category: str) -> StepSpec | None:
+    """The step an escalation of ``category`` would open in (the latest version), or None for an unknown choice."""
+    found = await _start_of(scope, ladder_key, category)
+    return None if found is None else found[1].step(found[2])
+
+
+async def opening_previews(
+    scope, *, provider_id, ladder_key: str, category: str, subcategory: str, summary: str, motivation: str, clock,
+    fields: Mapping[str, str] | None = None,
+) -> list[Letter]:
+    """The letters the start step of ``category`` would send on opening, rendered as they would go out now, for
+    the person who opens the escalation to see first. Empty when the start step sends none or the choice is not
+    (yet) valid: opening itself then says what is wrong. ``fields``: the letters' fields as typed."""
+
+    found = await _start_of(scope, ladder_key, category)
+    if found is None or not letters_of(found[1].step(found[2])):
         return []
+    version, spec, start = found
     escalation = scope.new(Escalation, ladder_version=version.id, provider=provider_id,  # not saved
                             category=category, subcategory=subcategory, summary=summary,
                             reference="(kenmerk volgt bij het openen)", opened_at=clock.now(),
                             current_step=start)  # fmt: skip
     ctx = Context(scope, escalation, version, spec, await load_region(scope), clock)
     step = spec.step(start)
-    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True) for k in letters_of(step)]
+    texts, _ = preview_texts(step, fields, clock.now().astimezone(AMSTERDAM).date())
+    return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True, fields=texts)
+            for k in letters_of(step)]  # fmt: skip

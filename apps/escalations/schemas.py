@@ -51,6 +51,14 @@ class OpenEscalation(_Body):
                                 "pseudonymous case reference, never a BSN or a name (422)")  # fmt: skip
     professionals: str = Field(default="", max_length=300, description="case ladders: the professionals involved, "
                                "one line")  # fmt: skip
+    letter_fields: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="the fields of the letters the start step sends, by field key (the start step's "
+        "letter_fields in the ladder's allowed steps; e.g. {\"tekortkoming\": \"…\"} for a request for a plan of "
+        "action); required where the letter has them (400 with one entry per field). The summary is the team's "
+        "own note and is never printed in a letter",
+    )
 
 
 class Transition(_Body):

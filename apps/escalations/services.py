@@ -14,6 +14,7 @@ audit entry, all in one write transaction, and all region-owned rows go through 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
 from piccolo.engine import engine_finder
@@ -36,6 +37,7 @@ from apps.escalations.context import (
     require_motivation,
 )
 from apps.escalations.deadlines import DueDeadline, create_step_deadlines, due_deadlines
+from apps.escalations.letter_fields import checked_letter_fields, letter_texts
 from apps.escalations.receipts import expected_kinds, record_receipt
 from apps.escalations.tables import Escalation, Measure, TimelineEvent
 from apps.escalations.term_changes import extend_deadline, resume_deadline, suspend_deadline
@@ -54,7 +56,7 @@ from apps.ladders.tables import Ladder
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
-from core.clock import Clock, system_clock
+from core.clock import AMSTERDAM, Clock, system_clock
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
 
@@ -115,13 +117,18 @@ async def open_escalation(
     case_reference: str = "",
     professionals: str = "",
     clock: Clock = system_clock,
+    letter_fields: Mapping[str, str] | None = None,
 ) -> Escalation:
     """Open an escalation on the latest version of the region's ladder, at the category's start step: its
     terms become deadlines and its actions run. The escalation keeps that version for life.
 
     On a case ladder (``[case]``, a dispute about one case) it records the case: ``municipality`` (CBS code or id,
     of the region today), the access team's pseudonymous ``case_reference`` (never a BSN or a name), the
-    discussion point (``subcategory``) and the ``professionals`` involved (``cases.checked_case``)."""
+    discussion point (``subcategory``) and the ``professionals`` involved (``cases.checked_case``).
+
+    ``letter_fields``: the fields of the start step's letters (``letter_fields``: the shortcoming a request for a
+    plan of action names ...), refused per field (LetterFieldsError) when one is missing or wrong; the summary is
+    the team's own and never goes into a letter."""
     require_decides(actor, "een escalatie openen")
     async with write_transaction():
         region = await load_region(scope)
@@ -146,6 +153,7 @@ async def open_escalation(
             require_imposes_measures(actor, f"de startstap '{step.title}' doet dat")
         if contract is not None and (str(contract.region) != str(scope.region_id) or contract.provider != provider.id):
             raise EscalationError("Dit contract hoort niet bij deze aanbieder in deze regio.")
+        fields = checked_letter_fields(step, letter_fields, clock.now().astimezone(AMSTERDAM).date())
         escalation = scope.new(
             Escalation,
             reference=await next_reference(scope, region, clock),
@@ -190,6 +198,7 @@ async def open_escalation(
                 ),
                 "nieuwe_termijnen": created,
                 "overgeslagen_termijnen": skipped,
+                **({"brief_velden": fields} if fields else {}),
             },
         )
         await ctx.audit(
@@ -201,11 +210,11 @@ async def open_escalation(
                 "categorie": category,
                 "motivering": motivation,
                 **({"gemeente": case.municipality.cbs_code, "kenmerk": case.reference} if case else {}),
+                **({"brief_velden": fields} if fields else {}),
             },
         )
-        run = ActionRun(
-            ctx=ctx, actor=actor, step=step, motivation=motivation, reason=f"escalatie geopend in stap '{step.title}'"
-        )
+        run = ActionRun(ctx=ctx, actor=actor, step=step, motivation=motivation,
+                        reason=f"escalatie geopend in stap '{step.title}'", letter_fields=letter_texts(fields))
         await apply_actions(run, step.on_enter)
         if step.final and not ctx.is_closed:
             await close_in_context(ctx, outcome=step.outcome or step.key, motivation=motivation, actor=actor, step=step)

@@ -14,6 +14,7 @@ Every triage decision writes an audit entry; all rows go through ``RegionScope``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -188,6 +189,7 @@ async def escalate_signal(
     case_reference: str = "",
     professionals: str = "",
     clock: Clock = system_clock,
+    letter_fields: Mapping[str, str] | None = None,
 ) -> tuple[Signal, Escalation]:
     """The signal touches the contract: open an escalation on the region's ladder, at the category's start step
     (on a case ladder with the case: municipality, the access team's pseudonymous reference, professionals)."""
@@ -216,6 +218,7 @@ async def escalate_signal(
                 case_reference=case_reference,
                 professionals=professionals,
                 clock=clock,
+                letter_fields=letter_fields,  # the start step's letters (the preview's fields)
             )
         except SignalError:
             raise

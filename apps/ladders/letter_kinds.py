@@ -34,7 +34,9 @@ class FieldSpec:
     hint: str = ""  # Dutch, under the label
     required: bool = True
     not_before_today: bool = False  # a date: today or later
+    not_after_today: bool = False  # a date: today or earlier (a talk that took place)
     missing: str = ""  # Dutch: the error when a required field is empty
+    max_length: int = 0  # 0: MAX_LINE for a line, MAX_TEXT for a text
 
 
 _AMOUNT = FieldSpec("bedrag", "Bedrag", AMOUNT, "In euro, bijvoorbeeld ‘12.500,00’.", missing="Vul het bedrag in.")
@@ -60,7 +62,57 @@ _CONSEQUENCE = FieldSpec("gevolg", "Gevolg als de termijn verstrijkt", TEXT, "Wa
                          "niet binnen de termijn nakomt. Deze tekst staat in de brief.",
                          missing="Vul in wat het gevolg is als de termijn verstrijkt zonder nakoming.")  # fmt: skip
 
+_TALK_HELD = FieldSpec("gesprek_datum", "Datum van het gesprek", DATE, "De dag waarop u de afspraken maakte, "
+                      "bijvoorbeeld ‘3-2-2027’.", not_after_today=True,
+                      missing="Vul de datum van het gesprek in.")  # fmt: skip
+# The provider's own reference (its last letter or plan): printed under "Uw kenmerk" only when filled in. Every
+# step that sends a letter offers it (``letter_fields.step_fields``); it is never required.
+REFERENCE = FieldSpec("uw_kenmerk", "Uw kenmerk", LINE, "Het kenmerk dat de aanbieder zelf "
+                      "gebruikt, uit zijn laatste brief of plan. Staat in de brief onder ‘Uw kenmerk’.",
+                      required=False, max_length=60)  # fmt: skip
+
 KINDS: dict[str, tuple[FieldSpec, ...]] = {
+    # seed 000: the purchasing team asks for a plan of action; the letter names the shortcoming (never the internal
+    # summary typed at opening: the decider puts the text in this field, prefilled from that summary)
+    "verzoek_plan_van_aanpak": (_SHORTCOMING,),
+    # the official reminder when the plan did not come within its term
+    "officiele_herinnering": (_SHORTCOMING,),
+    # an invitation to a (formal) talk or to consult on an improvement trajectory; when it takes place, if known
+    "uitnodiging_gesprek": (
+        FieldSpec("tekortkoming", "Waarover het gesprek gaat", TEXT, "De tekortkoming die u wilt bespreken. Deze "
+                  "tekst staat in de brief.", missing="Beschrijf waarover het gesprek gaat."),
+        FieldSpec("gesprek", "Datum, tijd en plaats", LINE, "Als die al vastliggen, bijvoorbeeld "
+                  "‘dinsdag 9 februari 2027 om 10.00 uur, stadskantoor Maastricht’. Anders vraagt de brief de "
+                  "aanbieder een afspraak te maken.", required=False),
+    ),  # fmt: skip
+    "bevestiging_afspraken": (
+        _TALK_HELD,
+        FieldSpec("afspraken", "De afspraken", TEXT, "Wat u met de aanbieder heeft afgesproken: wie wat doet en "
+                  "wanneer. Deze tekst staat in de brief.", missing="Vul de afspraken in die de brief bevestigt."),
+    ),  # fmt: skip
+    # the region tells the provider it is deemed not to comply (Lekstroom's quality article after a trajectory
+    # without result): the shortcoming and what follows
+    "kennisgeving_tekortkoming": (_SHORTCOMING, _CONSEQUENCE),
+    # a stop on new clients (seed 000's instroomstop): why, and what happens to current clients
+    "instroomstop": (
+        FieldSpec("gronden", "Gronden", TEXT, "De tekortkomingen waarom nieuwe cliënten niet meer naar de aanbieder "
+                  "gaan. Deze tekst staat in de brief.", missing="Vul de gronden van de instroomstop in."),
+        FieldSpec("zittende_clienten", "Wat er gebeurt met de huidige cliënten", TEXT, "Bijvoorbeeld: wie hen "
+                  "informeert en wie bewaakt dat zij elders een plek krijgen. Deze tekst staat in de brief.",
+                  missing="Beschrijf wat er gebeurt met de huidige cliënten."),
+    ),  # fmt: skip
+    # lifting an intake or client stop, closing an escalation: the decision and its motivation say it all
+    "opheffing": (),
+    "afsluiting": (),
+    # BW 6:81: the provider is in default; the letter cites the notice whose term passed. The shortcoming is printed
+    # when filled in (the form offers the one the ingebrekestelling named).
+    "verzuim": (FieldSpec("tekortkoming", "De tekortkoming", TEXT, "Staat in de brief. Zonder "
+                          "tekst verwijst de brief naar de ingebrekestelling.", required=False),),  # fmt: skip
+    "niet_verlengen": (
+        _GROUNDS,
+        FieldSpec("einddatum", "Einddatum van de DVO", DATE, "De dag waarop de DVO afloopt en niet wordt verlengd; "
+                  "vandaag of later.", not_before_today=True, missing="Vul de einddatum van de DVO in."),
+    ),  # fmt: skip
     # BW 6:82: a written summons with a reasonable term (the step's term, which the decider sets: chosen_terms)
     "ingebrekestelling": (
         _SHORTCOMING,
@@ -104,9 +156,22 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
     "opzegging": (_GROUNDS, _EFFECTIVE, _CLIENTS),
 }
 LETTER_KINDS = tuple(KINDS)
-# The default letters (frontend/templates/brieven/) that print a kind's fields: a ``send_letter`` of one of them
-# without a ``kind`` (a ladder version stored before kinds existed) still asks for the fields its letter prints.
+# The kind of each default letter (frontend/templates/brieven/): a ``send_letter`` of one of them without a ``kind``
+# (a ladder version stored before kinds existed) still asks for the fields its letter prints. Every letter the
+# region files' ladders send has a kind (tests/letters/test_letter_kinds_all.py).
 TEMPLATE_KINDS = {
+    "verzoek_plan_van_aanpak": "verzoek_plan_van_aanpak",
+    "officiele_brief_plan_van_aanpak": "officiele_herinnering",
+    "uitnodiging_formeel_gesprek": "uitnodiging_gesprek",
+    "uitnodiging_overleg_verbetertraject": "uitnodiging_gesprek",
+    "bevestiging_afspraken": "bevestiging_afspraken",
+    "tekortkoming_deelovereenkomst": "kennisgeving_tekortkoming",
+    "instroomstop_bericht": "instroomstop",
+    "opheffing_instroomstop": "opheffing",
+    "opheffing_clientenstop": "opheffing",
+    "afsluiting": "afsluiting",
+    "verzuim": "verzuim",
+    "niet_verlengen_dvo": "niet_verlengen",
     "ingebrekestelling": "ingebrekestelling",
     "schriftelijke_waarschuwing": "schriftelijke_waarschuwing",
     "maatregel_clientenstop": "clientenstop",
@@ -129,6 +194,12 @@ def fields_of(kinds: Iterable[str | None]) -> list[FieldSpec]:
         for spec in KINDS.get(kind or "", ()):
             found.setdefault(spec.key, spec)
     return list(found.values())
+
+
+def kind_of(letter: str, kind: str | None) -> str | None:
+    """A ``send_letter``'s kind: its own, else its default letter's (``TEMPLATE_KINDS``); None for a letter of a
+    region's own making that names none (it prints no field)."""
+    return kind or TEMPLATE_KINDS.get(letter)
 
 
 def format_amount(amount: Decimal) -> str:
@@ -174,7 +245,7 @@ def _check(spec: FieldSpec, text: str, today: date) -> tuple[object, str]:
             raise ValueError("Het bedrag moet groter zijn dan € 0,00.")
         return f"{amount:.2f}", format_amount(amount)
     if spec.type in (LINE, TEXT):
-        limit = MAX_LINE if spec.type == LINE else MAX_TEXT
+        limit = spec.max_length or (MAX_LINE if spec.type == LINE else MAX_TEXT)
         if len(text) > limit:
             raise ValueError(f"Deze tekst is te lang: hooguit {limit} tekens.")
         # The letter prints it: a line holds no control character, a text only its line breaks and tabs.
@@ -206,6 +277,8 @@ def _check(spec: FieldSpec, text: str, today: date) -> tuple[object, str]:
         raise ValueError(f"‘{text}’ is geen datum. Schrijf de datum als dag-maand-jaar, bijvoorbeeld ‘1-2-2027’.")
     if spec.not_before_today and found < today:
         raise ValueError(f"Deze datum kan niet vóór vandaag ({format_date_nl(today)}) liggen.")
+    if spec.not_after_today and found > today:
+        raise ValueError(f"Deze datum kan niet na vandaag ({format_date_nl(today)}) liggen.")
     return found.isoformat(), format_date_nl(found)
 
 

@@ -15,7 +15,7 @@ from apps.ladders.tables import Ladder
 from apps.tenancy.tables import Region
 from core.tenancy import RegionScope
 from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
-from tests.letter_fields import LETTER_FIELDS
+from tests.letter_fields import LETTER_FIELDS, STEP_FIELDS, opening
 
 ZL = "/api/v1/regions/zuid-limburg"
 LEK = "/api/v1/regions/lekstroom"
@@ -46,6 +46,7 @@ def open_body(kvk: str, ladder: str, category: str, subcategory: str = "", **ext
         "subcategory": subcategory,
         "summary": extra.pop("summary", "Tekortkoming gesignaleerd."),
         "motivation": extra.pop("motivation", "Signaal van de toegang; raakt de DVO."),
+        "letter_fields": extra.pop("letter_fields", opening(category)),  # the start step's letter, as the team fills it
         **extra,
     }
 
@@ -53,9 +54,10 @@ def open_body(kvk: str, ladder: str, category: str, subcategory: str = "", **ext
 async def move(
     client, region: str, escalation: dict, to_step: str, motivation: str, status: int = 201, json_extra=None, **kw
 ):
+    extra = {"letter_fields": STEP_FIELDS[to_step], **(json_extra or {})} if to_step in STEP_FIELDS else json_extra
     return await client.done(
         f"{region}/escalations/{escalation['id']}/transitions",
-        {"to_step": to_step, "motivation": motivation, **(json_extra or {})},
+        {"to_step": to_step, "motivation": motivation, **(extra or {})},
         status,
         **kw,
     )
@@ -499,3 +501,30 @@ async def test_a_ladder_edit_leaves_a_running_escalation_on_its_version(api, clo
     assert (
         refused.status_code == 422 and "Toegestaan vanuit deze stap: 'Team inkoop monitort" in refused.json()["detail"]
     )
+
+
+async def test_the_api_says_which_letter_fields_a_step_needs_and_opening_asks_for_the_start_letters(api, clock):
+    """Issue 16: an API client learns from allowed_next_steps what each step's letters need (key, Dutch label, type,
+    required); opening on a start step that sends a letter takes its fields and answers 400 per field without
+    them. The letter names the shortcoming as filled in, never the summary."""
+    ilse = await api.as_("zl-inkoop")
+    body = open_body(SAMEN_STERK_KVK, "kwaliteit", "niet_veiligheid", "administratief", letter_fields={},
+                     summary="Intern: de directeur reageert traag.")  # fmt: skip
+    refused = await ilse.post(f"{ZL}/escalations", body)
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.json()["errors"]] == ["letter_fields.tekortkoming"]
+    opened = await ilse.done(f"{ZL}/escalations", {**body, "letter_fields": {
+        **STEP_FIELDS["verzoek_plan_van_aanpak"], "uw_kenmerk": "SSJ-77"}}, 201)  # fmt: skip
+    letter = next(e for e in (await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline"))["items"]
+                  if e["kind"] == "escalatie_geopend")  # fmt: skip
+    assert letter["payload"]["brief_velden"]["tekortkoming"]["tekst"] == STEP_FIELDS["verzoek_plan_van_aanpak"][
+        "tekortkoming"]  # fmt: skip
+    steps = {s["key"]: s for s in opened["allowed_next_steps"]}
+    official = steps["officiele_brief"]
+    assert official["letters"] == [{"letter": "officiele_brief_plan_van_aanpak",
+                                    "title": "Officiële brief: plan van aanpak"}]  # fmt: skip
+    fields = {f["key"]: f for f in official["letter_fields"]}
+    assert fields["tekortkoming"]["required"] is True and fields["tekortkoming"]["type"] == "text"
+    assert fields["tekortkoming"]["label"] == "De tekortkoming"
+    assert fields["uw_kenmerk"]["required"] is False and fields["uw_kenmerk"]["type"] == "line"
+    assert steps["monitoren_plan"]["letter_fields"] == []  # a step without a letter needs nothing

@@ -20,6 +20,7 @@ from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.tenancy import PlatformScope, RegionScope
 from tests.accounts.support import app_client, login
+from tests.letter_fields import opening
 from tests.workspace.support import field_error, post_form
 
 LEK_TEAM = Actor(label="Lotte Lekstroom", roles=frozenset({Role.INKOOP_MEDEWERKER}))
@@ -94,6 +95,7 @@ async def test_a_continuity_escalation_is_coordinated_by_the_account_holding_reg
     quality = await services.open_escalation(
         lek, provider=vlinder, ladder_key="kwaliteit", category="kwaliteit",
         summary="Kwaliteit art. 28 bij De Vlinder.", motivation="Signaal van de toegang.", actor=LEK_TEAM,
+        letter_fields=opening("kwaliteit"),
     )  # fmt: skip
     shared_url = f"/regio/zuid-limburg/accounthouder/{continuity.id}"
 

@@ -17,13 +17,14 @@ from tests.escalations.conftest import (
     last_sequence,
     notices,
 )
+from tests.letter_fields import STEP_FIELDS, opening
 
 
 async def _open(scope, provider, actor, clock, category="continuiteit", subcategory="meerkosten"):
     return await services.open_escalation(
         scope, provider=provider, ladder_key="continuiteit", category=category, subcategory=subcategory,
         summary="Geen overeenstemming over meerkosten.", motivation="Eerste contactmoment op 2 maart.",
-        actor=actor, clock=clock,
+        actor=actor, clock=clock, letter_fields=opening(category)
     )  # fmt: skip
 
 
@@ -67,7 +68,8 @@ async def test_agreement_within_three_weeks_meets_the_term(zl, provider, medewer
     escalation = await _open(zl, provider, medewerker, clock)
     clock.advance(days=5)
     result = await services.transition(zl, escalation.id, "overeenstemming", actor=medewerker,
-                                       motivation="Continuïteitsbijdrage afgesproken.", clock=clock)  # fmt: skip
+                                       motivation="Continuïteitsbijdrage afgesproken.", clock=clock,
+                                       letter_fields=STEP_FIELDS["overeenstemming"])  # fmt: skip
     assert result.event.payload["termijnen_gehaald"] == ["escalatie_mogelijk"]
     assert await kinds(zl, escalation.id) == ["escalatie_geopend", "stap_gewijzigd", "brief_verstuurd",
                                               "escalatie_gesloten"]  # fmt: skip

@@ -27,7 +27,7 @@ from tests.escalations.conftest import (
     measures,
     notices,
 )
-from tests.letter_fields import LETTER_FIELDS
+from tests.letter_fields import LETTER_FIELDS, opening
 
 LEKSTROOM_TODAY = {"GM0321", "GM0353", "GM0331", "GM0356", "GM1961"}  # Houten, IJsselstein, Lopik, Nieuwegein,
 # Vijfheerenlanden (Vianen, GM0620, ended in 2019)
@@ -346,7 +346,7 @@ async def test_a_met_term_moves_on_where_the_ladder_says_so_and_else_proposes(sc
     async def opened(category: str):
         return await services.open_escalation(lek, provider=provider, ladder_key="reactie", category=category,
                                               summary="Plan nodig.", motivation="Signaal.", actor=medewerker,
-                                              clock=clock)  # fmt: skip
+                                              clock=clock, letter_fields=opening(category))  # fmt: skip
 
     moves = await opened("c")
     clock.set(at(2026, 3, 10, 11))

@@ -13,6 +13,7 @@ from apps.escalations.services import open_escalation
 from apps.escalations.tables import Deadline
 from core.actor import SYSTEM
 from tests.conftest import ON_POSTGRES
+from tests.letter_fields import opening
 
 
 async def plan(query) -> str:
@@ -41,7 +42,7 @@ async def fill(escalation, now) -> None:
 async def test_due_and_reminder_queries_use_their_partial_indexes(zl, provider, clock):
     escalation = await open_escalation(
         zl, provider=provider, ladder_key="kwaliteit", category="niet_veiligheid", summary="x", motivation="x",
-        actor=SYSTEM, clock=clock,
+        actor=SYSTEM, clock=clock, letter_fields=opening("niet_veiligheid")
     )  # fmt: skip
     now = clock.now() + timedelta(days=1)
     await fill(escalation, now)

@@ -17,13 +17,14 @@ from tests.escalations.conftest import (
     last_sequence,
     notices,
 )
+from tests.letter_fields import STEP_FIELDS, opening
 
 
 async def _open(scope, provider, actor, clock, category, subcategory=""):
     return await services.open_escalation(
         scope, provider=provider, ladder_key="kwaliteit", category=category, subcategory=subcategory,
         summary="Kwaliteit niet conform artikel 28.", motivation="Inspectierapport ontvangen.", actor=actor,
-        clock=clock,
+        clock=clock, letter_fields=opening(category)
     )  # fmt: skip
 
 
@@ -37,7 +38,8 @@ async def test_quality_article_improvement_without_result_in_two_months(scopes, 
     # Consulting within the term meets it: its met_by is reaching the improvement trajectory.
     clock.set(at(2026, 3, 10))
     result = await services.transition(lek, escalation.id, "verbetertraject", actor=medewerker,
-                                       motivation="Verbetertraject afgesproken op 10 maart.", clock=clock)  # fmt: skip
+                                       motivation="Verbetertraject afgesproken op 10 maart.", clock=clock,
+                                       letter_fields=STEP_FIELDS["verbetertraject"])  # fmt: skip
     assert result.event.payload["termijnen_gehaald"] == ["overleg_binnen"]
     terms = await deadlines(lek, escalation.id)
     assert terms["overleg_binnen"].status == "met" and terms["overleg_binnen"].met_at == clock.now()
@@ -70,7 +72,8 @@ async def test_quality_article_improvement_without_result_in_two_months(scopes, 
     assert "Resultaat verbetertraject binnen 2 maanden" in proposal.reason
     mark = await last_sequence(lek, escalation.id)
     await services.transition(lek, escalation.id, "tekortkoming", actor=medewerker,
-                              motivation="Geen resultaat binnen 2 maanden.", clock=clock)  # fmt: skip
+                              motivation="Geen resultaat binnen 2 maanden.", clock=clock,
+                              letter_fields=STEP_FIELDS["tekortkoming"])  # fmt: skip
     assert await kinds(lek, escalation.id, mark) == ["stap_gewijzigd", "brief_verstuurd", "melding_verstuurd"]
     proposal = await lek.get(StepProposal, proposal.id)
     assert (proposal.status, proposal.resolved_by) == ("followed", "Mira Medewerker")
@@ -101,5 +104,6 @@ async def test_crisis_care_alternative_within_24_hours(scopes, provider, medewer
     assert len(await notices(lek, notice.id)) == 7  # 5 access teams, inkoop and the provider
 
     result = await services.transition(lek, escalation.id, "overleg_verbetertraject", actor=medewerker,
-                                       motivation="Geen alternatief gevonden.", clock=clock)  # fmt: skip
+                                       motivation="Geen alternatief gevonden.", clock=clock,
+                                       letter_fields=STEP_FIELDS["overleg_verbetertraject"])  # fmt: skip
     assert result.escalation.current_step == "overleg_verbetertraject"

@@ -203,14 +203,16 @@ async def test_lifting_a_client_stop_and_closing_send_their_own_letters(scopes, 
 
 def test_a_ladder_version_stored_without_kinds_still_asks_for_the_fields_its_letter_prints():
     """Escalations keep the ladder version they were opened under: a fine letter of an older version (no ``kind``)
-    asks for the article and amount too; a letter of no kind asks for nothing."""
+    asks for the article and amount too; a region's own letter of no kind asks only for the provider's reference
+    (never required), like every letter; a step without a letter asks for nothing."""
     old = StepSpec(key="boete", title="Boete", on_enter=[SendLetter(action="send_letter", letter="maatregel_boete")])
-    assert [f.key for f in step_fields(old)] == ["artikel", "bedrag", "betaaltermijn"]
-    plain = StepSpec(key="brief", title="Brief", on_enter=[SendLetter(action="send_letter", letter="verzuim")])
-    assert step_fields(plain) == []
+    assert [f.key for f in step_fields(old)] == ["artikel", "bedrag", "betaaltermijn", "uw_kenmerk"]
+    own = StepSpec(key="brief", title="Brief", on_enter=[SendLetter(action="send_letter", letter="eigen_brief")])
+    assert [(f.key, f.required) for f in step_fields(own)] == [("uw_kenmerk", False)]
+    assert step_fields(StepSpec(key="stil", title="Stil")) == []
     notice = StepSpec(key="ib", title="Ingebrekestelling",
                       on_enter=[SendLetter(action="send_letter", letter="ingebrekestelling")])  # fmt: skip
-    assert [f.key for f in step_fields(notice)] == ["tekortkoming", "verbetering", "gevolg"]
+    assert [f.key for f in step_fields(notice)] == ["tekortkoming", "verbetering", "gevolg", "uw_kenmerk"]
 
 
 def test_a_ladder_gives_a_letter_field_its_first_text_only_for_a_field_the_letter_has():

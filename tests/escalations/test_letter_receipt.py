@@ -19,6 +19,7 @@ from core.actor import Actor
 from core.clock import AMSTERDAM, FrozenClock
 from core.tenancy import ProviderScope
 from tests.accounts.support import app_client, csrf_headers, login
+from tests.letter_fields import STEP_FIELDS, opening, step_form
 from tests.workspace.support import ZL, escalation_of, events, field_error, post_form, provider, zl_scope
 
 # Thursday 22 April 2027; King's Day is Tuesday 27 April 2027, so the 5th working day after it is Friday 30 April
@@ -40,7 +41,7 @@ async def _letter_to(kvk: str, clock: FrozenClock):
         summary="Jaarverantwoording ontbreekt.",
         motivation="Signaal van de toegang.",
         actor=LEAD,
-        clock=clock,
+        clock=clock, letter_fields=opening("niet_veiligheid")
     )
     [row] = await (await zl_scope()).objects(LetterDelivery).where(LetterDelivery.escalation == escalation.id)
     return escalation, row
@@ -187,7 +188,8 @@ async def test_registered_letter_through_the_pages(world, oidc_settings):
         assert re.search(
             r'id="verzending-afspraken_per_brief-portaal" name="verzending" value="portaal" checked', confirm.text
         )  # the default
-        sent = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja", "verzending": "aangetekend"})
+        sent = await post_form(http, f"{url}/stap", {**form, **step_form("afspraken_per_brief"), "bevestigd": "ja",
+                                                     "verzending": "aangetekend"})  # fmt: skip
         assert sent.status_code == 303
         [letter] = (
             await (await zl_scope())
@@ -239,7 +241,7 @@ async def test_provider_acknowledges_in_the_portal_and_the_work_list(world, oidc
         summary="Jaarverantwoording 2026 ontbreekt.",
         motivation="Signaal.",
         actor=LEAD,
-        clock=clock,
+        clock=clock, letter_fields=opening("niet_veiligheid")
     )
     [letter] = await (await zl_scope()).objects(LetterDelivery).where(LetterDelivery.escalation == escalation.id)
     portal_url = f"/portaal/escalaties/{escalation.id}"
@@ -321,7 +323,8 @@ async def test_the_api_takes_the_sending_method_and_shows_the_receipt(world, oid
         moved = await http.post(
             f"{api}/transitions",
             headers=headers,
-            json={"to_step": "afspraken_per_brief", "motivation": "Besproken.", "sending_method": "hand"},
+            json={"to_step": "afspraken_per_brief", "motivation": "Besproken.", "sending_method": "hand",
+                  "letter_fields": STEP_FIELDS["afspraken_per_brief"]},
         )
         assert moved.status_code == 201
         [letter] = [x for x in moved.json()["escalation"]["letters"] if x["letter"] == "bevestiging_afspraken"]

@@ -19,12 +19,14 @@ from apps.notifications.tables import Notification
 from core.actor import SYSTEM, Actor
 from core.transactions import write_transaction
 from tests.escalations.conftest import at, deadlines, due_day, events, kinds, last_sequence
+from tests.letter_fields import STEP_FIELDS, opening
 
 
 async def _open(scope, provider, actor, clock, ladder="kwaliteit", category="niet_veiligheid", **kwargs):
     return await services.open_escalation(
         scope, provider=provider, ladder_key=ladder, category=category, summary="Signaal.",
         motivation=kwargs.pop("motivation", "Raakt de DVO."), actor=actor, clock=clock, **kwargs,
+        letter_fields=opening(category),
     )  # fmt: skip
 
 
@@ -35,7 +37,8 @@ async def test_illegal_transitions_are_refused_with_both_steps_and_the_allowed_o
     escalation = await _open(zl, provider, medewerker, clock)
     before = await last_sequence(zl, escalation.id)
     with pytest.raises(EscalationError) as refused:
-        await services.transition(zl, escalation.id, "instroomstop", actor=medewerker, motivation="Nu.", clock=clock)
+        await services.transition(zl, escalation.id, "instroomstop", actor=medewerker, motivation="Nu.", clock=clock,
+            letter_fields=STEP_FIELDS["instroomstop"])
     assert str(refused.value) == (
         "Van 'Aanbieder vragen om een plan van aanpak (mail of kwartaalgesprek)' kan niet naar "
         "'Instroomstop, op te volgen door alle gemeenten'. Toegestaan vanuit deze stap: "
@@ -112,9 +115,11 @@ async def test_closing_by_hand_needs_outcome_and_motivation_and_cancels_running_
 async def test_a_double_submit_with_the_same_key_is_a_no_op_returning_the_same_result(zl, provider, medewerker, clock):
     escalation = await _open(zl, provider, medewerker, clock)
     kwargs = dict(actor=medewerker, motivation="Plan blijft uit.", clock=clock, idempotency_key="form-7f3a")
-    first = await services.transition(zl, escalation.id, "officiele_brief", **kwargs)
+    first = await services.transition(zl, escalation.id, "officiele_brief", **kwargs,
+        letter_fields=STEP_FIELDS["officiele_brief"])
     mark, outbox = await last_sequence(zl, escalation.id), await zl.count(Notification)
-    again = await services.transition(zl, escalation.id, "officiele_brief", **kwargs)
+    again = await services.transition(zl, escalation.id, "officiele_brief", **kwargs,
+        letter_fields=STEP_FIELDS["officiele_brief"])
     assert again.replayed and not first.replayed
     assert again.event.id == first.event.id and again.escalation.current_step == "officiele_brief"
     assert await last_sequence(zl, escalation.id) == mark and await zl.count(Notification) == outbox
@@ -123,7 +128,8 @@ async def test_a_double_submit_with_the_same_key_is_a_no_op_returning_the_same_r
         await services.transition(zl, escalation.id, "monitoren_plan", **kwargs)
     # The same key on another escalation is another request.
     other = await _open(zl, provider, medewerker, clock)
-    assert not (await services.transition(zl, other.id, "officiele_brief", **kwargs)).replayed
+    assert not (await services.transition(zl, other.id, "officiele_brief", **kwargs,
+        letter_fields=STEP_FIELDS["officiele_brief"])).replayed
 
 
 async def test_concurrent_double_submits_move_once(zl, provider, medewerker, clock):
@@ -133,7 +139,8 @@ async def test_concurrent_double_submits_move_once(zl, provider, medewerker, clo
 
     async def submit():
         return await services.transition(zl, escalation.id, "officiele_brief", actor=medewerker, motivation="Dubbel.",
-                                         clock=clock, idempotency_key="double-click")  # fmt: skip
+                                         clock=clock, idempotency_key="double-click",
+                                         letter_fields=STEP_FIELDS["officiele_brief"])  # fmt: skip
 
     results = await asyncio.gather(submit(), submit())
     assert sorted(r.replayed for r in results) == [False, True]
@@ -163,7 +170,8 @@ async def test_a_ladder_edit_leaves_running_escalations_on_their_version(zl, pro
     assert (await events(zl, newer.id))[0].payload["versie"] == 2
     assert due_day((await deadlines(zl, newer.id))["plan_binnen"]) == date(2026, 3, 23)  # 3 weken
     with pytest.raises(EscalationError, match=r"\(versie 2\) kent de stap 'officiele_brief' niet"):
-        await services.transition(zl, newer.id, "officiele_brief", actor=medewerker, motivation="x", clock=clock)
+        await services.transition(zl, newer.id, "officiele_brief", actor=medewerker, motivation="x", clock=clock,
+            letter_fields=STEP_FIELDS["officiele_brief"])
 
     # The running escalation keeps version 1: its plan term is still 2 weeks and its missed term still proposes
     # the official letter, a step version 2 no longer has; a person takes it.
@@ -173,10 +181,12 @@ async def test_a_ladder_edit_leaves_running_escalations_on_their_version(zl, pro
     clock.set(at(2026, 3, 17))
     assert await services.act_on_missed_deadline(zl, plan.id, clock)
     assert (await events(zl, running.id))[-1].payload["stap"] == "officiele_brief"
-    await services.transition(zl, running.id, "officiele_brief", actor=medewerker, motivation="Brief.", clock=clock)
+    await services.transition(zl, running.id, "officiele_brief", actor=medewerker, motivation="Brief.", clock=clock,
+        letter_fields=STEP_FIELDS["officiele_brief"])
     assert "plan_binnen_na_brief" in await deadlines(zl, running.id)
     result = await services.transition(zl, running.id, "formeel_gesprek", actor=medewerker,
-                                       motivation="Ook na de brief geen plan.", clock=clock)  # fmt: skip
+                                       motivation="Ook na de brief geen plan.", clock=clock,
+                                       letter_fields=STEP_FIELDS["formeel_gesprek"])  # fmt: skip
     assert result.escalation.ladder_version == v1.id
 
 
@@ -326,7 +336,8 @@ async def test_a_caller_may_group_service_calls_in_one_transaction(zl, provider,
     with pytest.raises(EscalationError):
         async with write_transaction():
             escalation = await _open(zl, provider, medewerker, clock)
-            await services.transition(zl, escalation.id, "instroomstop", actor=medewerker, motivation="x", clock=clock)
+            await services.transition(zl, escalation.id, "instroomstop", actor=medewerker, motivation="x", clock=clock,
+                letter_fields=STEP_FIELDS["instroomstop"])
     assert await zl.count(Escalation) == 0 and await zl.count(TimelineEvent) == 0 and await zl.count(Deadline) == 0
 
 

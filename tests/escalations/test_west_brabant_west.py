@@ -29,6 +29,7 @@ from tests.escalations.conftest import (
     last_sequence,
     notices,
 )
+from tests.letter_fields import STEP_FIELDS, opening
 
 ROOSENDAAL = "GM1674"
 ROOSENDAAL_CONTACT = "kwaliteitjeugd.roosendaal@wbw.example"  # tenants/west-brabant-west.toml, from seed 001
@@ -158,7 +159,8 @@ async def test_agreement_meets_the_care_start_term(scopes, provider, medewerker,
     wbw = scopes["west-brabant-west"]
     escalation = await _open(wbw, provider, medewerker, clock)
     await services.transition(wbw, escalation.id, "overeenstemming", actor=medewerker,
-                              motivation="Akkoord over PIC, per mail bevestigd.", clock=clock)  # fmt: skip
+                              motivation="Akkoord over PIC, per mail bevestigd.", clock=clock,
+                              letter_fields=STEP_FIELDS["overeenstemming"])  # fmt: skip
     assert (await events(wbw, escalation.id))[-1].payload["brief"] == "bevestiging_afspraken"
     # Seed 001 §1.3: care starts within 3 weeks of the approved arrangement -- counted from the agreement (Monday
     # 2 March), not from the first talk: the third term of the route, after the arrangement and the reaction.
@@ -252,6 +254,7 @@ async def test_a_ladder_about_no_case_refuses_case_fields(zl, provider, medewerk
         await services.open_escalation(
             zl, provider=provider, ladder_key="kwaliteit", category="niet_veiligheid", summary="Klachten.",
             motivation="Signaal.", actor=medewerker, clock=clock, municipality="GM0935", case_reference="ZL-1",
+            letter_fields=opening("niet_veiligheid"),
         )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality, Region
 from core.tenancy import RegionScope
 from tests.escalations.conftest import at, deadlines, due_day, events, kinds, last_sequence, measures, notices
+from tests.letter_fields import STEP_FIELDS, opening
 
 MERGED_IN_2019 = {"GM0951", "GM0881", "GM0962"}  # Nuth, Onderbanken, Schinnen: now Beekdaelen
 
@@ -37,7 +38,7 @@ async def _open(scope, provider, actor, clock, category="niet_veiligheid", subca
         summary="Kwartaalrapportages ontbreken.",
         motivation="Signaal van de toegang Heerlen; raakt de DVO.",
         actor=actor,
-        clock=clock,
+        clock=clock, letter_fields=opening(category)
     )
 
 
@@ -53,14 +54,14 @@ async def test_safety_branch_talk_intake_stop_inspectorate_resolved_and_closed(z
     step = services.transition
 
     await step(zl, escalation.id, "afspraken_per_brief", actor=medewerker, motivation="Gesprek gevoerd op 2 maart.",
-               clock=clock)  # fmt: skip
+               clock=clock, letter_fields=STEP_FIELDS["afspraken_per_brief"])  # fmt: skip
 
     # Only a purchasing team lead imposes the intake stop.
     with pytest.raises(EscalationError, match="Alleen een teamleider inkoop mag maatregelen opleggen"):
         await step(zl, escalation.id, "instroomstop", actor=medewerker, motivation="VOG's ontbreken.", clock=clock)
     clock.advance(hours=1)
     result = await step(zl, escalation.id, "instroomstop", actor=lead, motivation="Drie medewerkers zonder VOG.",
-                        clock=clock)  # fmt: skip
+                        clock=clock, letter_fields=STEP_FIELDS["instroomstop"])  # fmt: skip
     assert result.escalation.current_step == "instroomstop" and not result.replayed
 
     [stop] = await measures(zl, escalation.id)
@@ -170,27 +171,32 @@ async def test_safety_branch_the_lead_imposes_the_intake_stop_at_once_beside_the
 ):
     """Seed 000's safety branch runs in parallel: the intake stop needs no letter first. It is imposed once (the
     step after the letter is then closed: 'instroomstop geldt al'), and current clients are placed elsewhere
-    only under an intake stop. The intake-stop letter says what the ladder says about current clients."""
+    only under an intake stop. The intake-stop letter gives the grounds and what happens to current clients as the
+    decider filled them in (the form starts from what the ladder says about current clients)."""
     escalation = await _open(zl, provider, medewerker, clock, "veiligheid", "vog_werknemers")
     context = await load_context(zl, escalation.id, clock)
     assert [o.key for o in await step_options(context)] == ["afspraken_per_brief", "instroomstop"]
     await services.transition(zl, escalation.id, "instroomstop", actor=lead, motivation="Geen VOG's, direct.",
-                              clock=clock)  # fmt: skip
+                              clock=clock, letter_fields=STEP_FIELDS["instroomstop"])  # fmt: skip
     [stop] = await measures(zl, escalation.id)
     assert stop.kind == "instroomstop" and stop.ended_at is None
     letter = next(e for e in await events(zl, escalation.id) if e.kind == "brief_verstuurd")
     document = await zl.objects(Document).where(Document.id == letter.payload["document_id"]).first()
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(b"".join(letter_storage().open(
         document.object_key)))).pages)  # fmt: skip
-    assert "andere plek te geven" in text and "loopt door" not in text
+    text = " ".join(text.split())
+    assert STEP_FIELDS["instroomstop"]["gronden"] in text and STEP_FIELDS["instroomstop"]["zittende_clienten"] in text
+    assert "loopt door" not in text
 
     await services.transition(zl, escalation.id, "afspraken_per_brief", actor=medewerker,
-                              motivation="Afspraken uit het gesprek van 2 maart.", clock=clock)  # fmt: skip
+                              motivation="Afspraken uit het gesprek van 2 maart.", clock=clock,
+                              letter_fields=STEP_FIELDS["afspraken_per_brief"])  # fmt: skip
     options = {o.key: o for o in await step_options(await load_context(zl, escalation.id, clock))}
     assert not options["instroomstop"].open and options["instroomstop"].label == "instroomstop geldt al"
     assert options["zittende_clienten"].open
     with pytest.raises(EscalationError, match=r"geldt al een instroomstop \(sinds 2 maart 2026\)"):
-        await services.transition(zl, escalation.id, "instroomstop", actor=lead, motivation="Nog eens.", clock=clock)
+        await services.transition(zl, escalation.id, "instroomstop", actor=lead, motivation="Nog eens.", clock=clock,
+            letter_fields=STEP_FIELDS["instroomstop"])
     await services.transition(zl, escalation.id, "zittende_clienten", actor=medewerker,
                               motivation="Toegang en GI's geïnformeerd.", clock=clock)  # fmt: skip
     assert len(await measures(zl, escalation.id)) == 1
@@ -198,7 +204,7 @@ async def test_safety_branch_the_lead_imposes_the_intake_stop_at_once_beside_the
     # Without an intake stop, current clients are not placed elsewhere: the letter first, then the stop.
     other = await _open(zl, provider, medewerker, clock, "veiligheid", "vog_werknemers")
     await services.transition(zl, other.id, "afspraken_per_brief", actor=medewerker, motivation="Gesprek gevoerd.",
-                              clock=clock)  # fmt: skip
+                              clock=clock, letter_fields=STEP_FIELDS["afspraken_per_brief"])  # fmt: skip
     with pytest.raises(EscalationError, match="leg eerst de instroomstop op"):
         await services.transition(zl, other.id, "zittende_clienten", actor=medewerker, motivation="Nu.", clock=clock)
 
@@ -219,7 +225,8 @@ async def test_the_official_letter_says_the_term_was_missed_only_once_it_has_pas
         await check_not_early(context, context.step("officiele_brief"), "  ")
     clock.set(at(2026, 3, 9))
     await services.transition(zl, early.id, "officiele_brief", actor=medewerker,
-                              motivation="De aanbieder liet weten geen plan te maken.", clock=clock)  # fmt: skip
+                              motivation="De aanbieder liet weten geen plan te maken.", clock=clock,
+                              letter_fields=STEP_FIELDS["officiele_brief"])  # fmt: skip
     text = await _letter_text(zl, early.id)
     assert "nog niet ontvangen" in text and "niet binnen de gestelde termijn" not in text
 
@@ -227,7 +234,7 @@ async def test_the_official_letter_says_the_term_was_missed_only_once_it_has_pas
     late = await _open(zl, provider, medewerker, clock)
     clock.set(at(2026, 3, 17, 9))
     await services.transition(zl, late.id, "officiele_brief", actor=medewerker, motivation="Geen plan ontvangen.",
-                              clock=clock)  # fmt: skip
+                              clock=clock, letter_fields=STEP_FIELDS["officiele_brief"])  # fmt: skip
     assert "niet binnen de gestelde termijn ontvangen" in await _letter_text(zl, late.id)
 
 
@@ -272,7 +279,8 @@ async def test_non_safety_branch_missed_plan_term_leads_to_the_official_letter(z
     assert await services.act_on_missed_deadline(zl, plan.id, clock) is False  # no second proposal either
 
     await services.transition(zl, escalation.id, "officiele_brief", actor=medewerker,
-                              motivation="Geen plan ontvangen; officiële brief.", clock=clock)  # fmt: skip
+                              motivation="Geen plan ontvangen; officiële brief.", clock=clock,
+                              letter_fields=STEP_FIELDS["officiele_brief"])  # fmt: skip
     moved, official, demand = (await events(zl, escalation.id))[5:]
     assert moved.actor_label == "Mira Medewerker" and moved.payload["automatisch"] is False
     assert official.payload["brief"] == "officiele_brief_plan_van_aanpak"

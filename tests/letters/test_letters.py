@@ -28,6 +28,7 @@ from core.actor import Actor
 from core.clock import AMSTERDAM, FrozenClock
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.admin.support import HOLLAND_RIJNLAND
+from tests.letter_fields import AGREEMENTS, opening, step_form
 from tests.records import pdfa_facts
 from tests.workspace.support import ZL, escalation_of, events, post_form, provider, zl_scope
 
@@ -63,6 +64,8 @@ async def test_preview_then_send_the_letter_once_as_a_stored_pdf(world, oidc_set
         await login(http, "zl-inkoop", url)
         form = {"naar": "afspraken_per_brief", "motivering": "Gesprek gevoerd op 7 december.", "sleutel": "brief-1"}
         preview = await post_form(http, f"{url}/stap", form)
+        assert 'name="veld_afspraken"' in preview.text and 'name="veld_uw_kenmerk"' in preview.text
+        form = {**form, **step_form("afspraken_per_brief"), "veld_uw_kenmerk": "VL/2026/118"}
         assert preview.status_code == 200
         assert "Voorbeeld van de brief: Bevestiging van de gemaakte afspraken" in preview.text
         assert "Gesprek gevoerd op 7 december." in preview.text and "Ja, stap zetten en brief versturen" in preview.text
@@ -74,6 +77,8 @@ async def test_preview_then_send_the_letter_once_as_a_stored_pdf(world, oidc_set
         assert "Bevestiging van de gemaakte afspraken" in text and "Maastricht, 8 december 2026" in text
         assert vlinder.name in text and escalation.reference in text and "Gesprek gevoerd op 7 december." in text
         assert "drs. A.M. Voorbeeld" in text and "Hoofd team inkoop Jeugdhulp Zuid-Limburg" in text  # signatory
+        flat = " ".join(text.split())
+        assert "Uw kenmerk VL/2026/118" in flat and AGREEMENTS in flat  # the provider's reference, the agreements
         assert "Postadres ontbreekt" in text  # the demo provider has no postal address: the preview says so
         assert "Postadres ontbreekt" in preview.text  # also above the in-page preview
 
@@ -127,6 +132,7 @@ async def test_region_template_deadline_and_logo(world, oidc_settings):
             scope, provider=await provider("90000002"), ladder_key="kwaliteit", category="niet_veiligheid",
             subcategory="administratief", summary="Dossiers onvolledig.", motivation="Signaal van de toegang.",
             actor=lead, clock=FrozenClock(ON_8_DECEMBER),
+            letter_fields=opening("niet_veiligheid"),
         )  # fmt: skip
         [letter] = await events(opened.id, "brief_verstuurd")
         document = await scope.get(Document, letter.payload["document_id"])
@@ -144,7 +150,8 @@ async def test_region_template_deadline_and_logo(world, oidc_settings):
 
 def _minimal_context() -> dict:
     return {"brief": {"titel": "Verzoek"}, "afzender": {}, "regio": {"naam": "Lekstroom"}, "aanbieder": {},
-            "escalatie": {}, "stap": {}, "termijnen": [], "termijn": None, "datum": "8 december 2026"}  # fmt: skip
+            "escalatie": {}, "stap": {}, "termijnen": [], "termijn": None, "datum": "8 december 2026",
+            "velden": {}}  # fmt: skip
 
 
 async def test_a_sent_letter_is_a_pdfa_record_with_its_metadata(world, oidc_settings):
@@ -158,6 +165,7 @@ async def test_a_sent_letter_is_a_pdfa_record_with_its_metadata(world, oidc_sett
             scope, provider=await provider("90000002"), ladder_key="kwaliteit", category="niet_veiligheid",
             subcategory="administratief", summary="Dossiers onvolledig.", motivation="Signaal van de toegang.",
             actor=lead, clock=FrozenClock(ON_8_DECEMBER),
+            letter_fields=opening("niet_veiligheid"),
         )  # fmt: skip
         [letter] = await events(opened.id, "brief_verstuurd")
         document = await scope.get(Document, letter.payload["document_id"])

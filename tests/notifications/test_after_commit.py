@@ -20,6 +20,7 @@ from core.broker import configure_broker
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
+from tests.letter_fields import STEP_FIELDS
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -86,10 +87,12 @@ async def test_an_intake_stop_hands_every_mail_to_the_worker_at_once(synced, bro
         scope, provider=provider, ladder_key="kwaliteit", category="veiligheid", subcategory="vog_werknemers",
         summary="VOG's ontbreken", motivation="Signaal", actor=lead, clock=clock,
     )  # fmt: skip
-    await services.transition(scope, escalation.id, "afspraken_per_brief", actor=lead, motivation="Model.", clock=clock)
+    await services.transition(scope, escalation.id, "afspraken_per_brief", actor=lead, motivation="Model.", clock=clock,
+        letter_fields=STEP_FIELDS["afspraken_per_brief"])
     earlier = {row["id"] for row in await scope.select(Notification, Notification.id)}
     broker.flush_all()
-    await services.transition(scope, escalation.id, "instroomstop", actor=lead, motivation="Model.", clock=clock)
+    await services.transition(scope, escalation.id, "instroomstop", actor=lead, motivation="Model.", clock=clock,
+        letter_fields=STEP_FIELDS["instroomstop"])
     written = [row for row in await scope.select(Notification, Notification.id).where(Notification.channel == "email")
                if row["id"] not in earlier]  # fmt: skip
     assert len(written) >= 19  # 16 access teams, GI's, inkoop and the provider (and its letter)

@@ -17,6 +17,7 @@ from apps.tenancy.tables import Region
 from core.actor import SYSTEM
 from core.clock import AMSTERDAM, FrozenClock
 from core.tenancy import RegionScope
+from tests.letter_fields import opening
 
 
 async def test_digest_lists_this_weeks_deadlines_once_per_working_day(synced):
@@ -29,7 +30,8 @@ async def test_digest_lists_this_weeks_deadlines_once_per_working_day(synced):
         provider = Provider(kvk_number=kvk, name=f"Aanbieder {kvk}")
         await provider.save()
         escalation = await open_escalation(scope, provider=provider, ladder_key="kwaliteit", category="niet_veiligheid",
-                                           summary="x", motivation="x", actor=SYSTEM, clock=clock)  # fmt: skip
+                                           summary="x", motivation="x", actor=SYSTEM, clock=clock,
+                                           letter_fields=opening("niet_veiligheid"))  # fmt: skip
         await scope.update(Deadline, {Deadline.due_at: tuesday + offset}).where(Deadline.escalation == escalation.id)
     wants, does_not = User(issuer="i", subject="a", email="ilse@zl.example", digest_opt_in=True), User(
         issuer="i", subject="b", email="bert@zl.example")  # fmt: skip

@@ -11,6 +11,7 @@ from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.actor import SYSTEM
 from core.tenancy import RegionScope
+from tests.letter_fields import opening
 
 VLINDER_KVK = "90000001"
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -43,15 +44,18 @@ async def open_vlinder_escalations() -> dict:
     zl = await escalations.open_escalation(
         RegionScope(regions["zuid-limburg"].id), provider=vlinder, ladder_key="kwaliteit", category="niet_veiligheid",
         subcategory="administratief", summary="Jaarverantwoording 2025 ontbreekt.", motivation="Test", actor=SYSTEM,
+        letter_fields=opening("niet_veiligheid"),
     )  # fmt: skip
     lek_scope = RegionScope(regions["lekstroom"].id)
     lek = await escalations.open_escalation(
         lek_scope, provider=vlinder, ladder_key="kwaliteit", category="kwaliteit",
         summary="Klachtenregeling niet bekend bij cliënten.", motivation="Test", actor=SYSTEM,
+        letter_fields=opening("kwaliteit"),
     )  # fmt: skip
     samen = await Provider.objects().where(Provider.kvk_number == "90000002").first()
     other = await escalations.open_escalation(
         RegionScope(regions["zuid-limburg"].id), provider=samen, ladder_key="kwaliteit", category="niet_veiligheid",
         subcategory="financieel", summary="Declaraties van een andere aanbieder.", motivation="Test", actor=SYSTEM,
+        letter_fields=opening("niet_veiligheid"),
     )  # fmt: skip
     return {"zl": zl, "lek": lek, "other": other}

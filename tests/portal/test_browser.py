@@ -2,7 +2,8 @@
 streams through it) and the local OpenID provider: Vera Vlinder sees escalations from Zuid-Limburg and Lekstroom,
 delivers a plan of action that meets the deadline, is told in Dutch next to the field why a wrong file is refused,
 sends a message, and registers two VOGs with their issue dates; Ilse Inkoop (Zuid-Limburg) accepts one and rejects
-the other with a reason, and Vera sees both verdicts. Every page passes axe-core (WCAG 2.1 A/AA)."""
+the other with a reason, and Vera sees both verdicts. Ilse sends an ingebrekestelling with its fields, Vera
+acknowledges its receipt and both sides see it on the shared timeline. Every page passes axe-core (WCAG 2.1 A/AA)."""
 
 from __future__ import annotations
 
@@ -240,3 +241,50 @@ def test_a_person_at_two_providers_switches_organisation(platform, browser):
     expect(kim.locator("#organisatie")).to_contain_text("U werkt voor Jeugdzorg De Vlinder B.V.")
     assert seeded["zl"]["reference"] in kim.locator("main").inner_text()
     kim_context.close()
+
+
+def test_an_ingebrekestelling_is_sent_the_provider_acknowledges_and_both_see_the_receipt(platform, browser):
+    """Issue 16: the team fills in the notice's fields, sees the letter, sends it; the provider confirms receipt in
+    the portal with one click (BW 3:37 lid 3) and the receipt is on the timeline both sides read."""
+    base, seeded, _, _ = platform
+    escalation = seeded["contract"]
+    shortcoming = "U declareert sinds januari 2026 zorg zonder dossier (artikel 12 van de Resultaatovereenkomst)."
+    ilse_context = browser.new_context(bypass_csp=True)
+    ilse = ilse_context.new_page()
+    url = f"/regio/zuid-limburg/escalaties/{escalation['id']}"
+    log_in(ilse, base, "Ilse Inkoop", url)
+    ilse.locator("#stap-ingebrekestelling summary").click()
+    ilse.locator("#motivering-ingebrekestelling").fill("Geen verbeterplan na het gesprek; redelijke termijn 4 weken.")
+    ilse.locator("#stap-ingebrekestelling").get_by_role("button", name="Verder: brief bekijken").click()
+    ilse.get_by_role("heading", name="Voorbeeld van de brief: Ingebrekestelling").wait_for()
+    form = ilse.locator("#velden-ingebrekestelling")
+    assert "Uw kenmerk (niet verplicht)" in form.inner_text()
+    # the shortcoming starts as the summary typed at opening, for the decider to confirm or rewrite
+    expect(ilse.locator("#veld-ingebrekestelling-tekortkoming")).to_have_value("Declaraties zonder dossier.")
+    ilse.get_by_role("button", name="Ja, stap zetten en brief versturen").click()  # the improvement is missing
+    expect(ilse.locator("#veld-ingebrekestelling-verbetering-fout")).to_contain_text("Beschrijf wat de aanbieder")
+    assert_accessible(ilse)
+    ilse.locator("#veld-ingebrekestelling-tekortkoming").fill(shortcoming)
+    ilse.locator("#veld-ingebrekestelling-verbetering").fill("Lever een verbeterplan aan en corrigeer de declaraties.")
+    ilse.locator("#veld-ingebrekestelling-uw_kenmerk").fill("VL/2026/118")
+    ilse.get_by_role("button", name="Voorbeeld van de brief bijwerken").click()
+    expect(ilse.locator("#brief-ingebrekestelling")).to_contain_text(shortcoming)
+    ilse.get_by_role("button", name="Ja, stap zetten en brief versturen").click()
+    ilse.locator("#melding").get_by_text("De stap is gezet").wait_for()
+    assert "Brief verstuurd" in ilse.locator("#tijdlijn-lijst").inner_text()
+
+    vera_context = browser.new_context(bypass_csp=True)
+    vera = vera_context.new_page()
+    log_in(vera, base, "Vera Vlinder", f"/portaal/escalaties/{escalation['id']}")
+    vera.get_by_role("button", name=re.compile("Ontvangst bevestigen.*Ingebrekestelling")).click()
+    vera.wait_for_url(f"{base}/portaal/escalaties/{escalation['id']}*")
+    assert "de ontvangst van de brief is bevestigd" in vera.locator("main").inner_text()
+    assert vera.locator('[data-kind="ontvangst_bevestigd"]').count() == 1
+    assert_accessible(vera)
+    vera_context.close()
+
+    ilse.reload()  # the region's timeline: the receipt, by the provider
+    receipt = ilse.locator("#tijdlijn-lijst li", has_text="Ontvangst bevestigd")
+    expect(receipt).to_have_count(1)
+    assert "Ingebrekestelling" in receipt.inner_text()
+    ilse_context.close()

@@ -27,6 +27,7 @@ from core.actor import SYSTEM
 from core.broker import make_broker
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
+from tests.letter_fields import opening
 from tests.support import ROOT, make_settings_env
 
 BROKERS = ["redis://127.0.0.1:6379/4", "amqp://guest:guest@127.0.0.1:5672/%2F"]  # own Redis database per file
@@ -63,6 +64,7 @@ async def open_due(count: int, hours_ago: list[float]) -> tuple[RegionScope, lis
         escalation = await open_escalation(
             scope, provider=provider, ladder_key="kwaliteit", category="niet_veiligheid",
             summary="Rapportages ontbreken", motivation="Signaal", actor=SYSTEM, clock=clock,
+            letter_fields=opening("niet_veiligheid"),
         )  # fmt: skip
         deadline = await scope.objects(Deadline).where(Deadline.escalation == escalation.id).first()
         due = {Deadline.due_at: now - timedelta(hours=hours_ago[index]), Deadline.remind_at: None}

@@ -23,6 +23,7 @@ from core.actor import SYSTEM
 from core.broker import configure_broker
 from core.clock import AMSTERDAM, FrozenClock
 from core.tenancy import RegionScope
+from tests.letter_fields import opening
 
 
 def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -48,6 +49,7 @@ async def open_non_safety(scope: RegionScope, clock: FrozenClock, kvk: str = "90
     return await open_escalation(
         scope, provider=provider, ladder_key="kwaliteit", category="niet_veiligheid", subcategory="administratief",
         summary="Kwartaalrapportages ontbreken", motivation="Signaal van de toegang", actor=SYSTEM, clock=clock,
+        letter_fields=opening("niet_veiligheid"),
     )  # fmt: skip
 
 

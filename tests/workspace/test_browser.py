@@ -120,6 +120,9 @@ def test_seed_000_from_signal_to_intake_stop(platform, browser):
         assert "Gesprek gevoerd; afspraken per brief bevestigd." in preview
         assert_accessible(page)
         shot(page, "4b-brief-voorbeeld")
+        # what the letter confirms: the decider fills it in (the letter never prints the summary of the opening)
+        page.locator("#veld-afspraken_per_brief-gesprek_datum").fill(time.strftime("%d-%m-%Y"))
+        page.locator("#veld-afspraken_per_brief-afspraken").fill("U levert binnen twee weken geldige VOG's aan.")
         page.get_by_label("Aangetekend per post (en via het portaal)").check()  # how the letter goes
         page.get_by_role("button", name="Ja, stap zetten en brief versturen").click()
         page.locator("#melding").get_by_text("De stap is gezet").wait_for()
@@ -164,6 +167,7 @@ def test_seed_000_from_signal_to_intake_stop(platform, browser):
         page.get_by_role("button", name="Verder: gemeenten bekijken").click()
         page.get_by_role("heading", name="Bevestig: instroomstop voor 16 gemeenten").wait_for()
         assert page.locator("#gemeenten-instroomstop li").count() == 16
+        page.locator("#veld-instroomstop-gronden").fill("Drie begeleiders werken zonder geldige VOG.")
         assert_accessible(page)
         shot(page, "6-instroomstop-bevestigen")
         page.get_by_role("button", name="Ja, instroomstop opleggen").click()

@@ -14,6 +14,7 @@ from core.actor import Actor
 from core.clock import system_clock
 from tests.accounts.support import app_client, login
 from tests.csv_support import EVIL_NAME, sheet_dicts
+from tests.letter_fields import opening
 from tests.workspace.support import ZL, escalation_of, provider, zl_scope
 
 
@@ -103,7 +104,7 @@ async def test_many_escalations_page_by_keyset_with_a_capped_count(world, oidc_s
         subcategory="financieel",
         summary="Echt geopend",
         motivation="Test",
-        actor=actor,
+        actor=actor, letter_fields=opening("niet_veiligheid")
     )
     now = system_clock.now()
     rows = [

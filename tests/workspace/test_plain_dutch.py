@@ -16,6 +16,7 @@ from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
+from tests.letter_fields import opening
 from tests.plain_dutch import leaks, visible_text
 
 # Not pages to read: files, exports, feeds, and leaving; nor a ladder as TOML (/toml), which shows the ladder's keys to
@@ -60,6 +61,7 @@ async def _one_escalation_per_ladder() -> None:
                 scope, provider=provider, ladder_key=ladder.key, category=category["key"],
                 subcategory=next(iter(category.get("subcategories") or {}), ""), summary="Proef in gewone taal.",
                 motivation="Geopend om de pagina's te lezen.", actor=Actor(label="Test", is_system=True),
+                letter_fields=opening(category["key"]),
             ))  # fmt: skip
         if opened:
             await services.close_escalation(scope, opened[0].id, actor=Actor(label="Test", is_system=True),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from apps.audit.tables import AuditEntry
 from apps.escalations.tables import Escalation, Signal
 from apps.ladders.tables import LadderVersion
@@ -135,11 +137,17 @@ async def test_opening_never_sends_a_letter_unseen(world, oidc_settings):
         assert preview.status_code == 200
         assert "Bevestig: escalatie openen met 1 brief" in preview.text
         assert "Voorbeeld van de brief" in preview.text and "Kwartaalrapportages ontbreken." in preview.text
+        # the letter's shortcoming is a field of the letter, first filled with the summary, for the person to confirm
+        assert re.search(r'name="veld_tekortkoming"[^>]*>Kwartaalrapportages ontbreken\.<', preview.text)
         assert await scope.count(Escalation) == before  # nothing opened, nothing sent
+        empty = await post_form(http, triage_url, {**form, "bevestigd": "ja", "veld_tekortkoming": ""})
+        assert empty.status_code == 422 and "Beschrijf de tekortkoming" in empty.text  # next to the field
+        assert await scope.count(Escalation) == before
         back = await post_form(http, triage_url, {**form, "bewerken": "ja"})
         assert back.status_code == 200 and "Besluit vastleggen" in back.text
         assert 'value="Kwartaalrapportages ontbreken."' in back.text
-        opened = await post_form(http, triage_url, {**form, "bevestigd": "ja"})
+        opened = await post_form(http, triage_url, {**form, "bevestigd": "ja",
+                                                     "veld_tekortkoming": "Kwartaalrapportages Q2 en Q3 ontbreken."})
         assert opened.status_code == 303
     assert await scope.count(Escalation) == before + 1
 

@@ -19,6 +19,7 @@ from core.actor import Actor
 from core.clock import FrozenClock, system_clock
 from core.tenancy import ProviderScope
 from tests.accounts.support import app_client, login
+from tests.letter_fields import opening
 from tests.workspace.support import ZL, events, field_error, post_form, provider, zl_scope
 
 
@@ -32,6 +33,7 @@ async def _plan_delivered(start=None):
         scope, provider=vlinder, ladder_key="kwaliteit", category="niet_veiligheid", subcategory="administratief",
         summary="Kwartaalrapportages ontbreken.", motivation="Signaal van de toegang.",
         actor=Actor(label="Demo", is_system=True), clock=FrozenClock(start),
+        letter_fields=opening("niet_veiligheid"),
     )  # fmt: skip
     received = ReceivedFile(key="documents/plan-test", size=1200, sha256="a" * 64, content_type="application/pdf",
                             original_filename="plan-van-aanpak.pdf")  # fmt: skip

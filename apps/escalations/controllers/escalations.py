@@ -27,7 +27,7 @@ from apps.documents.uploads import CsrfRejected, UploadRejected, discard, receiv
 from apps.escalations import services
 from apps.escalations.chosen_terms import checked_term
 from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError, load_context
-from apps.escalations.letter_fields import FORM_PREFIX, LetterFieldsError, ladder_defaults, preview_texts, typed_fields
+from apps.escalations.letter_fields import FORM_PREFIX, LetterFieldsError, first_values, preview_texts, typed_fields
 from apps.escalations.letter_receipts import METHODS, PORTAL, record_letter_receipt
 from apps.escalations.letters import letters_of, pdf_of, previews
 from apps.escalations.overview import Filters, overview, overview_csv, providers_for_filter, region_ladders
@@ -231,8 +231,9 @@ class EscalationPages(Controller):
                     term_errors[f"termijn_{term_key}"] = str(exc)
             confirming = form_value(form, "bevestigd") == "ja"
             fields = typed_fields(form, target)
-            if not confirming:  # the first showing of the confirm step: what the ladder already says, no errors
-                fields = {k: v or ladder_defaults(target).get(k, "") for k, v in fields.items()}
+            if not confirming:  # the first showing of the confirm step: what is already known, no errors
+                first = await first_values(h.scope, loaded.escalation, target)
+                fields = {k: v or first.get(k, "") for k, v in fields.items()}
             values.update({FORM_PREFIX + k: v for k, v in fields.items()})
             if confirming:
                 _, field_errors = preview_texts(target, fields, h.clock.today())

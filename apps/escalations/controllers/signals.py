@@ -16,7 +16,8 @@ from apps.accounts.guards import region_role
 from apps.escalations import signals
 from apps.escalations.cases import REFERENCE_LABEL
 from apps.escalations.context import MOTIVATION_REQUIRED, EscalationError
-from apps.escalations.letters import opening_previews
+from apps.escalations.letter_fields import FORM_PREFIX, opening_values, page_fields, preview_texts, typed_fields
+from apps.escalations.letters import opening_previews, opening_step
 from apps.escalations.overview import region_ladders
 from apps.escalations.tables import Escalation, Signal
 from apps.escalations.workspace import FILERS, READERS, TEAM, Here, form_value, here
@@ -165,23 +166,37 @@ class SignalPages(Controller):
                 parts = values["categorie"].split("/")
                 if len(parts) not in (2, 3):
                     raise signals.SignalError("Kies de categorie van de tekortkoming.", "categorie")
-                if form_value(form, "bevestigd") != "ja":  # opening never sends a letter unseen: preview first
+                # the start step's letter fields (letter_fields): first the summary as the shortcoming, which the
+                # person opening reads in the letter and may change; the letter prints the field, never the summary
+                start = await opening_step(h.scope, parts[0], parts[1])
+                fields = typed_fields(form, start) if start else {}
+                confirmed = form_value(form, "bevestigd") == "ja"
+                if start and not confirmed and not any(fields.values()):  # the preview's first showing
+                    first = opening_values(start, values["samenvatting"])
+                    fields = {k: first.get(k, "") for k in fields}
+                values.update({FORM_PREFIX + k: v for k, v in fields.items()})
+                _, field_errors = preview_texts(start, fields, h.clock.today()) if start else ({}, {})
+                if not confirmed or field_errors:  # opening never sends a letter unseen: preview first
                     summary, motivation = signals.check_opening(values["samenvatting"], values["motivering"])
                     letters = await opening_previews(
                         h.scope, provider_id=signal.provider, ladder_key=parts[0], category=parts[1],
                         subcategory=parts[2] if len(parts) == 3 else "", summary=summary, motivation=motivation,
-                        clock=h.clock,
+                        clock=h.clock, fields=fields,
                     )  # fmt: skip
                     if letters:
-                        context = await self._triage_context(h, signal, values=values, errors={})
+                        shown = confirmed or form_value(form, "voorbeeld") == "ja"  # errors once the person acted
+                        errors = {FORM_PREFIX + k: v for k, v in field_errors.items()} if shown else {}
+                        context = await self._triage_context(h, signal, values=values, errors=errors)
                         context["opening_letters"] = [{"key": x.key, "title": x.title, "body": Markup(x.body_html)}
                                                       for x in letters]  # fmt: skip
-                        return Template("regio/signaal.html", context=context)
+                        context["opening_fields"] = page_fields(start) if start else []
+                        return Template("regio/signaal.html", context=context, status_code=422 if errors else 200)
                 _, escalation = await signals.escalate_signal(
                     h.scope, signal.id, actor=h.actor, ladder_key=parts[0], category=parts[1],
                     subcategory=parts[2] if len(parts) == 3 else "", summary=values["samenvatting"],
                     motivation=values["motivering"], municipality=values["gemeente"],
                     case_reference=values["kenmerk"], professionals=values["professionals"], clock=h.clock,
+                    letter_fields=fields,
                 )  # fmt: skip
                 notice = "geopend"
             else:
