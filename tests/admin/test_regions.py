@@ -13,6 +13,7 @@ from apps.tenancy.tables import Region, RegionMailbox
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.admin.support import HOLLAND_RIJNLAND
+from tests.letter_fields import opening
 from tests.support import ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
@@ -196,7 +197,8 @@ async def test_the_first_lead_is_invited_accepts_by_logging_in_and_opens_an_esca
             "/api/v1/regions/holland-rijnland/escalations", headers=csrf_headers(henk),
             json={"provider_kvk": "90000001", "ladder": "kwaliteit", "category": "niet_veiligheid",
                   "subcategory": "administratief", "summary": "Kwartaalrapportage ontbreekt",
-                  "motivation": "Eerste escalatie in Holland Rijnland"},
+                  "motivation": "Eerste escalatie in Holland Rijnland",
+                  "letter_fields": opening("niet_veiligheid")},
         )  # fmt: skip
         assert opened.status_code == 201, opened.text
     escalation = await scope.objects(Escalation).first()

@@ -11,6 +11,7 @@ from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.tenancy import RegionScope
 from tests.api.conftest import KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK
+from tests.letter_fields import opening
 
 ZL = "/api/v1/regions/zuid-limburg"
 LEK = "/api/v1/regions/lekstroom"
@@ -27,6 +28,7 @@ async def opened(api):
         "subcategory": "administratief",
         "summary": "Jaarverslag ontbreekt.",
         "motivation": "Signaal.",
+        "letter_fields": opening("niet_veiligheid"),
     }
     escalation = await ilse.done(f"{ZL}/escalations", body, 201)
     region = await Region.objects().where(Region.slug == "zuid-limburg").first()
@@ -261,6 +263,7 @@ async def test_idempotency_key_header_and_body(api, opened):
         "category": "niet_veiligheid",
         "summary": "x",
         "motivation": "y",
+        "letter_fields": opening("niet_veiligheid"),
     }
     escalation = await ilse.done(f"{ZL}/escalations", body, 201)
     path = f"{ZL}/escalations/{escalation['id']}/transitions"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import VLINDER_KVK
+from tests.letter_fields import opening
 
 NUL = "a\x00b"
 HUGE = str(10**20)
@@ -21,7 +22,8 @@ AUDIT = ("van", "tot", "door", "actie", "doel", "na")
 async def escalation(api) -> str:
     ilse = await api.as_("zl-inkoop")
     body = {"provider_kvk": VLINDER_KVK, "ladder": "kwaliteit", "category": "niet_veiligheid",
-            "summary": "Rapportage ontbreekt.", "motivation": "Signaal."}  # fmt: skip
+            "summary": "Rapportage ontbreekt.", "motivation": "Signaal.",
+            "letter_fields": opening("niet_veiligheid")}  # fmt: skip
     return (await ilse.done(f"{API}/escalations", body, 201))["id"]
 
 

@@ -100,7 +100,9 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
     result = await move(ilse, ZL, opened, "afspraken_per_brief", "Gesprek gevoerd op 2 maart.")
     assert result["replayed"] is False and result["event"]["kind"] == "stap_gewijzigd"
     open_step = {"open": True, "closed_label": None, "closed_reason": None, "legal_exceptions": []}
-    assert result["escalation"]["allowed_next_steps"] == [
+    allowed = result["escalation"]["allowed_next_steps"]
+    assert [f["key"] for f in allowed[0]["letter_fields"]] == ["gronden", "zittende_clienten", "uw_kenmerk"]
+    assert [{k: v for k, v in step.items() if k not in ("letters", "letter_fields")} for step in allowed] == [
         {"key": "instroomstop", "title": "Instroomstop, op te volgen door alle gemeenten", "imposes_measures": True,
          **open_step},
         {"key": "zittende_clienten", "title": "Zittende cliënten informeren en zo nodig elders plaatsen",
@@ -446,6 +448,32 @@ async def test_vng_continuity_ladder_up_to_the_jeugdautoriteit(api, clock):
     result = await move(ilse, ZL, opened, "bestuurlijke_maatregelen", "Jeugdautoriteit bereidt maatregelen voor.")
     assert result["escalation"]["outcome"] == "bestuurlijke_maatregelen"
 
+async def test_the_api_says_which_letter_fields_a_step_needs_and_opening_asks_for_the_start_letters(api, clock):
+    """Issue 16: an API client learns from allowed_next_steps what each step's letters need (key, Dutch label, type,
+    required); opening on a start step that sends a letter takes its fields and answers 400 per field without
+    them. The letter names the shortcoming as filled in, never the summary."""
+    ilse = await api.as_("zl-inkoop")
+    body = open_body(SAMEN_STERK_KVK, "kwaliteit", "niet_veiligheid", "administratief", letter_fields={},
+                     summary="Intern: de directeur reageert traag.")  # fmt: skip
+    refused = await ilse.post(f"{ZL}/escalations", body)
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.json()["errors"]] == ["letter_fields.tekortkoming"]
+    opened = await ilse.done(f"{ZL}/escalations", {**body, "letter_fields": {
+        **STEP_FIELDS["verzoek_plan_van_aanpak"], "uw_kenmerk": "SSJ-77"}}, 201)  # fmt: skip
+    letter = next(e for e in (await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline"))["items"]
+                  if e["kind"] == "escalatie_geopend")  # fmt: skip
+    assert letter["payload"]["brief_velden"]["tekortkoming"]["tekst"] == STEP_FIELDS["verzoek_plan_van_aanpak"][
+        "tekortkoming"]  # fmt: skip
+    steps = {s["key"]: s for s in opened["allowed_next_steps"]}
+    official = steps["officiele_brief"]
+    assert official["letters"] == [{"letter": "officiele_brief_plan_van_aanpak",
+                                    "title": "Officiële brief: plan van aanpak"}]  # fmt: skip
+    fields = {f["key"]: f for f in official["letter_fields"]}
+    assert fields["tekortkoming"]["required"] is True and fields["tekortkoming"]["type"] == "text"
+    assert fields["tekortkoming"]["label"] == "De tekortkoming"
+    assert fields["uw_kenmerk"]["required"] is False and fields["uw_kenmerk"]["type"] == "line"
+    assert steps["monitoren_plan"]["letter_fields"] == []  # a step without a letter needs nothing
+
 
 async def test_a_ladder_edit_leaves_a_running_escalation_on_its_version(api, clock):
     """Last in this module: it publishes Zuid-Limburg's quality ladder v2."""
@@ -502,29 +530,3 @@ async def test_a_ladder_edit_leaves_a_running_escalation_on_its_version(api, clo
         refused.status_code == 422 and "Toegestaan vanuit deze stap: 'Team inkoop monitort" in refused.json()["detail"]
     )
 
-
-async def test_the_api_says_which_letter_fields_a_step_needs_and_opening_asks_for_the_start_letters(api, clock):
-    """Issue 16: an API client learns from allowed_next_steps what each step's letters need (key, Dutch label, type,
-    required); opening on a start step that sends a letter takes its fields and answers 400 per field without
-    them. The letter names the shortcoming as filled in, never the summary."""
-    ilse = await api.as_("zl-inkoop")
-    body = open_body(SAMEN_STERK_KVK, "kwaliteit", "niet_veiligheid", "administratief", letter_fields={},
-                     summary="Intern: de directeur reageert traag.")  # fmt: skip
-    refused = await ilse.post(f"{ZL}/escalations", body)
-    assert refused.status_code == 400
-    assert [e["field"] for e in refused.json()["errors"]] == ["letter_fields.tekortkoming"]
-    opened = await ilse.done(f"{ZL}/escalations", {**body, "letter_fields": {
-        **STEP_FIELDS["verzoek_plan_van_aanpak"], "uw_kenmerk": "SSJ-77"}}, 201)  # fmt: skip
-    letter = next(e for e in (await ilse.ok(f"{ZL}/escalations/{opened['id']}/timeline"))["items"]
-                  if e["kind"] == "escalatie_geopend")  # fmt: skip
-    assert letter["payload"]["brief_velden"]["tekortkoming"]["tekst"] == STEP_FIELDS["verzoek_plan_van_aanpak"][
-        "tekortkoming"]  # fmt: skip
-    steps = {s["key"]: s for s in opened["allowed_next_steps"]}
-    official = steps["officiele_brief"]
-    assert official["letters"] == [{"letter": "officiele_brief_plan_van_aanpak",
-                                    "title": "Officiële brief: plan van aanpak"}]  # fmt: skip
-    fields = {f["key"]: f for f in official["letter_fields"]}
-    assert fields["tekortkoming"]["required"] is True and fields["tekortkoming"]["type"] == "text"
-    assert fields["tekortkoming"]["label"] == "De tekortkoming"
-    assert fields["uw_kenmerk"]["required"] is False and fields["uw_kenmerk"]["type"] == "line"
-    assert steps["monitoren_plan"]["letter_fields"] == []  # a step without a letter needs nothing

@@ -17,6 +17,7 @@ from apps.tenancy.tables import Region
 from core.actor import Actor
 from core.clock import AMSTERDAM, FrozenClock
 from core.tenancy import RegionScope
+from tests.letter_fields import STEP_FIELDS
 
 
 async def test_intake_stop_start_and_end_reach_all_access_teams_gis_and_purchasing(synced, smtp_sink):
@@ -31,7 +32,8 @@ async def test_intake_stop_start_and_end_reach_all_access_teams_gis_and_purchasi
         summary="VOG's ontbreken", motivation="Signaal toegang Heerlen", actor=lead, clock=clock,
     )  # fmt: skip
     for step in ("afspraken_per_brief", "instroomstop"):
-        await services.transition(scope, escalation.id, step, actor=lead, motivation="Volgens het model.", clock=clock)
+        await services.transition(scope, escalation.id, step, actor=lead, motivation="Volgens het model.", clock=clock,
+                                  letter_fields=STEP_FIELDS[step])
 
     transports = {"email": EmailTransport(smtp_sink.url, "Trede <noreply@trede.localhost>"), "inapp": InAppTransport()}
     pending = await scope.select(Notification, Notification.id, Notification.recipient).where(
@@ -95,7 +97,8 @@ async def test_the_purchasing_team_also_sees_the_notice_in_the_app(synced):
         summary="VOG's ontbreken", motivation="Signaal", actor=lead, clock=clock,
     )  # fmt: skip
     for step in ("afspraken_per_brief", "instroomstop"):
-        await services.transition(scope, escalation.id, step, actor=lead, motivation="Volgens het model.", clock=clock)
+        await services.transition(scope, escalation.id, step, actor=lead, motivation="Volgens het model.", clock=clock,
+                                  letter_fields=STEP_FIELDS[step])
     in_app = await scope.objects(Notification).where(Notification.channel == INAPP)
     assert sorted((n.recipient_user for n in in_app), key=str) == sorted([team[0].id, team[1].id], key=str)
     assert {n.template for n in in_app} == {"instroomstop_gestart"}

@@ -25,6 +25,7 @@ from core.actor import Actor
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.accounts.support import TEST_BASE, app_client, csrf_headers, login
+from tests.letter_fields import STEP_FIELDS
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 LEAD = Actor(label="Luuk Leider", roles=frozenset({Role.INKOOP_LEAD}))
@@ -44,7 +45,8 @@ async def vlinder_escalation() -> tuple[RegionScope, Escalation]:
 
 async def impose_stop(scope: RegionScope, escalation: Escalation, clock) -> None:
     for step in ("afspraken_per_brief", "instroomstop"):
-        await services.transition(scope, escalation.id, step, actor=LEAD, motivation="Volgens het model.", clock=clock)
+        await services.transition(scope, escalation.id, step, actor=LEAD, motivation="Volgens het model.", clock=clock,
+                                  letter_fields=STEP_FIELDS[step])
 
 
 async def deliver_all(scope: RegionScope, folder, clock) -> None:

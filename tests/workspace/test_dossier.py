@@ -18,6 +18,7 @@ from apps.documents.tables import Document
 from core.broker import configure_broker
 from core.clock import AMSTERDAM, FrozenClock
 from tests.accounts.support import app_client, login
+from tests.letter_fields import step_form
 from tests.records import run_dossier_builds
 from tests.workspace.support import ZL, escalation_of, events, post_form, zl_scope
 
@@ -58,10 +59,12 @@ async def test_the_dossier_holds_events_decisions_letters_documents_and_measures
         page = await http.get(url)
         assert f'action="{url}/dossier"' in page.text and ">Dossier maken</button>" in page.text
         await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Gesprek gevoerd op 7 "
-                        "december; afspraken per brief bevestigd.", "sleutel": "d-1", "bevestigd": "ja"})  # fmt: skip
+                        "december; afspraken per brief bevestigd.", "sleutel": "d-1", "bevestigd": "ja",
+                        **step_form("afspraken_per_brief")})  # fmt: skip
         await post_form(http, f"{url}/notitie", {"tekst": "Directeur telefonisch gesproken over de VOG's."})
         await post_form(http, f"{url}/stap", {"naar": "instroomstop", "motivering": "VOG's ontbreken nog steeds: "
-                        "geen nieuwe cliënten.", "sleutel": "d-2", "bevestigd": "ja"})  # fmt: skip
+                        "geen nieuwe cliënten.", "sleutel": "d-2", "bevestigd": "ja",
+                        **step_form("instroomstop")})  # fmt: skip
 
         response = await built_dossier(http, url, broker, http.app.state.clock)
         assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"

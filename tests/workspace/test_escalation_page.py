@@ -10,6 +10,7 @@ from apps.escalations.tables import Measure
 from apps.providers.tables import Provider
 from tests.accounts.support import app_client, login
 from tests.csv_support import EVIL_NAME, sheet_dicts
+from tests.letter_fields import step_form
 from tests.workspace.support import ZL, escalation_of, events, field_error, post_form, textarea_value, zl_scope
 
 
@@ -52,7 +53,7 @@ async def test_double_submit_with_the_same_key_makes_one_event(world, oidc_setti
         page = await http.get(url)
         key = re.search(r'name="sleutel" value="([0-9a-f]+)"', page.text).group(1)
         form = {"naar": "afspraken_per_brief", "motivering": "Gesprek gevoerd op 3 november.", "sleutel": key,
-                "bevestigd": "ja"}  # the step sends a letter: confirmed after its preview
+                "bevestigd": "ja", **step_form("afspraken_per_brief")}  # a letter: confirmed after its preview
         first = await post_form(http, f"{url}/stap", form)
         second = await post_form(http, f"{url}/stap", form)
         assert first.status_code == second.status_code == 303
@@ -72,7 +73,8 @@ async def test_htmx_step_swaps_the_content_and_the_timeline_partials(world, oidc
         newest = max(e.sequence for e in await events(escalation.id))
         assert (await http.get(f"{url}/tijdlijn?na={newest}", headers={"HX-Request": "true"})).status_code == 204
         swapped = await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Besproken.",
-                                                        "sleutel": "htmx-1", "bevestigd": "ja"}, htmx=True)  # fmt: skip
+                                                        "sleutel": "htmx-1", "bevestigd": "ja",
+                                                        **step_form("afspraken_per_brief")}, htmx=True)  # fmt: skip
         assert swapped.status_code == 200 and "<html" not in swapped.text
         assert swapped.text.lstrip().startswith('<div id="inhoud"')
         assert 'data-hx-swap-oob="innerHTML"' in swapped.text and "De stap is gezet" in swapped.text
@@ -98,14 +100,15 @@ async def test_intake_stop_lists_the_16_municipalities_before_the_lead_confirms(
     async with app_client(oidc_settings) as http:
         await login(http, "zl-inkoop", url)
         await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Afspraken vastgelegd.",
-                                              "bevestigd": "ja"})  # fmt: skip
+                                              "bevestigd": "ja", **step_form("afspraken_per_brief")})  # fmt: skip
         page = await http.get(url)
         assert "Alleen een teamleider inkoop kan deze stap zetten" in page.text
         refused = await post_form(http, f"{url}/stap", {"naar": "instroomstop", "motivering": "Nodig."})
         assert refused.status_code == 422 and "teamleider" in refused.text
     async with app_client(oidc_settings) as http:
         await login(http, "zl-lead", url)
-        form = {"naar": "instroomstop", "motivering": "Veiligheid: VOG's ontbreken nog steeds.", "sleutel": "stop-1"}
+        form = {"naar": "instroomstop", "motivering": "Veiligheid: VOG's ontbreken nog steeds.", "sleutel": "stop-1",
+                **step_form("instroomstop")}
         confirm = await post_form(http, f"{url}/stap", form)
         assert confirm.status_code == 200 and "Bevestig: instroomstop voor 16 gemeenten" in confirm.text
         listed = re.search(r'<ul[^>]*id="gemeenten-instroomstop"[^>]*>(.*?)</ul>', confirm.text, re.S).group(1)

@@ -20,7 +20,7 @@ from core.tenancy import RegionScope
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
 from tests.api.test_processes import grant
-from tests.letter_fields import form_fields
+from tests.letter_fields import START_STEPS, form_fields, step_form
 from tests.workspace.support import field_error, post_form, provider
 
 ZL, LEK, WBW = "/regio/zuid-limburg", "/regio/lekstroom", "/regio/west-brabant-west"
@@ -48,7 +48,9 @@ class Browser:
         opened = await post_form(self.http, triage, form)
         if opened.status_code == 200:  # the start step sends a letter: it is previewed before anything goes
             assert "Bevestig: escalatie openen met 1 brief" in opened.text and "Voorbeeld van de brief" in opened.text
-            opened = await post_form(self.http, triage, {**form, "bevestigd": "ja"})
+            assert 'name="veld_tekortkoming"' in opened.text  # the letter's shortcoming, to confirm or rewrite
+            start = START_STEPS.get(category.split("/")[1], "")
+            opened = await post_form(self.http, triage, {**form, "bevestigd": "ja", **step_form(start)})
         assert opened.status_code == 303, opened.text
         return opened.headers["location"].split("?")[0]
 
@@ -66,7 +68,8 @@ class Browser:
             confirm = answer.text
             assert "Bevestig" in confirm
             assert all(f'name="{name}"' in confirm for name in letter or {})
-            answer = await post_form(self.http, f"{url}/stap", {**form, "bevestigd": "ja", **(letter or {})})
+            letter = step_form(to) if letter is None else letter  # what the decider fills in for the letter
+            answer = await post_form(self.http, f"{url}/stap", {**form, "bevestigd": "ja", **letter})
         assert answer.status_code == 303, answer.text[:2000]
         return confirm
 

@@ -17,7 +17,7 @@ from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
 from tests.api.conftest import KOMPAS_KVK, at
-from tests.letter_fields import form_fields
+from tests.letter_fields import form_fields, step_form
 from tests.workspace.support import ZL, escalation_of, field_error, post_form, textarea_value
 from tests.workspace.test_processes_html import LEK, Browser
 
@@ -51,7 +51,7 @@ async def test_a_closed_step_says_why_and_has_no_submit_button(world, oidc_setti
     async with app_client(oidc_settings) as http:
         await login(http, "zl-inkoop", url)
         await post_form(http, f"{url}/stap", {"naar": "afspraken_per_brief", "motivering": "Afspraken vastgelegd.",
-                                              "bevestigd": "ja"})  # fmt: skip
+                                              "bevestigd": "ja", **step_form("afspraken_per_brief")})  # fmt: skip
         closed = step_block((await http.get(url)).text, "zittende_clienten")
         assert "nog niet mogelijk: eerst instroomstop" in closed
         assert "leg eerst de instroomstop op" in closed and 'type="submit"' not in closed
@@ -120,9 +120,11 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lot
     assert confirm.status_code == 200 and "Redelijke termijn" in confirm.text
     assert textbox_value(confirm.text, field) == "4 weken"  # the ladder's term
     assert "uiterlijk <strong>30 maart 2026</strong> (4 weken)" in confirm.text
-    # the consequence starts with the ladder's text; the shortcoming and what to do are the decider's to write
+    # the consequence starts with the ladder's text, the shortcoming with the summary typed at opening (which the
+    # letter prints only once the decider confirms it here); what to do is the decider's to write
     assert textarea_value(confirm.text, "veld-ingebrekestelling-gevolg").startswith("Wij kunnen dan de maatregelen")
-    assert textarea_value(confirm.text, "veld-ingebrekestelling-tekortkoming") == ""
+    assert textarea_value(confirm.text, "veld-ingebrekestelling-tekortkoming") == "Declaraties zonder geleverde zorg."
+    assert textarea_value(confirm.text, "veld-ingebrekestelling-verbetering") == ""
     empty = await post_form(http, f"{url}/stap", {**form, "bevestigd": "ja"})
     assert empty.status_code == 422
     assert field_error(empty.text, "veld-ingebrekestelling-tekortkoming") == (
