@@ -40,7 +40,17 @@ MEASURE_NAMES = {
     "ontbinding": "ontbinding",
     "opzegging": "beëindiging (opzegging)",
 }
-LETTER_KIND_NAMES = {
+LETTER_KIND_NAMES = {  # every kind of apps/ladders/letter_kinds.py (tests/letters/test_every_kind.py)
+    "verzoek_plan_van_aanpak": "verzoek om een plan van aanpak",
+    "officiele_herinnering": "officiële herinnering",
+    "uitnodiging_gesprek": "uitnodiging voor een gesprek",
+    "bevestiging_afspraken": "bevestiging van afspraken",
+    "kennisgeving_tekortkoming": "kennisgeving van een tekortkoming",
+    "instroomstop": "instroomstop",
+    "opheffing": "opheffing van een stop",
+    "afsluiting": "afsluiting",
+    "verzuim": "mededeling van verzuim",
+    "niet_verlengen": "niet verlengen van de DVO",
     "ingebrekestelling": "ingebrekestelling",
     "schriftelijke_waarschuwing": "schriftelijke waarschuwing",
     "clientenstop": "cliëntenstop",

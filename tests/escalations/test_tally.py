@@ -11,6 +11,7 @@ from apps.escalations.tables import Escalation, EscalationTally
 from apps.escalations.tally import region_tally
 from apps.tenancy.tables import Region
 from core.tenancy import RegionScope
+from tests.letter_fields import STEP_FIELDS
 
 
 async def full_counts() -> Counter:
@@ -55,7 +56,8 @@ async def test_the_tally_agrees_with_a_full_count_after_every_kind_of_change(zl,
                               clock=clock)  # fmt: skip
     assert await tallied() == await full_counts()
     result = await services.transition(zl, second.id, "overeenstemming", actor=medewerker,
-                                       motivation="Afgesproken.", clock=clock)  # fmt: skip
+                                       motivation="Afgesproken.", clock=clock,
+                                       letter_fields=STEP_FIELDS["overeenstemming"])  # fmt: skip
     assert result.escalation.status == "closed"  # a final step closes it
     await services.close_escalation(zl, third.id, actor=medewerker, outcome="ingetrokken", motivation="Opgelost.")
     assert await tallied() == await full_counts() and (await region_tally(zl)).open_total() == 1

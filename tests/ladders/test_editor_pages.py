@@ -21,6 +21,7 @@ from core.actor import SYSTEM
 from core.clock import system_clock
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.ladders.forms import as_data, form_fields, replaced, value_of
+from tests.letter_fields import opening
 from tests.workspace.support import ZL, provider, zl_scope
 
 BASE = f"{ZL}/ladders"
@@ -98,6 +99,7 @@ async def test_a_lead_adds_a_step_and_a_term_and_the_engine_uses_the_new_version
     escalation = await services.open_escalation(
         scope, provider=await provider("90000001"), ladder_key="kwaliteit", category="niet_veiligheid",
         subcategory="administratief", summary="Rapportage ontbreekt.", motivation="Test.", actor=SYSTEM,
+        letter_fields=opening("niet_veiligheid"),
     )  # fmt: skip
     assert escalation.ladder_version == latest.id
     term = await scope.objects(Deadline).where(
@@ -187,6 +189,7 @@ async def test_a_second_ladder_from_a_template_or_from_empty(world, oidc_setting
     escalation = await services.open_escalation(
         scope, provider=await provider("90000001"), ladder_key="kwaliteitsartikel_regio",
         category=spec.categories[0].key, summary="Kwaliteit.", motivation="Test.", actor=SYSTEM,
+        letter_fields=opening(spec.categories[0].key),
     )  # fmt: skip
     assert escalation.ladder_version == latest.id and escalation.current_step == spec.categories[0].start_step
 

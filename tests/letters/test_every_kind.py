@@ -17,6 +17,7 @@ from apps.escalations.letters import DEFAULT_TEMPLATES, LETTER_TITLES, html_to_p
 from apps.escalations.tables import Escalation
 from apps.ladders.letter_kinds import KINDS, TEMPLATE_KINDS, YES_NO, kind_of
 from apps.ladders.schema import SendLetter, StepSpec, TermSpec
+from apps.ladders.vocabulary import LETTER_KIND_NAMES
 from apps.tenancy.loader import load_tenants
 from core.clock import AMSTERDAM, FrozenClock
 from core.settings import ROOT
@@ -64,6 +65,7 @@ def test_every_letter_the_ladders_send_has_a_kind_and_every_kind_a_letter():
         assert (Path(DEFAULT_TEMPLATES) / f"{letter}.html").is_file(), letter
         assert letter in LETTER_TITLES, f"{letter} has no Dutch title"
     assert set(LETTER_FIELDS) == set(KINDS)  # the tests fill in every kind
+    assert set(LETTER_KIND_NAMES) == set(KINDS)  # the ladder editor names every kind in Dutch
 
 
 async def test_each_kind_renders_its_fields_term_and_article_as_a_pdfa_record(world):
