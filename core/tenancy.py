@@ -243,7 +243,8 @@ class UserScope:
         does, through the user the session names."""
         return session_table.raw(
             "SELECT s.value, s.expires_at, s.user_id, u.id AS user_found, u.name, u.email, u.is_platform_admin, "
-            'u.active, m.region, m.provider, m.role FROM web_session s LEFT JOIN app_user u ON u.id = s.user_id '
+            'u.active, m.region, m.provider, m.role, m.municipality FROM web_session s '
+            'LEFT JOIN app_user u ON u.id = s.user_id '
             'LEFT JOIN membership m ON m."user" = u.id WHERE s.key = {}',
             key,
         )
@@ -358,3 +359,77 @@ class AccountRegionScope:
         if escalation.provider not in self.provider_ids:  # type: ignore[attr-defined]
             raise ScopeError("this escalation is not shared with the account-holding region")
         return RegionScope(escalation.region)  # type: ignore[attr-defined]
+
+
+class MunicipalityScope:
+    """A narrowing inside one region, not a sharing across tenants (issue 15 point 2): the people of a municipality
+    (a region role held for it, ``Membership.municipality``: the access team / lokale aanstuurder of Roosendaal) read
+    the disputes about a case of *their* municipality (``escalation.case_municipality``), with those disputes'
+    deadlines, *shared* timeline events and the documents shared with the provider, and nothing else of the region
+    through this scope: no other municipality's dispute, no other escalation, never the team's internal notes or its
+    dossier. Build it with ``for_person``.
+
+    Read-only: what such a person writes on a dispute (a position, a decision, an agreement, a step up) goes through
+    ``region_scope(escalation)``, the region's own scope, after the escalation was read through this one.
+    ``tests/test_isolation.py`` fails when this widens.
+    """
+
+    TABLES = ("escalation", "deadline", "timeline_event", "document")
+
+    def __init__(self, region_id: UUID | str, municipality_ids: list[UUID | str] | frozenset):
+        self.region_id = UUID(str(region_id))
+        self.municipality_ids = frozenset(UUID(str(m)) for m in municipality_ids)
+
+    def __repr__(self) -> str:
+        return f"MunicipalityScope({self.region_id}, {len(self.municipality_ids)} municipalities)"
+
+    @classmethod
+    def for_person(cls, person: Any, region_id: UUID | str) -> MunicipalityScope:
+        """The municipalities this person holds a role for in the region (none: the scope reads nothing)."""
+        region_uuid = UUID(str(region_id))
+        held = getattr(person, "region_municipalities", {}) or {}
+        return cls(region_uuid, held.get(region_uuid, frozenset()))
+
+    def _where(self, table: type[Table]):
+        if table._meta.tablename not in self.TABLES:
+            raise ScopeError(f"{table.__name__} is not read by a municipality's people")
+        if not self.municipality_ids:
+            return table._meta.primary_key.is_null()  # no municipality: no rows (IN () is no valid SQL)
+        escalation = table if table._meta.tablename == "escalation" else table.escalation  # type: ignore[attr-defined]
+        condition = (table.region == self.region_id) & escalation.case_municipality.is_in(  # type: ignore[attr-defined]
+            sorted(self.municipality_ids, key=str)
+        )
+        if _has_column(table, "visibility"):
+            condition &= table.visibility == SHARED  # type: ignore[attr-defined]
+        if table._meta.tablename == "document":  # what both parties see: never the team's own dossier
+            condition &= table.provider.is_not_null()  # type: ignore[attr-defined]
+        return condition
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
+
+    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
+        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
+
+    def count(self, table: type[Table]) -> Count:
+        return table.count().where(self._where(table))
+
+    def exists(self, table: type[Table]) -> Exists:
+        return table.exists().where(self._where(table))
+
+    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
+        """One row by id, or None when it does not exist *or is not of the person's municipality* (same answer)."""
+        try:
+            row_uuid = UUID(str(row_id))
+        except ValueError:
+            return None
+        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
+
+    def region_scope(self, escalation: Table) -> RegionScope:
+        """The region's scope for writing on an escalation read through this scope."""
+        if (
+            UUID(str(escalation.region)) != self.region_id  # type: ignore[attr-defined]
+            or escalation.case_municipality not in self.municipality_ids  # type: ignore[attr-defined]
+        ):
+            raise ScopeError("this escalation is not of the person's municipality")
+        return RegionScope(self.region_id)

@@ -18,9 +18,10 @@ from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
 from core.settings import OidcProvider
-from core.tenancy import ProviderScope, RegionScope, UserScope
+from core.tenancy import MunicipalityScope, ProviderScope, RegionScope, UserScope
 from core.transactions import write_transaction
 
+READS_REGION = frozenset({Role.INKOOP_MEDEWERKER, Role.INKOOP_LEAD, Role.WAARNEMER})  # every escalation of the region
 KVK = re.compile(r"(?:^|\D)(\d{8})$")
 
 
@@ -40,6 +41,10 @@ class Person:
     is_platform_admin: bool = False
     region_roles: dict[UUID, frozenset[str]] = field(default_factory=dict)
     provider_roles: dict[UUID, frozenset[str]] = field(default_factory=dict)
+    # Region id -> the municipalities for which the person holds a region role (``Membership.municipality``): the
+    # access team / lokale aanstuurder of Roosendaal. They are a party to that municipality's disputes only
+    # (``core.tenancy.MunicipalityScope``).
+    region_municipalities: dict[UUID, frozenset[UUID]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -134,19 +139,22 @@ async def load_person(user_id: UUID | str, session_rows: list[dict] | None = Non
     if user is None:
         return None
     return person_from_rows(user, await UserScope(uid).select(Membership, Membership.region, Membership.provider,
-                                                             Membership.role))  # fmt: skip
+                                                             Membership.role, Membership.municipality))  # fmt: skip
 
 
 def person_from_rows(user: dict, memberships: list[dict]) -> Person | None:
     """A Person from the user's row (``id`` or ``user_found``, name, email, is_platform_admin, active) and their
-    membership rows (region, provider, role; None columns for a person without memberships)."""
+    membership rows (region, provider, role, municipality; None columns for a person without memberships)."""
     if not user["active"]:
         return None
     region_roles: dict[UUID, set[str]] = defaultdict(set)
     provider_roles: dict[UUID, set[str]] = defaultdict(set)
+    municipalities: dict[UUID, set[UUID]] = defaultdict(set)
     for row in memberships:
         if row["region"] is not None and row["role"] in REGION_ROLES:
             region_roles[UUID(str(row["region"]))].add(row["role"])
+            if row.get("municipality") is not None:
+                municipalities[UUID(str(row["region"]))].add(UUID(str(row["municipality"])))
         elif row["provider"] is not None and row["role"] in PROVIDER_ROLES:
             provider_roles[UUID(str(row["provider"]))].add(row["role"])
     return Person(
@@ -156,6 +164,7 @@ def person_from_rows(user: dict, memberships: list[dict]) -> Person | None:
         is_platform_admin=bool(user["is_platform_admin"]),
         region_roles={k: frozenset(v) for k, v in region_roles.items()},
         provider_roles={k: frozenset(v) for k, v in provider_roles.items()},
+        region_municipalities={k: frozenset(v) for k, v in municipalities.items()},
     )
 
 
@@ -207,11 +216,14 @@ async def workspace(person: Person) -> Workspace:
         region = region_names.get(region_id)
         if region is None:
             continue
-        scope = RegionScope(region_id)
+        municipal = person.region_municipalities.get(region_id) and not roles & READS_REGION
+        # A role held for one municipality reads that municipality's disputes only (issue 15).
+        scope = MunicipalityScope.for_person(person, region_id) if municipal else RegionScope(region_id)
         escalations = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(
             Escalation.opened_at, ascending=False
         )
-        regions.append({**region, "roles": _labels(roles), "escalations": await _readable(escalations)})
+        regions.append({**region, "roles": _labels(roles), "escalations": await _readable(escalations),
+                        "municipal": bool(municipal)})  # fmt: skip
     providers = []
     for provider_id, roles in person.provider_roles.items():
         organisation = await Provider.objects().where(Provider.id == provider_id).first()

@@ -4,7 +4,8 @@ pseudonymous, and who of the municipality hears of it.
 - ``checked_case``: the municipality (one of the region's today), the access team's case reference (never a BSN:
   nine digits that pass the elfproef; never a text that looks like a name), the discussion point (the category's
   subcategory) and the professionals involved (one line). Refusals are Dutch ``EscalationError`` s naming the field.
-- ``case_out``: the case as the escalation page and the API show it ("pseudoniem kenmerk").
+- ``case_out``: the case as the escalation page and the API show it ("pseudoniem kenmerk"), with the mark of a
+  financial disagreement (never discussed with the family).
 - ``municipality_addresses``: where a case ladder's notices to "toegang" / "lokale_aanstuurder" go: the people of
   that municipality (``Membership.municipality``), else the municipality's contacts in the region file.
 
@@ -21,7 +22,7 @@ from uuid import UUID
 
 from apps.accounts.tables import Membership, User
 from apps.escalations.context import EscalationError
-from apps.ladders.schema import CategorySpec, LadderSpec
+from apps.ladders.schema import CategorySpec, DisputeSpec, LadderSpec
 from apps.tenancy.tables import Municipality
 from core.tenancy import RegionScope
 from core.text import ONE_LINE_NL, control_character
@@ -50,6 +51,7 @@ class Case:
     municipality: Municipality
     reference: str
     professionals: str
+    financial: bool = False  # a financial disagreement: never discussed with the family (seed 001 §2.1)
 
 
 def passes_elfproef(digits: str) -> bool:
@@ -123,13 +125,14 @@ async def checked_case(
     reference: str,
     professionals: str,
     day: date,
+    financial: bool = False,
 ) -> Case | None:
     """The case to record when opening on ``spec``, or None (no case: a ladder without ``[case]``, or an optional
     case left empty). Refuses what is missing (when ``[case] required``) and anything that is not pseudonymous."""
     reference, professionals = (reference or "").strip(), (professionals or "").strip()
     municipality = str(municipality or "").strip()
     if spec.case is None:
-        if municipality or reference or professionals:
+        if municipality or reference or professionals or financial:
             raise CaseError(f"De ladder ‘{spec.name}’ gaat niet over één casus: laat gemeente, kenmerk en "
                             "professionals leeg.", "gemeente")  # fmt: skip
         return None
@@ -146,7 +149,8 @@ async def checked_case(
         raise CaseError(problem, "kenmerk")
     if problem := professionals_problem(professionals):
         raise CaseError(problem, "professionals")
-    return Case(municipality=found, reference=reference, professionals=professionals)
+    financial = bool(financial) or (spec.dispute is not None and subcategory in spec.dispute.financial)
+    return Case(municipality=found, reference=reference, professionals=professionals, financial=financial)
 
 
 def discussion_point_title(spec: LadderSpec, category_key: str, subcategory: str) -> str:
@@ -182,7 +186,16 @@ async def case_out(scope: RegionScope, escalation, spec: LadderSpec) -> dict | N
             "title": discussion_point_title(spec, escalation.category, escalation.subcategory),
         },
         "professionals": escalation.case_professionals,
+        # Shown wherever the case is shown: a financial disagreement is never discussed with the family.
+        "financial": bool(escalation.case_financial),
+        "financial_notice": financial_notice(spec) if escalation.case_financial else "",
     }
+
+
+def financial_notice(spec: LadderSpec) -> str:
+    """The ladder's words for a financial disagreement (``[dispute] financial_notice``)."""
+    from_spec = spec.dispute.financial_notice if spec.dispute else ""
+    return from_spec or DisputeSpec.model_fields["financial_notice"].default
 
 
 async def municipality_people(scope: RegionScope, municipality_id: UUID) -> list[tuple[UUID, str]]:

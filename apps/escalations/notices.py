@@ -7,7 +7,8 @@ people whose work it changes, each in the app (the bell) and by mail.
   access-team mailbox, as the stop's own notices do);
 - the provider's people (``provider:<id>``, expanded to each person at delivery, in the app and by mail):
   everything shared with them — a referral stop's start and end, the closure, the region's messages;
-- the purchasing team (in the app; its mail goes to the ``inkoop`` mailbox): the provider's messages.
+- the purchasing team (in the app; its mail goes to the ``inkoop`` mailbox): the provider's messages;
+- for a dispute about one case, the people of its municipality (``tell_municipality``): the parties' steps.
 
 Outbox rows are written in the caller's transaction, with keys from the timeline event, so a change retried
 tells nobody twice. This module imports no other step-engine module.
@@ -79,6 +80,25 @@ async def tell_provider(ctx: Context, event: TimelineEvent, template: str, paylo
     """To every person of the escalation's provider, in the app and by mail (expanded when delivered)."""
     payload = {**payload, "pad": f"/portaal/escalaties/{ctx.escalation.id}", "rol": "aanbieder"}
     await _mail(ctx, event, f"{PROVIDER}{ctx.escalation.provider}", template, payload)
+
+
+async def tell_municipality(ctx: Context, event: TimelineEvent, template: str, payload: dict) -> int:
+    """A dispute about one case: in the app and by mail to the people of its municipality, linking to their page of
+    the dispute; without any, by mail to the municipality's lokale aanstuurder in the region file. Never another
+    municipality. Returns how many addresses."""
+    municipality = ctx.escalation.case_municipality
+    if not municipality:
+        return 0
+    payload = {**payload, "pad": f"/regio/{ctx.region.slug}/geschillen/{ctx.escalation.id}", "rol": "gemeente"}
+    people = await municipality_people(ctx.scope, municipality)
+    await add_for_people(ctx.scope, [user_id for user_id, _ in people], template=template, payload=payload,
+                         key=f"{event.id}:gemeente", clock=ctx.clock)  # fmt: skip
+    addresses = [(user_id, email) for user_id, email in people if email] or [
+        (None, address) for address in await municipality_addresses(ctx.scope, municipality, "lokale_aanstuurder")
+    ]
+    for user_id, email in addresses:
+        await _mail(ctx, event, email, template, payload, user_id)
+    return len(addresses)
 
 
 async def tell_purchasing_team(ctx: Context, event: TimelineEvent, template: str, payload: dict) -> None:

@@ -116,6 +116,7 @@ async def open_escalation(
     municipality: str | UUID | None = None,
     case_reference: str = "",
     professionals: str = "",
+    financial: bool = False,
     clock: Clock = system_clock,
     letter_fields: Mapping[str, str] | None = None,
 ) -> Escalation:
@@ -124,101 +125,131 @@ async def open_escalation(
 
     On a case ladder (``[case]``, a dispute about one case) it records the case: ``municipality`` (CBS code or id,
     of the region today), the access team's pseudonymous ``case_reference`` (never a BSN or a name), the
-    discussion point (``subcategory``) and the ``professionals`` involved (``cases.checked_case``).
+    discussion point (``subcategory``), the ``professionals`` involved and whether it is a ``financial`` disagreement
+    (``cases.checked_case``). A provider opens a dispute from the portal through ``disputes.open_by_provider``.
 
     ``letter_fields``: the fields of the start step's letters (``letter_fields``: the shortcoming a request for a
     plan of action names ...), refused per field (LetterFieldsError) when one is missing or wrong; the summary is
     the team's own and never goes into a letter."""
     require_decides(actor, "een escalatie openen")
     async with write_transaction():
-        region = await load_region(scope)
-        ladder = await scope.objects(Ladder).where(Ladder.key == ladder_key).first()
-        version = await latest_version(scope, ladder) if ladder is not None else None
-        if version is None:
-            raise EscalationError(f"Deze regio heeft geen ladder '{ladder_key}'.")
-        spec = LadderSpec.model_validate(version.definition)
-        found = [c for c in spec.categories if c.key == category]
-        if not found:
-            raise EscalationError(f"De ladder '{spec.name}' kent de categorie '{category}' niet.")
-        if subcategory and subcategory not in found[0].subcategories:
-            raise EscalationError(f"De categorie '{found[0].title}' kent '{subcategory}' niet.")
-        case = await cases.checked_case(
-            scope, spec, found[0], subcategory=subcategory, municipality=municipality, reference=case_reference,
-            professionals=professionals, day=clock.today(),
+        return await open_in_transaction(
+            scope, provider=provider, ladder_key=ladder_key, category=category, subcategory=subcategory,
+            summary=summary, motivation=motivation, actor=actor, contract=contract, municipality=municipality,
+            case_reference=case_reference, professionals=professionals, financial=financial, clock=clock,
+            letter_fields=letter_fields,
         )  # fmt: skip
-        require_motivation(spec, motivation)
-        motivation = (motivation or "").strip()
-        step = spec.step(found[0].start_step)
-        if imposes_measures(step):
-            require_imposes_measures(actor, f"de startstap '{step.title}' doet dat")
-        if contract is not None and (str(contract.region) != str(scope.region_id) or contract.provider != provider.id):
-            raise EscalationError("Dit contract hoort niet bij deze aanbieder in deze regio.")
-        fields = checked_letter_fields(step, letter_fields, clock.now().astimezone(AMSTERDAM).date())
-        escalation = scope.new(
-            Escalation,
-            reference=await next_reference(scope, region, clock),
-            provider=provider.id,
-            contract=contract.id if contract is not None else None,
-            ladder_version=version.id,
-            category=category,
-            subcategory=subcategory,
-            current_step=step.key,
-            status="open",
-            summary=summary,
-            case_municipality=case.municipality.id if case else None,
-            case_reference=case.reference if case else "",
-            case_professionals=case.professionals if case else "",
-            opened_at=clock.now(),
-        )
-        await escalation.save()
-        ctx = Context(scope, escalation, version, spec, region, clock)
-        created, skipped = ([], []) if step.final else await create_step_deadlines(ctx, step)
-        await ctx.event(
-            "escalatie_geopend",
-            actor=actor,
-            motivation=motivation,
-            payload={
-                "ladder": spec.key,
-                "versie": version.version,
-                "stap": step.key,
-                "stap_titel": step.title,
-                "categorie": category,
-                "subcategorie": subcategory,
-                **(
-                    {
-                        "casus": {
-                            "gemeente": case.municipality.cbs_code,
-                            "gemeente_naam": case.municipality.name,
-                            "kenmerk": case.reference,
-                            "professionals": case.professionals,
-                        }
+
+
+async def open_in_transaction(
+    scope: RegionScope,
+    *,
+    provider: Provider,
+    ladder_key: str,
+    category: str,
+    subcategory: str,
+    summary: str,
+    motivation: str,
+    actor: Actor,
+    contract: Contract | None,
+    municipality: str | UUID | None,
+    case_reference: str,
+    professionals: str,
+    financial: bool,
+    clock: Clock,
+    letter_fields: Mapping[str, str] | None = None,
+) -> Escalation:
+    """``open_escalation`` inside the caller's write transaction; the caller checked who may open it."""
+    region = await load_region(scope)
+    ladder = await scope.objects(Ladder).where(Ladder.key == ladder_key).first()
+    version = await latest_version(scope, ladder) if ladder is not None else None
+    if version is None:
+        raise EscalationError(f"Deze regio heeft geen ladder '{ladder_key}'.")
+    spec = LadderSpec.model_validate(version.definition)
+    found = [c for c in spec.categories if c.key == category]
+    if not found:
+        raise EscalationError(f"De ladder '{spec.name}' kent de categorie '{category}' niet.")
+    if subcategory and subcategory not in found[0].subcategories:
+        raise EscalationError(f"De categorie '{found[0].title}' kent '{subcategory}' niet.")
+    case = await cases.checked_case(
+        scope, spec, found[0], subcategory=subcategory, municipality=municipality, reference=case_reference,
+        professionals=professionals, day=clock.today(), financial=financial,
+    )  # fmt: skip
+    require_motivation(spec, motivation)
+    motivation = (motivation or "").strip()
+    step = spec.step(found[0].start_step)
+    if imposes_measures(step):
+        require_imposes_measures(actor, f"de startstap '{step.title}' doet dat")
+    if contract is not None and (str(contract.region) != str(scope.region_id) or contract.provider != provider.id):
+        raise EscalationError("Dit contract hoort niet bij deze aanbieder in deze regio.")
+    fields = checked_letter_fields(step, letter_fields, clock.now().astimezone(AMSTERDAM).date())
+    escalation = scope.new(
+        Escalation,
+        reference=await next_reference(scope, region, clock),
+        provider=provider.id,
+        contract=contract.id if contract is not None else None,
+        ladder_version=version.id,
+        category=category,
+        subcategory=subcategory,
+        current_step=step.key,
+        status="open",
+        summary=summary,
+        case_municipality=case.municipality.id if case else None,
+        case_reference=case.reference if case else "",
+        case_professionals=case.professionals if case else "",
+        case_financial=case.financial if case else False,
+        opened_at=clock.now(),
+    )
+    await escalation.save()
+    ctx = Context(scope, escalation, version, spec, region, clock)
+    created, skipped = ([], []) if step.final else await create_step_deadlines(ctx, step)
+    await ctx.event(
+        "escalatie_geopend",
+        actor=actor,
+        motivation=motivation,
+        payload={
+            "ladder": spec.key,
+            "versie": version.version,
+            "stap": step.key,
+            "stap_titel": step.title,
+            "categorie": category,
+            "subcategorie": subcategory,
+            **(
+                {
+                    "casus": {
+                        "gemeente": case.municipality.cbs_code,
+                        "gemeente_naam": case.municipality.name,
+                        "kenmerk": case.reference,
+                        "professionals": case.professionals,
+                        "financieel": case.financial,
                     }
-                    if case
-                    else {}
-                ),
-                "nieuwe_termijnen": created,
-                "overgeslagen_termijnen": skipped,
-                **({"brief_velden": fields} if fields else {}),
-            },
-        )
-        await ctx.audit(
-            "escalation.open",
-            actor=actor,
-            detail={
-                "ladder": spec.key,
-                "versie": version.version,
-                "categorie": category,
-                "motivering": motivation,
-                **({"gemeente": case.municipality.cbs_code, "kenmerk": case.reference} if case else {}),
-                **({"brief_velden": fields} if fields else {}),
-            },
-        )
-        run = ActionRun(ctx=ctx, actor=actor, step=step, motivation=motivation,
-                        reason=f"escalatie geopend in stap '{step.title}'", letter_fields=letter_texts(fields))
-        await apply_actions(run, step.on_enter)
-        if step.final and not ctx.is_closed:
-            await close_in_context(ctx, outcome=step.outcome or step.key, motivation=motivation, actor=actor, step=step)
-        return await scope.get(Escalation, escalation.id)
+                }
+                if case
+                else {}
+            ),
+            "nieuwe_termijnen": created,
+            "overgeslagen_termijnen": skipped,
+            **({"brief_velden": fields} if fields else {}),
+        },
+    )
+    await ctx.audit(
+        "escalation.open",
+        actor=actor,
+        detail={
+            "ladder": spec.key,
+            "versie": version.version,
+            "categorie": category,
+            "motivering": motivation,
+            **({"gemeente": case.municipality.cbs_code, "kenmerk": case.reference} if case else {}),
+            **({"brief_velden": fields} if fields else {}),
+        },
+    )
+    run = ActionRun(ctx=ctx, actor=actor, step=step, motivation=motivation,
+                    reason=f"escalatie geopend in stap '{step.title}'", letter_fields=letter_texts(fields))
+    await apply_actions(run, step.on_enter)
+    if step.final and not ctx.is_closed:
+        await close_in_context(ctx, outcome=step.outcome or step.key, motivation=motivation, actor=actor, step=step)
+    return await scope.get(Escalation, escalation.id)
 
 
 async def end_measure(

@@ -31,6 +31,9 @@ class Escalation(Table, tablename="escalation"):
     case_municipality = ForeignKey(Municipality, null=True, default=None, on_delete=OnDelete.no_action)
     case_reference = Varchar(length=40, default="")
     case_professionals = Varchar(length=300, default="")
+    # A financial disagreement (seed 001 §2.1): never discussed with the young person or the family. Set when opening:
+    # the ladder's financial discussion points always, any other when the opener marks it (``[dispute] financial``).
+    case_financial = Boolean(default=False)
     opened_at = Timestamptz(default=utcnow, index=True)
     closed_at = Timestamptz(null=True, default=None)
     # The earliest due moment of its open deadlines (None: none running), kept by deadlines.refresh_next_due
@@ -40,6 +43,8 @@ class Escalation(Table, tablename="escalation"):
     # indexes escalation_region_next_due on ["region", "next_due_at", "id"] and escalation_region_opened on
     # ["region", "opened_at", "id"]: the lists' orders (made in the migration); escalation_provider_closed on
     # ["provider", "closed_at", "id"]: the portal's archive, newest closed first
+    # index escalation_region_case_opened on ["region", "case_municipality", "opened_at", "id"]: the list of disputes
+    # (a municipality's people read their municipality's, newest first)
 
 
 class Signal(Table, tablename="signal"):

@@ -46,6 +46,12 @@ EVENT_TITLES = {
     "termijn_heropend": "Termijn heropend",
     "bewijs_aangeleverd": "Bewijs aangeleverd",
     "bewijs_beoordeeld": "Bewijs beoordeeld",
+    # a dispute about one case (apps.escalations.disputes)
+    "geschil_standpunt": "Standpunt",
+    "geschil_oplossing": "Oplossing op tafel",
+    "geschil_akkoord": "Akkoord of niet akkoord",
+    "geschil_subcommissie": "Subcommissie gekozen",
+    "geschildossier": "Geschildossier gemaakt",
 }
 
 
@@ -94,6 +100,28 @@ def evidence_verdict_effect(p: dict[str, Any]) -> str:
     if p.get("termijnen_eerdere_stap"):
         text += " De termijn hoorde bij een eerdere stap en loopt niet opnieuw."
     return text
+
+
+DISPUTE_SIDES = {"aanbieder": "de aanbieder", "gemeente": "de gemeente", "regio": "het team"}
+SOLUTIONS_NL = {"besluit": "Besluit van de lokale aanstuurder", "advies": "Advies van het team", "voorstel": "Voorstel"}
+
+
+def dispute_detail(kind: str, p: dict) -> tuple[str, str]:
+    """(detail, text) of a dispute's event: whose position, which solution, who agreed, which subcommittee."""
+    side = DISPUTE_SIDES.get(p.get("partij", ""), "")
+    if kind == "geschil_standpunt":
+        return f"Standpunt van {side}.", p.get("tekst", "")
+    if kind == "geschil_oplossing":
+        title = SOLUTIONS_NL.get(p.get("soort", ""), "Oplossing")
+        return f"{title} in stap ‘{p.get('stap_titel', '')}’.", p.get("tekst", "")
+    if kind == "geschil_akkoord":
+        return f"{side.capitalize()} is {'akkoord' if p.get('akkoord') else 'niet akkoord'} met de oplossing.", str(
+            p.get("toelichting") or "")
+    if kind == "geschil_subcommissie":
+        return f"{p.get('naam', '')}.", ""
+    if kind == "geschildossier":
+        return f"{p.get('bestandsnaam', '')} voor de {p.get('naam', 'Geschillencommissie')}.", ""
+    return "", ""
 
 
 def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
@@ -173,6 +201,8 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
     elif kind == "signaal_gekoppeld":
         detail = f"Gemeld door {p.get('gemeld_door', '')}."
         text = p.get("tekst", "")
+    elif kind.startswith("geschil"):
+        detail, text = dispute_detail(kind, p)
     elif kind.startswith("termijn_"):
         detail = str(p.get("titel") or p.get("termijn") or "")
         if p.get("vervaldatum"):

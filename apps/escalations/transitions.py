@@ -29,6 +29,7 @@ from apps.escalations.context import (
     require_motivation,
 )
 from apps.escalations.deadlines import claim_missed_deadline, create_step_deadlines, end_running_deadlines, term_spec
+from apps.escalations.dispute_state import agreement_refusal, party_step_refusal
 from apps.escalations.letter_fields import checked_letter_fields, letter_texts
 from apps.escalations.letter_receipts import method_or_default
 from apps.escalations.letters import issue_letter
@@ -136,13 +137,19 @@ async def transition_in_context(
     delivery: str = "portaal",
     term_overrides: Mapping[str, str] | None = None,
     letter_fields: Mapping[str, str] | None = None,
+    party: str | None = None,
 ) -> TimelineEvent:
     """The move itself, inside the caller's write transaction. ``ladder_move``: an automatic ``move_to_step``
-    of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it."""
+    of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it.
+    ``party``: a party to a dispute about one case scales up ("aanbieder" or "gemeente", checked by
+    ``disputes``): only to the next step of the dispute route (``dispute_state.party_step_refusal``)."""
     escalation = ctx.escalation
     if ctx.is_closed:
         raise EscalationConflict(f"Escalatie {escalation.reference} is afgesloten; er kan geen stap meer worden gezet.")
-    require_decides(actor, "een stap zetten in een escalatie")
+    if party is None:
+        require_decides(actor, "een stap zetten in een escalatie")
+    elif refused := party_step_refusal(ctx.spec, escalation.current_step, to_step):
+        raise EscalationError(refused)
     current = ctx.step(escalation.current_step)
     target = ctx.step(to_step)
     allowed = ctx.spec.allowed_next(current.key)
@@ -155,6 +162,8 @@ async def transition_in_context(
         raise EscalationError(
             f"Van '{current.title}' kan niet naar '{target.title}'. Toegestaan vanuit deze stap: {names}."
         )
+    if refused := await agreement_refusal(ctx.scope, escalation, ctx.spec, to_step):
+        raise EscalationError(refused)  # a dispute's agreement needs both parties' agreement on record
     exception = await check_preconditions(ctx, target, legal_exception)
     target, chosen_terms = with_chosen_terms(target, term_overrides)
     require_motivation(ctx.spec, motivation)

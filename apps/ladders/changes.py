@@ -35,6 +35,8 @@ def describe_changes(
         words = {None: "niet over één casus", True: "over één casus (verplicht)", False: "over één casus (optioneel)"}
         before, after = (words[c.required if c else None] for c in (old.case, new.case))
         changes.append(f"De ladder gaat nu {after} (was: {before}).")
+    if old.dispute is not None and new.dispute is None:
+        changes.append("De geschillenroute van de partijen (opschalen, besluit, advies, Geschillencommissie) vervalt.")
     if old.motivation_required != new.motivation_required:
         changes.append(f"Motivering bij besluiten is nu {'' if new.motivation_required else 'niet '}verplicht.")
     changes += _category_changes(old, new, titles)

@@ -433,6 +433,8 @@ def validate(state: EditorState, *, mailbox_roles: set[str]) -> tuple[LadderSpec
     if state.case:
         data["case"] = {"required": state.case == "verplicht",
                         **({"description": state.case_description} if state.case_description else {})}  # fmt: skip
+    if state.dispute and state.case:  # the parties' route belongs to a ladder about one case
+        data["dispute"] = state.dispute
     try:
         return LadderSpec.model_validate(data), []
     except ValidationError as exc:  # what the checks above do not word themselves: on the nearest field

@@ -145,6 +145,7 @@ async def editor_submit(request: Request, region: Region, key: str, base: str, *
         raise NotFoundException()  # a ladder that does not exist, and is not being made
     roles = await mailbox_roles(scope)
     state = editor.state_from_form(key, form)
+    state.dispute = _dispute_of(latest)
     version = _int(form.get("base_version"), latest.version if latest else 0)
     operation = str(form.get("op") or "check")
     new_action = str(form.get(f"{operation.partition(':')[2]}-nieuw") or "")
@@ -160,6 +161,11 @@ async def editor_submit(request: Request, region: Region, key: str, base: str, *
         return editor_template(region, state, base, version=version, admin=admin, roles=roles, problems=problems,
                                shown=shown, status_code=status)  # fmt: skip
     return changes_template(region, spec, base, version=version, latest=latest, admin=admin)
+
+
+def _dispute_of(latest: LadderVersion | None) -> dict | None:
+    """The latest version's dispute route ([dispute]): the form has no fields for it, so an edit keeps it."""
+    return ladder_services.spec_of(latest).model_dump(mode="json").get("dispute") if latest else None
 
 
 def changes_template(region: Region, spec: LadderSpec, base: str, *, version: int, latest: LadderVersion | None,
@@ -178,6 +184,7 @@ async def preview_submit(request: Request, region: Region, key: str) -> Template
     """htmx: the diagram of the form as it is now (``#voorbeeld``), and a status line for screen readers."""
     scope = RegionScope(region.id)
     state = editor.state_from_form(key, await request.form())
+    state.dispute = _dispute_of(await _latest(scope, key))
     return Template("ladders/_voorbeeld.html", context={"preview": preview(state, await mailbox_roles(scope)),
                                                          "oob": True})  # fmt: skip
 

@@ -112,6 +112,8 @@ class EditorState:
     motivation_required: bool = True
     case: str = ""  # a ladder about one case ([case]): "" none, "verplicht" (required) or "optioneel"
     case_description: str = ""
+    # The parties' route of a dispute ([dispute], seed 001): no fields of its own, kept as the ladder has it.
+    dispute: dict | None = None
     categories: list[CategoryState] = field(default_factory=list)
     steps: list[StepState] = field(default_factory=list)
 
@@ -207,6 +209,7 @@ def state_from_data(key: str, data: Any) -> EditorState:
         motivation_required=data.get("motivation_required", True) is not False,
         case=("verplicht" if _dict(case).get("required", True) is not False else "optioneel") if case else "",
         case_description=_str(_dict(case).get("description")),
+        dispute=_dict(data.get("dispute")) or None,
         categories=[
             CategoryState(
                 key=_str(c.get("key")), title=_str(c.get("title")), start_step=_str(c.get("start_step")),

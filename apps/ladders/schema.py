@@ -224,6 +224,25 @@ class CaseSpec(_Strict):
     description: str = "Een geschil gaat over één casus: kies de gemeente en het discussiepunt."
 
 
+class DisputeSpec(_Strict):
+    """The parties' own route of a dispute about one case (seed 001 §2.3, "los op of schaal op"): the provider and
+    the municipality's people (a region role held for the case's municipality) each take the next step of ``route``
+    themselves; ``decision_step`` is decided by the municipality (its lokale aanstuurder), ``advice_step`` holds the
+    region team's advice, ``committee_step`` chooses one of ``subcommittees`` and makes the dispute file, and
+    ``agreement_step`` is taken only once both parties agreed with the solution on the table
+    (``apps.escalations.dispute_state``). A person takes every step; nothing moves by itself."""
+
+    route: list[Key] = Field(min_length=2)  # the steps in order: either party may take the next one
+    decision_step: Key
+    advice_step: Key
+    committee_step: Key
+    agreement_step: Key
+    subcommittees: dict[Key, str] = Field(min_length=1)  # key -> Dutch name, as the committee calls it
+    financial: list[Key] = Field(default_factory=list)  # discussion points that are financial disagreements
+    # Dutch, shown wherever a financial dispute's case is shown
+    financial_notice: str = "Financieel knelpunt: nooit bespreken met de jeugdige of het gezin."
+
+
 class LadderSpec(_Strict):
     key: Key
     name: str = Field(min_length=1)
@@ -236,6 +255,7 @@ class LadderSpec(_Strict):
     categories: list[CategorySpec] = Field(min_length=1)
     steps: list[StepSpec] = Field(min_length=1)
     case: CaseSpec | None = None  # a case-level ladder (``[case]``): see CaseSpec
+    dispute: DisputeSpec | None = None  # the parties' route of a case ladder (``[dispute]``): see DisputeSpec
 
     @model_validator(mode="after")
     def _consistent(self) -> LadderSpec:
@@ -296,6 +316,33 @@ def start_problems(term: TermSpec) -> list[str]:
             return [f"starts at '{value}', which is not a date (YYYY-MM-DD)"]
         return []
     return [f"starts must be one of {', '.join(TERM_STARTS)}, not '{starts}'"]
+
+
+def dispute_problems(ladder: LadderSpec, known: set[str]) -> list[str]:
+    """What is wrong with a ladder's ``[dispute]`` (empty: nothing, or no such section)."""
+    dispute = ladder.dispute
+    if dispute is None:
+        return []
+    if ladder.case is None:
+        return ["a dispute route ([dispute]) needs a ladder about one case ([case])"]
+    named = [*dispute.route, dispute.decision_step, dispute.advice_step, dispute.committee_step, dispute.agreement_step]
+    unknown = sorted({key for key in named if key not in known})
+    if unknown:
+        return [f"the dispute route names unknown step '{key}'" for key in unknown]
+    problems = []
+    for key in (dispute.decision_step, dispute.advice_step, dispute.committee_step):
+        if key not in dispute.route:
+            problems.append(f"the dispute route's step '{key}' is not in its route")
+    for before, after in zip(dispute.route, dispute.route[1:], strict=False):
+        if after not in ladder.allowed_next(before):
+            problems.append(f"the dispute route goes from '{before}' to '{after}', which does not follow it")
+    for key in dispute.route:
+        if dispute.agreement_step not in ladder.allowed_next(key):
+            problems.append(f"the dispute route's step '{key}' cannot lead to the agreement '{dispute.agreement_step}'")
+    points = {key for category in ladder.categories for key in category.subcategories}
+    problems.extend(f"the dispute route's financial point '{key}' is no discussion point"
+                    for key in dispute.financial if key not in points)  # fmt: skip
+    return problems
 
 
 _BACKWARD_KINDS = frozenset({"days", "weeks", "months", "years", "working_days"})
@@ -366,6 +413,7 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
             if not category.subcategories:
                 problems.append(f"category '{category.key}' of a case ladder ([case]) needs its discussion points "
                                 "as subcategories")  # fmt: skip
+    problems.extend(dispute_problems(ladder, known))
     if problems:
         return problems
     # Reachability from the categories' start steps (free-order ladders reach every step by definition).

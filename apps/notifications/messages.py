@@ -131,7 +131,14 @@ class EvidenceJudged(Message):
     subject = "Uw bewijs bij escalatie {escalatie}: {oordeel_tekst}"
 
 
-MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived, DocumentJudged, EvidenceJudged)})
+# A party's step in a dispute about one case (apps.escalations.disputes): the other party, the municipality's people.
+class DisputeUpdated(Message):
+    template = "geschil_bijgewerkt"
+    subject = "Geschil {escalatie} ({gemeente}): {wat}"
+
+
+MESSAGES.update({cls.template: cls for cls in (EscalationClosed, MessageReceived, DocumentJudged, EvidenceJudged,
+                                               DisputeUpdated)})  # fmt: skip
 
 
 # The dossier of an escalation, built in the background (apps.escalations.dossier_requests): an in-app notice.

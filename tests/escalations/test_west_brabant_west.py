@@ -11,14 +11,17 @@ import pytest
 
 from apps.accounts.roles import Role
 from apps.accounts.tables import Membership, User
-from apps.escalations import cases, services
+from apps.escalations import cases, disputes, services
 from apps.escalations.api_views import escalation_detail
 from apps.escalations.tables import Escalation
 from apps.ladders.schema import LadderSpec
 from apps.ladders.services import latest_version
 from apps.ladders.tables import Ladder
 from apps.notifications.tables import Notification
+from apps.providers.tables import Contract
 from apps.tenancy.tables import Municipality
+from core.actor import Actor
+from core.tenancy import MunicipalityScope, ProviderScope
 from tests.escalations.conftest import (
     MISSED_NOTIFY_SUGGEST,
     at,
@@ -155,9 +158,27 @@ async def test_dispute_route_with_suspension_and_escalation_to_the_committee(sco
     assert not await _all_recipients(wbw) & await _other_municipalities_addresses(wbw)
 
 
+async def _both_agree(wbw, provider, escalation, clock) -> None:
+    """Seed 001: "Zowel de jeugdprofessional en de jeugdhulpaanbieder moeten akkoord zijn": the provider proposes a
+    solution (and so agrees with it), Roosendaal's person agrees (issue 15 point 2, ``apps.escalations.disputes``)."""
+    await wbw.new(Contract, provider=provider.id, reference="WBW-PROEF", valid_from=date(2026, 1, 1)).save()
+    roosendaal = await wbw.objects(Municipality).where(Municipality.cbs_code == ROOSENDAAL).first()
+    user = User(issuer="https://idp.example", subject="roos", name="Roos")
+    await user.save()
+    await Membership(user=user.id, region=wbw.region_id, role=Role.GEMEENTE_MEDEWERKER,
+                     municipality=roosendaal.id).save()  # fmt: skip
+    party = Actor(label="Anna", roles=frozenset({Role.AANBIEDER_MEDEWERKER}), provider_id=provider.id)
+    await disputes.put_solution(await ProviderScope.for_provider(provider.id), escalation.id, actor=party,
+                                text="PIC 3, per mail bevestigd.", clock=clock)  # fmt: skip
+    roos = Actor(label="Roos", user_id=user.id, roles=frozenset({Role.GEMEENTE_MEDEWERKER}))
+    await disputes.answer(MunicipalityScope(wbw.region_id, [roosendaal.id]), escalation.id, actor=roos, agrees=True,
+                          reason="", clock=clock)  # fmt: skip
+
+
 async def test_agreement_meets_the_care_start_term(scopes, provider, medewerker, clock):
     wbw = scopes["west-brabant-west"]
     escalation = await _open(wbw, provider, medewerker, clock)
+    await _both_agree(wbw, provider, escalation, clock)
     await services.transition(wbw, escalation.id, "overeenstemming", actor=medewerker,
                               motivation="Akkoord over PIC, per mail bevestigd.", clock=clock,
                               letter_fields=STEP_FIELDS["overeenstemming"])  # fmt: skip
@@ -203,7 +224,7 @@ async def test_a_dispute_records_its_case_and_shows_it_pseudonymous(scopes, prov
     )  # fmt: skip
     opened = (await events(wbw, escalation.id))[0].payload
     assert opened["casus"] == {"gemeente": ROOSENDAAL, "gemeente_naam": "Roosendaal", "kenmerk": "RSD-2026-0413",
-                               "professionals": CASE["professionals"]}  # fmt: skip
+                               "professionals": CASE["professionals"], "financieel": True}  # fmt: skip
     # The escalation's detail (the API; the page shows the same block): municipality with its lokale aanstuurder
     # from the region file, the reference marked pseudonymous, the discussion point of seed 001 §2.2.
     case = (await escalation_detail(wbw, wbw, stored, clock.now()))["case"]
@@ -217,6 +238,10 @@ async def test_a_dispute_records_its_case_and_shows_it_pseudonymous(scopes, prov
         "discussion_point": {"key": "tweede_50_procent", "title": "Geen overeenstemming over uitbetaling van de "
                              "tweede 50% van het arrangement als doelen niet bereikt zijn"},
         "professionals": CASE["professionals"],
+        # The second 50% is a financial disagreement (the ladder's [dispute] financial): never with the family.
+        "financial": True,
+        "financial_notice": "Financieel knelpunt: verschil van mening over geld wordt nooit met de jeugdige of het "
+                            "gezin besproken; dat is de verantwoordelijkheid van gemeente en aanbieder.",
     }  # fmt: skip
 
 

@@ -264,3 +264,19 @@ def test_the_difference_reads_in_words(zl_kwaliteit):
     assert any("bij binnenkomst nu ‘melding aan de Inspectie Gezondheidszorg en Jeugd en team inkoop’" in c
                for c in changes)  # fmt: skip
     assert leaks(" ".join(changes)) == []
+
+
+def test_a_dispute_ladder_keeps_its_route_through_the_editor_and_loses_it_with_its_case(loaded):
+    """Issue 15 point 2: the form has no fields for [dispute]; the editor keeps it as the ladder has it, and a ladder
+    that is no longer about one case loses its parties' route (it belongs to a case), which the difference says."""
+    wbw = next(r for r in loaded.regions if r.region.slug == "west-brabant-west")
+    toewijzing = wbw.ladders["toewijzing"]
+    roles = {m.role for m in wbw.region.mailboxes}
+    state = state_of(toewijzing)
+    spec, problems = editor.validate(state, mailbox_roles=roles)
+    assert problems == [] and spec == toewijzing and spec.dispute is not None
+    state.case = ""
+    spec, problems = editor.validate(state, mailbox_roles=roles)
+    assert problems == [] and spec.case is None and spec.dispute is None
+    assert "De geschillenroute van de partijen (opschalen, besluit, advies, Geschillencommissie) vervalt." in (
+        describe_changes(toewijzing, spec))  # fmt: skip
