@@ -35,6 +35,7 @@ from apps.ladders.pages import AdminLadderController, RegionLadderController
 from apps.notifications.devmail import DevMailboxController
 from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
 from apps.portal.controllers import portal_routers
+from apps.portal.disputes import PortalDisputeController
 from apps.providers.controllers import PortalOrganisationController, RegionProviderAddressController
 from apps.quality.controllers import quality_controllers
 from apps.tenancy.controllers import HomeController, RegionApiController
@@ -202,6 +203,7 @@ def create_app(settings: Settings, *, start_background: bool = True) -> Litestar
             *portal_routers(settings),
             RegionProviderAddressController,  # issue 16: the provider's postal address for letters
             PortalOrganisationController,
+            PortalDisputeController,  # issue 15: the provider opens a dispute about one case and takes its steps
             *quality_controllers(),
             *static_routers(),
         ],

@@ -72,7 +72,27 @@ ESCALATIONS = [
     ("lekstroom", "90000004", "kwaliteit", None, "", "Klachtenregeling niet op orde volgens signaal van de toegang."),
     ("lekstroom", "90000005", "continuiteit", "continuiteit", "meerkosten",
      "Geen overeenstemming over de meerkosten van de specialistische behandeling; krappe liquiditeit gemeld."),
+    # Seed 001: two disputes about one case in West-Brabant West, each of one municipality (a pseudonymous reference,
+    # never a name): Roosendaal's lokale aanstuurder (demo account wbw-roosendaal) sees hers, not Bergen op Zoom's.
+    ("west-brabant-west", "90000003", "toewijzing", "geschil", "niet_geschikt",
+     "Gezinshuis acht zich niet geschikt voor de gevraagde zorg; de toegang ziet dat anders."),
+    ("west-brabant-west", "90000004", "toewijzing", "geschil", "tweede_50_procent",
+     "Geen overeenstemming over de uitbetaling van de tweede 50% van het arrangement."),
 ]
+# The case of each demo dispute (by summary): municipality (CBS code), the access team's reference, professionals.
+CASES = {
+    "Gezinshuis acht zich niet geschikt voor de gevraagde zorg; de toegang ziet dat anders.":
+        ("GM1674", "RSD-2026-0031", "Jeugdprofessional toegang Roosendaal, gezinshuisouder"),
+    "Geen overeenstemming over de uitbetaling van de tweede 50% van het arrangement.":
+        ("GM0748", "BOZ-2026-0117", "Jeugdprofessional toegang Bergen op Zoom, behandelaar"),
+}
+
+
+def _case_of(summary: str) -> dict:
+    if summary not in CASES:
+        return {}
+    municipality, reference, professionals = CASES[summary]
+    return {"municipality": municipality, "case_reference": reference, "professionals": professionals}
 
 
 DEMO_PDF = (
@@ -169,6 +189,7 @@ async def load_demo_data(storage=None) -> str:
                 actor=DEMO_ACTOR,
                 # the start step's letter fields as the opening form fills them first (the summary as the shortcoming)
                 letter_fields=opening_values(start, summary) if start else None,
+                **_case_of(summary),
             )
             opened += 1
         await add_demo_figures(providers)  # quality figures, so the benchmark pages have a history to show

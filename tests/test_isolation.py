@@ -14,7 +14,10 @@ For each role (one demo account per role, logged in through the real local OpenI
 
 The one sharing across regions, the account-holding region's continuity escalations (``AccountRegionScope``), is
 part of the oracle, and ``test_the_account_holding_region_shares_continuity_escalations_and_nothing_else`` pins
-exactly what it shares.
+exactly what it shares. A role held for one municipality (Roosendaal's lokale aanstuurder) is a narrowing inside its
+region, not a sharing: the oracle gives such a person their municipality's disputes (``MunicipalityScope``) and the
+escalations the region's register of intake stops names to every member, never another escalation of the region;
+``test_a_municipality_reads_its_own_disputes_only`` pins it and fails when ``MunicipalityScope`` widens.
 """
 
 from __future__ import annotations
@@ -29,17 +32,24 @@ import httpx
 import pytest
 
 from apps.accounts.tables import Membership, User
-from apps.escalations.tables import Escalation
+from apps.escalations.tables import Escalation, Measure
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.apps import all_tables
-from core.tenancy import AccountRegionScope, ProviderScope, RegionScope, ScopeError, is_region_owned
+from core.tenancy import (
+    AccountRegionScope,
+    MunicipalityScope,
+    ProviderScope,
+    RegionScope,
+    ScopeError,
+    is_region_owned,
+)
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.letter_fields import opening
 
 ACCOUNTS = [
     "beheer", "zl-inkoop", "zl-lead", "zl-toegang", "zl-waarnemer", "lek-inkoop", "vlinder-medewerker",
-    "vlinder-beheerder",
+    "vlinder-beheerder", "wbw-roosendaal",
 ]  # fmt: skip
 PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 SAFE = {"GET", "HEAD"}
@@ -52,12 +62,23 @@ class Visibility:
     region_ids: set = field(default_factory=set)
     provider_scopes: list[ProviderScope] = field(default_factory=list)
     platform_admin: bool = False  # sees every provider organisation (to choose its account-holding region)
+    # Regions where the person holds roles for a municipality only: of the escalations (and what hangs off them)
+    # they see their municipality's disputes, and the escalations the register of intake stops names.
+    municipality_scopes: list[MunicipalityScope] = field(default_factory=list)
 
     async def visible_ids(self, table) -> set:
         ids = set()
+        narrowed = {scope.region_id for scope in self.municipality_scopes}
         if is_region_owned(table):
             for region_id in self.region_ids:
+                if region_id in narrowed and table._meta.tablename in MunicipalityScope.TABLES:
+                    continue
                 ids |= {r["id"] for r in await RegionScope(region_id).select(table, table._meta.primary_key)}
+            for scope in self.municipality_scopes:
+                ids |= await _municipal_ids(table, scope.region_id, scope.municipality_ids)
+                if table is Escalation:  # the register of intake stops names the stop's escalation to every member
+                    ids |= {r["escalation"] for r in await RegionScope(scope.region_id).select(
+                        Measure, Measure.escalation)}  # fmt: skip
             for scope in self.provider_scopes:
                 with contextlib.suppress(ScopeError):  # providers never read some tables
                     ids |= {r["id"] for r in await scope.select(table, table._meta.primary_key)}
@@ -81,6 +102,25 @@ class Visibility:
         return ids
 
 
+async def _municipal_ids(table, region_id, municipalities) -> set:
+    """The oracle's own reading of what a municipality's people see of the escalations (not through the scope under
+    test): their municipality's disputes, those disputes' shared events, deadlines and shared documents."""
+    if table._meta.tablename not in MunicipalityScope.TABLES:
+        return set()
+    rows = await RegionScope(region_id).select(
+        table, table._meta.primary_key, *([] if table is Escalation else [table.escalation]),
+        *([table.visibility] if hasattr(table, "visibility") else []),
+        *([table.provider] if table._meta.tablename == "document" else []),
+    )  # fmt: skip
+    cases = {r["id"] for r in await RegionScope(region_id).select(Escalation, Escalation.id).where(
+        Escalation.case_municipality.is_in(sorted(municipalities, key=str)))}  # fmt: skip
+    return {
+        r["id"] for r in rows
+        if (r["id"] if table is Escalation else r["escalation"]) in cases and r.get("visibility", "shared") == "shared"
+        and (table._meta.tablename != "document" or r.get("provider") is not None)
+    }  # fmt: skip
+
+
 def _owned_by_provider(table) -> bool:
     return any(column._meta.name == "provider" for column in table._meta.columns)
 
@@ -88,9 +128,13 @@ def _owned_by_provider(table) -> bool:
 async def visibility_of(account: str) -> Visibility:
     user = await User.objects().where(User.subject == account).first()
     seen = Visibility(platform_admin=bool(user.is_platform_admin))
-    for row in await Membership.select().where(Membership.user == user.id):
+    rows = await Membership.select().where(Membership.user == user.id)
+    region_wide = {row["region"] for row in rows if row["region"] and not row["municipality"]}
+    for row in rows:
         if row["region"]:
             seen.region_ids.add(row["region"])
+        if row["region"] and row["municipality"] and row["region"] not in region_wide:
+            seen.municipality_scopes.append(MunicipalityScope(row["region"], [row["municipality"]]))
         if row["provider"]:
             seen.provider_scopes.append(await ProviderScope.for_provider(row["provider"]))
     return seen
@@ -387,3 +431,35 @@ async def test_the_account_holding_region_shares_continuity_escalations_and_noth
         await login(http, "lek-inkoop")
         listed = await http.get("/regio/lekstroom/accounthouder")
         assert other.reference in listed.text and shared.reference not in listed.text
+
+
+async def test_a_municipality_reads_its_own_disputes_only(world, oidc_settings, monkeypatch):
+    """Issue 15 point 2: Roosendaal's lokale aanstuurder sees and acts on Roosendaal's disputes, and gets a 404 on
+    Bergen op Zoom's (the demo has one of each in West-Brabant West) -- on the page, every action, its documents and
+    the team's escalation page. Widen ``MunicipalityScope`` to the whole region and the route walk finds the leak."""
+    wbw = await Region.objects().where(Region.slug == "west-brabant-west").first()
+    disputes = {e.case_reference: e for e in await Escalation.objects().where(
+        (Escalation.region == wbw.id) & Escalation.case_municipality.is_not_null())}  # fmt: skip
+    roosendaal, bergen = disputes["RSD-2026-0031"], disputes["BOZ-2026-0117"]
+    base = "/regio/west-brabant-west/geschillen"
+    async with app_client(oidc_settings) as http:
+        await login(http, "wbw-roosendaal")
+        listed = await http.get(f"{base}/")
+        assert listed.status_code == 200
+        assert roosendaal.reference in listed.text and bergen.reference not in listed.text
+        assert bergen.case_reference not in listed.text and bergen.summary not in listed.text
+        page = await http.get(f"{base}/{roosendaal.id}")
+        assert page.status_code == 200 and "RSD-2026-0031" in page.text and "Besluit van de lokale aanstuurder" not in (
+            page.text)  # step 1: no decision yet  # fmt: skip
+        assert (await http.get(f"{base}/{bergen.id}")).status_code == 404
+        for action in ("standpunt", "oplossing", "akkoord", "opschalen", "subcommissie", "geschildossier"):
+            answer = await http.post(f"{base}/{bergen.id}/{action}", headers=csrf_headers(http),
+                                     data={"standpunt": "Niet van ons.", "akkoord": "ja", "motivering": "x"})
+            assert answer.status_code == 404, action
+        assert (await http.get(f"/regio/west-brabant-west/escalaties/{roosendaal.id}")).status_code == 404
+        problems, _, _ = await isolation_problems(http, "wbw-roosendaal")
+        assert problems == []
+        # The check can fail: a scope that forgets the municipality leaks Bergen op Zoom's dispute.
+        monkeypatch.setattr(MunicipalityScope, "_where", lambda self, table: table.region == self.region_id)
+        leaked, _, _ = await isolation_problems(http, "wbw-roosendaal")
+        assert any(bergen.reference in p or "expected 403 or 404" in p for p in leaked), leaked

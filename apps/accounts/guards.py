@@ -7,10 +7,12 @@
 - ``requires(*roles)``: the person holds one of the roles somewhere (a region, a provider, or platform admin).
 - ``region_role(*roles)``: for routes with a region in the path (``{region:str}`` slug or ``{region_id:uuid}``):
   the person holds one of the roles *in that region*; otherwise 404, the same answer as for a missing region.
+- ``region_role_or_municipality(*roles)``: as ``region_role``, or a role held for a municipality of that region.
 - ``provider_role(*roles)``: the same for ``{provider_id:uuid}``.
 
 Guards decide whether a route may be used at all; which rows a person sees is decided by the scopes
-(``core.tenancy.RegionScope`` / ``ProviderScope``) that the controllers build from ``request.state.person``.
+(``core.tenancy.RegionScope`` / ``ProviderScope`` / ``MunicipalityScope``) that the controllers build from
+``request.state.person``.
 """
 
 from __future__ import annotations
@@ -133,6 +135,25 @@ def region_role(*roles: Role):
         if region_id is None or not person.region_roles.get(region_id, frozenset()) & wanted:
             raise NotFoundException()
         # The request's log lines (and its access line) name the region from here on.
+        set_region(str(connection.path_params.get("region_slug") or connection.path_params.get("region") or region_id))
+
+    return guard
+
+
+def region_role_or_municipality(*roles: Role):
+    """Like ``region_role``, and also a person who holds a role *for a municipality* of the path's region (the access
+    team / lokale aanstuurder of Roosendaal): the disputes pages. Which disputes they read is the scope's
+    (``core.tenancy.MunicipalityScope``: their municipality's only)."""
+    wanted = frozenset(roles)
+
+    @declares_access(f"holds one of {sorted(wanted)} in the region of the path, or a role for a municipality of it")
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        person = await _person(connection)
+        region_id = await _region_id(connection)
+        if region_id is None or not (
+            person.region_roles.get(region_id, frozenset()) & wanted or person.region_municipalities.get(region_id)
+        ):
+            raise NotFoundException()
         set_region(str(connection.path_params.get("region_slug") or connection.path_params.get("region") or region_id))
 
     return guard

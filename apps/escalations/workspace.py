@@ -50,6 +50,11 @@ class Here:
     def reads_escalations(self) -> bool:
         return bool(self.actor.roles & set(READERS))
 
+    @property
+    def municipal(self) -> bool:
+        """One of a municipality's people (a role held for a municipality of this region): a party to its disputes."""
+        return bool((getattr(self.person, "region_municipalities", None) or {}).get(self.region.id))
+
     def base(self) -> str:
         return f"/regio/{self.region.slug}"
 
@@ -62,6 +67,7 @@ class Here:
             "is_lead": self.is_lead,
             "reads_escalations": self.reads_escalations,
             "can_file": bool(self.actor.roles & set(FILERS)),
+            "municipal": self.municipal,
             **extra,
         }
 

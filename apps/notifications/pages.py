@@ -48,6 +48,8 @@ def target_of(person, region: Region | None, template: str, payload: dict) -> st
             return f"/regio/{region.slug}/instroomstops"
         if escalation_id and roles & READS_ESCALATIONS:
             return f"/regio/{region.slug}/escalaties/{escalation_id}"
+        if escalation_id and (getattr(person, "region_municipalities", None) or {}).get(region.id):
+            return f"/regio/{region.slug}/geschillen/{escalation_id}"  # a municipality's people: their dispute
         if template in REGISTER_TEMPLATES or template == "escalatie_gesloten":
             return f"/regio/{region.slug}/instroomstops"
         return f"/regio/{region.slug}"

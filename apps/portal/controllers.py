@@ -29,6 +29,7 @@ from apps.documents.tables import Document
 from apps.documents.uploads import FORM_OVERHEAD, CsrfRejected, UploadRejected, discard, receive_upload
 from apps.escalations import services as escalations
 from apps.escalations.context import EscalationError
+from apps.escalations.dispute_views import dispute_view
 from apps.escalations.letter_receipts import NOT_FOUND, acknowledge
 from apps.escalations.tables import Escalation
 from apps.evidence import deliveries
@@ -111,6 +112,15 @@ async def _provider_name(scope: ProviderScope) -> str:
     return provider.name if provider else ""
 
 
+async def _dispute(request: Request, scope: ProviderScope, escalation: Escalation) -> dict:
+    """A dispute about one case: the provider's side of it (``geschil/_geschil.html``), else nothing."""
+    if not escalation.case_municipality:
+        return {}
+    actor = request.scope["state"][PERSON].provider_actor(scope.provider_id)
+    return await dispute_view(scope, escalation.id, actor, f"/portaal/geschillen/{escalation.id}",
+                              document_url="/portaal/documenten", with_timeline=False)  # fmt: skip
+
+
 OOB_BLOCKS = ["feiten", "gevraagd"]  # blocks of portaal/escalatie.html an htmx answer also brings, out of band
 
 
@@ -129,6 +139,7 @@ async def escalation_template(
     region asks" blocks, swapped out of band, so that after an action everything shown is of now."""
     context = {
         **(await views.escalation_page(scope, escalation)),
+        **(await _dispute(request, scope, escalation)),
         "errors": errors or {},
         "values": values or {},
         "flash": take_flash(request) if status_code == 200 and block is None else "",

@@ -5,6 +5,7 @@ render are in ``apps.escalations.overview`` / ``views`` / ``dashboard`` / ``doss
 from __future__ import annotations
 
 from apps.escalations.controllers.account_region import AccountRegionPages
+from apps.escalations.controllers.disputes import DisputePages
 from apps.escalations.controllers.dossier import DossierPages
 from apps.escalations.controllers.escalations import EscalationPages
 from apps.escalations.controllers.intake_stops import IntakeStopPages
@@ -15,6 +16,7 @@ from apps.tenancy.pages import AccessibilityStatement
 
 __all__ = [
     "AccountRegionPages",
+    "DisputePages",
     "DossierPages",
     "EscalationPages",
     "IntakeStopPages",
@@ -35,5 +37,6 @@ def workspace_controllers() -> list:
         VerdictPages,
         DossierPages,
         AccountRegionPages,
+        DisputePages,
         AccessibilityStatement,
     ]
