@@ -34,7 +34,7 @@ from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
 from core import keyset
 from core.actor import Actor
-from core.formatting import nl_date, nl_datetime, size_nl
+from core.formatting import machine_time, nl_date, nl_datetime, size_nl
 from core.tenancy import RegionScope
 
 PAGE_SIZE = 50
@@ -86,7 +86,7 @@ def _decoded(definition: Any) -> dict:
 
 def _who(event: Any) -> dict:
     return {"who": event.actor_label or "Systeem", "when": nl_datetime(event.occurred_at),
-            "iso": event.occurred_at.isoformat()}  # fmt: skip
+            "iso": machine_time(event.occurred_at)}  # fmt: skip
 
 
 async def dispute_view(scope: Any, escalation_id: Any, actor: Actor, action_base: str, *,

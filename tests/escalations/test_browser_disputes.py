@@ -10,7 +10,7 @@ and the local OpenID provider, with the demo accounts of `make run` (issue 15).
 2. A continuity escalation opened in Lekstroom is coordinated by the account-holding region: Ilse (Zuid-Limburg) finds
    it in her list and takes the mediation step; Lotte (Lekstroom) sees who coordinates and the step on her timeline.
 
-axe-core (WCAG 2.1 A/AA) runs on every page and state visited.
+axe-core (WCAG 2.1 A/AA), the Nu HTML Checker and the plain-Dutch check run on every page and state visited.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import tomllib
 import pytest
 from pypdf import PdfReader
 
-from tests.browser_support import assert_accessible, log_in, running_platform, screenshot
+from tests.browser_support import check_page, log_in, running_platform, screenshot
 from tests.records import pdfa_facts
 from tests.support import ROOT
 
@@ -76,11 +76,11 @@ def test_a_dispute_for_roosendaal_goes_up_to_the_committee_with_its_file(platfor
     # 1. Gijs (Over de Grens) opens a dispute for Roosendaal in the portal.
     gijs_context, gijs = _person(browser, base, "Gijs Grens", "/portaal/geschillen/nieuw")
     main = gijs.locator("main")
-    assert_accessible(gijs)
+    check_page(gijs)
     gijs.get_by_role("button", name="Geschil openen").click()  # nothing chosen: refused next to the field
     assert "Kies de gemeente" in gijs.locator("#geschil-gemeente-fout").inner_text()
     assert gijs.get_by_label("Gemeente", exact=True).get_attribute("aria-invalid") == "true"
-    assert_accessible(gijs)
+    check_page(gijs)
     gijs.get_by_label("Gemeente", exact=True).select_option(label="Roosendaal")
     gijs.get_by_label("Discussiepunt").select_option("pic")
     gijs.get_by_label("Kenmerk van de toegang (pseudoniem)").fill("111222333")  # a BSN: refused, the rest kept
@@ -97,7 +97,7 @@ def test_a_dispute_for_roosendaal_goes_up_to_the_committee_with_its_file(platfor
     escalation_id = portal_url.rsplit("/", 1)[1]
     text = main.inner_text()
     assert "is geopend; de gemeente heeft bericht" in text and "RSD-2026-0413" in text and "pseudoniem kenmerk" in text
-    assert_accessible(gijs)
+    check_page(gijs)
     # the arrangement goes with it (it will be in the dispute file)
     gijs.get_by_label("Soort document").select_option("arrangement")
     gijs.get_by_label("Bestand", exact=True).set_input_files(str(arrangement))
@@ -108,30 +108,30 @@ def test_a_dispute_for_roosendaal_goes_up_to_the_committee_with_its_file(platfor
     gijs.locator("#form-opschalen button").click()
     gijs.wait_for_url(f"{portal_url}*")
     assert "Stap 2: Lokale aanstuurder" in gijs.locator("#geschil-route [aria-current=step]").inner_text()
-    assert_accessible(gijs)
+    check_page(gijs)
     screenshot(gijs, "geschil-1-portaal")
 
     # 2. Roos, Roosendaal's lokale aanstuurder: her municipality's disputes only; she answers and decides.
     roos_context, roos = _person(browser, base, "Roos Rozendaal", f"{WBW}/geschillen")
     listed = roos.locator("main").inner_text()
     assert "RSD-2026-0413" in listed and "BOZ-2026-0117" not in listed  # not Bergen op Zoom's demo dispute
-    assert_accessible(roos)
+    check_page(roos)
     roos.locator("#geschillen-lijst tbody tr", has_text="RSD-2026-0413").get_by_role("link").click()
     roos.wait_for_url(f"{base}{WBW}/geschillen/{escalation_id}")
-    assert_accessible(roos)
+    check_page(roos)
     roos.get_by_label("Uw standpunt").fill("De analyse staat in het gezinsplan; PIC 3 volgt daaruit.")
     roos.get_by_role("button", name="Standpunt vastleggen").click()
     roos.wait_for_url(re.compile(r".*melding=standpunt.*"))
     roos.get_by_role("button", name="Besluit van de lokale aanstuurder vastleggen").click()  # empty: refused
     assert "Vul het besluit in" in roos.locator("#geschil-besluit-fout").inner_text()
-    assert_accessible(roos)
+    check_page(roos)
     roos.get_by_label("Besluit van de lokale aanstuurder").fill("PIC 3, met een evaluatie na acht weken.")
     roos.get_by_role("button", name="Besluit van de lokale aanstuurder vastleggen").click()
     roos.wait_for_url(re.compile(r".*melding=oplossing.*"))
     answers = roos.locator("#geschil-akkoorden").inner_text()
     assert "Gemeente: akkoord (Roos Rozendaal (gemeente Roosendaal)" in answers  # who, and when
     assert "Aanbieder: nog geen antwoord" in answers
-    assert_accessible(roos)
+    check_page(roos)
     screenshot(roos, "geschil-2-lokale-aanstuurder")
 
     # 3. Gijs does not agree, with his reason; Roos takes it to the Zi2T.
@@ -141,36 +141,36 @@ def test_a_dispute_for_roosendaal_goes_up_to_the_committee_with_its_file(platfor
     gijs.get_by_role("button", name="Antwoord vastleggen").click()
     gijs.wait_for_url(f"{portal_url}*")
     assert "Aanbieder: niet akkoord" in gijs.locator("#geschil-akkoorden").inner_text()
-    assert_accessible(gijs)
+    check_page(gijs)
     roos.goto(f"{base}{WBW}/geschillen/{escalation_id}")
     roos.locator("#opschalen-motivering").fill("De aanbieder gaat niet akkoord: wij leggen de casus voor aan het Zi2T.")
     roos.locator("#form-opschalen button").click()
     roos.wait_for_url(re.compile(r".*melding=opgeschaald.*"))
     assert "Stap 3" in roos.locator("#huidige-stap").inner_text()
-    assert_accessible(roos)
+    check_page(roos)
 
     # 4. Wouter (Zi2T, the region's team) advises.
     wouter_context, wouter = _person(browser, base, "Wouter Westbrabant", f"{WBW}/geschillen/{escalation_id}")
-    assert_accessible(wouter)
+    check_page(wouter)
     wouter.get_by_label("Advies van het team (Zi2T)").fill("Het Zi2T adviseert PIC 3 met evaluatie na twaalf weken.")
     wouter.get_by_role("button", name="Advies van het team (Zi2T) vastleggen").click()
     wouter.wait_for_url(re.compile(r".*melding=oplossing.*"))
     assert "Advies van het team (Zi2T)" in wouter.locator("#geschil-oplossing").inner_text()
-    assert_accessible(wouter)
+    check_page(wouter)
 
     # 5. Gijs takes it to the Geschillencommissie, names the subcommittee and makes the dispute file.
     gijs.goto(portal_url)
     gijs.locator("#opschalen-motivering").fill("Het advies lost het geschil niet op.")
     gijs.locator("#form-opschalen button").click()  # no subcommittee yet: refused next to the field
     assert "Kies de subcommissie" in gijs.locator("#opschalen-subcommissie-fout").inner_text()
-    assert_accessible(gijs)
+    check_page(gijs)
     gijs.locator("#opschalen-subcommissie").select_option(label="Subcommissie Sociaal Domein: Inkoop Jeugdwet en Wmo")
     gijs.locator("#form-opschalen button").click()
     gijs.wait_for_url(f"{portal_url}*")
     assert "Stap 4: Geschillencommissie" in gijs.locator("#geschil-route [aria-current=step]").inner_text()
     gijs.get_by_role("button", name="Geschildossier maken").click()
     gijs.wait_for_url(f"{portal_url}*")
-    assert_accessible(gijs)
+    check_page(gijs)
     screenshot(gijs, "geschil-3-geschillencommissie")
     with gijs.expect_download() as download:
         gijs.locator("#geschildossiers a").first.click()
@@ -181,7 +181,7 @@ def test_a_dispute_for_roosendaal_goes_up_to_the_committee_with_its_file(platfor
     roos.goto(f"{base}{WBW}/geschillen/{escalation_id}")
     assert "Subcommissie Sociaal Domein: Inkoop Jeugdwet en Wmo" in roos.locator("#geschil-subcommissie").inner_text()
     assert roos.locator("#geschildossiers a").count() == 1
-    assert_accessible(roos)
+    check_page(roos)
 
     # The mails: Roosendaal (its lokale aanstuurder has an account: her) and the Zi2T; no other municipality.
     mailed = _mail_recipients(var_dir, {"r.rozendaal@roosendaal.localhost", "zi2t@wbw.example"})
@@ -210,15 +210,15 @@ def test_a_continuity_escalation_in_lekstroom_is_coordinated_by_zuid_limburg(pla
     row = rows.filter(has_text="Jeugdzorg Over de Grens B.V.")
     assert row.count() == 1 and "Lekstroom" in row.inner_text()  # opened in another region
     reference = row.locator("a").inner_text()
-    assert_accessible(ilse)
+    check_page(ilse)
     row.locator("a").click()
     ilse.wait_for_url(re.compile(r".*/accounthouder/[0-9a-f-]+$"))
-    assert_accessible(ilse)
+    check_page(ilse)
     ilse.get_by_label("Motivering").fill("Zuid-Limburg bemiddelt als accounthoudende regio van Over de Grens.")
     ilse.get_by_role("button", name=re.compile("^Stap zetten")).click()
     ilse.wait_for_url(re.compile(r".*melding=bemiddeling.*"))
     assert "Accounthoudende regio bemiddelt" in ilse.locator("#huidige-stap").inner_text()
-    assert_accessible(ilse)
+    check_page(ilse)
 
     lotte_context, lotte = _person(browser, base, "Lotte Lekstroom", "/regio/lekstroom/escalaties")
     lotte.get_by_role("link", name=reference).first.click()
@@ -226,6 +226,6 @@ def test_a_continuity_escalation_in_lekstroom_is_coordinated_by_zuid_limburg(pla
     assert "Jeugdhulp Zuid-Limburg" in lotte.locator("#accounthoudende-regio").inner_text()  # who coordinates
     timeline = lotte.locator("main").inner_text()
     assert "Ilse Inkoop (accounthoudende regio Jeugdhulp Zuid-Limburg)" in timeline
-    assert_accessible(lotte)
+    check_page(lotte)
     for context in (ilse_context, lotte_context):
         context.close()
