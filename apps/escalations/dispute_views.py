@@ -58,7 +58,8 @@ async def dispute_list(scope: Any, item_url: str, *, after: str = "", before: st
         return scope.select(
             Escalation, Escalation.id, Escalation.reference, Escalation.status, Escalation.current_step,
             Escalation.opened_at, Escalation.case_reference, Escalation.case_financial, Escalation.category,
-            Escalation.subcategory, Escalation.case_municipality.name.as_alias("municipality_name"),
+            Escalation.subcategory, Escalation.ladder_version,
+            Escalation.case_municipality.name.as_alias("municipality_name"),
             Escalation.provider.name.as_alias("provider_name"),
             Escalation.ladder_version.definition.as_alias("definition"),
         ).where(is_case)  # fmt: skip
@@ -69,9 +70,12 @@ async def dispute_list(scope: Any, item_url: str, *, after: str = "", before: st
     total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
     found = await keyset.first_page_if_stale(keyset.select_fetch(query), _segments(), PAGE_SIZE, after=after,
                                              before=before)  # fmt: skip
-    items = []
+    items, specs = [], {}  # a page's disputes share a few ladder versions: each read once
     for row in found.rows:
-        spec = LadderSpec.model_validate(_decoded(row.pop("definition")))
+        definition = row.pop("definition")
+        if row["ladder_version"] not in specs:
+            specs[row["ladder_version"]] = LadderSpec.model_validate(_decoded(definition))
+        spec = specs[row["ladder_version"]]
         step = next((s for s in spec.steps if s.key == row["current_step"]), None)
         items.append({**row, "step_title": step.title if step else row["current_step"],
                       "point": discussion_point_title(spec, row["category"], row["subcategory"]),

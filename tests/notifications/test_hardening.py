@@ -56,6 +56,10 @@ PAYLOADS = {
                           "naam": "VOG medewerker van J. Jansen", "oordeel_tekst": "Afgewezen",
                           "reden": "De VOG is ouder dan drie jaar.", "nieuwe_vervaldatum": "8 december 2026",
                           "pad": "/portaal/escalaties/1"},
+    "geschil_bijgewerkt": {"escalatie": "WBW-2026-0001", "aanbieder": "Zorg B.V.", "gemeente": "Roosendaal",
+                           "wat": "de lokale aanstuurder besliste", "tekst": "PIC 3, zie https://trede.example/x",
+                           "financieel": "Financieel knelpunt: nooit met het gezin bespreken.",
+                           "pad": "/regio/west-brabant-west/geschillen/1"},
 }
 
 
