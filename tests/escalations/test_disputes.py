@@ -24,6 +24,7 @@ from apps.tenancy.tables import Municipality
 from core.actor import Actor
 from core.tenancy import MunicipalityScope, ProviderScope, ScopeError
 from tests.escalations.conftest import events
+from tests.letter_fields import STEP_FIELDS
 
 ROOSENDAAL, BERGEN = "GM1674", "GM0748"
 POSITION = "De PIC past niet bij de zorgvraag; wij vragen eerst de analyse van de toegang."
@@ -173,7 +174,7 @@ async def test_the_step_counts_as_agreed_only_with_both_agreements_on_record(
     # The team confirms the agreement (the ladder's step with its letter): now allowed.
     result = await services.transition(wbw, escalation.id, "overeenstemming", actor=medewerker,
                                        motivation="Beide partijen akkoord; afspraken per brief bevestigd.",
-                                       clock=clock)  # fmt: skip
+                                       clock=clock, letter_fields=STEP_FIELDS["overeenstemming"])  # fmt: skip
     assert result.escalation.current_step == "overeenstemming"
     # A party never takes the agreement step or any other step than the next one of the route.
     with pytest.raises(disputes.DisputeError, match="laatste stap|afgesloten|geschillenroute"):
