@@ -14,8 +14,9 @@ or scheduler touches the data while it is measured), logs in a purchasing team m
 of the provider with the most open escalations by inserting their ``web_session`` rows, and for each page prints
 p50/p95 at concurrency 1 and 16 (httpx over real HTTP, ``--seconds`` per measurement) next to ``/health/live``
 measured in the same run, as ratios. The CSV export: time to the first byte and to the last row. Last, in this
-process, the sweep (``run_sweep``) with nothing due, and with ``--due`` deadlines spread over the regions made due
-(each missed term writes its event and audit entry; no letters): its time per due deadline.
+process, the sweep (``run_sweep`` on one connection, as the worker's actor runs it) with nothing due, and with
+``--due`` deadlines spread over the regions made due (each missed term writes its event and audit entry; no
+letters): its time per due deadline.
 """
 
 from __future__ import annotations
@@ -367,10 +368,15 @@ async def sweep(url: str, due: int) -> None:
     import asyncpg
 
     os.environ["DATABASE_URL"] = url
-    from apps.workers.services import run_sweep
+    from apps.workers.services import run_sweep as sweep_once
     from core.broker import configure_broker
     from core.clock import system_clock
+    from core.db import one_connection
     from core.piccolo_conf import DB
+
+    async def run_sweep(slot: int, clock) -> dict:  # on one connection, as the worker's actor runs it (unit_of_work)
+        async with one_connection():
+            return await sweep_once(slot, clock)
 
     configure_broker("stub://")  # the outbox job enqueues into memory; nothing is delivered
     await DB.start_connection_pool(min_size=1, max_size=4)

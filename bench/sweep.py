@@ -5,8 +5,8 @@
 Makes a scratch PostgreSQL database, fills it, and prints timings and ratios measured in the same run:
 - baseline: the bare indexed query for due deadlines (asyncpg, no ORM);
 - find: Trede's `due_deadlines` (one index range across the regions, through RegionsScope);
-- sweep: a full `run_sweep` that claims each due deadline, marks it missed and writes its timeline event and
-  audit entry.
+- sweep: a full `run_sweep` (on one connection, as the worker's actor runs it) that claims each due deadline,
+  marks it missed and writes its timeline event and audit entry.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ async def run(rows: int, due: int, url: str) -> None:
     from core.bootstrap import migrate_database
     from core.broker import configure_broker
     from core.clock import FrozenClock
+    from core.db import one_connection
     from core.piccolo_conf import DB
     from core.tenancy import RegionScope
 
@@ -134,7 +135,8 @@ async def run(rows: int, due: int, url: str) -> None:
     for attempt in range(3):
         await connection.execute("UPDATE deadline SET status = 'open', ended_at = NULL WHERE step = 'bench'")
         started = time.perf_counter()
-        result = await run_sweep(attempt + 1, clock)
+        async with one_connection():  # as the worker's actor runs it (unit_of_work)
+            result = await run_sweep(attempt + 1, clock)
         sweeps.append(time.perf_counter() - started)
         assert result["missed"] == due, result
     sweep = statistics.median(sweeps)

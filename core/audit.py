@@ -34,21 +34,19 @@ async def audit(
 
 
 async def audit_many(scope: RegionScope, entries: list[dict[str, Any]], clock: Clock = system_clock) -> None:
-    """Several entries of one region in one insert (the sweep's missed terms); each dict holds ``action`` and
-    ``audit``'s other keyword arguments except the region."""
-    if not entries:
-        return
+    """Several entries of one region in one insert from plain values (the sweep's missed terms); each dict holds
+    ``action`` and ``audit``'s other keyword arguments except the region."""
+    at = clock.now()
     rows = [
-        scope.new(
-            AuditEntry,
-            actor=entry.get("actor_id"),
-            actor_label=entry.get("actor_label", ""),
-            action=entry["action"],
-            target_type=entry.get("target_type", ""),
-            target_id=str(entry.get("target_id", "")),
-            detail=entry.get("detail") or {},
-            at=clock.now(),
-        )
+        {
+            "actor": entry.get("actor_id"),
+            "actor_label": entry.get("actor_label", ""),
+            "action": entry["action"],
+            "target_type": entry.get("target_type", ""),
+            "target_id": str(entry.get("target_id", "")),
+            "detail": entry.get("detail") or {},
+            "at": at,
+        }
         for entry in entries
     ]
-    await scope.insert(AuditEntry, *rows)
+    await scope.insert_values(AuditEntry, rows)

@@ -9,11 +9,16 @@ outside this module queries region-owned tables directly.
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from piccolo.columns import JSON
+from piccolo.columns.defaults.base import Default
 from piccolo.query import Count, Delete, Exists, Objects, Select, Update
 from piccolo.table import Table
+from piccolo.utils.encoding import dump_json
+from piccolo.utils.sql_values import convert_to_sql_value
 
 from apps.providers.tables import Contract, Provider  # core knows no app; these lookups are the exception
 
@@ -74,6 +79,44 @@ class RegionScope:
         if any(UUID(str(row.region)) != self.region_id for row in rows):  # type: ignore[attr-defined]
             raise ScopeError("a row cannot be inserted for another region")
         return table.insert(*rows)
+
+    async def insert_values(self, table: type[Table], rows: list[dict[str, Any]]) -> None:
+        """Several rows of this region in one INSERT from plain values, without a row object per row (issue 20: the
+        sweep's sets spent their time building them). A column left out takes its default, as ``new`` does; a row
+        of another region is refused; an unknown column is an error. Nothing is run for no rows."""
+        self._check(table)
+        if not rows:
+            return
+        columns = table._meta.columns
+        unknown = {name for row in rows for name in row} - {column._meta.name for column in columns}
+        if unknown:
+            raise ValueError(f"{table.__name__} has no column(s) {sorted(unknown)}")
+        # each column's default and whether it holds JSON, once per call (not once per value, as Piccolo's
+        # convert_to_sql_value would)
+        defaults = [getattr(column, "default", None) for column in columns]
+        is_json = [isinstance(column, JSON) for column in columns]
+        values: list[Any] = []
+        for row in rows:
+            if "region" in row and UUID(str(row["region"])) != self.region_id:
+                raise ScopeError("a row cannot be inserted for another region")
+            for column, default, json in zip(columns, defaults, is_json, strict=True):
+                name = column._meta.name
+                if name == "region":
+                    value = self.region_id
+                elif name in row:
+                    value = row[name]
+                else:  # evaluated per row, as Table() does: each row its own id
+                    value = default.python() if isinstance(default, Default) else default
+                    value = value() if callable(value) else value
+                if json and value is not None and not isinstance(value, str):
+                    value = dump_json(value)
+                elif isinstance(value, Enum | Table):
+                    value = convert_to_sql_value(value, column)
+                values.append(value)
+        names = ", ".join(f'"{column._meta.db_column_name}"' for column in columns)
+        placeholders = "(" + ", ".join("{}" for _ in columns) + ")"
+        await table.raw(f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES '
+                        + ", ".join(placeholders for _ in rows), *values)  # fmt: skip
 
     def new(self, table: type[Table], **values: Any) -> Table:
         """A row of this region, not yet saved (``await row.save()``)."""

@@ -82,3 +82,27 @@ def test_scope_refuses_foreign_region_and_unowned_tables():
         scope.new(Municipality, region="00000000-0000-0000-0000-000000000002", cbs_code="GM0001", name="X")
     with pytest.raises(ScopeError):
         scope.select(Region)
+
+
+async def test_rows_inserted_from_plain_values_are_the_scopes_and_take_their_defaults(db):
+    """``insert_values`` (the sweep's sets): several rows in one statement, stamped with the scope's region, columns
+    left out at their defaults, JSON as JSON; a row of another region or an unknown column is refused."""
+    region = Region(slug="test-regio", name="Test")
+    await region.save()
+    scope = RegionScope(region.id)
+    await scope.insert_values(Municipality, [
+        {"cbs_code": "GM0001", "name": "Een", "contacts": [{"function": "aanstuurder", "email": "a@example.nl"}]},
+        {"cbs_code": "GM0002", "name": "Twee"},
+    ])  # fmt: skip
+    rows = await scope.select(Municipality, Municipality.id, Municipality.name, Municipality.contacts,
+                              Municipality.access_team_email).order_by(Municipality.cbs_code)  # fmt: skip
+    assert [(r["name"], r["contacts"], r["access_team_email"]) for r in rows] == [
+        ("Een", [{"function": "aanstuurder", "email": "a@example.nl"}], ""), ("Twee", [], ""),
+    ]  # fmt: skip
+    assert rows[0]["id"] != rows[1]["id"]
+    with pytest.raises(ScopeError):
+        await scope.insert_values(Municipality, [{"region": "00000000-0000-0000-0000-000000000002",
+                                                  "cbs_code": "GM0003", "name": "Drie"}])  # fmt: skip
+    with pytest.raises(ValueError):
+        await scope.insert_values(Municipality, [{"cbs_code": "GM0004", "naam": "Vier"}])
+    assert await scope.count(Municipality) == 2

@@ -10,7 +10,8 @@ from core.models import utcnow, uuid_pk
 
 class AuditEntry(Table, tablename="audit_entry"):
     id = uuid_pk()
-    region = ForeignKey(Region, null=True, default=None, index=True)  # None: platform-wide
+    # None: platform-wide. No index of its own: audit_entry_region_at (region, at, id) serves every lookup by region
+    region = ForeignKey(Region, null=True, default=None)
     actor = ForeignKey(User, null=True, default=None)
     actor_label = Varchar(length=200, default="")
     action = Varchar(length=80, index=True)  # e.g. tenants.sync, login, escalation.transition

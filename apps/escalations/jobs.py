@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from time import monotonic
 
 from apps.escalations import deadlines, reminders, transitions
@@ -44,17 +43,13 @@ async def act_on_missed_deadlines(clock: Clock) -> dict[str, int]:
         batch = [due for due in await deadlines.due_deadlines(clock, limit=BATCH) if due.deadline_id not in seen]
         if not batch:
             break
-        by_region: dict = defaultdict(list)
-        for due in batch:
-            by_region[due.region_id].append(due)
-        for region_id, due in by_region.items():
+        seen.update(due.deadline_id for due in batch)
+        for region_id, (quiet, acting) in (await missed_terms.split_batch(batch, ladders)).items():
             scope = RegionScope(region_id)
-            quiet, acting = await missed_terms.split_batch(scope, due, ladders)
             for start in range(0, len(quiet), SET_SIZE):
                 if spent():
                     return {"missed": missed}
                 chunk = quiet[start : start + SET_SIZE]
-                seen.update(chunk)
                 try:
                     missed += await missed_terms.claim_quiet_together(scope, chunk, ladders, clock)
                 except Exception:  # left open and due: the one-by-one path below takes them next run
@@ -62,7 +57,6 @@ async def act_on_missed_deadlines(clock: Clock) -> dict[str, int]:
             for deadline_id in acting:
                 if spent():
                     return {"missed": missed}
-                seen.add(deadline_id)
                 try:
                     missed += await transitions.act_on_missed_deadline(scope, deadline_id, clock)
                 except Exception:  # one broken escalation must not stop the others; it stays due and is retried

@@ -98,7 +98,8 @@ class TimelineEvent(Table, tablename="timeline_event"):
 
     id = uuid_pk()
     region = ForeignKey(Region, null=False, index=True)
-    escalation = ForeignKey(Escalation, null=False, index=True)
+    # no index of its own: the unique (escalation, sequence) below serves every lookup by escalation
+    escalation = ForeignKey(Escalation, null=False)
     sequence = Integer()  # 1, 2, 3, ... per escalation: the order both sides see
     kind = Varchar(length=60)
     visibility = Varchar(length=10, default="shared")  # shared (provider sees it) or internal

@@ -87,5 +87,11 @@ def cached_spec(version_id: Any, sha256: str, definition: Any) -> LadderSpec:
     return spec
 
 
+def kept_spec(version_id: Any, sha256: str) -> LadderSpec | None:
+    """The spec of a version this process has validated already (``cached_spec``), or None: a caller that read only
+    the version's id and sha256 reads its definition only when this says None."""
+    return _SPECS.get((str(version_id), sha256)) if sha256 else None
+
+
 def spec_of(version: LadderVersion) -> LadderSpec:
     return cached_spec(version.id, version.sha256, version.definition)

@@ -171,6 +171,14 @@ async def test_a_sweep_out_of_time_stops_inside_a_batch_and_the_next_run_goes_on
         assert await scope.count(StepProposal).where(StepProposal.escalation == escalation.id) == 1
 
 
+async def as_set(scope: RegionScope, deadline_ids: list) -> list[missed_terms.MissedTerm]:
+    """The quiet terms as the sweep hands them to a set (read by ``split_batch``)."""
+    due = [deadline_service.DueDeadline(scope.region_id, deadline_id) for deadline_id in deadline_ids]
+    quiet, acting = (await missed_terms.split_batch(due, missed_terms.Ladders()))[scope.region_id]
+    assert not acting and [term.deadline_id for term in quiet] == deadline_ids
+    return quiet
+
+
 async def add_quiet_terms(scope: RegionScope, escalation: Escalation, clock: FrozenClock, count: int) -> list:
     """Terms of the escalation's step that the ladder does nothing about when missed (no ``on_missed``)."""
     rows = []
@@ -218,7 +226,8 @@ async def test_missed_terms_without_ladder_actions_are_recorded_as_a_set_and_onc
     assert await scope.count(StepProposal).where(StepProposal.escalation == escalation.id) == 1  # the acting one
     assert {(await scope.get(Deadline, d)).status for d in quiet} == {"missed"}
     assert (await run_sweep(51, clock))["missed"] == 0
-    assert await missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock) == 0
+    assert await missed_terms.claim_quiet_together(scope, await as_set(scope, quiet), missed_terms.Ladders(),
+                                                   clock) == 0  # fmt: skip
 
 
 async def test_a_set_of_missed_terms_moves_the_escalations_next_deadline(synced):
@@ -231,7 +240,8 @@ async def test_a_set_of_missed_terms_moves_the_escalations_next_deadline(synced)
     await deadline_service.refresh_next_due(scope, escalation.id)
     assert (await scope.get(Escalation, escalation.id)).next_due_at == at(3, 5, 9, 0)
     clock.set(at(3, 5, 12))
-    assert await missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock) == 3
+    assert await missed_terms.claim_quiet_together(scope, await as_set(scope, quiet), missed_terms.Ladders(),
+                                                   clock) == 3  # fmt: skip
     still_open = await scope.select(Deadline, Deadline.due_at).where(
         (Deadline.escalation == escalation.id) & (Deadline.status == "open") & Deadline.due_at.is_not_null()
     )  # fmt: skip
@@ -245,8 +255,9 @@ async def test_two_workers_claiming_the_same_set_record_each_term_once(synced):
     escalation = await open_non_safety(scope, clock)
     quiet = await add_quiet_terms(scope, escalation, clock, 5)
     clock.set(at(3, 20, 12))
+    terms = await as_set(scope, quiet)
     claimed = await asyncio.gather(
-        *(missed_terms.claim_quiet_together(scope, quiet, missed_terms.Ladders(), clock, worker=f"w{n}")
+        *(missed_terms.claim_quiet_together(scope, terms, missed_terms.Ladders(), clock, worker=f"w{n}")
           for n in range(2))
     )  # fmt: skip
     assert sorted(claimed) == [0, 5] or sum(claimed) == 5
