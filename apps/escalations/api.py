@@ -41,6 +41,7 @@ from apps.escalations.schemas import (
     event_out,
 )
 from apps.escalations.tables import Deadline, Escalation
+from apps.escalations.tally import region_tally
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
@@ -142,8 +143,11 @@ class EscalationApiController(Controller):
         for item in conditions:
             condition = item if condition is None else condition & item
         now = clock_of(request).now()
+        # the total from the region's tally when it knows the filter (status, step, category), as the overview's
+        known = None if provider or overdue else (await region_tally(scope)).total(status=status or "", step=step or "",
+                                                                                   category=category or "")  # fmt: skip
         rows, total = await sorted_rows(scope, LIST_COLUMNS, condition, now, overdue_only=overdue, limit=limit,
-                                        offset=offset)  # fmt: skip
+                                        offset=offset, total=known)  # fmt: skip
         return await list_page(rows, await next_deadlines(scope, rows), now, limit, offset, total)
 
     @post(

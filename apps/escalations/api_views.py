@@ -24,6 +24,7 @@ from apps.escalations.schemas import (
 )
 from apps.escalations.tables import Deadline, Escalation, Measure, StepProposal
 from apps.ladders.schema import LadderSpec
+from apps.ladders.services import kept_spec, spec_of
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.ladders.texts import fill
 from apps.providers.tables import Provider
@@ -49,21 +50,26 @@ LIST_COLUMNS = (
     Escalation.provider.kvk_number.as_alias("provider_kvk"),
     Escalation.ladder_version.version.as_alias("ladder_version_number"),
     Escalation.ladder_version.ladder.key.as_alias("ladder_key"),
+    Escalation.ladder_version.sha256.as_alias("ladder_sha256"),
 )
 
 
 class Specs:
-    """Ladder definitions by version id, parsed once per request."""
+    """Ladder specs by version id for one request: the process's validated spec (kept by version id and sha256,
+    ``cached_spec``) when the caller read the version's sha256 with its rows, else the version read once."""
 
     def __init__(self) -> None:
         self._specs: dict[UUID, LadderSpec] = {}
 
-    async def get(self, scope: RegionScope, version_id: UUID) -> LadderSpec | None:
+    async def get(self, scope: RegionScope, version_id: UUID, sha256: str = "") -> LadderSpec | None:
         if version_id not in self._specs:
-            version = await scope.get(LadderVersion, version_id)
-            if version is None:
-                return None
-            self._specs[version_id] = LadderSpec.model_validate(version.definition)
+            spec = kept_spec(version_id, sha256)
+            if spec is None:
+                version = await scope.get(LadderVersion, version_id)
+                if version is None:
+                    return None
+                spec = spec_of(version)
+            self._specs[version_id] = spec
         return self._specs[version_id]
 
 
@@ -90,7 +96,7 @@ async def list_items(rows: list[dict], next_due: dict[UUID, Deadline], now: date
     specs = Specs()
     items = []
     for row in rows:
-        spec = await specs.get(RegionScope(row["region"]), row["ladder_version"])
+        spec = await specs.get(RegionScope(row["region"]), row["ladder_version"], row["ladder_sha256"])
         deadline = next_due.get(row["id"])
         items.append(
             {
@@ -131,7 +137,7 @@ async def escalation_detail(
     """The escalation with its current step, the next steps its OWN ladder version allows, its running
     deadlines and its measures in force (with the municipalities that must follow them)."""
     version = await region_scope.get(LadderVersion, escalation.ladder_version)
-    spec = LadderSpec.model_validate(version.definition)
+    spec = spec_of(version)
     ladder = await region_scope.get(Ladder, version.ladder)
     latest = (
         await region_scope.select(LadderVersion, LadderVersion.version)

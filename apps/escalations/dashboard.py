@@ -24,6 +24,7 @@ from apps.escalations.timeline import DOCUMENT_NL
 from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
 from core.formatting import AMSTERDAM, MONTH_NAMES, nl_date
+from core.tenancy import RegionScope
 
 MONTHS = 12
 DEADLINE_LIST = 15  # deadlines listed by name; the counts are complete, the overview has the rest
@@ -82,17 +83,23 @@ async def opened_and_closed_per_month(h: Here, today: date) -> list[Month]:
     bounds = [local_midnight(day) for day in [*starts, month_start(today, -1)]]
     row: dict = {}
     for column in ("opened_at", "closed_at"):
-        sums = [
-            QueryString(f"SUM(CASE WHEN {column} < {{}} THEN 1 ELSE 0 END) AS {column[:-3]}_{i}", bounds[i + 1])
-            for i in range(MONTHS)
-        ]  # cumulative: month i is the difference of two sums
-        in_range = (getattr(Escalation, column) >= bounds[0]) & (getattr(Escalation, column) < bounds[-1])
-        row |= await h.scope.select(Escalation, *sums).where(in_range).first() or {}
+        row |= await month_sums_query(h.scope, column, bounds).first() or {}
 
     def in_month(name: str, i: int) -> int:
         return int(row.get(f"{name}_{i}") or 0) - (int(row.get(f"{name}_{i - 1}") or 0) if i else 0)
 
     return [Month(start, in_month("opened", i), in_month("closed", i)) for i, start in enumerate(starts)]
+
+
+def month_sums_query(scope: RegionScope, column: str, bounds: list[datetime]) -> Any:
+    """One row of cumulative sums over one index range of ``column`` (``opened_at``, ``closed_at``): month i is the
+    difference of two sums."""
+    sums = [
+        QueryString(f"SUM(CASE WHEN {column} < {{}} THEN 1 ELSE 0 END) AS {column[:-3]}_{i}", bounds[i + 1])
+        for i in range(len(bounds) - 1)
+    ]
+    in_range = (getattr(Escalation, column) >= bounds[0]) & (getattr(Escalation, column) < bounds[-1])
+    return scope.select(Escalation, *sums).where(in_range)
 
 
 @dataclass
@@ -182,18 +189,23 @@ def open_by_category(groups: list[dict], ladders: Ladders) -> list[dict]:
 DEADLINE_COLUMNS = (Deadline.id, Deadline.step, Deadline.key, Deadline.term, Deadline.due_at, Deadline.escalation)
 
 
-async def deadlines_between(h: Here, ladders: Ladders, start: datetime | None, end: datetime) -> dict[str, Any]:
-    """Open deadlines due in [start, end): how many, and the first ones by due date. The first ones are found
-    without joins (the due-date index does the work), then their escalations are read in one query."""
-    # the status as a literal: the partial index deadline_open_region_due (region, due_at) WHERE status = 'open'
-    # then serves every plan, also a prepared statement's generic one; the count is an index-only range
+def due_between_queries(scope: RegionScope, start: datetime | None, end: datetime) -> tuple[Any, Any]:
+    """How many open deadlines are due in [start, end), and the first ``DEADLINE_LIST`` of them by due date. The
+    status as a literal: the partial index deadline_open_region_due (region, due_at) WHERE status = 'open' then
+    serves every plan, also a prepared statement's generic one; the count is an index-only range."""
     condition = WhereRaw("status = 'open'") & (Deadline.due_at < end)
     if start is not None:
         condition &= Deadline.due_at >= start
-    total = await h.scope.count(Deadline).where(condition)
-    rows = await h.scope.select(Deadline, *DEADLINE_COLUMNS).where(condition).order_by(Deadline.due_at).limit(
-        DEADLINE_LIST
-    )  # fmt: skip
+    first = scope.select(Deadline, *DEADLINE_COLUMNS).where(condition).order_by(Deadline.due_at).limit(DEADLINE_LIST)
+    return scope.count(Deadline).where(condition), first
+
+
+async def deadlines_between(h: Here, ladders: Ladders, start: datetime | None, end: datetime) -> dict[str, Any]:
+    """Open deadlines due in [start, end): how many, and the first ones by due date. The first ones are found
+    without joins (the due-date index does the work), then their escalations are read in one query."""
+    count, first = due_between_queries(h.scope, start, end)
+    total = await count
+    rows = await first
     escalations = {}
     if rows:
         found = await h.scope.select(

@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -380,11 +381,13 @@ async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, n
 
 async def sorted_rows(
     reader: RegionScope | ProviderScope, columns: tuple, condition: Any, now: datetime, *, overdue_only: bool,
-    limit: int, offset: int,
+    limit: int, offset: int, total: int | None = None,
 ) -> tuple[list[dict], int]:
     """One page of escalations sorted by next running deadline (soonest first; without one: last, newest first),
     and how many there are. Both parts read the maintained ``next_due_at`` through the indexes (region,
-    next_due_at, id) and (region, opened_at, id): the page's rows, never the region's deadlines."""
+    next_due_at, id) and (region, opened_at, id): the page's rows, never the region's deadlines. ``total``: how many
+    the filter finds when the caller knows it from the region's tally; otherwise one count. The part with a running
+    deadline is counted only for a page that starts beyond it."""
     with_due = Escalation.next_due_at.is_not_null()
     if overdue_only:
         with_due &= Escalation.next_due_at <= now
@@ -392,18 +395,25 @@ async def sorted_rows(
     if not overdue_only:
         parts.append((Escalation.next_due_at.is_null(), [(Escalation.opened_at, False), (Escalation.id, False)]))
     rows: list[dict] = []
-    total = 0
-    for part, order in parts:
+    before = 0  # the rows of the parts before this one
+    for n, (part, order) in enumerate(parts):
         where = part if condition is None else condition & part
-        count = await reader.count(Escalation).where(where)
-        skip = max(0, offset - total)
-        total += count
-        if len(rows) >= limit or skip >= count:
-            continue
+        skip = max(0, offset - before)
         query = reader.select(Escalation, *columns, Escalation.next_due_at).where(where)
         for column, ascending in order:
             query = query.order_by(column, ascending=ascending)
-        rows.extend(await query.limit(limit - len(rows)).offset(skip))
+        found = await query.limit(limit - len(rows)).offset(skip)
+        rows.extend(found)
+        if len(rows) >= limit or n == len(parts) - 1:
+            break
+        # the page goes on into the next part: how many rows this part has (counted only when the page starts
+        # beyond them)
+        before += skip + len(found) if found or skip == 0 else await reader.count(Escalation).where(where)
+    if total is None:
+        everything = [c for c in (condition, with_due if overdue_only else None) if c is not None]
+        count = reader.count(Escalation)
+        total = await (count.where(everything[0] if len(everything) == 1 else everything[0] & everything[1])
+                       if everything else count)  # fmt: skip
     return rows, total
 
 
@@ -414,16 +424,17 @@ def sort_key(row: dict) -> tuple:
     return (1, -row["opened_at"].timestamp(), str(row["id"]))
 
 
-async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) -> dict[UUID, Deadline]:
-    """The next running deadline of each row: one query for the page."""
+async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) -> dict[UUID, Any]:
+    """The next running deadline of each row (id, step, key, due_at; no row objects): one query for the page."""
     if not rows:
         return {}
-    found: dict[UUID, Deadline] = {}
-    deadlines = await reader.objects(Deadline).where(
+    found: dict[UUID, Any] = {}
+    deadlines = await reader.select(Deadline, Deadline.id, Deadline.escalation, Deadline.step, Deadline.key,
+                                    Deadline.due_at).where(
         Deadline.escalation.is_in([row["id"] for row in rows]) & (Deadline.status == OPEN)
-    ).order_by(Deadline.due_at)
+    ).order_by(Deadline.due_at)  # fmt: skip
     for deadline in deadlines:
-        found.setdefault(deadline.escalation, deadline)
+        found.setdefault(deadline["escalation"], SimpleNamespace(**deadline))
     return found
 
 
@@ -437,8 +448,9 @@ IN_FORCE = WhereRaw(f"ended_at IS NULL AND kind IN ({', '.join(repr(kind) for ki
 STOP_ORDER = [keyset.Segment("s", None, [(Measure.started_at, False), (Measure.id, False)])]
 
 
-def _stops_query(h: Here) -> Any:
-    return h.scope.select(
+def stops_query(scope: RegionScope) -> Any:
+    """The stops in force with what the register shows of them (``test_list_query_plans`` reads its plan)."""
+    return scope.select(
         Measure, Measure.id, Measure.kind, Measure.started_at, Measure.scope, Measure.escalation,
         Measure.provider.name.as_alias("provider_name"), Measure.provider.kvk_number.as_alias("kvk_number"),
         Measure.escalation.reference.as_alias("reference"),
@@ -448,13 +460,14 @@ def _stops_query(h: Here) -> Any:
 async def intake_stops(h: Here) -> list[dict]:
     """Every referral stop in force in the region, newest first, with the municipalities that must follow them:
     for the register's CSV and JSON (a download of the whole register); pages read ``intake_stop_page``."""
-    rows = await _stops_query(h).order_by(Measure.started_at, ascending=False).order_by(Measure.id, ascending=False)
+    newest_first = stops_query(h.scope).order_by(Measure.started_at, ascending=False)
+    rows = await newest_first.order_by(Measure.id, ascending=False)
     return await _describe_stops(h, rows)
 
 
 async def intake_stop_page(h: Here, *, size: int = STOPS_PAGE, after: str = "", before: str = "") -> keyset.Page:
     """One page of the stops in force, newest first, by keyset on the partial index measure_stop_in_force."""
-    found = await keyset.first_page_if_stale(keyset.select_fetch(lambda: _stops_query(h)), STOP_ORDER, size,
+    found = await keyset.first_page_if_stale(keyset.select_fetch(lambda: stops_query(h.scope)), STOP_ORDER, size,
                                              after=after, before=before)  # fmt: skip
     return keyset.Page(await _describe_stops(h, found.rows), found.next, found.previous)
 

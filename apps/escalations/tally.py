@@ -35,6 +35,13 @@ class Tally:
             found.append(row)
         return found
 
+    def total(self, *, status: str = "", step: str = "", category: str = "") -> int:
+        """How many escalations have exactly this status (open, paused, closed), current step and category, each
+        when given: the API list's filters."""
+        return sum(row["escalations"] for row in self.rows
+                   if (not status or row["status"] == status) and (not step or row["current_step"] == step)
+                   and (not category or row["category"] == category))  # fmt: skip
+
     def open_total(self) -> int:
         return sum(row["escalations"] for row in self.matching(status="lopend"))
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from piccolo.columns.combination import WhereRaw
@@ -233,11 +234,8 @@ async def due_for_delivery(clock: Clock = system_clock, limit: int = 2000) -> li
         await RegionScope(region_id).update(Notification, {Notification.status: "pending"}).where(
             Notification.id.is_in(ids) & stale
         )  # fmt: skip
-    is_due = Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= now)
     not_queued = Notification.queued_at.is_null() | (Notification.queued_at < now - REQUEUE_AFTER)
-    rows = await everywhere.select(Notification, Notification.region, Notification.id).where(
-        WhereRaw("status = 'pending'") & is_due & not_queued  # the literal: the partial index serves every plan
-    ).order_by(Notification.created_at).limit(limit)  # fmt: skip
+    rows = await pending_query(everywhere, now, limit)
     found: list[tuple[UUID, UUID]] = []
     for region_id, ids in _by_region(rows).items():
         marked = await RegionScope(region_id).update(Notification, {Notification.queued_at: now}).where(
@@ -245,6 +243,17 @@ async def due_for_delivery(clock: Clock = system_clock, limit: int = 2000) -> li
         ).returning(Notification.id)  # fmt: skip
         found.extend((region_id, row["id"]) for row in marked)
     return found
+
+
+def pending_query(everywhere: RegionsScope, now: datetime, limit: int) -> Any:
+    """The pending notices due and not handed over lately, oldest first: one range of the partial index
+    notification_pending_created (``created_at`` WHERE status = 'pending'; the status a literal, so every plan
+    can use it)."""
+    is_due = Notification.next_attempt_at.is_null() | (Notification.next_attempt_at <= now)
+    not_queued = Notification.queued_at.is_null() | (Notification.queued_at < now - REQUEUE_AFTER)
+    return everywhere.select(Notification, Notification.region, Notification.id).where(
+        WhereRaw("status = 'pending'") & is_due & not_queued
+    ).order_by(Notification.created_at).limit(limit)  # fmt: skip
 
 
 def _by_region(rows: list[dict]) -> dict[UUID, list[UUID]]:

@@ -189,6 +189,17 @@ async def test_list_filters_and_pagination(api, opened):
     assert filtered["items"] and all(i["current_step"]["key"] == "verzoek_plan_van_aanpak" for i in filtered["items"])
     page = await ilse.ok(f"{ZL}/escalations", limit=1, offset=1)
     assert page["items"] == everything["items"][1:2] and page["limit"] == 1
+    # pages of two, one after the other (also across the escalations without a running deadline), are the list;
+    # the total (from the region's tally) is what the list holds, also for a filter
+    assert everything["total"] == len(everything["items"])
+    starts = range(0, everything["total"] + 2, 2)
+    pages = [await ilse.ok(f"{ZL}/escalations", limit=2, offset=start) for start in starts]
+    assert [item for p in pages for item in p["items"]] == everything["items"]
+    assert (await ilse.ok(f"{ZL}/escalations", limit=2, offset=1))["items"] == everything["items"][1:3]
+    assert {p["total"] for p in pages} == {everything["total"]} and pages[-1]["next_offset"] is None
+    assert filtered["total"] == len(filtered["items"]) and by_kvk["total"] == len(by_kvk["items"])
+    closed = await ilse.ok(f"{ZL}/escalations", status="closed", limit=200)
+    assert closed["total"] == len(closed["items"]) == sum(1 for i in everything["items"] if i["status"] == "closed")
     assert (await ilse.ok(f"{ZL}/escalations", overdue="true"))["items"] == []  # the system clock: nothing late
     for params in (
         {"limit": 201},
