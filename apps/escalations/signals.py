@@ -29,6 +29,7 @@ from core import keyset
 from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
+from core.formatting import nl_datetime
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
 
@@ -127,6 +128,7 @@ async def file_signal(
             received_at=clock.now(),
             status=NEW,
             source=source,
+            filed_by=actor.user_id,  # a watcher (no person) leaves it empty
         )
         await signal.save()
         await _audit(scope, "signal.filed", signal.id, actor, {"aanbieder": provider.name, "gemeld_door": reported_by})
@@ -301,9 +303,11 @@ async def region_municipalities(scope: RegionScope, clock: Clock = system_clock)
 PAGE_SIZE = 50
 
 
-async def signal_page(scope: RegionScope, *, only_new: bool, after: str = "", before: str = "") -> keyset.Page:
+async def signal_page(scope: RegionScope, *, only_new: bool = False, filed_by: UUID | None = None, after: str = "",
+                      before: str = "", size: int = 0) -> keyset.Page:  # fmt: skip
     """One page of the region's signals, newest first, by keyset on (received_at, id): the index
-    signal_region_received (or signal_region_status_received for the new ones) serves it."""
+    signal_region_received (or signal_region_status_received for the new ones, signal_region_filed_by_received
+    for the ones a person filed) serves it."""
 
     def query():
         rows = scope.select(
@@ -311,8 +315,26 @@ async def signal_page(scope: RegionScope, *, only_new: bool, after: str = "", be
             Signal.provider.name.as_alias("provider_name"), Signal.municipality.name.as_alias("municipality_name"),
             Signal.escalation.reference.as_alias("reference"), Signal.escalation,
         )  # fmt: skip
+        if filed_by is not None:
+            rows = rows.where(Signal.filed_by == filed_by)
         return rows.where(Signal.status == NEW) if only_new else rows
 
     segments = [keyset.Segment("s", None, [(Signal.received_at, False), (Signal.id, False)])]
-    return await keyset.first_page_if_stale(keyset.select_fetch(query), segments, PAGE_SIZE, after=after,
+    return await keyset.first_page_if_stale(keyset.select_fetch(query), segments, size or PAGE_SIZE, after=after,
                                             before=before)  # fmt: skip
+
+
+OWN_SIGNALS_PAGE = 10
+
+
+async def signals_filed_by(scope: RegionScope, user_id: UUID | None, *, after: str = "", before: str = "",
+                           size: int = OWN_SIGNALS_PAGE) -> keyset.Page:  # fmt: skip
+    """The signals a person filed in the region, newest first, each with its status in Dutch (the access team's
+    own list: what became of what they reported)."""
+    if user_id is None:
+        return keyset.Page([], None, None)
+    page = await signal_page(scope, filed_by=user_id, after=after, before=before, size=size)
+    for row in page.rows:
+        row["received_nl"] = nl_datetime(row["received_at"])
+        row["status_nl"] = STATUS_NL.get(row["status"], row["status"])
+    return page

@@ -61,9 +61,12 @@ class Signal(Table, tablename="signal"):
     status = Varchar(length=20, default="nieuw")  # nieuw, teruggelegd, geëscaleerd, gekoppeld
     escalation = ForeignKey(Escalation, null=True, default=None)
     source = Varchar(length=40, default="handmatig")  # handmatig, evidence_watch, indicator
+    # who filed it in Trede (none for a watcher's signal): the access team's own list of its signals and their status
+    filed_by = ForeignKey(User, null=True, default=None, on_delete=OnDelete.set_null)
     # index signal_escalation on ["escalation"] (made in the migration): the escalation page lists its signals
     # indexes signal_region_received on ["region", "received_at", "id"] and signal_region_status_received on
-    # ["region", "status", "received_at", "id"] (made in the migration): the signals list, newest first
+    # ["region", "status", "received_at", "id"] (made in the migration): the signals list, newest first;
+    # signal_region_filed_by_received on ["region", "filed_by", "received_at", "id"]: a person's own signals
 
 
 class Deadline(Table, tablename="deadline"):

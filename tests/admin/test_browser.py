@@ -188,12 +188,12 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         page.get_by_role("button", name="Signaal melden").click()
         page.goto(f"{base}/regio/holland-rijnland/signalen")
         page.locator("#signalen a").first.click()
+        # one choice at a time: nothing to attach it to and one ladder, so "ja" shows that ladder's categories
         page.get_by_label("Ja: het gaat om een tekortkoming in het kader van de DVO").check()
-        page.get_by_label("Een nieuwe escalatie openen").check()
         page.get_by_label("Administratieve/verantwoordingsvereisten").check()
-        page.get_by_label("Bij een nieuwe escalatie: samenvatting van de tekortkoming").fill("Kwartaalrapportage Q3")
+        page.get_by_label("Samenvatting van de tekortkoming").fill("Kwartaalrapportage Q3")
         page.get_by_label("Motivering").fill("Eerste escalatie van Holland Rijnland.")
-        page.get_by_role("button", name="Besluit vastleggen").click()
+        page.get_by_role("button", name="Escalatie openen").click()
         # The start step sends the request for a plan of action: Henk reads it before anything goes.
         assert "Voorbeeld van de brief" in page.locator("#openen-bevestigen").inner_text()
         checked(page, "11-brief-bij-openen")

@@ -185,6 +185,11 @@ async def test_seed_west_brabant_west_dispute_route_with_a_suspended_term(people
               "gemeente": str(roosendaal.id)}  # fmt: skip
     filed = await post_form(bram.http, f"{WBW}/signalen/", signal)
     triage = (await bram.http.get(filed.headers["location"])).text
+    # one choice at a time: the case's fields come with the dispute's category; the signal's municipality goes along
+    assert 'id="casus"' not in triage and '<input type="hidden" name="gemeente" value="GM1674">' in triage
+    chosen = {"raakt_dvo": "ja", "besluit": "nieuw", "categorie": "toewijzing/geschil/pic", "gemeente": "GM1674",
+              "verder": "ja"}  # fmt: skip
+    triage = (await post_form(bram.http, filed.headers["location"], chosen)).text
     assert 'id="casus"' in triage and '<option value="GM1674" selected>Roosendaal</option>' in triage
     assert triage.count('name="kenmerk"') == 1 and "Kenmerk van de toegang (pseudoniem)" in triage
     ilse = who["zl-inkoop"]

@@ -65,6 +65,20 @@ async def test_yes_opens_an_escalation_on_the_ladder_and_category_chosen(world, 
         await login(http, "zl-inkoop")
         page = await http.get(triage_url)
         assert "Raakt het signaal de DVO?" in page.text
+        assert "Geen geldige VOG werknemers" not in page.text  # one choice at a time: no categories yet
+        # "ja": what to do with it (Samen Sterk has a running escalation to attach it to), still no ladder
+        step = await post_form(http, triage_url, {"raakt_dvo": "ja", "verder": "ja"})
+        assert step.status_code == 200 and "Wat doet u met het signaal?" in step.text
+        assert "Volgens welke ladder?" not in step.text and "Geen geldige VOG werknemers" not in step.text
+        # a new escalation: the region's three ladders to choose from, no category of any of them
+        step = await post_form(http, triage_url, {"raakt_dvo": "ja", "besluit": "nieuw", "verder": "ja"})
+        assert "Volgens welke ladder?" in step.text and "Escalatiemodel kwaliteit jeugdhulp" in step.text
+        assert "Escalatieladder niet-nakoming" in step.text and "Geen geldige VOG werknemers" not in step.text
+        # the quality ladder (htmx: only the form comes back): its seven categories, none of the contract ladder's
+        chosen = {"raakt_dvo": "ja", "besluit": "nieuw", "ladder": "kwaliteit", "samenvatting": "Getypt.",
+                  "verder": "ja"}  # fmt: skip
+        step = await post_form(http, triage_url, chosen, htmx=True)
+        assert step.text.lstrip().startswith("<form") and "<html" not in step.text and 'id="triage"' in step.text
         for label in (
             "Geen geldige VOG werknemers",
             "Geen VOG vrijwilliger(s)",
@@ -74,7 +88,14 @@ async def test_yes_opens_an_escalation_on_the_ladder_and_category_chosen(world, 
             "Financiële voorwaarden",
             "Administratieve",
         ):
-            assert label in page.text
+            assert label in step.text
+        assert step.text.count('name="categorie"') == 7 and "Tekortkomingen in de doelmatigheid" not in step.text
+        assert 'type="hidden" name="samenvatting" value="Getypt."' in step.text  # typed, not shown yet: kept
+        assert 'name="motivering"' not in step.text  # no decision fields before a category
+        # the category: now the summary and the motivation, and the button that opens the escalation
+        step = await post_form(http, triage_url, {**chosen, "categorie": "kwaliteit/veiligheid/vog_werknemers"})
+        assert 'id="samenvatting" name="samenvatting" value="Getypt."' in step.text and 'name="motivering"' in step.text
+        assert "Escalatie openen" in step.text
         # the motivation is missing: refused next to the field, and the summary typed stays
         form = {"raakt_dvo": "ja", "besluit": "nieuw", "categorie": "kwaliteit/veiligheid/vog_werknemers",
                 "samenvatting": "VOG's van twee medewerkers ontbreken.", "motivering": ""}  # fmt: skip
@@ -144,10 +165,31 @@ async def test_opening_never_sends_a_letter_unseen(world, oidc_settings):
         assert empty.status_code == 422 and "Beschrijf de tekortkoming" in empty.text  # next to the field
         assert await scope.count(Escalation) == before
         back = await post_form(http, triage_url, {**form, "bewerken": "ja"})
-        assert back.status_code == 200 and "Besluit vastleggen" in back.text
+        assert back.status_code == 200 and "Escalatie openen" in back.text
         assert 'value="Kwartaalrapportages ontbreken."' in back.text
         opened = await post_form(http, triage_url, {**form, "bevestigd": "ja",
                                                      "veld_tekortkoming": "Kwartaalrapportages Q2 en Q3 ontbreken."})
         assert opened.status_code == 303
     assert await scope.count(Escalation) == before + 1
 
+
+
+async def test_the_access_team_sees_the_signals_it_filed_with_their_status(world, oidc_settings):
+    """Tessa (toegang Maastricht) finds what became of her signals, on the form and on her start page; a signal
+    someone else filed is not hers."""
+    mine, _ = await file_as(oidc_settings, "zl-toegang", "90000001", "Begeleider komt afspraken niet na.")
+    assert mine.status_code == 303
+    await file_as(oidc_settings, "zl-inkoop", "90000002", "Door het team zelf gemeld.")
+    scope = await zl_scope()
+    signal = await scope.objects(Signal).where(Signal.description == "Begeleider komt afspraken niet na.").first()
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop")
+        handed = await post_form(http, f"{ZL}/signalen/{signal.id}", {
+            "raakt_dvo": "nee", "motivering": "Toegang lost het op met de aanbieder."})  # fmt: skip
+        assert handed.status_code == 303
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-toegang", f"{ZL}/signalen/nieuw")
+        for page in (await http.get(f"{ZL}/signalen/nieuw"), await http.get(ZL)):
+            own = page.text[page.text.index('id="eigen-signalen"'):]
+            assert "Signalen die u meldde" in own and "Begeleider komt afspraken niet na." in own
+            assert "Teruggelegd bij de toegang" in own and "Door het team zelf gemeld." not in own

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -20,7 +21,9 @@ from apps.escalations.letter_fields import FORM_PREFIX, opening_values, page_fie
 from apps.escalations.letters import opening_previews, opening_step
 from apps.escalations.overview import region_ladders
 from apps.escalations.tables import Escalation, Signal
-from apps.escalations.workspace import FILERS, READERS, TEAM, Here, form_value, here
+from apps.escalations.triage import FIELDS as TRIAGE_FIELDS
+from apps.escalations.triage import triage_form
+from apps.escalations.workspace import FILERS, READERS, TEAM, Here, form_value, here, is_htmx
 from apps.providers.tables import Provider
 from apps.quality.services import signal_links as quality_signal_links
 from apps.tenancy.services import municipalities_on
@@ -48,7 +51,8 @@ class SignalPages(Controller):
             context=h.context("signalen", signals=rows, show=show, next=found.next, previous=found.previous),
         )
 
-    async def _form_context(self, h: Here, *, values: dict, errors: dict, filed: bool = False) -> dict:
+    async def _form_context(self, h: Here, *, values: dict, errors: dict, filed: bool = False,
+                            after: str = "", before: str = "") -> dict:  # fmt: skip
         return h.context(
             "signalen",
             providers=await signals.providers_of_region(h.scope),
@@ -56,6 +60,7 @@ class SignalPages(Controller):
             values=values,
             errors=errors,
             filed=filed,
+            mine=await signals.signals_filed_by(h.scope, h.actor.user_id, after=after, before=before),
         )
 
     @get("/nieuw", guards=[region_role(*FILERS)])
@@ -63,8 +68,9 @@ class SignalPages(Controller):
         h = await here(request, region_slug)
         values = {"gemeld_door": h.person.label}
         filed = request.query_params.get("ingediend") == "1"
-        return Template("regio/signaal_nieuw.html", context=await self._form_context(h, values=values, errors={},
-                                                                                       filed=filed))  # fmt: skip
+        after, before = keyset.cursors(request.query_params)
+        context = await self._form_context(h, values=values, errors={}, filed=filed, after=after, before=before)
+        return Template("regio/signaal_nieuw.html", context=context)
 
     @post("/", guards=[region_role(*FILERS)], status_code=HTTP_303_SEE_OTHER)
     async def file_signal(self, request: Request, region_slug: FromPath[str]) -> Response:
@@ -92,17 +98,8 @@ class SignalPages(Controller):
         provider = await Provider.objects().where(Provider.id == signal.provider).first() if signal.provider else None
         municipality = await h.scope.get(Municipality, signal.municipality) if signal.municipality else None
         ladders = await region_ladders(h.scope)
-        choices = []
-        for key, spec in sorted(ladders.latest.items()):
-            options = []
-            for category in spec.categories:
-                if category.subcategories:
-                    for sub, title in category.subcategories.items():
-                        options.append({"value": f"{key}/{category.key}/{sub}", "title": title,
-                                        "group": category.title})  # fmt: skip
-                else:
-                    options.append({"value": f"{key}/{category.key}", "title": category.title, "group": ""})
-            choices.append({"key": key, "name": spec.name, "options": options, "case": spec.case})
+        open_escalations = await signals.open_escalations_of(h.scope, signal.provider)
+        form = triage_form(values, ladders.latest, bool(open_escalations))  # which parts show for what is chosen
         escalation = await h.scope.get(Escalation, signal.escalation) if signal.escalation else None
         return h.context(
             "signalen",
@@ -111,13 +108,11 @@ class SignalPages(Controller):
             received_nl=nl_datetime(signal.received_at),
             provider=provider,
             municipality=municipality,
-            choices=choices,
+            form=form,
             # a case ladder's fields: the region's municipalities today (the signal's own chosen by default)
-            case_municipalities=await municipalities_on(h.scope, h.clock.today())
-            if any(c["case"] for c in choices)
-            else [],
+            case_municipalities=await municipalities_on(h.scope, h.clock.today()) if form["case"] else [],
             reference_label=REFERENCE_LABEL,
-            open_escalations=await signals.open_escalations_of(h.scope, signal.provider),
+            open_escalations=open_escalations,
             escalation=escalation,
             quality_links=await quality_signal_links(h.scope, signal.id) if signal.source == "indicator" else [],
             values=values,
@@ -141,11 +136,19 @@ class SignalPages(Controller):
         if signal is None:
             raise NotFoundException()
         form = await request.form()
-        values = {n: form_value(form, n) for n in ("raakt_dvo", "besluit", "categorie", "samenvatting", "escalatie",
-                                                  "motivering", "gemeente", "kenmerk", "professionals")}  # fmt: skip
-        if form_value(form, "bewerken") == "ja":  # back from the letter preview: the form as it was filled in
-            return Template("regio/signaal.html", context=await self._triage_context(h, signal, values=values,
-                                                                                       errors={}))  # fmt: skip
+        values = {n: form_value(form, n) for n in TRIAGE_FIELDS}
+        values.update({k: form_value(form, k) for k in form if k.startswith(FORM_PREFIX)})  # the letter's fields
+        if form_value(form, "verder") or form_value(form, "bewerken") == "ja":
+            # one choice made (htmx swaps the form; without JavaScript "Verder" posts it), or back from the letter
+            # preview: the form as filled in, with the parts that now apply
+            context = await self._triage_context(h, signal, values=values, errors={})
+            if is_htmx(request):
+                return HTMXBlockTemplate(template_name="regio/signaal.html", block_name="triage", context=context)
+            return Template("regio/signaal.html", context=context)
+        if values["raakt_dvo"] == "ja" and not values["besluit"] and not await signals.open_escalations_of(
+            h.scope, signal.provider
+        ):
+            values["besluit"] = "nieuw"  # nothing to attach it to: yes means a new escalation
         try:
             if values["raakt_dvo"] == "nee":
                 await signals.hand_back(h.scope, signal.id, actor=h.actor, motivation=values["motivering"])
@@ -165,7 +168,7 @@ class SignalPages(Controller):
             elif values["besluit"] == "nieuw":
                 parts = values["categorie"].split("/")
                 if len(parts) not in (2, 3):
-                    raise signals.SignalError("Kies de categorie van de tekortkoming.", "categorie")
+                    raise signals.SignalError("Kies de ladder en de categorie van de tekortkoming.", "categorie")
                 # the start step's letter fields (letter_fields): first the summary as the shortcoming, which the
                 # person opening reads in the letter and may change; the letter prints the field, never the summary
                 start = await opening_step(h.scope, parts[0], parts[1])
@@ -205,5 +208,7 @@ class SignalPages(Controller):
             field_name = getattr(error, "field", "") or ("motivering" if str(error) == MOTIVATION_REQUIRED else "")
             context = await self._triage_context(h, signal, values=values,
                                                  errors={field_name or "algemeen": str(error)})  # fmt: skip
+            if field_name and field_name not in context["form"]["shown"]:  # a part not shown: above the form
+                context["errors"] = {"algemeen": str(error)}
             return Template("regio/signaal.html", context=context, status_code=422)
         return Redirect(f"{h.base()}/escalaties/{escalation.id}?melding={notice}", status_code=HTTP_303_SEE_OTHER)
