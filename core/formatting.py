@@ -18,6 +18,8 @@ __all__ = [
     "AMSTERDAM",
     "JINJA_FILTERS",
     "aantal",
+    "first_upper",
+    "days_until_nl",
     "readable_key",
     "source_title",
     "MONTH_NAMES",
@@ -132,7 +134,26 @@ def aantal(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count == 1 else plural}"
 
 
+def days_until_nl(day: date | None, today: date) -> str:
+    """How far a due day is from today, in words: "vandaag", "morgen", "over 14 dagen", "1 dag geleden"."""
+    if day is None:
+        return ""
+    delta = (day - today).days
+    if delta == 0:
+        return "vandaag"
+    if delta == 1:
+        return "morgen"
+    return f"over {aantal(delta, 'dag', 'dagen')}" if delta > 0 else f"{aantal(-delta, 'dag', 'dagen')} geleden"
+
+
 SOURCE_PREFIX = re.compile(r"^\s*seed\s+\d+\s*:\s*", re.I)
+
+
+def first_upper(value: Any) -> str:
+    """The text with a capital first letter and the rest as it is (Jinja's ``capitalize`` lowers the rest:
+    "jeugdzorg de vlinder b.v.")."""
+    text = str(value or "")
+    return text[:1].upper() + text[1:]
 
 
 def readable_key(value: Any) -> str:
@@ -147,4 +168,5 @@ def source_title(source: str) -> str:
 
 
 JINJA_FILTERS = {"nl_date": nl_date, "nl_datetime": nl_datetime, "iso": iso, "machine_time": machine_time,
-                 "size_nl": size_nl, "aantal": aantal, "leesbaar": readable_key, "brontitel": source_title}  # fmt: skip
+                 "size_nl": size_nl, "aantal": aantal, "hoofdletter": first_upper, "leesbaar": readable_key,
+                 "brontitel": source_title}  # fmt: skip

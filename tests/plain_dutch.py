@@ -15,7 +15,9 @@ A leak is one of:
   holding at least one digit and one letter (so "dagdagdag" or a KvK number does not count);
   (a document's SHA-256 fingerprint, labelled "SHA-256", is shown on purpose and does not count);
 - a file path ending in ``.toml``, ``.py`` or ``.html``;
-- a reference to a source document: "seed 000", "bron:".
+- a reference to a source document: "seed 000", "bron:";
+- a count that does not take its noun's number: "1 gemeenten", "1 dagen", or written around it: "2 ontvanger(s)";
+- a date as a machine writes it: "2026-04-06" (or with a time); pages write "6 april 2026" (``nl_date``).
 
 A web address (``https://…``, the links of plain-text mails) is not text to read and is left out.
 
@@ -47,17 +49,25 @@ _HEX = re.compile(r"\b(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8
 _PATH = re.compile(r"[\w./-]+\.(?:toml|py|html)\b")
 _URL = re.compile(r"https?://\S+")  # a link to click in a plain-text mail may hold an id
 _SOURCE = re.compile(r"\bseed\s+0\d*|\bbron:", re.I)
+PLURALS = ("aanbieders", "brieven", "dagen", "documenten", "escalaties", "gebeurtenissen", "gemeenten", "maanden",
+           "ontvangers", "personen", "regio's", "signalen", "stappen", "termijnen", "voorstellen", "weken",
+           "werkdagen")  # fmt: skip
+_ONE_PLURAL = re.compile(rf"(?<![\d.,])\b1 (?:{'|'.join(PLURALS)})\b")
+_MAYBE_PLURAL = re.compile(r"\b\d+ \w+\((?:s|en)\)")  # a count written around ("2 ontvanger(s)"); not a title
+# not inside a file name ("dossier-ZL-2026-0001-2026-12-08.pdf")
+_ISO_DATE = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?![\w-])")
 
 
 def leaks(visible_text: str, known_keys: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """The pieces of ``visible_text`` that are code, ids, paths or source references instead of Dutch."""
     visible_text = _URL.sub(" ", visible_text)
     found: list[str] = []
-    for pattern in (_RAW_ID, _UUID, _PATH, _SOURCE, _LITERAL):
+    for pattern in (_RAW_ID, _UUID, _PATH, _SOURCE, _LITERAL, _ONE_PLURAL, _MAYBE_PLURAL):
         found += [m.group(0) for m in pattern.finditer(visible_text)]
     text = _RAW_ID.sub(" ", _UUID.sub(" ", _PATH.sub(" ", _CHECKSUM.sub(" ", visible_text))))
     found += [m.group(0) for m in _SNAKE.finditer(text)]
     found += [m.group(0) for m in _HEX.finditer(text)]
+    found += [m.group(0) for m in _ISO_DATE.finditer(text)]
     keys = {k for k in known_keys if k}
     for word in _WORD.findall(text):
         if word in ENGLISH_STATES or word in keys:

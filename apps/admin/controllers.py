@@ -31,6 +31,7 @@ from apps.tenancy.schema import MAILBOX_ROLES
 from apps.tenancy.services import municipalities_on, region_by_slug
 from apps.tenancy.tables import Region, RegionMailbox
 from core.clock import system_clock
+from core.formatting import aantal
 from core.tenancy import RegionScope
 
 LOGO_MAX_BYTES = 512 * 1024
@@ -77,7 +78,8 @@ def _form_values(form) -> dict:
 
 def _youth_regions() -> list[tuple[str, str]]:
     return [("", "Geen: ik kies gemeenten")] + [
-        (code, f"{r.name} ({len(r.municipalities)} gemeenten)") for code, r in national.youth_regions().items()
+        (code, f"{r.name} ({aantal(len(r.municipalities), 'gemeente', 'gemeenten')})")
+        for code, r in national.youth_regions().items()
     ]
 
 

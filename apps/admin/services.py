@@ -33,6 +33,7 @@ from apps.tenancy.services import MANAGED_IN_ADMIN, SyncRefused, apply_region
 from apps.tenancy.tables import Region
 from core.audit import audit
 from core.clock import Clock, system_clock
+from core.formatting import format_date_nl
 from core.tenancy import RegionScope
 from core.text import ONE_LINE_NL, control_character
 from core.transactions import write_transaction
@@ -348,7 +349,7 @@ async def update_region(region: Region, section: str, values: dict[str, Any], *,
                 errors["omschrijving"] = f"De omschrijving {ONE_LINE_NL}."
             days = document.setdefault("calendar", {}).setdefault("extra_closed_days", [])
             if day and any(d["date"] == day for d in days):
-                errors["dag"] = f"{day.isoformat()} staat al in de lijst."
+                errors["dag"] = f"{format_date_nl(day)} staat al in de lijst."
             if day:
                 days.append({"date": day, "label": label})
                 days.sort(key=lambda d: d["date"])

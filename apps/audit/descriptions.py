@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.formatting import readable_key
+from core.formatting import nl_date, nl_datetime, readable_key
 
 ACTIONS_NL: dict[str, str] = {
     "account.digest": "Dagoverzicht aan- of uitgezet",
@@ -82,6 +82,7 @@ TARGETS_NL = {
 }  # fmt: skip
 
 # A value that is an id (UUID, hash, "provider:<id>"): kept in the CSV export, left off the page.
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 _ID = re.compile(r"^(?:[a-z]+:)?(?:[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|[0-9a-fA-F]{16,})$")
 
 
@@ -108,6 +109,8 @@ def _value_nl(value: Any) -> str:
     text = str(value)
     if re.search(r"\.toml$", text):
         return "regiobestand"
+    if _ISO_MOMENT.fullmatch(text):  # a date or moment as stored: as every page writes one
+        return nl_date(text) if len(text) == 10 else nl_datetime(text)
     return readable_key(text) if re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)+", text) else text
 
 

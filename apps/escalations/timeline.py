@@ -11,14 +11,34 @@ from typing import Any
 from apps.escalations import services
 from apps.escalations.letter_receipts import RECEIVED_NL
 from apps.escalations.tables import TimelineEvent
-from apps.ladders.schema import DOCUMENT_NAMES
+from apps.ladders.schema import DOCUMENT_NAMES, LadderSpec
 from apps.notifications.tables import Notification
-from core.formatting import as_datetime, format_date_nl, iso, nl_datetime
+from core.formatting import aantal, as_datetime, format_date_nl, iso, nl_datetime, readable_key
 from core.tenancy import RegionScope
 
 TIMELINE_PAGE = 20
 STATUS_NL = {"open": "Lopend", "paused": "Gepauzeerd", "closed": "Afgesloten"}
 DOCUMENT_NL = {**DOCUMENT_NAMES, "brief": "brief"}  # the ladder's document kinds, and the region's letters
+# Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
+CLOSE_OUTCOMES = {
+    "hersteld": "Hersteld: de tekortkoming is opgelost",
+    "ingetrokken": "Ingetrokken: het signaal bleek onterecht",
+    "overgedragen": "Overgedragen aan een andere regio of instantie",
+    "samengevoegd": "Samengevoegd met een andere escalatie",
+}
+SPELLING = {"beeindigd": "beëindigd"}  # an outcome word a ladder writes without its diaeresis
+
+
+def outcome_nl(outcome: str, spec: LadderSpec | None = None) -> str:
+    """An escalation's outcome as a reader reads it: the closing form's label, else the title of the final step
+    whose key it is (a final step without an outcome of its own), else the word(s) of the key ("niet verlengd")."""
+    if outcome in CLOSE_OUTCOMES:
+        return CLOSE_OUTCOMES[outcome]
+    step = next((s for s in spec.steps if s.key == outcome and not s.outcome), None) if spec else None
+    if step is not None:
+        return step.title
+    words = readable_key(outcome)
+    return SPELLING.get(words, words)
 EVENT_TITLES = {
     "escalatie_geopend": "Escalatie geopend",
     "stap_gewijzigd": "Stap gezet",
@@ -142,14 +162,14 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         for chosen in p.get("gekozen_termijnen") or []:
             detail += f" Redelijke termijn gesteld op {chosen.get('gekozen')} (de ladder noemt {chosen.get('ladder')})."
     elif kind == "escalatie_gesloten":
-        detail = f"Uitkomst: {p.get('uitkomst', '')}."
+        detail = f"Uitkomst: {outcome_nl(str(p.get('uitkomst', '')))}."
     elif kind in ("maatregel_gestart", "maatregel_beeindigd"):
         label = str(p.get("maatregel_titel") or p.get("maatregel", "")).capitalize()
         count = p.get("aantal_gemeenten") or len(p.get("gemeenten") or [])
         verb = "geldt voor" if kind == "maatregel_gestart" else "opgeheven voor"
-        detail = f"{label} {verb} {count} gemeenten."
+        detail = f"{label} {verb} {aantal(count, 'gemeente', 'gemeenten')}."
     elif kind == "melding_verstuurd":
-        detail = f"Aan {p.get('aantal', 0)} ontvanger(s)." + (f" {delivery}" if delivery else "")
+        detail = f"Aan {aantal(p.get('aantal', 0), 'ontvanger', 'ontvangers')}." + (f" {delivery}" if delivery else "")
         text = p.get("bericht", "")
     elif kind == "document_gevraagd":
         document = DOCUMENT_NL.get(p.get("document", ""), p.get("document", ""))

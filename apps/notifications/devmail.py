@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import re
 from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from core.formatting import nl_datetime
+
 MAX_SHOWN = 200
 _LINK = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def _when(header) -> str:
+    """The mail's Date header as every page writes a moment: "7 december 2026, 18:04"."""
+    try:
+        return nl_datetime(parsedate_to_datetime(str(header))) if header else ""
+    except (TypeError, ValueError):
+        return str(header)
 
 
 def read_mailbox(folder: Path, limit: int = MAX_SHOWN) -> list[dict]:
@@ -30,7 +41,7 @@ def read_mailbox(folder: Path, limit: int = MAX_SHOWN) -> list[dict]:
         text = body.get_content() if body is not None else ""
         mails.append({
             "id": path.stem, "from": str(message["From"] or ""), "to": str(message["To"] or ""),
-            "subject": str(message["Subject"] or ""), "date": str(message["Date"] or ""), "text": text,
+            "subject": str(message["Subject"] or ""), "date": _when(message["Date"]), "text": text,
             "links": list(dict.fromkeys(link.rstrip(".,;:") for link in _LINK.findall(text))),
         })  # fmt: skip
     return mails

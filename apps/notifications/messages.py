@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, UndefinedError, select_autoescape
 
 from apps.notifications.transports import Rendered
+from core.formatting import aantal
 from core.settings import ROOT
 
 TEMPLATES = Path(ROOT) / "frontend" / "templates" / "email"
@@ -77,7 +78,21 @@ class EvidenceExpiring(Message):
 class DailyDigest(Message):
     template = "dagoverzicht"
     list_unsubscribe = True
-    subject = "Dagoverzicht {datum}: {aantal} termijnen deze week ({regio})"
+    subject = "Dagoverzicht {datum}: {termijnen} deze week ({regio})"
+
+    @staticmethod
+    def _counted(payload: dict[str, Any]) -> dict[str, Any]:
+        """"1 termijn", "3 termijnen": the count with its noun (also for a payload stored before this field)."""
+        count = payload.get("aantal")
+        return {**payload, "termijnen": aantal(int(count), "termijn", "termijnen")} if count is not None else payload
+
+    @classmethod
+    def subject_for(cls, payload: dict[str, Any]) -> str:
+        return super().subject_for(cls._counted(payload))
+
+    @classmethod
+    def mail_subject(cls, payload: dict[str, Any]) -> str:
+        return super().mail_subject(cls._counted(payload))
 
 
 class InvitationMessage(Message):

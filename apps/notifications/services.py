@@ -31,6 +31,7 @@ from apps.notifications.transports import (
 )
 from apps.tenancy.tables import Region, RegionMailbox
 from core.clock import Clock, system_clock
+from core.formatting import aantal
 from core.tenancy import RegionScope, RegionsScope
 from core.transactions import write_transaction
 
@@ -206,7 +207,8 @@ async def _expand_to_provider_people(scope: RegionScope, notification: Notificat
                     payload={**notification.payload, "via": notification.recipient}, idempotency_key=key,
                     created_at=clock.now(),
                 ).save()  # fmt: skip
-        await _finish(scope, notification.id, "sent", clock, error=f"verdeeld over {len(addresses)} personen")
+        spread = f"verdeeld over {aantal(len(addresses), 'persoon', 'personen')}"
+        await _finish(scope, notification.id, "sent", clock, error=spread)
     return "sent"
 
 

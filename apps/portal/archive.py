@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from apps.escalations.deadlines import local_date
 from apps.escalations.tables import Escalation
+from apps.escalations.timeline import outcome_nl
 from apps.portal import views
 from apps.tenancy.tables import Region
 from core import keyset
@@ -106,6 +107,7 @@ async def closed_escalations(scope: ProviderScope, filters: Filters, clock: Cloc
             "opened_on": views.date_nl(local_date(row["opened_at"])),
             "closed_on": views.date_nl(local_date(row["closed_at"])),
             "closed_iso": local_date(row["closed_at"]).isoformat(),
+            "outcome": outcome_nl(row["outcome"], specs.get(row["ladder_version"])) if row["outcome"] else "",
         }
         for row in found.rows
     ]

@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from apps.quality.benchmark import Spread
 from apps.quality.indicators import Norm, fmt
+from core.formatting import aantal
 
 WIDTH = 640
 LEFT = 190  # room for provider names
@@ -99,7 +100,7 @@ def benchmark_chart(chart_id: str, title: str, rows: list[dict], region_spread: 
             f'<circle class="{marker}" cx="{x(row["value"]):.1f}" cy="{y:.1f}" r="{8 if mine else 5}"/>'
         )
     description = (
-        f"{len(shown)} aanbieders. "
+        f"{aantal(len(shown), 'aanbieder', 'aanbieders')}. "
         + (f"Mediaan {fmt(region_spread.median, unit)}, middelste helft van {fmt(region_spread.p25, unit)} tot "
            f"{fmt(region_spread.p75, unit)}. " if region_spread else "Nog geen cijfers. ")
         + (f"Norm: {norm.text(unit)}. " if norm else "")

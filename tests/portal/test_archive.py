@@ -54,6 +54,8 @@ async def test_closed_escalations_are_findable_with_their_letters_and_documents(
         assert listed(page.text) == [lek.reference, zl.reference]  # newest closed first
         assert other.reference not in page.text and "Declaraties van een andere aanbieder." not in page.text
         assert "Zuid-Limburg" in page.text and "Lekstroom" in page.text
+        # the outcome in words, not its key
+        assert page.text.count("<dt>Uitkomst</dt><dd>Ingetrokken: het signaal bleek onterecht</dd>") == 2
         assert 'href="/portaal/archief" aria-current="page">Afgesloten escalaties</a>' in page.text
         home = await http.get("/portaal")
         assert zl.reference not in listed(home.text) and 'href="/portaal/archief"' in home.text
@@ -63,6 +65,7 @@ async def test_closed_escalations_are_findable_with_their_letters_and_documents(
         assert detail.status_code == 200
         assert re.search(r"<dt>Status</dt><dd>afgesloten</dd>", detail.text)
         assert re.search(r"<dt>Afgesloten op</dt><dd>\d+ \w+ \d{4}</dd>", detail.text)
+        assert "<dt>Uitkomst</dt><dd>Ingetrokken: het signaal bleek onterecht</dd>" in detail.text
         assert 'id="brievenlijst"' in detail.text  # the request for a plan of action the first step sent
         [letter] = await (await ProviderScope.for_provider(zl.provider)).objects(LetterDelivery).where(
             LetterDelivery.escalation == zl.id)  # fmt: skip

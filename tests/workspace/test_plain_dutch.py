@@ -161,10 +161,13 @@ def test_every_audit_action_the_code_records_has_a_dutch_description():
             "raakt_dvo": False,
             "file": "tenants/zuid-limburg.toml",
             "uitkomst": "niet_verlengd",
+            "ontvangen_op": "2026-04-06",
+            "vervaldatum": "2026-04-06T12:05:09+00:00",
         }
     )
     assert shown == [("naar", "verzoek plan van aanpak"), ("raakt dvo", "nee"), ("file", "regiobestand"),
-                     ("uitkomst", "niet verlengd")]  # fmt: skip
+                     ("uitkomst", "niet verlengd"), ("ontvangen op", "6 april 2026"),
+                     ("vervaldatum", "6 april 2026, 14:05")]  # fmt: skip
 
 
 def test_the_helper_finds_code_and_leaves_dutch_alone():
@@ -178,6 +181,38 @@ def test_the_helper_finds_code_and_leaves_dutch_alone():
         "d5707075c2beed36", "closed",
     ])  # fmt: skip
     assert leaks("3 open termijnen, met een verlopen termijn; 1 aanbieder; 10 werkdagen; KvK 90000001") == []
+    # a count that does not take its noun's number, a "(s)" plural, a date as a machine writes it
+    assert sorted(leaks("Geldt voor 1 gemeenten. Aan 3 ontvanger(s). Verstuurd 2026-04-06 en 2026-04-06T12:05.")) == [
+        "1 gemeenten", "2026-04-06", "2026-04-06T12:05", "3 ontvanger(s)"]  # fmt: skip
+    assert leaks("11 gemeenten, 21 dagen, 1 gemeente, periode 2026-K3, kenmerk ZL-2026-0001, 6 april 2026, "
+                 "Geen VOG vrijwilliger(s), dossier-ZL-2026-0001-2026-12-08.pdf") == []
+
+
+def test_an_outcome_reads_as_words():
+    from apps.escalations.timeline import outcome_nl
+    from apps.ladders.schema import LadderSpec
+
+    spec = LadderSpec.model_validate({
+        "key": "proef", "name": "Proef", "categories": [{"key": "a", "title": "A", "start_step": "s"}],
+        "steps": [{"key": "s", "title": "Start", "next": ["opheffen_en_afsluiten"]},
+                  {"key": "opheffen_en_afsluiten", "title": "Instroomstop opheffen en afsluiten", "final": True}],
+    })  # fmt: skip
+    assert outcome_nl("opheffen_en_afsluiten", spec) == "Instroomstop opheffen en afsluiten"  # a step without outcome
+    assert outcome_nl("niet_verlengd") == "niet verlengd" and outcome_nl("beeindigd") == "beëindigd"
+    assert outcome_nl("ingetrokken") == "Ingetrokken: het signaal bleek onterecht"
+    for outcome in ("opheffen_en_afsluiten", "niet_verlengd", "geen_overeenstemming"):
+        assert leaks(outcome_nl(outcome, spec)) == []
+
+
+def test_due_days_read_as_words():
+    from datetime import date
+
+    from core.formatting import days_until_nl, first_upper
+
+    today = date(2026, 4, 6)
+    assert [days_until_nl(date(2026, 4, d), today) for d in (6, 7, 20, 5, 1)] == [
+        "vandaag", "morgen", "over 14 dagen", "1 dag geleden", "5 dagen geleden"]  # fmt: skip
+    assert first_upper("het team inkoop van Jeugdhulp Zuid-Limburg") == "Het team inkoop van Jeugdhulp Zuid-Limburg"
 
 
 def test_counts_take_the_dutch_singular_or_plural():
