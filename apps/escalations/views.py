@@ -7,7 +7,6 @@ Read through ``RegionScope``; the rules stay in ``services`` / ``transitions``. 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +25,19 @@ from apps.escalations.dossier_requests import dossier_state
 from apps.escalations.letter_fields import page_fields
 from apps.escalations.letter_receipts import METHODS, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
+from apps.escalations.now import actions_first, find_term, now_summary, term_task
 from apps.escalations.preconditions import PASSING, History, StepOption, history_from, step_options
 from apps.escalations.receipts import CHANNELS, RECEIVABLE, kinds_from
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
-from apps.escalations.timeline import DOCUMENT_NL, STATUS_NL, TIMELINE_PAGE, deliveries, describe_event
+from apps.escalations.timeline import (
+    CLOSE_OUTCOMES,
+    DOCUMENT_NL,
+    STATUS_NL,
+    TIMELINE_PAGE,
+    deliveries,
+    describe_event,
+    outcome_nl,
+)
 from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_of
 from apps.escalations.workspace import Here, new_key
 from apps.evidence.deliveries import delivered_for_escalation
@@ -43,15 +51,6 @@ from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality
 from core.formatting import iso, local_day, nl_date, nl_datetime
 from core.tenancy import CONTINUITY_LADDER, RegionScope
-
-# Outcomes for closing an escalation outside the ladder's final steps (the ladder's own outcomes come with them).
-CLOSE_OUTCOMES = {
-    "hersteld": "Hersteld: de tekortkoming is opgelost",
-    "ingetrokken": "Ingetrokken: het signaal bleek onterecht",
-    "overgedragen": "Overgedragen aan een andere regio of instantie",
-    "samengevoegd": "Samengevoegd met een andere escalatie",
-}
-
 
 
 @dataclass
@@ -175,9 +174,7 @@ async def escalation_context(
     deadline_rows = await scope.objects(Deadline).where(Deadline.escalation == escalation.id).order_by(Deadline.due_at)
     deadlines = []
     for d in sorted(deadline_rows, key=lambda row: row.due_at is None):  # waiting terms (no due date) last
-        term = None
-        with contextlib.suppress(KeyError):
-            term = next((t for t in spec.step(d.step).terms if t.key == d.key), None)
+        term = find_term(spec, d.step, d.key)
         deadlines.append(
             {
                 "id": str(d.id),
@@ -188,6 +185,8 @@ async def escalation_context(
                 "term": d.term,
                 "due": nl_date(d.due_at) if d.due_at else waiting_for(d.starts),
                 "due_iso": iso(d.due_at),
+                "due_day": local_day(d.due_at) if d.due_at else None,
+                "task": term_task(term, d.key),
                 "status": d.status,
                 "status_nl": DEADLINE_STATUS_NL.get(d.status, d.status),
                 "overdue": d.status == "open" and d.due_at is not None and d.due_at < now,
@@ -242,6 +241,7 @@ async def escalation_context(
         .order_by(Document.uploaded_at, ascending=False)
     ]  # fmt: skip
     letters = await letters_of_escalation(scope, escalation.id)
+    evidence = await delivered_for_escalation(scope, escalation)  # delivered for it from the register
     return hereabouts.context(
         "escalaties",
         esc=escalation,
@@ -262,12 +262,20 @@ async def escalation_context(
         deadlines=deadlines,
         measures=measures,
         active_measures=[m for m in measures if m["active"]],
-        actions=action_options(loaded, hereabouts, proposals, await _texts_if_used(hereabouts, spec),
-                               await step_states(hereabouts, loaded, history_from(
-                                   escalation, visited_rows,
-                                   [d.step for d in deadline_rows if d.status in PASSING and d.due_at is not None
-                                    and d.due_at <= now and d.met_at is None],
-                                   [m.kind for m in measure_rows if m.ended_at is None]))),  # fmt: skip
+        actions=actions_first(action_options(
+            loaded, hereabouts, proposals, await _texts_if_used(hereabouts, spec),
+            await step_states(hereabouts, loaded, history_from(
+                escalation, visited_rows,
+                [d.step for d in deadline_rows if d.status in PASSING and d.due_at is not None
+                 and d.due_at <= now and d.met_at is None],
+                [m.kind for m in measure_rows if m.ended_at is None])))),  # fmt: skip
+        # what the page leads with: the step, who acts, the next term, what waits for the team
+        now=now_summary(spec=spec, current=escalation.current_step, closed=escalation.status == "closed",
+                        deadlines=deadlines, provider_name=loaded.provider.name if loaded.provider else "",
+                        region_name=hereabouts.region.name, today=local_day(now), documents=documents,
+                        evidence=evidence, letters=letters),  # fmt: skip
+        closed_nl=nl_date(escalation.closed_at) if escalation.closed_at else "",
+        outcome_nl=outcome_nl(escalation.outcome, spec) if escalation.outcome else "",
         proposals=proposals,
         events=[describe_event(e, delivered.get(e.id, "")) for e in events],
         more_before=events[-1].sequence if more and events else None,
@@ -276,7 +284,7 @@ async def escalation_context(
         signals=[{**s, "received_nl": nl_date(s["received_at"])} for s in linked_signals],
         documents=documents,
         verdicts=VERDICTS,
-        evidence=await delivered_for_escalation(scope, escalation),  # delivered for it from the register
+        evidence=evidence,
         evidence_verdicts=EVIDENCE_VERDICTS,
         evidence_url=f"{hereabouts.base()}/aanbieders/{escalation.provider}/bewijs",
         dossier=await dossier_state(scope, escalation.id),  # the dossier block: requested, being made, ready

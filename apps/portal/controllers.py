@@ -138,7 +138,7 @@ async def escalation_template(
     """The escalation page, or with ``block`` only that block (htmx); ``oob`` adds the page's status and "what the
     region asks" blocks, swapped out of band, so that after an action everything shown is of now."""
     context = {
-        **(await views.escalation_page(scope, escalation)),
+        **(await views.escalation_page(scope, escalation, getattr(request.app.state, "clock", None) or system_clock)),
         **(await _dispute(request, scope, escalation)),
         "errors": errors or {},
         "values": values or {},

@@ -15,8 +15,9 @@ from apps.escalations.account_region import account_region_of
 from apps.escalations.context import MEASURE_LABELS
 from apps.escalations.deadlines import STATUS_NL, local_date, waiting_for
 from apps.escalations.letter_receipts import RECEIVED_NL, letters_of_escalation
+from apps.escalations.now import current_step, find_term, who_acts
 from apps.escalations.tables import Deadline, Escalation, Measure
-from apps.escalations.timeline import evidence_verdict_effect
+from apps.escalations.timeline import evidence_verdict_effect, outcome_nl
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
 from apps.ladders.schema import LadderSpec
@@ -25,7 +26,7 @@ from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core import keyset
 from core.clock import AMSTERDAM, Clock, system_clock
-from core.formatting import format_date_nl
+from core.formatting import days_until_nl, format_date_nl, nl_datetime
 from core.tenancy import CONTINUITY_LADDER, ProviderScope
 
 EVENT_LABELS = {
@@ -94,8 +95,8 @@ def date_nl(d: date | None) -> str:
 
 
 def moment_nl(moment) -> str:
-    local = moment.astimezone(AMSTERDAM)
-    return f"{format_date_nl(local.date())} {local:%H:%M}"
+    """"6 april 2026, 14:05": the one way every page writes a moment (core.formatting.nl_datetime)."""
+    return nl_datetime(moment)
 
 
 async def _regions() -> dict[UUID, dict]:
@@ -412,14 +413,24 @@ async def escalation_page(scope: ProviderScope, escalation: Escalation, clock: C
     documents = await escalation_documents(scope, escalation.id)
     replaced_by = {d.replaces: d for d in documents if d.replaces}
     provider = await Provider.objects().where(Provider.id == escalation.provider).first()
+    region_name = regions.get(escalation.region, {}).get("name", "")
+    today = clock.now().astimezone(AMSTERDAM).date()
+    running = [d for d in open_deadlines if d["due_at"] is not None]
+    step = current_step(spec, escalation.current_step) if spec else None
+    term = find_term(spec, running[0]["step"], running[0]["key"]) if spec and running else None
+    # Who acts now: the one the next term waits for, else the step's actor (issue 18 point 1: lead with it).
+    actor = term.responsible if term else (step.actor if step else "regio")
     return {
         "escalation": escalation,
+        "who": "u" if actor == "aanbieder" else who_acts(actor, "", region_name),
+        "asked_when": [days_until_nl(local_date(d["due_at"]), today) if d["due_at"] else "" for d in open_deadlines],
         "provider_name": provider.name if provider else "",
-        "region_name": regions.get(escalation.region, {}).get("name", ""),
+        "region_name": region_name,
         "step_title": _step_title(spec, escalation.current_step),
         "status_text": ESCALATION_STATUS.get(escalation.status, escalation.status),
         "opened_on": date_nl(local_date(escalation.opened_at)),
         "closed_on": date_nl(local_date(escalation.closed_at)) if escalation.closed_at else "",
+        "outcome": outcome_nl(escalation.outcome, spec) if escalation.outcome else "",
         "deadlines": [
             {
                 "title": _term_title(spec, d["step"], d["key"]),

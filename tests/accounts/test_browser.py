@@ -10,7 +10,7 @@ import re
 import pytest
 
 from core.demo import dev_accounts
-from tests.browser_support import assert_accessible, running_platform
+from tests.browser_support import check_page, running_platform
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def platform(tmp_path_factory):
 def log_in(page, base: str, person: str) -> None:
     page.goto(f"{base}/werkruimte")
     assert page.url == f"{base}/inloggen?next=/werkruimte"  # no session: to the login page
-    assert_accessible(page)
+    check_page(page)
     page.get_by_role("link", name="Inloggen met de lokale OpenID-provider").click()
     page.get_by_role("button", name=person).click()  # the dev OP's account list
     page.wait_for_url(f"{base}/werkruimte")
@@ -54,7 +54,7 @@ def test_each_person_logs_in_through_the_provider_and_sees_only_their_world(plat
             assert expected in text
         for hidden in does_not_see:
             assert hidden not in text
-        assert_accessible(page)
+        check_page(page)
         cookie = next(c for c in context.cookies() if c["name"] == "trede_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
@@ -76,9 +76,9 @@ def test_error_pages_are_dutch_and_accessible(platform, browser):
         response = page.goto(f"{base}/auth/callback/dev?state=vervalst&code=x")
         assert response.status == 400
         assert "Inloggen is niet gelukt" in page.locator("h1").inner_text()
-        assert_accessible(page)
+        check_page(page)
         response = page.goto(f"{base}/bestaat-niet")
         assert response.status == 404 and "Niet gevonden" in page.locator("h1").inner_text()
-        assert_accessible(page)
+        check_page(page)
     finally:
         context.close()

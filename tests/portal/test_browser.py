@@ -18,7 +18,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import expect
 
-from tests.browser_support import assert_accessible, log_in, mailed_link, running_platform
+from tests.browser_support import check_page, log_in, mailed_link, running_platform
 from tests.support import ROOT
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n" + b"%" * 200_000
@@ -50,26 +50,26 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     assert seeded["zl"]["reference"] in text and seeded["lek"]["reference"] in text
     assert seeded["other"]["reference"] not in text
     assert "Lever een plan van aanpak aan, uiterlijk op" in text
-    assert_accessible(vera)
+    check_page(vera)
 
     # The archive of closed escalations: its filter form passes axe too (nothing is closed yet).
     vera.get_by_role("navigation", name="Portaal").get_by_role("link", name="Afgesloten escalaties").click()
     vera.wait_for_url(f"{base}/portaal/archief")
     vera.get_by_label("Jaar afgesloten").wait_for()
     assert "Er zijn nog geen afgesloten escalaties" in main.inner_text()
-    assert_accessible(vera)
+    check_page(vera)
     vera.goto(f"{base}/portaal")
 
     vera.get_by_role("link", name=seeded["zl"]["reference"]).click()
     vera.wait_for_url(f"{base}/portaal/escalaties/{seeded['zl']['id']}")
-    assert_accessible(vera)
+    check_page(vera)
 
     # The region's letter: one click confirms its receipt (BW 3:37 lid 3), and it is on the shared timeline.
     vera.get_by_role("button", name="Ontvangst bevestigen").first.click()
     vera.wait_for_url(f"{base}/portaal/escalaties/{seeded['zl']['id']}*")
     assert "de ontvangst van de brief is bevestigd" in main.inner_text()
     assert vera.locator('[data-kind="ontvangst_bevestigd"]').count() == 1
-    assert_accessible(vera)
+    check_page(vera)
 
     # A file that is not what its name says: refused, next to the field, nothing stored.
     vera.get_by_label("Bestand", exact=True).set_input_files(str(fake))
@@ -77,7 +77,7 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     error = vera.locator("#bestand-fout")
     assert "Dit bestandstype is niet toegestaan" in error.inner_text()
     assert vera.get_by_label("Bestand", exact=True).get_attribute("aria-invalid") == "true"
-    assert_accessible(vera)
+    check_page(vera)
     assert not list((var_dir / "objects").rglob("*.partial"))
 
     # The plan of action: streamed through uvicorn into storage; the deadline is met on time.
@@ -99,7 +99,7 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     vera.get_by_label("Bericht aan de regio").fill("Het plan is aangeleverd; graag een reactie.")
     vera.get_by_role("button", name="Bericht plaatsen").click()
     vera.locator("#berichten", has_text="Het plan is aangeleverd; graag een reactie.").wait_for()
-    assert_accessible(vera)
+    check_page(vera)
 
     # Two VOGs with their issue dates (one expires in 20 days, counted from the issue date).
     today = date.today()
@@ -113,14 +113,14 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
         vera.wait_for_url(f"{base}/portaal/bewijs")
         assert "is vastgelegd" in vera.locator("#melding").inner_text()
     assert "Verloopt binnen 20 dagen" in vera.locator("#bewijstabel").inner_text()
-    assert_accessible(vera)
+    check_page(vera)
 
     # The region's purchasing team: accept one, reject the other with a reason.
     ilse_context = browser.new_context(bypass_csp=True)
     ilse = ilse_context.new_page()
     path = f"/regio/zuid-limburg/aanbieders/{seeded['provider_id']}/bewijs"
     log_in(ilse, base, "Ilse Inkoop", path)
-    assert_accessible(ilse)
+    check_page(ilse)
     anna = ilse.locator("li.trede-card", has_text="Anna de Boer")
     anna.get_by_label("Accepteren", exact=True).check()
     anna.get_by_role("button", name="Beoordeling vastleggen").click()
@@ -129,7 +129,7 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     other.get_by_label("Afwijzen", exact=True).check()
     other.get_by_role("button", name="Beoordeling vastleggen").click()  # no reason: refused, said why
     assert "Geef een reden voor de afwijzing" in ilse.locator("main").inner_text()
-    assert_accessible(ilse)
+    check_page(ilse)
     other = ilse.locator("li.trede-card", has_text="Personeelsnummer 0042")
     other.get_by_label("Afwijzen", exact=True).check()
     other.get_by_label("Reden (verplicht bij afwijzen)").fill("De VOG is niet voor de functie van jeugdzorgwerker.")
@@ -154,7 +154,7 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     bas.get_by_role("link", name="Collega's").click()
     bas.wait_for_url(f"{base}/portaal/collegas/")
     assert "Collega's van Jeugdzorg De Vlinder B.V." in bas.locator("h1").inner_text()
-    assert_accessible(bas)
+    check_page(bas)
 
     # A typo in the address: refused next to the field, what was typed stays.
     bas.get_by_label("E-mailadres").fill("nina.devlinder.localhost")
@@ -163,14 +163,14 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     assert "Vul een geldig e-mailadres in" in bas.locator("#email-fout").inner_text()
     assert bas.get_by_label("E-mailadres").input_value() == "nina.devlinder.localhost"
     assert bas.get_by_label("E-mailadres").get_attribute("aria-invalid") == "true"
-    assert_accessible(bas)
+    check_page(bas)
 
     bas.get_by_label("E-mailadres").fill("nina@devlinder.localhost")
     bas.get_by_role("button", name="Uitnodiging versturen").click()
     bas.wait_for_url(f"{base}/portaal/collegas/#uitnodigingen")
     assert "De uitnodiging voor nina@devlinder.localhost is aangemaakt" in bas.locator("#melding").inner_text()
     assert "nina@devlinder.localhost als medewerker aanbieder" in bas.locator("#uitnodigingen").inner_text()
-    assert_accessible(bas)
+    check_page(bas)
 
     # A second invitation, withdrawn: its link then says so.
     bas.get_by_label("E-mailadres").fill("noor@devlinder.localhost")
@@ -181,7 +181,7 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     withdrawn = browser.new_context(bypass_csp=True).new_page()
     withdrawn.goto(mailed_link(var_dir, "noor@devlinder.localhost"))
     assert "Deze uitnodiging is ingetrokken" in withdrawn.locator("main").inner_text()
-    assert_accessible(withdrawn)
+    check_page(withdrawn)
     withdrawn.context.close()
 
     # Nina, new here, finds her e-mail in the development mailbox (the footer of `make run`'s pages points to it),
@@ -194,17 +194,17 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     nina.wait_for_url(f"{base}/ontwikkeling/post")
     mail = nina.locator("li.trede-blok", has_text="nina@devlinder.localhost").first
     assert "Uitnodiging" in mail.locator("h2").inner_text()
-    assert_accessible(nina)
+    check_page(nina)
     mail.locator('a[href*="/uitnodiging/"]').first.click()
     nina.wait_for_url(link)
     offer = nina.locator("#aanbod").inner_text()
     assert "Jeugdzorg De Vlinder B.V." in offer and "Medewerker aanbieder" in offer
-    assert_accessible(nina)
+    check_page(nina)
     nina.get_by_role("link", name="Inloggen met de lokale OpenID-provider en aanvaarden").click()
     nina.get_by_role("button", name="Nina Nieuw").click()
     nina.wait_for_url(link)
     assert "U heeft de uitnodiging aanvaard" in nina.locator("main").inner_text()
-    assert_accessible(nina)
+    check_page(nina)
     nina.get_by_role("link", name="Verder naar het portaal").click()
     nina.wait_for_url(f"{base}/portaal")
     assert "U werkt voor Jeugdzorg De Vlinder B.V." in nina.locator("#organisatie").inner_text()
@@ -217,7 +217,7 @@ def test_provider_admin_invites_a_colleague_who_joins_and_gets_another_role(plat
     nina_row.get_by_role("button", name="Rol wijzigen van Nina Nieuw").click()
     expect(bas.locator("#melding")).to_contain_text("De rol is gewijzigd.")
     assert bas.get_by_label("Rol van Nina Nieuw").input_value() == "aanbieder_beheerder"
-    assert_accessible(bas)
+    check_page(bas)
     nina.reload()
     assert "Collega's" in nina.locator("nav.trede-subnav").inner_text()
     bas_context.close()
@@ -235,7 +235,7 @@ def test_a_person_at_two_providers_switches_organisation(platform, browser):
     assert "U werkt voor Praktijk Kompas Jeugd-GGZ" in kim.locator("#organisatie").inner_text()
     text = kim.locator("main").inner_text()
     assert seeded["zl"]["reference"] not in text and seeded["lek"]["reference"] not in text  # De Vlinder's
-    assert_accessible(kim)
+    check_page(kim)
     kim.get_by_label("Organisatie", exact=True).select_option(label="Jeugdzorg De Vlinder B.V.")
     kim.get_by_role("button", name="Wissel van organisatie").click()
     expect(kim.locator("#organisatie")).to_contain_text("U werkt voor Jeugdzorg De Vlinder B.V.")

@@ -67,7 +67,8 @@ async def test_home_shows_escalations_of_both_regions_and_what_is_asked(world, o
         # and, out of band, the status and what the region asks, as they are now
         facts = re.search(r'<dl class="trede-facts" id="feiten" data-hx-swap-oob="true">.*?</dl>', fragment.text, re.S)
         assert facts and re.search(r"<dt>Status</dt><dd>lopend</dd>", facts.group(0))
-        assert '<section aria-labelledby="gevraagd-kop" id="gevraagd" data-hx-swap-oob="true">' in fragment.text
+        lead = '<section aria-labelledby="gevraagd-kop" id="gevraagd" class="trede-nu" data-hx-swap-oob="true">'
+        assert lead in fragment.text
         page = await http.get(f"/portaal/escalaties/{zl.id}")
         assert 'id="feiten">' in page.text and "hx-swap-oob" not in page.text  # the page: the blocks in place
         empty = await http.post(

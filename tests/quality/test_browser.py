@@ -11,7 +11,7 @@ import pytest
 
 from apps.quality.indicators import last_closed_period, period_label
 from core.clock import system_clock
-from tests.browser_support import assert_accessible, log_in, running_platform, screenshot
+from tests.browser_support import check_page, log_in, running_platform, screenshot
 
 
 def shot(page, name: str) -> None:
@@ -51,7 +51,7 @@ def test_a_quarter_submitted_as_csv_is_benchmarked_and_out_of_norm_complaints_re
     vera.get_by_role("link", name="Kwaliteitscijfers").click()
     vera.wait_for_url(f"{base}/portaal/kwaliteit")
     assert "Jeugdhulp Zuid-Limburg" in vera.locator("main").inner_text()
-    assert_accessible(vera)
+    check_page(vera)
 
     # One bad row: the whole file is refused, the row and column named; nothing is stored.
     vera.get_by_label("Regio").select_option("zuid-limburg")
@@ -63,7 +63,7 @@ def test_a_quarter_submitted_as_csv_is_benchmarked_and_out_of_norm_complaints_re
     assert vera.get_by_label("CSV-bestand", exact=True).get_attribute("aria-invalid") == "true"
     table = vera.locator("#tabel-zuid-limburg-klachten").inner_text()
     assert "niet aangeleverd" in table.splitlines()[2]  # the newest quarter: still empty
-    assert_accessible(vera)
+    check_page(vera)
     shot(vera, "csv-geweigerd")
 
     vera.get_by_label("Regio").select_option("zuid-limburg")
@@ -73,18 +73,18 @@ def test_a_quarter_submitted_as_csv_is_benchmarked_and_out_of_norm_complaints_re
     assert "4 cijfers vastgelegd" in vera.locator("#melding").inner_text()
     row = vera.locator("#tabel-zuid-limburg-klachten tbody tr").first.inner_text()
     assert period_label(quarter) in row and "9" in row and "buiten de norm" in row
-    assert_accessible(vera)
+    check_page(vera)
     shot(vera, "portaal")
 
     vera.get_by_role("link", name="Cijfers aanleveren of corrigeren").click()
     vera.wait_for_url(f"{base}/portaal/kwaliteit/aanleveren")
-    assert_accessible(vera)
+    check_page(vera)
     vera_context.close()
 
     ilse_context = browser.new_context(bypass_csp=True)
     ilse = ilse_context.new_page()
     log_in(ilse, base, "Ilse Inkoop", "/regio/zuid-limburg/kwaliteit")
-    assert_accessible(ilse)
+    check_page(ilse)
     shot(ilse, "regio-overzicht")
     ilse.get_by_role("link", name="Ontvangen klachten").click()
     ilse.get_by_label("Aanbieder", exact=True).select_option(label="Jeugdzorg De Vlinder B.V.")
@@ -98,7 +98,7 @@ def test_a_quarter_submitted_as_csv_is_benchmarked_and_out_of_norm_complaints_re
     assert "9" in vlinder and "buiten de norm" in vlinder
     assert ilse.locator("#mediaan").inner_text() != "–"
     assert ilse.locator("#grafiek-verloop").is_visible()
-    assert_accessible(ilse)
+    check_page(ilse)
     shot(ilse, "benchmark")
 
     # The out-of-norm complaints: a signal in the same triage as every other signal, linking back to the figure.
@@ -110,6 +110,6 @@ def test_a_quarter_submitted_as_csv_is_benchmarked_and_out_of_norm_complaints_re
     ilse.wait_for_url("**/kwaliteit/cijfers/**")
     assert "buiten de norm" in ilse.locator("#cijfer").inner_text()
     assert ilse.locator("#signalen-bij-cijfer").is_visible()
-    assert_accessible(ilse)
+    check_page(ilse)
     shot(ilse, "cijfer")
     ilse_context.close()

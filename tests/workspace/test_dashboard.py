@@ -175,3 +175,38 @@ async def test_without_read_rights_there_is_no_dashboard(known_world, oidc_setti
         assert re.search(r'id="deze-week-aantal">1<', own.text) and re.search(r'id="verlopen-aantal">1<', own.text)
         assert "Aanbieder Dashboard" not in own.text
         assert (await http.get(ZL)).status_code == 404
+
+
+async def test_the_home_page_leads_with_what_needs_a_team_member_today(known_world, oidc_settings):
+    """Before the counts and the charts: the overdue terms and today's, the ladder's proposal to decide and the
+    letter whose receipt is not confirmed, each linked to its escalation; an observer, who decides nothing, does not
+    get the block."""
+    from apps.escalations.tables import LetterDelivery, StepProposal, TimelineEvent
+
+    zl = await RegionRows.of("zuid-limburg", await Provider.objects().where(Provider.kvk_number == "91000001").first())
+    zl.count = 100  # references after those of known_world
+    e5 = await zl.escalation("officiele_brief", "niet_veiligheid", "financieel", at(2026, 10, 1))
+    await zl.deadline(e5, "officiele_brief", "plan_binnen_na_brief", end_of(2026, 11, 25))  # today, tonight
+    await zl.scope.new(StepProposal, escalation=e5.id, step="formeel_gesprek", step_title="Formeel gesprek",
+                       reason="De termijn is verlopen.", proposed_at=at(2026, 11, 20)).save()  # fmt: skip
+    event = zl.scope.new(TimelineEvent, escalation=e5.id, sequence=1, kind="brief_verstuurd", payload={})
+    await event.save()
+    await zl.scope.new(LetterDelivery, escalation=e5.id, event=event.id, letter="officiele_brief_plan_van_aanpak",
+                       title="Officiële brief", method="aangetekend", sent_at=at(2026, 11, 10),
+                       acknowledge_by=at(2026, 11, 17)).save()  # fmt: skip
+    async with app_client(oidc_settings) as http:
+        http.app.state.clock = FrozenClock(NOW)
+        await login(http, "zl-inkoop")
+        html = (await http.get(ZL)).text
+    today = html[html.index('id="vandaag"') : html.index('id="dashboard"')]
+    assert html.index('id="vandaag"') < html.index("trede-tegels")  # first, before the counts
+    assert "Termijnen: 2 verlopen, 1 vandaag" in today
+    terms = re.findall(r"<time[^>]*>([^<]+)</time>", today[: today.index('id="vandaag-voorstellen"')])
+    assert terms == ["16 november 2026", "25 november 2026", "25 november 2026"]  # overdue oldest first, then today
+    assert "Te beslissen: 1 voorstel" in today and "Formeel gesprek" in today
+    assert f'href="{ZL}/escalaties/{e5.id}#te-beoordelen"' in today
+    assert "Ontvangst niet bevestigd: 1 brief" in today and "Officiële brief" in today
+    async with app_client(oidc_settings) as http:
+        http.app.state.clock = FrozenClock(NOW)
+        await login(http, "zl-waarnemer")
+        assert 'id="vandaag"' not in (await http.get(ZL)).text

@@ -203,7 +203,7 @@ async def test_notice_events_show_how_many_mails_were_delivered(world, oidc_sett
     async with app_client(oidc_settings) as http:
         await login(http, "zl-inkoop")
         page = await http.get(f"/regio/zuid-limburg/escalaties/{escalation.id}")
-        assert "Aan 2 ontvanger(s). Bezorgd: 1 van 2 (laatste" in page.text and "1 mislukt." in page.text
+        assert "Aan 2 ontvangers. Bezorgd: 1 van 2 (laatste" in page.text and "1 mislukt." in page.text
     assert await scope.count(TimelineEvent).where(TimelineEvent.id == event.id) == 1
 
 
@@ -242,3 +242,42 @@ async def test_htmx_close_brings_the_status_the_actions_and_the_timeline_of_now(
         assert again.status_code == 303 and again.headers["location"] == f"{url}?melding=notitie#melding"
         after = await http.get(again.headers["location"])
         assert "Afgesloten" in _block(after.text, "dl", "gegevens") and "Nagebeld." in after.text
+
+
+async def test_the_page_leads_with_the_step_who_acts_the_next_term_and_the_actions(world, oidc_settings):
+    """Samen Sterk's quality escalation asks for a plan of action: the page starts with the step, the provider as
+    the one to act, the plan's due date and how far off it is, then the next steps; the timeline follows the
+    actions, the details come after, and the ladder is folded."""
+    from datetime import timedelta
+
+    from apps.escalations.tables import Deadline
+    from core.clock import FrozenClock
+    from core.formatting import days_until_nl, local_day, nl_date
+
+    escalation = await escalation_of("90000002")  # demo: niet-veiligheid, at "verzoek_plan_van_aanpak"
+    scope = await zl_scope()
+    term = await scope.objects(Deadline).where(
+        (Deadline.escalation == escalation.id) & (Deadline.status == "open")).first()  # fmt: skip
+    url = f"{ZL}/escalaties/{escalation.id}"
+    a_day_later = term.starts_at + timedelta(days=1)
+    async with app_client(oidc_settings) as http:
+        http.app.state.clock = FrozenClock(a_day_later)
+        await login(http, "zl-inkoop", url)
+        html = (await http.get(url)).text
+    lead = html[html.index('id="nu"') : html.index('id="acties"')]
+    assert 'id="huidige-stap">Aanbieder vragen om een plan van aanpak' in lead
+    assert re.search(r'id="aan-zet">\s*Stichting Samen Sterk Jeugdhulp \(de aanbieder\)', lead)
+    when = days_until_nl(local_day(term.due_at), local_day(a_day_later))  # "over 13 dagen" or so
+    assert when.startswith("over ")
+    assert re.search(rf"Plan van aanpak aanleveren, uiterlijk <time[^>]*>{nl_date(term.due_at)}</time> \({when}\)",
+                     lead), lead  # fmt: skip
+    order = [html.index(marker) for marker in ('id="nu"', 'id="acties"', 'id="tijdlijn"', 'id="termijnen"',
+                                               'id="documenten"', 'id="ladder"')]  # fmt: skip
+    assert order == sorted(order)
+    assert re.search(r'<details class="trede-uitklap" id="ladder-uitklap">', html)  # folded: opened on demand
+    actions = re.findall(r'<details class="trede-actie" id="stap-([a-z_]+)"', html)
+    assert actions[:2] == ["monitoren_plan", "officiele_brief"]  # the steps the ladder allows from here
+    async with app_client(oidc_settings) as http:  # an observer reads the same lead, without the forms
+        await login(http, "zl-waarnemer", url)
+        observed = (await http.get(url)).text
+    assert 'id="aan-zet"' in observed and 'id="acties"' not in observed

@@ -9,6 +9,7 @@ requests as 422 with the full page.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from uuid import UUID
 
@@ -52,6 +53,8 @@ from core.security import current_csrf_token
 
 UPLOAD_OPT = {"exclude_from_csrf": True}  # checked while streaming, see apps.documents.uploads
 DEADLINE_ACTIONS = {"opschorten": "opgeschort", "hervatten": "hervat", "verlengen": "verlengd"}  # -> notice
+
+OPEN_ID = re.compile(r"(beoordeling|bewijs)-[0-9a-f-]{36}|brief-ontvangst")  # forms a link may open
 
 NOTICES = {
     "stap": "De stap is gezet en op de tijdlijn vastgelegd.",
@@ -116,6 +119,9 @@ class EscalationPages(Controller):
         before_seq = int_query(request.query_params, "voor")
         notice = NOTICES.get(request.query_params.get("melding", ""), "")
         context = await escalation_context(h, escalation_id, before=before_seq, notice=notice)
+        # "?open=beoordeling-<id>": a link from the page's lead block opens that form (a <details>) at once
+        wanted = request.query_params.get("open", "")
+        context["open_id"] = wanted if OPEN_ID.fullmatch(wanted) else ""
         return Template("regio/escalatie.html", context=context)
 
     @get("/{escalation_id:uuid}/tijdlijn", guards=[region_role(*READERS)])

@@ -14,6 +14,7 @@ from apps.escalations.letters import letter_title
 from apps.escalations.overview import Filters, intake_stop_count, intake_stop_page, overview_where
 from apps.escalations.tables import Escalation, LetterDelivery, Signal, StepProposal
 from apps.escalations.tally import region_tally
+from apps.escalations.today import needs_me_today
 from apps.escalations.workspace import MEMBERS, READERS, here
 from core.formatting import nl_date
 
@@ -43,7 +44,11 @@ class RegionPages(Controller):
                 overview_where(h.scope, Filters(verlopen=True), now)
             )
         dashboard = await region_dashboard(h, stops, tally, counts["instroomstops"]) if h.reads_escalations else None
-        return Template("regio/index.html", context=h.context("regio", counts=counts, dashboard=dashboard))
+        # what needs a person of the team today; a municipality's access team sees the signals it filed
+        today = await needs_me_today(h, dashboard, counts) if dashboard and h.can_decide else None
+        mine = await signals.signals_filed_by(h.scope, h.actor.user_id, size=5) if not h.reads_escalations else None
+        return Template("regio/index.html", context=h.context("regio", counts=counts, dashboard=dashboard,
+                                                              today=today, mine=mine))  # fmt: skip
 
     @get("/te-beoordelen", guards=[region_role(*READERS)])
     async def to_review(self, request: Request, region_slug: FromPath[str]) -> Template:
