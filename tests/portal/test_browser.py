@@ -263,7 +263,7 @@ def test_an_ingebrekestelling_is_sent_the_provider_acknowledges_and_both_see_the
     expect(ilse.locator("#veld-ingebrekestelling-tekortkoming")).to_have_value("Declaraties zonder dossier.")
     ilse.get_by_role("button", name="Ja, stap zetten en brief versturen").click()  # the improvement is missing
     expect(ilse.locator("#veld-ingebrekestelling-verbetering-fout")).to_contain_text("Beschrijf wat de aanbieder")
-    assert_accessible(ilse)
+    check_page(ilse)
     ilse.locator("#veld-ingebrekestelling-tekortkoming").fill(shortcoming)
     ilse.locator("#veld-ingebrekestelling-verbetering").fill("Lever een verbeterplan aan en corrigeer de declaraties.")
     ilse.locator("#veld-ingebrekestelling-uw_kenmerk").fill("VL/2026/118")
@@ -280,7 +280,7 @@ def test_an_ingebrekestelling_is_sent_the_provider_acknowledges_and_both_see_the
     vera.wait_for_url(f"{base}/portaal/escalaties/{escalation['id']}*")
     assert "de ontvangst van de brief is bevestigd" in vera.locator("main").inner_text()
     assert vera.locator('[data-kind="ontvangst_bevestigd"]').count() == 1
-    assert_accessible(vera)
+    check_page(vera)
     vera_context.close()
 
     ilse.reload()  # the region's timeline: the receipt, by the provider
