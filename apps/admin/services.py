@@ -50,7 +50,7 @@ MAILBOX_LABELS = {
     "geschillencommissie": "Geschillencommissie",
 }
 TEMPLATE_LABELS = {
-    "kwaliteitsmodel-zuid-limburg": "Kwaliteitsmodel Zuid-Limburg (seed 000)",
+    "kwaliteitsmodel-zuid-limburg": "Kwaliteitsmodel Zuid-Limburg",
     "escalatieroute-west-brabant-west": "Geschillenroute West-Brabant West",
     "contractladder": "Contractladder",
     "kwaliteitsartikel-lekstroom": "Kwaliteitsartikel Lekstroom",

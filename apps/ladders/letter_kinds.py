@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from core.formatting import format_date_nl
+from core.formatting import aantal, format_date_nl
 from core.text import ONE_LINE_NL, control_character
 
 # Field types: what the form offers and how a value is read.
@@ -258,13 +258,14 @@ def _check(spec: FieldSpec, text: str, today: date) -> tuple[object, str]:
             raise ValueError(f"Kies ‘ja’ of ‘nee’ bij {name}.")
         return text == "ja", text
     if spec.type == PAYMENT_TERM:
-        if m := re.fullmatch(r"(\d{1,3})(\s*(kalender)?dagen)?", text.lower()):
+        if m := re.fullmatch(r"(\d{1,3})(\s*(kalender)?dag(en)?)?", text.lower()):
             days = int(m[1])
             if not 1 <= days <= MAX_PAYMENT_DAYS:
                 raise ValueError(f"Een betaaltermijn is 1 tot {MAX_PAYMENT_DAYS} dagen.")
             due = today + timedelta(days=days)
+            within = aantal(days, "dag", "dagen")
             return {"dagen": days, "datum": due.isoformat()}, (
-                f"binnen {days} dagen na de datum van deze brief, dus uiterlijk {format_date_nl(due)}")
+                f"binnen {within} na de datum van deze brief, dus uiterlijk {format_date_nl(due)}")
         due = parse_date(text)
         if due is None:
             raise ValueError(f"‘{text}’ is geen betaaltermijn. Schrijf een datum (‘15-1-2027’) of een aantal dagen "

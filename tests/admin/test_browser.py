@@ -77,7 +77,7 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
         assert page.get_by_label("Naam van de regio").input_value() == "Holland Rijnland"  # nothing typed is lost
         checked(page, "3-nieuwe-regio-fouten")
         page.get_by_label("Korte naam in adressen").fill("holland-rijnland")
-        page.get_by_label("Kwaliteitsmodel Zuid-Limburg (seed 000)").check()
+        page.get_by_label("Kwaliteitsmodel Zuid-Limburg").check()
         page.get_by_label("Jeugdregio").select_option(label="Holland Rijnland (13 gemeenten)")
         page.get_by_label("E-mailadres van de toegang (voor alle gemeenten)").fill("toegang@hollandrijnland.example")
         page.get_by_label("Team inkoop").fill("inkoop@hollandrijnland.example")

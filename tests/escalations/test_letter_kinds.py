@@ -62,6 +62,8 @@ def test_amounts_dates_and_payment_terms_are_read_as_a_dutch_decider_types_them(
     assert checked.errors == {"bedrag": "‘-5’ is geen bedrag. Schrijf een bedrag in euro, bijvoorbeeld ‘12.500,00’.",
                               "rente_en_kosten": "Kies ‘ja’ of ‘nee’ bij wettelijke rente en kosten."}  # fmt: skip
     assert checked.texts["betaaltermijn"] == "binnen 30 dagen na de datum van deze brief, dus uiterlijk 7 januari 2027"
+    one_day = check_fields(KINDS["boete"], {"betaaltermijn": "1 dag"}, today).texts["betaaltermijn"]
+    assert one_day == "binnen 1 dag na de datum van deze brief, dus uiterlijk 9 december 2026"
     dates = check_fields(KINDS["ontbinding"], {"ingangsdatum": "7-12-2026"}, today)
     assert dates.errors["ingangsdatum"] == "Deze datum kan niet vóór vandaag (8 december 2026) liggen."
     assert dates.errors["gronden"].startswith("Vul de gronden in")

@@ -95,6 +95,7 @@ PEOPLE = [
     ("zl-waarnemer", ["/regio/zuid-limburg/escalaties"], ("/regio/zuid-limburg",)),
     ("lek-inkoop", ["/regio/lekstroom", "/meldingen"], ("/regio/lekstroom", "/meldingen")),
     ("vlinder-beheerder", ["/portaal", "/portaal/archief", "/meldingen"], ("/portaal", "/meldingen")),
+    ("beheer", ["/beheer/regios", "/beheer/aanbieders", "/beheer/audit"], ("/beheer",)),
 ]
 
 
