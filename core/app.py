@@ -30,8 +30,8 @@ from apps.escalations.api import EscalationApiController, ProviderEscalationApiC
 from apps.escalations.controllers import workspace_controllers
 from apps.escalations.letters import configure as configure_letters  # letters are stored where documents are
 from apps.ladders.api import CalendarApiController, RegionDetailApiController
-from apps.ladders.diagram import ladder_diagram
 from apps.ladders.pages import AdminLadderController, RegionLadderController
+from apps.ladders.services import cached_diagram
 from apps.notifications.devmail import DevMailboxController
 from apps.notifications.pages import DeliveryController, NoticeController, PlatformDeliveryController
 from apps.portal.controllers import portal_routers
@@ -149,7 +149,8 @@ def admin_route_handlers() -> list:
 
 def register_template_globals(engine: JinjaTemplateEngine, settings: Settings | None = None) -> None:
     engine.engine.globals["dev_mailbox"] = bool(settings and settings.dev_mailbox)  # the footer links to it
-    engine.engine.globals["ladder_diagram"] = ladder_diagram  # frontend/templates/ladders/_diagram.html
+    # frontend/templates/ladders/_diagram.html: a published version's diagram drawn once per process
+    engine.engine.globals["ladder_diagram"] = cached_diagram
     engine.engine.filters.update(JINJA_FILTERS)  # the Dutch dates of core.formatting: {{ moment|nl_datetime }}
 
 

@@ -30,7 +30,7 @@ def engine_for(url: str) -> Engine:
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         # A generous busy timeout: the embedded default has one writer at a time (web, worker, scheduler).
-        return SQLiteEngine(path=str(path), timeout=30)
+        return OneConnectionSQLiteEngine(path=str(path), timeout=30)
     return OneConnectionPostgresEngine(config={"dsn": url})
 
 
@@ -42,26 +42,32 @@ class _Pin:
     def __init__(self) -> None:
         self.connection: Any = None
         self.lock = asyncio.Lock()
-        self.engine: PostgresEngine | None = None
+        self.engine: Engine | None = None
 
-    async def take(self, engine: PostgresEngine) -> Any:
+    async def take(self, engine: Engine) -> Any:
         if self.connection is None:
             self.engine = engine
-            self.connection = await (engine.pool.acquire() if engine.pool else engine.get_new_connection())
+            if isinstance(engine, SQLiteEngine):
+                self.connection = await engine.get_connection()  # aiosqlite: its own thread, kept for the unit
+            else:
+                pool = getattr(engine, "pool", None)
+                self.connection = await (pool.acquire() if pool else engine.get_new_connection())
         return self.connection
 
     async def give_back(self) -> None:
         if self.connection is None or self.engine is None:
             return
         connection, self.connection = self.connection, None
+        pool = getattr(self.engine, "pool", None)
         try:
-            if self.engine.pool:
-                await self.engine.pool.release(connection)  # asyncpg resets it once here, not after every query
+            if pool:
+                await pool.release(connection)  # asyncpg resets it once here, not after every query
             else:
                 await connection.close()
         except Exception:  # a broken connection must not hide the request's own answer or error
             log.warning("a unit of work's database connection could not be given back; it is closed", exc_info=True)
-            connection.terminate()
+            if hasattr(connection, "terminate"):
+                connection.terminate()
 
 
 _pin: ContextVar[_Pin | None] = ContextVar("trede_one_connection", default=None)
@@ -169,6 +175,33 @@ class OneConnectionPostgresEngine(PostgresEngine):
 
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return _OneConnectionTransaction(engine=self, allow_nested=allow_nested)
+
+
+class OneConnectionSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, using the unit of work's connection where there is one: outside a transaction
+    Piccolo opens a new connection (a thread of aiosqlite's, a PRAGMA and a commit) for every query, which made the
+    embedded default's pages cost a connection per statement. A write outside a transaction is committed at once,
+    as before; transactions keep their own connection (BEGIN IMMEDIATE), so the unit's connection holds no lock
+    between statements."""
+
+    async def _run_in_new_connection(
+        self, query: str, args: Any = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        pin = _pin.get()
+        if pin is None or (query_type == "insert" and self.get_version_sync() < 3.35):
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        async with pin.lock:
+            connection = await pin.take(self)
+            try:
+                async with connection.execute(query, args or []) as cursor:
+                    rows = await cursor.fetchall()
+                if connection.in_transaction:  # the implicit transaction of a write
+                    await connection.commit()
+            except BaseException:
+                if connection.in_transaction:
+                    await connection.rollback()
+                raise
+            return rows
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
+from contextlib import closing
 
 import asyncpg
 import pytest
@@ -17,7 +19,13 @@ from litestar.testing import AsyncTestClient
 from piccolo.querystring import QueryString
 
 from core import db
-from core.db import OneConnectionPostgresEngine, one_connection, one_connection_middleware, unit_of_work
+from core.db import (
+    OneConnectionPostgresEngine,
+    OneConnectionSQLiteEngine,
+    one_connection,
+    one_connection_middleware,
+    unit_of_work,
+)
 
 PG_URL = os.environ.get("PG_TEST_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -169,3 +177,39 @@ async def test_a_failed_begin_frees_the_units_connection_for_the_next_query(engi
             async with engine.transaction():
                 pass
         assert await asyncio.wait_for(pid(engine), timeout=5)
+
+
+class CountingSQLite(OneConnectionSQLiteEngine):
+    """Counts the connections a unit of work opens (Piccolo itself opens one per query outside a unit)."""
+
+    opened = 0
+
+    async def get_connection(self):
+        self.opened += 1
+        return await super().get_connection()
+
+
+async def test_on_sqlite_a_unit_of_work_keeps_one_connection_and_commits_each_write_at_once(tmp_path):
+    """The embedded default: a unit's queries share one aiosqlite connection (Piccolo opened one, with its own
+    thread, per query); a write outside a transaction is visible to any other connection at once, a failed one
+    leaves nothing behind, a transaction keeps its own connection, and concurrent tasks take turns."""
+    engine = CountingSQLite(path=str(tmp_path / "unit.sqlite3"))
+    await engine.run_ddl("PRAGMA journal_mode=WAL")
+    await engine.run_ddl("CREATE TABLE probe (n integer CHECK (n < 100))")
+
+    def count() -> int:  # another connection: sees only what was committed
+        with closing(sqlite3.connect(tmp_path / "unit.sqlite3")) as other:
+            return other.execute("SELECT count(*) FROM probe").fetchone()[0]
+
+    async with one_connection():
+        await engine.run_querystring(QueryString("INSERT INTO probe VALUES ({})", 1))
+        assert count() == 1
+        with pytest.raises(Exception, match="CHECK"):
+            await engine.run_querystring(QueryString("INSERT INTO probe VALUES ({})", 100))
+        async with engine.transaction():
+            await engine.run_querystring(QueryString("INSERT INTO probe VALUES ({})", 2))
+        seen = await asyncio.gather(*(engine.run_querystring(QueryString("SELECT n FROM probe")) for _ in range(5)))
+        assert engine.opened == 2  # the unit's connection and the transaction's
+    assert all(sorted(row["n"] for row in rows) == [1, 2] for rows in seen)
+    rows = await engine.run_querystring(QueryString("SELECT count(*) AS n FROM probe"))
+    assert rows[0]["n"] == count() == 2 and engine.opened == 2  # outside a unit: Piccolo's connection per query

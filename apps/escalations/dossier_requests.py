@@ -84,15 +84,21 @@ async def newest_dossier(scope: RegionScope, escalation_id: UUID) -> Document | 
     )
 
 
-async def dossier_state(scope: RegionScope, escalation_id: UUID) -> dict[str, Any]:
-    """What the escalation page shows: the latest request (its state in Dutch) and the newest built dossier."""
+async def dossier_state(
+    scope: RegionScope, escalation_id: UUID, documents: list[Document] | None = None
+) -> dict[str, Any]:
+    """What the escalation page shows: the latest request (its state in Dutch) and the newest built dossier
+    (found in ``documents``, the escalation's documents newest first, when the page read them already)."""
     request = await (
         scope.objects(DossierRequest)
         .where(DossierRequest.escalation == escalation_id)
         .order_by(DossierRequest.requested_at, ascending=False)
         .first()
     )
-    document = await newest_dossier(scope, escalation_id)
+    if documents is None:
+        document = await newest_dossier(scope, escalation_id)
+    else:
+        document = next((doc for doc in documents if doc.kind == KIND), None)
     return {
         "status": request.status if request else "",
         "status_nl": STATUS_NL.get(request.status, request.status) if request else "",

@@ -111,6 +111,11 @@ async def verdicts_of(scope: RegionScope, escalation_id: UUID | str) -> dict[str
         .where((TimelineEvent.escalation == escalation_id) & (TimelineEvent.kind == EVENT))
         .order_by(TimelineEvent.sequence)
     )  # fmt: skip
+    return verdicts_from(rows)
+
+
+def verdicts_from(rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """``verdicts_of`` from the escalation's ``document_beoordeeld`` events as a page read them (in sequence)."""
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
         payload = row["payload"] or {}

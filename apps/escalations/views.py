@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from litestar.exceptions import NotFoundException
 
@@ -26,7 +27,7 @@ from apps.escalations.letter_fields import page_fields
 from apps.escalations.letter_receipts import METHODS, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.now import actions_first, find_term, now_summary, term_task
-from apps.escalations.preconditions import PASSING, History, StepOption, history_from, step_options
+from apps.escalations.preconditions import ENTERING_EVENTS, PASSING, History, StepOption, history_from, step_options
 from apps.escalations.receipts import CHANNELS, RECEIVABLE, kinds_from
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from apps.escalations.timeline import (
@@ -38,12 +39,13 @@ from apps.escalations.timeline import (
     describe_event,
     outcome_nl,
 )
-from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_of
+from apps.escalations.verdicts import EVENT as VERDICT_EVENT
+from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_from
 from apps.escalations.workspace import Here, new_key
 from apps.evidence.deliveries import delivered_for_escalation
 from apps.evidence.services import VERDICTS as EVIDENCE_VERDICTS
 from apps.ladders.schema import EndMeasure, LadderSpec, StartMeasure
-from apps.ladders.services import spec_of
+from apps.ladders.services import kept_spec, spec_of
 from apps.ladders.tables import LadderVersion
 from apps.ladders.texts import fill
 from apps.providers.tables import Provider
@@ -61,13 +63,39 @@ class Loaded:
     provider: Provider | None
 
 
+# The escalation with its ladder version (without the definition) and its provider: one query for the three.
+LOADED_COLUMNS = (
+    *Escalation.all_columns(),
+    *Escalation.ladder_version.all_columns(exclude=[LadderVersion.definition]),
+    *Escalation.provider.all_columns(),
+)
+
+
+def _part(row: dict, prefix: str) -> dict:
+    return {key.removeprefix(prefix): value for key, value in row.items() if key.startswith(prefix)}
+
+
 async def load_escalation(scope: RegionScope, escalation_id: Any) -> Loaded:
-    escalation = await scope.get(Escalation, escalation_id)
-    if escalation is None:
+    """The escalation, its ladder version and its provider in one query (issue 20: three); the version's definition
+    is read only when this process has not validated that version yet (``kept_spec``: versions never change)."""
+    try:
+        row_id = UUID(str(escalation_id))
+    except ValueError:
+        raise NotFoundException() from None
+    row = await scope.select(Escalation, *LOADED_COLUMNS).where(Escalation.id == row_id).first()
+    if row is None:
         raise NotFoundException()
-    version = await scope.get(LadderVersion, escalation.ladder_version)
-    provider = await Provider.objects().where(Provider.id == escalation.provider).first()
-    return Loaded(escalation, spec_of(version), version, provider)
+    escalation = Escalation(_exists_in_db=True, **{key: value for key, value in row.items() if "." not in key})
+    version_row = _part(row, "ladder_version.")
+    spec = kept_spec(version_row["id"], version_row["sha256"])
+    if spec is None:
+        version = await scope.get(LadderVersion, version_row["id"])
+        spec = spec_of(version)
+    else:  # its definition is the spec's, validated once: not read again
+        version = LadderVersion(_exists_in_db=True, **version_row, definition=None)
+    provider_row = _part(row, "provider.")
+    provider = Provider(_exists_in_db=True, **provider_row) if provider_row.get("id") else None
+    return Loaded(escalation, spec, version, provider)
 
 
 def measures_of(step) -> tuple[list[str], list[str]]:
@@ -160,9 +188,14 @@ async def escalation_context(
     escalation, spec = loaded.escalation, loaded.spec
     now = hereabouts.clock.now()
     proposals = await open_proposals(scope, escalation.id) if escalation.status != "closed" else []
-    visited_rows = await scope.select(TimelineEvent, TimelineEvent.kind, TimelineEvent.payload).where(
-        (TimelineEvent.escalation == escalation.id) & TimelineEvent.kind.is_in(["escalatie_geopend", "stap_gewijzigd"])
-    )
+    # the steps it went through and the verdicts on its documents, from one read of those events
+    marked = await scope.select(
+        TimelineEvent, TimelineEvent.kind, TimelineEvent.payload, TimelineEvent.motivation, TimelineEvent.actor_label,
+        TimelineEvent.occurred_at,
+    ).where(
+        (TimelineEvent.escalation == escalation.id) & TimelineEvent.kind.is_in([*ENTERING_EVENTS, VERDICT_EVENT])
+    ).order_by(TimelineEvent.sequence)  # fmt: skip
+    visited_rows = [row for row in marked if row["kind"] in ENTERING_EVENTS]
     visited = {r["payload"].get("stap") or r["payload"].get("naar") for r in visited_rows} | {
         r["payload"].get("van") for r in visited_rows
     }
@@ -194,11 +227,11 @@ async def escalation_context(
                 "responsible": term.responsible if term else "",
             }
         )
-    names = {
-        m["cbs_code"]: m["name"] for m in await scope.select(Municipality, Municipality.cbs_code, Municipality.name)
-    }
     measures = []
     measure_rows = await scope.objects(Measure).where(Measure.escalation == escalation.id).order_by(Measure.started_at)
+    names = {  # the municipalities' names, read only when a measure names municipalities
+        m["cbs_code"]: m["name"] for m in await scope.select(Municipality, Municipality.cbs_code, Municipality.name)
+    } if any(m.scope for m in measure_rows) else {}
     for m in measure_rows:
         measures.append(
             {
@@ -230,15 +263,17 @@ async def escalation_context(
         Signal.escalation == escalation.id
     )
     category = next((c for c in spec.categories if c.key == escalation.category), None)
-    judged = await verdicts_of(scope, escalation.id)
+    judged = verdicts_from([row for row in marked if row["kind"] == VERDICT_EVENT])
+    document_rows = await scope.objects(Document).where(Document.escalation == escalation.id).order_by(
+        Document.uploaded_at, ascending=False
+    )  # fmt: skip
     documents = [
         {"id": str(doc.id), "kind": DOCUMENT_NL.get(doc.kind, doc.kind), "filename": doc.original_filename,
          "size": doc.size, "sha256": doc.sha256, "when": nl_datetime(doc.uploaded_at),
          "judgeable": doc.kind in JUDGED_KINDS and escalation.status != "closed",
          "verdict": {**judged[str(doc.id)], "at": nl_date(judged[str(doc.id)]["at"])}
          if str(doc.id) in judged else None}
-        for doc in await scope.objects(Document).where(Document.escalation == escalation.id)
-        .order_by(Document.uploaded_at, ascending=False)
+        for doc in document_rows
     ]  # fmt: skip
     letters = await letters_of_escalation(scope, escalation.id)
     evidence = await delivered_for_escalation(scope, escalation)  # delivered for it from the register
@@ -287,7 +322,7 @@ async def escalation_context(
         evidence=evidence,
         evidence_verdicts=EVIDENCE_VERDICTS,
         evidence_url=f"{hereabouts.base()}/aanbieders/{escalation.provider}/bewijs",
-        dossier=await dossier_state(scope, escalation.id),  # the dossier block: requested, being made, ready
+        dossier=await dossier_state(scope, escalation.id, document_rows),  # requested, being made, ready
         outcomes=CLOSE_OUTCOMES,
         receipt_kinds=kinds_from([{"met_by": d.met_by, "starts": d.starts} for d in deadline_rows
                                   if d.step == escalation.current_step and d.status in RECEIVABLE

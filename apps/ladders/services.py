@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from apps.ladders.diagram import Diagram, ladder_diagram
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.tenancy.loader import sha256_of
@@ -72,6 +73,10 @@ _SPECS: dict[tuple[str, str], LadderSpec] = {}
 _SPECS_KEPT = 512
 
 
+_VERSION_OF: dict[int, tuple[str, str]] = {}  # id() of a kept spec -> its key in _SPECS
+_DIAGRAMS: dict[tuple[str, str, str | None, str], Diagram] = {}
+
+
 def cached_spec(version_id: Any, sha256: str, definition: Any) -> LadderSpec:
     """The validated ladder of one version. A version is never changed once published (a change is a new version
     with its own id and sha256), so its spec is validated once per process and kept, keyed by both: every process
@@ -83,8 +88,28 @@ def cached_spec(version_id: Any, sha256: str, definition: Any) -> LadderSpec:
         spec = LadderSpec.model_validate(definition)
         if len(_SPECS) >= _SPECS_KEPT:
             _SPECS.clear()
+            _VERSION_OF.clear()
+            _DIAGRAMS.clear()
         _SPECS[key] = spec
+        _VERSION_OF[id(spec)] = key
     return spec
+
+
+def cached_diagram(spec: LadderSpec, *, current: str | None = None, diagram_id: str = "ladder-diagram") -> Diagram:
+    """``ladder_diagram``, drawn once per process for a published version (issue 20: the escalation page drew its
+    ladder at every request): kept by the version's id and sha256, the current step and the diagram's id, like the
+    spec, so two processes never disagree. A spec that is not a published version's (the editor's draft) is drawn
+    each time. Templates call it as ``ladder_diagram``."""
+    version = _VERSION_OF.get(id(spec))
+    if version is None or _SPECS.get(version) is not spec:
+        return ladder_diagram(spec, current=current, diagram_id=diagram_id)
+    key = (*version, current, diagram_id)
+    drawn = _DIAGRAMS.get(key)
+    if drawn is None:
+        if len(_DIAGRAMS) >= _SPECS_KEPT * 4:
+            _DIAGRAMS.clear()
+        drawn = _DIAGRAMS[key] = ladder_diagram(spec, current=current, diagram_id=diagram_id)
+    return drawn
 
 
 def kept_spec(version_id: Any, sha256: str) -> LadderSpec | None:

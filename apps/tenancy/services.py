@@ -225,9 +225,16 @@ async def municipalities_on(scope: RegionScope, day: date) -> list[Municipality]
     ]
 
 
+async def municipality_count_on(scope: RegionScope, day: date) -> int:
+    """How many municipalities belong to the region on ``day``: their validity only, no row objects."""
+    rows = await scope.select(Municipality, Municipality.valid_from, Municipality.valid_until)
+    return sum(1 for m in rows if (m["valid_from"] is None or m["valid_from"] <= day)
+               and (m["valid_until"] is None or day <= m["valid_until"]))  # fmt: skip
+
+
 async def text_values(scope: RegionScope, region_name: str, day: date) -> dict[str, str]:
     """What a ladder's placeholders say for this region on ``day`` (apps.ladders.texts): "16 gemeenten"."""
-    return {"regio": region_name, "gemeenten": municipalities_phrase(len(await municipalities_on(scope, day)))}
+    return {"regio": region_name, "gemeenten": municipalities_phrase(await municipality_count_on(scope, day))}
 
 
 async def region_by_slug(slug: str) -> Region | None:

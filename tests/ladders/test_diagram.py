@@ -87,3 +87,26 @@ def test_the_macro_renders_the_text_alternative(ladders):
     html = template.render(spec=ladders[("zuid-limburg", "kwaliteit")])
     assert 'id="escalatie-diagram-tekst"' in html and 'aria-describedby="escalatie-diagram-tekst"' in html
     assert "(huidige stap)" in html and "Startstap voor:" in html and "Daarna:" in html
+
+
+def test_a_published_versions_diagram_is_drawn_once_per_process_and_a_draft_every_time(ladders):
+    """Versions never change once published: the escalation page's diagram is kept by version id and sha256, the
+    current step and the diagram's id (issue 20); another current step or version is drawn anew, and a spec that is
+    no kept version (the editor's draft) is never taken from the cache."""
+    from apps.ladders.services import cached_diagram, cached_spec
+
+    definition = ladders[("zuid-limburg", "kwaliteit")].model_dump(mode="json")
+    spec = cached_spec("11111111-1111-1111-1111-111111111111", "sha-1", definition)
+    first, second = (spec.steps[0].key, spec.steps[1].key)
+    once = cached_diagram(spec, current=first, diagram_id="escalatie-diagram")
+    assert cached_diagram(spec, current=first, diagram_id="escalatie-diagram") is once
+    assert "huidige stap" in str(once.svg) and once.current_title == spec.steps[0].title
+    other_step = cached_diagram(spec, current=second, diagram_id="escalatie-diagram")
+    assert other_step is not once and other_step.current_title == spec.steps[1].title
+    other_version = cached_spec("22222222-2222-2222-2222-222222222222", "sha-2", definition)
+    assert cached_diagram(other_version, current=first, diagram_id="escalatie-diagram") is not once
+    draft = type(spec).model_validate(definition)
+    assert cached_diagram(draft, current=first, diagram_id="escalatie-diagram") is not cached_diagram(
+        draft, current=first, diagram_id="escalatie-diagram"
+    )
+    assert str(cached_diagram(draft, current=first, diagram_id="escalatie-diagram").svg) == str(once.svg)

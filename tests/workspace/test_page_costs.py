@@ -364,3 +364,10 @@ async def test_the_escalation_page_costs_the_same_with_many_notice_events(world,
             page = await http.get(url)
         assert many.count <= few.count, (few.count, many.count, many.queries)
         assert page.text.count("Bezorgd: 1 van 2") == TIMELINE_PAGE and "1 mislukt." in page.text
+        # the escalation comes with its ladder version and provider in one statement, its dossier from its documents,
+        # and a version this process validated before is not read again (issue 20)
+        first = [q for q in many.queries if 'FROM "escalation"' in q]
+        assert len(first) == 1 and '"escalation$ladder_version"' in first[0] and '"escalation$provider"' in first[0]
+        assert not [q for q in many.queries if q.lstrip().upper().startswith("SELECT") and (
+            'FROM "ladder_version"' in q or 'FROM "provider"' in q)], many.queries
+        assert sum(1 for q in many.queries if 'FROM "document"' in q) == 1, many.queries
