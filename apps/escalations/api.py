@@ -292,6 +292,7 @@ class EscalationApiController(Controller):
             delivery=data.sending_method,
             term_overrides=data.terms,
             letter_fields=data.letter_fields,
+            receipt_motivation=data.receipt_motivation,
         )
         body = {
             "replayed": result.replayed,

@@ -242,7 +242,7 @@ async def escalation_detail(
         closed = await closed_steps(region_scope, escalation, spec, allowed, now)
         detail["allowed_next_steps"] = [
             {"key": key, "title": spec.step(key).title, "imposes_measures": imposes_measures(spec.step(key)),
-             "open": key not in closed, **closed.get(key, CLOSED_NOT),
+             "open": closed.get(key, CLOSED_NOT)["closed_reason"] is None, **closed.get(key, CLOSED_NOT),
              # the letters the step sends and the fields the decider fills for them (a transition's letter_fields)
              "letters": [{"letter": k, "title": letter_title(k)} for k in letters_of(spec.step(key))],
              "letter_fields": api_fields(spec.step(key))}

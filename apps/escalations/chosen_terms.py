@@ -2,8 +2,8 @@
 term is the default). ``transition(term_overrides={term_key: "6 weken"})`` counts the step's deadline from the
 chosen term; the letter prints it, the step's event and the audit entry record it (``gekozen_termijnen``).
 
-Only a term that starts on entering the step and is a length ("4 weken", "10 werkdagen") can be set: a fixed date
-or a term counted back from the contract's end is the ladder's, not the decider's.
+Only a term that starts on entering the step or at its letter's receipt and is a length ("4 weken", "10 werkdagen")
+can be set: a fixed date or a term counted back from the contract's end is the ladder's, not the decider's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from apps.escalations.context import EscalationError
-from apps.ladders.schema import SendLetter, StepSpec, TermSpec
+from apps.ladders.schema import LETTER, SendLetter, StepSpec, TermSpec
 from apps.ladders.terms import RELATIVE_KINDS, TermError, parse_term
 
 # Letters that set the reasonable term themselves (a notice of default, a written warning with a term): their
@@ -20,14 +20,15 @@ REASONABLE_TERM_LETTERS = frozenset({"ingebrekestelling", "schriftelijke_waarsch
 
 
 def settable_terms(step: StepSpec) -> list[TermSpec]:
-    """The terms of ``step`` a decider may set: counted from entering the step, as a length."""
+    """The terms of ``step`` a decider may set: counted from entering the step or from its letter's receipt, as a
+    length."""
     found = []
     for term in step.terms:
         try:
             kind = parse_term(term.term).kind
         except TermError:
             continue
-        if term.starts == "step" and kind in RELATIVE_KINDS:
+        if term.starts in ("step", LETTER) and kind in RELATIVE_KINDS:
             found.append(term)
     return found
 

@@ -24,10 +24,11 @@ from apps.escalations.context import (
     load_context,
     meets_as_party,
 )
+from apps.escalations.letter_sending import PORTAL, SENT_NL, expected_receipt
 from apps.escalations.tables import Deadline, Escalation
 from apps.ladders.calendar import AMSTERDAM, DueDate, DutchCalendar, format_date_nl
 from apps.ladders.deadlines import due_date_for
-from apps.ladders.schema import DOCUMENT_KINDS, DOCUMENT_NAMES, StepSpec, TermSpec
+from apps.ladders.schema import DOCUMENT_KINDS, DOCUMENT_NAMES, LETTER, StepSpec, TermSpec, runs_from_letter
 from apps.ladders.terms import parse_term
 from apps.providers.tables import Contract
 from apps.tenancy.tables import Region
@@ -136,12 +137,18 @@ async def refresh_next_due(scope: RegionScope, escalation_ids: UUID | str | list
 # --- entering and leaving steps ------------------------------------------------------------------------
 
 
-async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict], list[dict]]:
+async def create_step_deadlines(
+    ctx: Context, step: StepSpec, *, sending: str = PORTAL
+) -> tuple[list[dict], list[dict]]:
     """A deadline per term of ``step``. Returns (created, skipped) for the step's event.
 
     A term starts where its ``starts`` says: on entering the step (counted from now), on a fixed date, before
     the contract's end date (counted back), or when a document of a kind is delivered -- until then it waits,
-    without a due date ("wacht op levering van het arrangement").
+    without a due date ("wacht op levering van het arrangement"). A term the step's letter sets
+    (``runs_from_letter``: an ingebrekestelling's reasonable term) counts from the letter's expected receipt for
+    its way of ``sending`` (``letter_sending.expected_receipt``: registered post a working day later); the letter,
+    issued next in the same transaction, is linked to it (``receipt_terms.count_from_letter``) and a receipt recorded
+    later than expected moves it on.
 
     A term that would end before the step begins -- a fixed date with a year that has passed (the VNG ladder's
     "1 april 2021", one round of agreements), a moment before the contract's end that has gone, or a contract
@@ -151,8 +158,10 @@ async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict
     calendar = ctx.calendar
     created: list[dict] = []
     skipped: list[dict] = []
+    received = expected_receipt(sending, now, calendar)
     for term in step.terms:
-        planned = await _plan_term(ctx, term, now)
+        from_letter = runs_from_letter(step, term)
+        planned = await _plan_term(ctx, term, received if from_letter else now)
         if isinstance(planned, str):
             skipped.append({"termijn": term.key, "titel": term.title or term.key, "reden": planned})
             continue
@@ -183,6 +192,8 @@ async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict
             )
             continue
         starts_at, due = planned
+        # a letter expected later than it goes (registered post): the reason is kept with the term
+        reasons = [*([receipt_reason(sending, received)] if from_letter and received > now else []), *due.reasons]
         row = ctx.scope.new(
             Deadline,
             escalation=ctx.escalation.id,
@@ -190,12 +201,12 @@ async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict
             key=term.key,
             term=term.term,
             met_by=term.met_by,
-            starts=term.starts,
+            starts=LETTER if from_letter else term.starts,
             starts_at=starts_at,
             due_at=due.due_at,
             remind_at=remind_at_for(due.due_at, term.remind_before, calendar, now),
             status=OPEN,
-            reasons=list(due.reasons),
+            reasons=reasons,
         )
         await row.save()
         created.append(
@@ -204,16 +215,25 @@ async def create_step_deadlines(ctx: Context, step: StepSpec) -> tuple[list[dict
                 "titel": term.title or term.key,
                 "termijn_tekst": term.term,
                 "vervaldatum": due.due_date.isoformat(),
-                "redenen": list(due.reasons),
+                "redenen": reasons,
             }
         )
     await refresh_next_due(ctx.scope, ctx.escalation.id)
     return created, skipped
 
 
+def receipt_reason(sending: str, received: datetime, *, recorded: bool = False) -> str:
+    """Why a term starts when it does, in Dutch: "gerekend vanaf de verwachte ontvangst van de brief op 3 maart 2026
+    (aangetekend verstuurd)"."""
+    day, how = format_date_nl(local_date(received)), SENT_NL.get(sending, sending)
+    if recorded:
+        return f"herberekend vanaf de ontvangst van de brief op {day} ({how})"
+    return f"gerekend vanaf de verwachte ontvangst van de brief op {day} ({how})"
+
+
 async def _plan_term(ctx: Context, term: TermSpec, now: datetime) -> tuple[datetime, DueDate] | str | None:
-    """(start, due date) of a term entering its step now; None when it waits for a delivery; a Dutch reason
-    when it makes no deadline."""
+    """(start, due date) of a term entering its step at ``now`` (for a term its letter sets: the letter's expected
+    receipt); None when it waits for a delivery; a Dutch reason when it makes no deadline."""
     calendar = ctx.calendar
     kind, _, value = term.starts.partition(":")
     if kind == "document":

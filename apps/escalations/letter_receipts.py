@@ -25,6 +25,8 @@ from uuid import UUID
 
 from apps.accounts.roles import PROVIDER_ROLES
 from apps.escalations.context import SHARED, Context, EscalationConflict, EscalationError, load_context, require_decides
+from apps.escalations.letter_sending import HAND, METHODS, REGISTERED, method_or_default
+from apps.escalations.receipt_terms import recount_from_receipt
 from apps.escalations.tables import LetterDelivery, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
@@ -33,17 +35,7 @@ from core.clock import Clock, system_clock
 from core.tenancy import ProviderScope, RegionScope
 from core.transactions import write_transaction
 
-PORTAL = "portaal"
-REGISTERED = "aangetekend"
-HAND = "hand"
 ACKNOWLEDGED = "bevestigd"  # received_how of a receipt the provider acknowledged in the portal
-
-# How a letter goes (the decider chooses it when sending; the portal and the e-mail notice go in every case).
-METHODS = {
-    PORTAL: "via het portaal, met een bericht per e-mail",
-    REGISTERED: "aangetekend per post (en via het portaal)",
-    HAND: "persoonlijk afgegeven (en via het portaal)",
-}
 # How a receipt the team records was proved.
 RECORDED_HOW = {
     REGISTERED: "aangetekend: datum van ontvangst op het ontvangstbewijs",
@@ -58,14 +50,6 @@ RECEIVED_NL = {
 ACKNOWLEDGE_WORKING_DAYS = 5
 TRACKING = re.compile(r"^[A-Z0-9][A-Z0-9 -]{3,39}$")
 NOT_FOUND = "Deze brief bestaat niet."
-
-
-def method_or_default(method: str | None) -> str:
-    """The way of sending the decider chose; an empty choice is the default (portal and e-mail)."""
-    method = (method or "").strip() or PORTAL
-    if method not in METHODS:
-        raise EscalationError("Kies hoe de brief wordt verstuurd.")
-    return method
 
 
 async def record_delivery(
@@ -162,6 +146,7 @@ async def acknowledge(
                                                                    actor=actor):  # fmt: skip
             return row, False
         await ctx.event("ontvangst_bevestigd", actor=actor, visibility=SHARED, payload=_payload(row, ACKNOWLEDGED, now))
+        await recount_from_receipt(ctx, row, actor=actor)  # a registered letter acknowledged later: its term moves on
         await ctx.audit("letter.acknowledge", actor=actor, detail={"brief": row.letter, "brief_id": str(row.id),
                                                                    "ontvangen_om": now.isoformat()})  # fmt: skip
         return row, True
@@ -216,6 +201,7 @@ async def record_letter_receipt(
         await ctx.event(
             "brief_ontvangen", actor=actor, visibility=SHARED, payload=_payload(row, how, at, tracking_code)
         )
+        await recount_from_receipt(ctx, row, actor=actor)  # received later than expected: the letter's term moves on
         await ctx.audit("letter.record_receipt", actor=actor, detail={
             "brief": row.letter, "brief_id": str(row.id), "ontvangen_op": received_on.isoformat(), "wijze": how,
             **({"track_and_trace": tracking_code} if tracking_code else {})})  # fmt: skip

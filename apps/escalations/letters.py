@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,12 +42,28 @@ from apps.escalations.context import (
     notification_key,
 )
 from apps.escalations.letter_fields import preview_texts
-from apps.escalations.letter_receipts import METHODS, PORTAL, REGISTERED, method_or_default, record_delivery
+from apps.escalations.letter_receipts import record_delivery
+from apps.escalations.letter_sending import (
+    METHODS,
+    PORTAL,
+    RECORDED_WAYS,
+    REGISTERED,
+    expected_receipt,
+    method_or_default,
+)
 from apps.escalations.preconditions import term_was_missed
-from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
+from apps.escalations.tables import Deadline, Escalation, LetterDelivery, Measure, TimelineEvent
 from apps.ladders.calendar import AMSTERDAM, format_date_nl
 from apps.ladders.deadlines import due_date_for
-from apps.ladders.schema import LEGAL_EXCEPTIONS, LadderSpec, SendLetter, StartMeasure, StepSpec
+from apps.ladders.schema import (
+    LEGAL_EXCEPTIONS,
+    LETTER,
+    LadderSpec,
+    SendLetter,
+    StartMeasure,
+    StepSpec,
+    runs_from_letter,
+)
 from apps.ladders.services import latest_version
 from apps.ladders.tables import Ladder
 from apps.notifications.tables import Notification
@@ -185,9 +201,20 @@ class Letter:
     warnings: list[str] = field(default_factory=list)  # for the decider in a preview, never in the sent letter
 
 
-async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool) -> list[dict]:
+def _receipt_words(from_letter: bool, sending: str, starts: datetime) -> dict:
+    """What a letter says of a term it sets (BW 3:37 lid 3): that it runs from the letter's receipt
+    (``na_ontvangst``), how the letter goes (``verzending``) and, unless through the portal (received when sent),
+    the day it is expected to arrive (``verwacht``), from which the date the letter prints is counted."""
+    if not from_letter:
+        return {"na_ontvangst": False, "verzending": sending, "verwacht": ""}
+    expected = "" if sending == PORTAL else format_date_nl(starts.astimezone(AMSTERDAM).date())
+    return {"na_ontvangst": True, "verzending": sending, "verwacht": expected}
+
+
+async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool, sending: str = PORTAL) -> list[dict]:
     """The step's deadlines for the letter: the open ones once the step is entered; in a preview (the step is not
-    entered yet) the terms counted from now, as entering the step would count them."""
+    entered yet) the terms counted from now, as entering the step would count them -- a term the letter sets from
+    the letter's expected receipt for its way of ``sending`` (``letter_sending.expected_receipt``)."""
     terms = {t.key: t for t in step.terms}
 
     def title(key: str) -> str:
@@ -195,13 +222,16 @@ async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool) -> list
 
     if preview:
         found = []
+        received = expected_receipt(sending, ctx.clock.now(), ctx.calendar)
         for term in step.terms:
+            from_letter = runs_from_letter(step, term)
+            start = received if from_letter else ctx.clock.now()
             try:
-                due = due_date_for(ctx.clock.now(), term.term, ctx.calendar)
+                due = due_date_for(start, term.term, ctx.calendar)
             except Exception:  # noqa: BLE001 - a fixed-date term may have passed: the preview leaves it out
                 continue
             found.append({"titel": title(term.key), "termijn": term.term, "datum": format_date_nl(due.due_date),
-                          "_sort": due.due_at})  # fmt: skip
+                          **_receipt_words(from_letter, sending, start), "_sort": due.due_at})  # fmt: skip
         return [{k: v for k, v in d.items() if k != "_sort"} for d in sorted(found, key=lambda d: d["_sort"])]
     rows = (
         await ctx.scope.objects(Deadline)
@@ -213,9 +243,10 @@ async def step_deadlines(ctx: Context, step: StepSpec, *, preview: bool) -> list
         .order_by(Deadline.due_at)
     )
     return [
-        {"titel": title(d.key), "termijn": d.term, "datum": format_date_nl(d.due_at.astimezone(AMSTERDAM).date())}
+        {"titel": title(d.key), "termijn": d.term, "datum": format_date_nl(d.due_at.astimezone(AMSTERDAM).date()),
+         **_receipt_words(d.starts == LETTER, sending, d.starts_at)}
         for d in rows
-    ]
+    ]  # fmt: skip
 
 
 async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
@@ -226,7 +257,7 @@ async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
     if step.requires is None:
         return None
     rows = (
-        await ctx.scope.select(TimelineEvent, TimelineEvent.occurred_at, TimelineEvent.payload)
+        await ctx.scope.select(TimelineEvent, TimelineEvent.id, TimelineEvent.occurred_at, TimelineEvent.payload)
         .where((TimelineEvent.escalation == ctx.escalation.id) & (TimelineEvent.kind == "brief_verstuurd"))
         .order_by(TimelineEvent.sequence, ascending=False)
     )
@@ -253,9 +284,14 @@ async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
     passed = [r for r in sent if (t := term_of(r)) is not None and t.due_at <= now and t.met_at is None]
     chosen = passed[0] if step.requires.term_passed and passed else sent[0]
     term = term_of(chosen)
+    # a registered or hand-delivered notice whose receipt is recorded: the letter names the day it arrived
+    receipt = await ctx.scope.select(LetterDelivery, LetterDelivery.method, LetterDelivery.received_at).where(
+        LetterDelivery.event == chosen["id"]).first()  # fmt: skip
+    received = receipt["received_at"] if receipt and receipt["method"] in RECORDED_WAYS else None
     return {
         "titel": chosen["payload"].get("titel", ""),
         "datum": format_date_nl(chosen["occurred_at"].astimezone(AMSTERDAM).date()),
+        "ontvangen": format_date_nl(received.astimezone(AMSTERDAM).date()) if received else "",
         "termijn": term.term if term else "",
         "termijn_datum": format_date_nl(term.due_at.astimezone(AMSTERDAM).date()) if term else "",
     }
@@ -299,6 +335,7 @@ async def letter_context(
     preview: bool = False,
     legal_exception: dict | None = None,
     fields: Mapping[str, str] | None = None,
+    sending: str = PORTAL,
 ) -> dict:
     """What a letter template gets: the region's letter settings, the provider, the escalation, the step, the
     deadlines of the step (the first is ``termijn``), today's date in Dutch and, for a step with a precondition,
@@ -307,7 +344,7 @@ async def letter_context(
     the amount, the article, the effective date ...)."""
     settings = dict((ctx.region.settings or {}).get("letters") or {})
     provider = await Provider.objects().where(Provider.id == ctx.escalation.provider).first()
-    deadlines = await step_deadlines(ctx, step, preview=preview)
+    deadlines = await step_deadlines(ctx, step, preview=preview, sending=sending)
     today = ctx.clock.now().astimezone(AMSTERDAM).date()
     category = next((c for c in ctx.spec.categories if c.key == ctx.escalation.category), None)
     return {
@@ -370,9 +407,11 @@ async def render_letter(
     preview: bool = False,
     legal_exception: dict | None = None,
     fields: Mapping[str, str] | None = None,
+    sending: str = PORTAL,
 ) -> Letter:
     context = await letter_context(ctx, key=key, step=step, motivation=motivation, with_logo=with_logo,
-                                   preview=preview, legal_exception=legal_exception, fields=fields)  # fmt: skip
+                                   preview=preview, legal_exception=legal_exception, fields=fields,
+                                   sending=sending)  # fmt: skip
     env = environment(ctx.region.slug)
     name = template_name(env, key)
     html = env.get_template(name).render(**context)
@@ -400,7 +439,6 @@ def html_to_pdf(html: str, *, title: str = "", author: str = "", created: str = 
     """The HTML as a PDF/A-3a record. Title, author and creation date come from the HTML (``<title>``,
     ``<meta name="author">``, ``<meta name="dcterms.created">``) unless given here; the language from
     ``<html lang>``, else Dutch. Without a creation date, now (UTC) is the creation date."""
-    from datetime import UTC, datetime  # why: only this function needs them (the module imports date alone)
     from xml.sax.saxutils import escape  # why: only this function writes XML
 
     from weasyprint import HTML  # imported here: loading pango takes a second, only letters need it
@@ -434,12 +472,14 @@ def letters_of(step: StepSpec) -> list[str]:
 
 async def previews(
     scope, escalation_id, step_key: str, motivation: str, clock, *, pdf_key: str = "", legal_exception: str = "",
-    terms: Mapping[str, str] | None = None, fields: Mapping[str, str] | None = None,
+    terms: Mapping[str, str] | None = None, fields: Mapping[str, str] | None = None, sending: str = PORTAL,
 ) -> list[Letter]:
     """The letters a step would send, rendered as they would go out now (nothing is written). ``legal_exception``:
     the BW 6:83 ground the decider is about to record (an unknown key is left out); ``terms``: the terms the decider
     sets (``chosen_terms``; when one is no term, the ladder's terms are shown); ``fields``: the letter's fields as
-    typed (``letter_fields``; a missing or wrong one shows as "[in te vullen: …]")."""
+    typed (``letter_fields``; a missing or wrong one shows as "[in te vullen: …]"); ``sending``: how it would go (a
+    term the letter sets counts from its expected receipt; an unknown way is the portal)."""
+    sending = sending if sending in METHODS else PORTAL
     ctx = await load_context(scope, escalation_id, clock)
     step = ctx.step(step_key)
     with contextlib.suppress(EscalationError):
@@ -449,7 +489,7 @@ async def previews(
         LEGAL_EXCEPTIONS) else None  # fmt: skip
     texts, _ = preview_texts(step, fields, ctx.clock.now().astimezone(AMSTERDAM).date())
     return [await render_letter(ctx, key=k, step=step, motivation=motivation, preview=True, legal_exception=exception,
-                                fields=texts) for k in keys]  # fmt: skip
+                                fields=texts, sending=sending) for k in keys]  # fmt: skip
 
 
 # --- issuing: the ladder's send_letter action -------------------------------------------------------------------------
@@ -472,7 +512,7 @@ async def issue_letter(
     METHODS``; the receipt is proved there), a notice to the provider's people and an audit entry."""
     method = method_or_default(method)
     letter = await render_letter(ctx, key=key, step=step, motivation=motivation, legal_exception=legal_exception,
-                                 fields=fields)  # fmt: skip
+                                 fields=fields, sending=method)  # fmt: skip
     pdf = await pdf_of(letter)
     storage = letter_storage()
     object_key = new_key("letters")

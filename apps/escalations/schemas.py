@@ -87,6 +87,14 @@ class Transition(_Body):
         "required for a step whose letter has a kind (400 with one entry per field when one is missing or wrong); "
         "the letter prints them",
     )
+    receipt_motivation: str = Field(
+        default="",
+        max_length=MAX_MOTIVATION,
+        description="BW 3:37 lid 3: why the notice a step rests on counts as received, when it went by registered post "
+        "or by hand and its receipt is not recorded (the step's receipt_unconfirmed in allowed_next_steps says so; "
+        "without it 422); e.g. that the provider did not collect the registered letter. Stored with the decision; "
+        "not needed (and not stored) once the receipt is recorded",
+    )
     idempotency_key: str | None = Field(
         default=None, min_length=1, max_length=100, description="or the Idempotency-Key header"
     )

@@ -79,11 +79,15 @@ class Deadline(Table, tablename="deadline"):
     key = Varchar(length=64)  # the ladder's term key within the step
     term = Varchar(length=40)  # as written: "2 weken", "10 werkdagen"
     met_by = Varchar(length=80, default="", index=True)  # the ladder's met_by: "document:plan_van_aanpak", "step:x"
-    # When the term starts: "step" (on entering it), "document:KIND" (when such a document is delivered),
+    # When the term starts: "step" (on entering it), "letter" (the receipt of the step's letter, expected and then
+    # as recorded), "document:KIND" (when such a document is delivered),
     # "date:YYYY-MM-DD", or "contract_end" (counted back from the contract's end date). A term waiting on
     # its event has status "waiting" and no due date yet.
     starts = Varchar(length=80, default="step")
     starts_at = Timestamptz(null=True, default=None)
+    # A term counted from a letter's receipt (starts "letter", BW 3:37 lid 3): the ``letter_delivery`` row of the
+    # letter its step sent; a receipt recorded for that letter later than expected moves the term on.
+    letter_delivery = UUID(null=True, default=None)
     due_at = Timestamptz(null=True, default=None, index=True)
     remind_at = Timestamptz(null=True, default=None, index=True)
     status = Varchar(length=20, default="open", index=True)  # waiting, open, suspended, met, missed, cancelled

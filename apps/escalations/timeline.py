@@ -64,6 +64,7 @@ EVENT_TITLES = {
     "herinnering_verstuurd": "Herinnering verstuurd",
     "document_beoordeeld": "Document beoordeeld",
     "termijn_heropend": "Termijn heropend",
+    "termijn_herberekend": "Termijn herberekend vanaf ontvangst",
     "bewijs_aangeleverd": "Bewijs aangeleverd",
     "bewijs_beoordeeld": "Bewijs beoordeeld",
     # a dispute about one case (apps.escalations.disputes)
@@ -108,6 +109,13 @@ async def deliveries(scope: RegionScope, events: list[TimelineEvent]) -> dict[An
             text += f"; {failed} mislukt"
         found[event.id] = text + "."
     return found
+
+
+def _days(p: dict[str, Any], key: str) -> str:
+    """A date of the payload ("2026-03-05") in Dutch ("5 maart 2026")."""
+    with contextlib.suppress(ValueError, TypeError):
+        return format_date_nl(date.fromisoformat(p.get(key) or ""))
+    return str(p.get(key) or "")
 
 
 def evidence_verdict_effect(p: dict[str, Any]) -> str:
@@ -161,6 +169,9 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
             detail += f" Uitzondering van artikel 6:83 BW vastgelegd: {p['uitzondering']['tekst']}."
         for chosen in p.get("gekozen_termijnen") or []:
             detail += f" Redelijke termijn gesteld op {chosen.get('gekozen')} (de ladder noemt {chosen.get('ladder')})."
+        if (p.get("ontvangst") or {}).get("tekst"):  # BW 3:37 lid 3: the notice's receipt was not recorded
+            detail += (f" De ontvangst van de brief ‘{p['ontvangst'].get('brief', '')}’ is niet vastgelegd; waarom "
+                       f"die als ontvangen geldt: {p['ontvangst']['tekst']}")  # fmt: skip
     elif kind == "escalatie_gesloten":
         detail = f"Uitkomst: {outcome_nl(str(p.get('uitkomst', '')))}."
     elif kind in ("maatregel_gestart", "maatregel_beeindigd"):
@@ -223,6 +234,12 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         text = p.get("tekst", "")
     elif kind.startswith("geschil"):
         detail, text = dispute_detail(kind, p)
+    elif kind == "termijn_herberekend":
+        detail = (f"{p.get('titel', '')}: de brief ‘{p.get('brief_titel', '')}’ is ontvangen op "
+                  f"{_days(p, 'ontvangen_op')}, later dan verwacht. De termijn eindigt nu op {_days(p, 'vervaldatum')} "
+                  f"(was {_days(p, 'oude_vervaldatum')}).")  # fmt: skip
+        if p.get("loopt_weer"):
+            detail += " De termijn loopt weer."
     elif kind.startswith("termijn_"):
         detail = str(p.get("titel") or p.get("termijn") or "")
         if p.get("vervaldatum"):

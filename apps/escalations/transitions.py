@@ -31,9 +31,10 @@ from apps.escalations.context import (
 from apps.escalations.deadlines import claim_missed_deadline, create_step_deadlines, end_running_deadlines, term_spec
 from apps.escalations.dispute_state import agreement_refusal, party_step_refusal
 from apps.escalations.letter_fields import checked_letter_fields, letter_texts
-from apps.escalations.letter_receipts import method_or_default
+from apps.escalations.letter_sending import method_or_default
 from apps.escalations.letters import issue_letter
-from apps.escalations.preconditions import check_not_early, check_preconditions, history, refusal
+from apps.escalations.preconditions import check_not_early, check_preconditions, check_receipt, history, refusal
+from apps.escalations.receipt_terms import count_from_letter
 from apps.escalations.tables import Deadline, Escalation, Measure, TimelineEvent
 from apps.ladders.schema import Action, MoveToStep, SendLetter, StepSpec, SuggestStep, TermSpec, formal_features
 from core.actor import SYSTEM, Actor
@@ -85,6 +86,7 @@ async def transition(
     delivery: str = "portaal",
     term_overrides: Mapping[str, str] | None = None,
     letter_fields: Mapping[str, str] | None = None,
+    receipt_motivation: str = "",
 ) -> TransitionResult:
     """Move an escalation to ``to_step`` of the ladder version it was opened under.
 
@@ -99,6 +101,9 @@ async def transition(
     term of an ingebrekestelling, ``chosen_terms``): the deadline counts from it and the letter prints it.
     ``letter_fields``: {field key: typed value}, the fields of the kinds of the step's letters (``letter_fields``:
     amount, article, effective date ...); refused per field (LetterFieldsError) when one is missing or wrong.
+    ``receipt_motivation``: why the notice the step rests on counts as received when it went by registered post or
+    by hand and its receipt is not recorded (BW 3:37 lid 3; ``preconditions.check_receipt``: ReceiptUnproved
+    without it); stored with the decision.
     """
     delivery = method_or_default(delivery)  # an unknown way of sending is refused before anything happens
     stored_key = idempotency_key_for(scope, escalation_id, idempotency_key) if idempotency_key else None
@@ -110,7 +115,7 @@ async def transition(
             event = await transition_in_context(
                 ctx, to_step, actor=actor, motivation=motivation, idempotency_key=stored_key,
                 legal_exception=legal_exception, delivery=delivery, term_overrides=term_overrides,
-                letter_fields=letter_fields,
+                letter_fields=letter_fields, receipt_motivation=receipt_motivation,
             )  # fmt: skip
             escalation = await scope.get(Escalation, ctx.escalation.id)
             return TransitionResult(escalation=escalation, event=event)
@@ -138,6 +143,7 @@ async def transition_in_context(
     term_overrides: Mapping[str, str] | None = None,
     letter_fields: Mapping[str, str] | None = None,
     party: str | None = None,
+    receipt_motivation: str = "",
 ) -> TimelineEvent:
     """The move itself, inside the caller's write transaction. ``ladder_move``: an automatic ``move_to_step``
     of the ladder, which may go to the step the ladder names even when the step's ``next`` does not list it.
@@ -165,6 +171,8 @@ async def transition_in_context(
     if refused := await agreement_refusal(ctx.scope, escalation, ctx.spec, to_step):
         raise EscalationError(refused)  # a dispute's agreement needs both parties' agreement on record
     exception = await check_preconditions(ctx, target, legal_exception)
+    # a notice works from its receipt: one by registered post without a recorded receipt needs a reason (BW 3:37)
+    receipt = None if exception else await check_receipt(ctx, target, receipt_motivation)
     target, chosen_terms = with_chosen_terms(target, term_overrides)
     require_motivation(ctx.spec, motivation)
     if not ladder_move:
@@ -178,7 +186,7 @@ async def transition_in_context(
     await resolve_proposals(ctx, taken_step=to_step, actor=actor)
     await ctx.scope.update(Escalation, {Escalation.current_step: to_step}).where(Escalation.id == escalation.id)
     escalation.current_step = to_step
-    created, skipped = ([], []) if target.final else await create_step_deadlines(ctx, target)
+    created, skipped = ([], []) if target.final else await create_step_deadlines(ctx, target, sending=delivery)
     event = await ctx.event(
         "stap_gewijzigd",
         actor=actor,
@@ -197,12 +205,14 @@ async def transition_in_context(
             **({"uitzondering": exception} if exception else {}),
             **({"gekozen_termijnen": chosen_terms} if chosen_terms else {}),
             **({"brief_velden": fields} if fields else {}),
+            **({"ontvangst": receipt} if receipt else {}),
         },
     )
     detail = {"van": current.key, "naar": target.key, "motivering": motivation, "automatisch": ladder_move,
               **({"uitzondering": exception} if exception else {}),
               **({"gekozen_termijnen": chosen_terms} if chosen_terms else {}),
-              **({"brief_velden": fields} if fields else {})}  # fmt: skip
+              **({"brief_velden": fields} if fields else {}),
+              **({"ontvangst": receipt} if receipt else {})}  # fmt: skip
     await ctx.audit("escalation.transition", actor=actor, detail=detail)
     await apply_actions(
         ActionRun(
@@ -230,9 +240,11 @@ async def apply_actions(run: ActionRun, actions: list[Action]) -> None:
     (``letters.issue_letter``), an automatic move is a transition, every other action is ``run_action``'s."""
     for action in in_run_order(actions):
         if isinstance(action, SendLetter):
-            await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor, motivation=run.motivation,
-                               reason=run.reason, legal_exception=run.legal_exception,
-                               method=run.delivery, fields=run.letter_fields)  # fmt: skip
+            letter = await issue_letter(run.ctx, key=action.letter, step=run.step, actor=run.actor,
+                                        motivation=run.motivation, reason=run.reason,
+                                        legal_exception=run.legal_exception, method=run.delivery,
+                                        fields=run.letter_fields)  # fmt: skip
+            await count_from_letter(run.ctx, run.step, letter)  # the step's term runs from this letter's receipt
         elif isinstance(action, MoveToStep):
             await _ladder_move(run, action)
         else:

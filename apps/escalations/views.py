@@ -27,7 +27,15 @@ from apps.escalations.letter_fields import page_fields
 from apps.escalations.letter_receipts import METHODS, RECORDED_HOW, letters_of_escalation
 from apps.escalations.letters import letter_title, letters_of
 from apps.escalations.now import actions_first, find_term, now_summary, term_task
-from apps.escalations.preconditions import ENTERING_EVENTS, PASSING, History, StepOption, history_from, step_options
+from apps.escalations.preconditions import (
+    ENTERING_EVENTS,
+    PASSING,
+    History,
+    StepOption,
+    history_from,
+    notice_terms,
+    step_options,
+)
 from apps.escalations.receipts import CHANNELS, RECEIVABLE, kinds_from
 from apps.escalations.tables import Deadline, Escalation, Measure, Signal, StepProposal, TimelineEvent
 from apps.escalations.timeline import (
@@ -172,6 +180,8 @@ def action_options(
                 "label": state.label if state else "",
                 "reason": state.reason if state else "",
                 "exceptions": [{"key": k, "text": text} for k, text in state.exceptions] if state else [],
+                # open, but its notice's receipt is not recorded: the decider says why it counts as received
+                "receipt": state.receipt if state else "",
                 "terms": [{"key": t.key, "title": t.title or t.key, "term": t.term} for t in page_terms(step)],
                 "fields": page_fields(step),  # the fields of its letters' kinds (letter_fields)
             }
@@ -303,7 +313,8 @@ async def escalation_context(
                 escalation, visited_rows,
                 [d.step for d in deadline_rows if d.status in PASSING and d.due_at is not None
                  and d.due_at <= now and d.met_at is None],
-                [m.kind for m in measure_rows if m.ended_at is None])))),  # fmt: skip
+                [m.kind for m in measure_rows if m.ended_at is None],
+                notice_terms(deadline_rows, {x["id"]: x for x in letters}, now))))),  # fmt: skip
         # what the page leads with: the step, who acts, the next term, what waits for the team
         now=now_summary(spec=spec, current=escalation.current_step, closed=escalation.status == "closed",
                         deadlines=deadlines, provider_name=loaded.provider.name if loaded.provider else "",

@@ -176,7 +176,7 @@ class _Checks:
             self.add(f"{q}met_by", f"{term_label}: kies waarmee de termijn wordt gehaald.")
         elif kind == "step":
             self.step_ref(f"{q}met_by", value, f"{term_label}: gehaald door een stap")
-        starts = self.starts(term, q, term_label, text)
+        starts = self.starts(term, q, term_label, text, step)
         on_missed = self.actions(term.on_missed, f"{q}m", f"{term_label}, als de termijn verloopt", ACTIONS_ON_MISSED,
                                  step)  # fmt: skip
         on_met = self.actions(term.on_met, f"{q}r", f"{term_label}, als de termijn is gehaald", ACTIONS_ON_MET, step)
@@ -187,7 +187,7 @@ class _Checks:
                 "remind_before": remind, "met_by": term.met_by, "starts": starts, "on_missed": on_missed,
                 "on_met": on_met}  # fmt: skip
 
-    def starts(self, term: TermState, q: str, label: str, text: str | None) -> str:
+    def starts(self, term: TermState, q: str, label: str, text: str | None, step: StepState) -> str:
         if term.starts == "document":
             if term.starts_document not in DOCUMENT_KINDS:
                 self.add(f"{q}starts_document", f"{label}: kies bij aanlevering van welk document de termijn begint.")
@@ -205,6 +205,15 @@ class _Checks:
                                        "een aantal dagen, weken, maanden of jaren, niet met een datum of "
                                        "uren.")  # fmt: skip
             return "contract_end"
+        if term.starts == "letter":  # BW 3:37 lid 3: from the receipt of the letter the step sends
+            if not any(a.action == "send_letter" for a in step.on_enter):
+                self.add(f"{q}starts", f"{label}: de termijn loopt vanaf de ontvangst van de brief, maar de stap "
+                                       "verstuurt geen brief. Voeg een brief toe of kies een ander begin.")  # fmt: skip
+            parsed = _parsed(text)
+            if parsed is not None and (parsed.kind not in RELATIVE_KINDS or parsed.kind == "hours"):
+                self.add(f"{q}starts", f"{label}: vanaf de ontvangst van een brief loopt alleen een aantal dagen, "
+                                       "werkdagen, weken, maanden of jaren, geen datum of uren.")  # fmt: skip
+            return "letter"
         if term.starts != "step":
             self.add(f"{q}starts", f"{label}: kies wanneer de termijn begint.")
         return "step"

@@ -56,7 +56,7 @@ class TermState:
     remind_unit: str = "werkdagen"
     remind_was: str = ""
     met_by: str = ""  # "", document:KIND, step:KEY
-    starts: str = "step"  # step, document, date, contract_end
+    starts: str = "step"  # step, letter, document, date, contract_end
     starts_document: str = ""
     starts_date: str = ""  # JJJJ-MM-DD
     on_missed: list[ActionState] = field(default_factory=list)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from apps.ladders.letter_kinds import LETTER_KINDS, TEMPLATE_KINDS, fields_of
+from apps.ladders.letter_kinds import LETTER_KINDS, TEMPLATE_KINDS, fields_of, kind_of
 from apps.ladders.terms import TermError, parse_term
 from apps.ladders.texts import PLACEHOLDERS, texts_of, unknown_placeholders
 
@@ -162,8 +162,9 @@ class TermSpec(_Strict):
     responsible: Literal[ACTORS] = "aanbieder"  # type: ignore[valid-type]
     remind_before: str | None = None  # e.g. "3 werkdagen" before the term ends
     met_by: str = ""  # e.g. "document:plan_van_aanpak" or "step:hersteld"
-    # When the term starts: "step" (entering the step), "document:KIND" (such a document delivered),
-    # "date:YYYY-MM-DD", or "contract_end" (counted back: "3 maanden" before the contract's end date).
+    # When the term starts: "step" (entering the step), "letter" (the receipt of the letter the step sends, BW 3:37
+    # lid 3: ``runs_from_letter``), "document:KIND" (such a document delivered), "date:YYYY-MM-DD", or
+    # "contract_end" (counted back: "3 maanden" before the contract's end date).
     starts: str = "step"
     on_missed: list[Action] = Field(default_factory=list)
     # What follows when the term is met (a reaction): suggest_step proposes the next step for a person; move_to_step
@@ -296,12 +297,34 @@ def formal_features(step: StepSpec) -> list[str]:
     return found
 
 
-TERM_STARTS = ("step", "document:KIND", "date:YYYY-MM-DD", "contract_end")
+TERM_STARTS = ("step", "letter", "document:KIND", "date:YYYY-MM-DD", "contract_end")
+LETTER = "letter"  # a term counted from the receipt of the step's letter
+# Letters whose term the law counts from their receipt whatever the ladder says: a notice of default and a written
+# warning with a reasonable term (BW 6:82 with 3:37 lid 3). A ladder version stored before ``starts = "letter"``
+# existed, or one that says "step" for such a term, still has it counted from the letter's receipt.
+RECEIPT_TERM_KINDS = frozenset({"ingebrekestelling", "schriftelijke_waarschuwing"})
+_LENGTHS = frozenset({"days", "weeks", "months", "years", "working_days"})  # terms of a length, not hours
+
+
+def runs_from_letter(step: StepSpec, term: TermSpec) -> bool:
+    """Whether ``term`` counts from the receipt of the letter ``step`` sends (BW 3:37 lid 3): the ladder says so
+    (``starts = "letter"``), or the step sends a notice whose term the law counts so (``RECEIPT_TERM_KINDS``) and
+    the term would otherwise start with the step. Only a length (not hours, not a date) counts from a receipt."""
+    if term.starts == LETTER:
+        return True
+    if term.starts != "step" or parse_term(term.term).kind not in _LENGTHS:
+        return False
+    return any(kind_of(a.letter, a.kind) in RECEIPT_TERM_KINDS for a in step.on_enter if isinstance(a, SendLetter))
 
 
 def start_problems(term: TermSpec) -> list[str]:
     """What is wrong with a term's ``starts`` (empty: nothing)."""
     starts = term.starts
+    if starts == LETTER:
+        if parse_term(term.term).kind not in _LENGTHS:
+            return [f"a term counted from a letter's receipt must be a length such as \"2 weken\" (not hours or a "
+                    f"date), not '{term.term}'"]  # fmt: skip
+        return []
     if starts in ("step", "contract_end"):
         if starts == "contract_end" and parse_term(term.term).kind not in _BACKWARD_KINDS:
             return [f"a term before the contract's end must be a length such as \"3 maanden\", not '{term.term}'"]
@@ -345,7 +368,7 @@ def dispute_problems(ladder: LadderSpec, known: set[str]) -> list[str]:
     return problems
 
 
-_BACKWARD_KINDS = frozenset({"days", "weeks", "months", "years", "working_days"})
+_BACKWARD_KINDS = _LENGTHS
 
 
 def ladder_problems(ladder: LadderSpec) -> list[str]:
@@ -400,6 +423,9 @@ def ladder_problems(ladder: LadderSpec) -> list[str]:
             if term.met_by and not re.match(r"^(document|step):[a-z_]+$", term.met_by):
                 problems.append(f"step '{step.key}' term '{term.key}': met_by must be document:KIND or step:KEY")
             problems.extend(f"step '{step.key}' term '{term.key}': {p}" for p in start_problems(term))
+            if term.starts == LETTER and not any(isinstance(a, SendLetter) for a in step.on_enter):
+                problems.append(f"step '{step.key}' term '{term.key}' runs from the step's letter, but the step "
+                                "sends no letter")  # fmt: skip
             if term.met_by.startswith("step:") and term.met_by[5:] not in known:
                 problems.append(f"step '{step.key}' term '{term.key}' is met by unknown step '{term.met_by[5:]}'")
     if not any(step.final for step in ladder.steps):

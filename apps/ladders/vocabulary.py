@@ -87,6 +87,7 @@ TERM_UNITS = {
 REMIND_UNITS = {key: TERM_UNITS[key] for key in ("werkdagen", "dagen", "weken", "uur")}
 TERM_STARTS = {
     "step": "bij het begin van de stap",
+    "letter": "bij ontvangst van de brief van de stap",
     "document": "bij aanlevering van een document",
     "date": "op een vaste datum",
     "contract_end": "teruggerekend vanaf het einde van de overeenkomst",

@@ -65,6 +65,13 @@ class DeadlineMissed(Message):
     subject = "Termijn verlopen: {wat} ({escalatie})"
 
 
+class DeadlineRecounted(Message):
+    """A term a letter set, counted again from the letter's recorded receipt (BW 3:37 lid 3): the new end date."""
+
+    template = "termijn_herberekend"
+    subject = "Nieuwe einddatum: {wat} uiterlijk {vervaldatum} ({escalatie})"
+
+
 class DocumentReceived(Message):
     template = "document_ontvangen"
     subject = "Document ontvangen bij {escalatie}: {soort} van {aanbieder}"
@@ -105,8 +112,8 @@ class InvitationMessage(Message):
 MESSAGES: dict[str, type[Message]] = {
     cls.template: cls
     for cls in (
-        LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DocumentReceived,
-        EvidenceExpiring, DailyDigest, InvitationMessage,
+        LadderNotice, InstroomstopStarted, InstroomstopEnded, DeadlineReminder, DeadlineMissed, DeadlineRecounted,
+        DocumentReceived, EvidenceExpiring, DailyDigest, InvitationMessage,
     )  # fmt: skip
 }
 

@@ -9,13 +9,17 @@ import pytest
 
 from apps.accounts.tables import Membership, User
 from apps.escalations import services as escalations
+from apps.escalations.letter_receipts import record_letter_receipt
 from apps.ladders import services as ladders
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder
 from apps.tenancy.tables import Region
+from core.actor import Actor
 from core.tenancy import RegionScope
 from tests.api.conftest import ANKER_KVK, KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK, at, sweep
 from tests.letter_fields import LETTER_FIELDS, STEP_FIELDS, opening
+
+LEK_LEAD = Actor(label="Lotte Leider", roles=frozenset({"inkoop_lead"}))
 
 ZL = "/api/v1/regions/zuid-limburg"
 LEK = "/api/v1/regions/lekstroom"
@@ -350,6 +354,39 @@ async def test_the_decider_sets_the_reasonable_term_in_the_transition_body(api, 
     assert result["event"]["payload"]["gekozen_termijnen"][0]["gekozen"] == "6 weken"
     assert result["event"]["payload"]["brief_velden"]["verbetering"]["tekst"] == LETTER_FIELDS["ingebrekestelling"][
         "verbetering"]  # fmt: skip
+
+
+async def test_a_registered_notice_counts_from_its_receipt_and_verzuim_waits_for_it(api, clock, bram):
+    """BW 3:37 lid 3: a registered ingebrekestelling's term ends a working day after one through the portal; verzuim
+    is refused with the Dutch reason while the term counted from the recorded receipt runs, and once a registered
+    notice's term passed without a recorded receipt the API says so and asks for receipt_motivation."""
+    opened = await bram.done(f"{LEK}/escalations", open_body(KOMPAS_KVK, "contract", "contract", "misbruik"), 201)
+    result = await move(bram, LEK, opened, "ingebrekestelling", "Ernstig.",
+                        json_extra={"sending_method": "aangetekend",
+                                    "letter_fields": LETTER_FIELDS["ingebrekestelling"]})  # fmt: skip
+    assert by_key(result["escalation"]["open_deadlines"])["herstel_na_ingebrekestelling"]["due_date"] == "2026-03-31"
+    url = f"{LEK}/escalations/{opened['id']}/transitions"
+    clock.set(at(2026, 4, 1, 9))  # counted from the expected receipt (3 March) the term ended on 31 March
+    steps = {s["key"]: s for s in (await bram.ok(f"{LEK}/escalations/{opened['id']}"))["allowed_next_steps"]}
+    assert steps["verzuim"]["open"] and steps["verzuim"]["receipt_unconfirmed"].startswith(
+        "De ontvangst van de brief ‘Ingebrekestelling’ (aangetekend verstuurd op 2 maart 2026) is niet vastgelegd.")
+    unproved = await bram.post(url, {"to_step": "verzuim", "motivation": "Niet hersteld."})
+    assert unproved.status_code == 422 and "is niet vastgelegd" in unproved.json()["detail"]
+
+    [letter] = result["escalation"]["letters"]
+    region = await Region.objects().where(Region.slug == "lekstroom").first()
+    await record_letter_receipt(RegionScope(region.id), opened["id"], letter["id"], received_on=at(2026, 3, 5).date(),
+                                how="aangetekend", actor=LEK_LEAD, clock=clock)  # fmt: skip
+    steps = {s["key"]: s for s in (await bram.ok(f"{LEK}/escalations/{opened['id']}"))["allowed_next_steps"]}
+    running = ("De termijn van de brief ‘Ingebrekestelling’ loopt nog tot en met 2 april 2026, gerekend vanaf de "
+               "ontvangst van de brief op 5 maart 2026.")  # fmt: skip
+    assert not steps["verzuim"]["open"] and steps["verzuim"]["closed_reason"].endswith(running)
+    early = await bram.post(url, {"to_step": "verzuim", "motivation": "Niet hersteld."})
+    assert early.status_code == 422 and early.json()["detail"].endswith(running)
+    assert "termijn_herberekend" in await kinds(bram, LEK, opened)
+    clock.set(at(2026, 4, 3, 9))
+    done = await move(bram, LEK, opened, "verzuim", "Niet hersteld.")
+    assert "ontvangst" not in done["event"]["payload"]  # the receipt is recorded: no reason needed
 
 
 async def test_contract_ladder_measures_out_of_order_in_lekstroom(api, clock, bram):

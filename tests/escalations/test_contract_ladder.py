@@ -235,7 +235,7 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(sco
     )  # fmt: skip
     key = "herstel_na_ingebrekestelling"
     [preview] = await previews(lek, escalation.id, "ingebrekestelling", "Ernstig.", clock, terms={key: "6 weken"})
-    assert "uiterlijk <strong>13 april 2026</strong> (6 weken)" in preview.body_html  # 6 weeks from Monday 2 March
+    assert "6 weken na ontvangst van deze brief, dus uiterlijk <strong>13 april 2026</strong>" in preview.body_html
     for bad, message in (("zes weken lang", "geen termijn"), ("1 april", "geen termijn")):
         with pytest.raises(EscalationError, match=message):
             await services.transition(lek, escalation.id, "ingebrekestelling", actor=medewerker, motivation="x",

@@ -260,7 +260,9 @@ async def test_an_ingebrekestelling_names_the_shortcoming_the_improvement_the_te
     text = await _sent_text(lek, escalation.id)
     assert "Met deze brief stellen wij u in gebreke in de zin van artikel 6:82 van het Burgerlijk Wetboek" in text
     assert f"Het gaat om de volgende tekortkoming: {SHORTCOMING}" in text
-    assert "binnen een redelijke termijn, dat wil zeggen uiterlijk 13 april 2026 (6 weken)" in text
+    # through the portal the letter arrives the day it goes: the term counts from today (BW 3:37 lid 3)
+    assert ("binnen een redelijke termijn van 6 weken na ontvangst van deze brief, dus uiterlijk 13 april 2026: u "
+            "ontvangt deze brief vandaag in Trede, met een bericht per e-mail.") in text
     assert f"Wij vragen u binnen die termijn het volgende: {IMPROVEMENT}" in text
     assert f"zonder nadere ingebrekestelling in verzuim. Het gevolg daarvan is: {CONSEQUENCE}" in text
     assert "in te vullen" not in text and "standaardwaarde" not in text and "is de stap" not in text
@@ -284,7 +286,7 @@ async def test_a_written_warning_has_its_own_letter_and_the_verzuim_letter_cites
     assert "Schriftelijke waarschuwing" in text and "Met deze brief geven wij u een schriftelijke waarschuwing." in text
     assert f"Het gaat om de volgende tekortkoming: {SHORTCOMING}" in text
     assert f"Wij geven u de volgende aanwijzingen om de tekortkoming te herstellen: {INSTRUCTIONS}" in text
-    assert "de tekortkoming te herstellen uiterlijk 30 maart 2026 (4 weken)" in text
+    assert "te herstellen binnen 4 weken na ontvangst van deze brief, dus uiterlijk 30 maart 2026" in text
     assert f"in verzuim. Het gevolg daarvan is: {CONSEQUENCE}" in text
     assert "is de stap" not in text and "standaardwaarde" not in text
 

@@ -16,7 +16,7 @@ from apps.escalations.letter_fields import checked_letter_fields, letter_texts
 from apps.escalations.letters import DEFAULT_TEMPLATES, LETTER_TITLES, html_to_pdf, render_letter
 from apps.escalations.tables import Escalation
 from apps.ladders.letter_kinds import KINDS, TEMPLATE_KINDS, YES_NO, kind_of
-from apps.ladders.schema import SendLetter, StepSpec, TermSpec
+from apps.ladders.schema import RECEIPT_TERM_KINDS, SendLetter, StepSpec, TermSpec
 from apps.ladders.vocabulary import LETTER_KIND_NAMES
 from apps.tenancy.loader import load_tenants
 from core.clock import AMSTERDAM, FrozenClock
@@ -92,7 +92,10 @@ async def test_each_kind_renders_its_fields_term_and_article_as_a_pdfa_record(wo
         for article in ARTICLES.get(kind, []):
             assert article in text, (letter, article)
         if term:
-            assert f"({term})" in text and "uiterlijk" in text, (letter, term)
+            # a notice's term runs from its receipt (BW 3:37 lid 3): "4 weken na ontvangst van deze brief"
+            receipt = f"{term} na ontvangst van deze brief, dus uiterlijk"
+            wording = receipt if kind in RECEIPT_TERM_KINDS else f"({term})"
+            assert wording in text and "uiterlijk" in text, (letter, term)
         facts = pdfa_facts(pdf)
         assert (facts["part"], facts["conformance"]) == ("3", "A") and facts["tagged"], letter
         assert facts["title"] == f"{rendered.title}: {opened.reference}", letter

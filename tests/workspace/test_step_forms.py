@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from apps.documents.tables import Document
-from apps.escalations.tables import Deadline, TimelineEvent
+from apps.escalations.tables import Deadline, LetterDelivery, TimelineEvent
 from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
@@ -119,7 +119,7 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lot
     confirm = await post_form(http, f"{url}/stap", form)
     assert confirm.status_code == 200 and "Redelijke termijn" in confirm.text
     assert textbox_value(confirm.text, field) == "4 weken"  # the ladder's term
-    assert "uiterlijk <strong>30 maart 2026</strong> (4 weken)" in confirm.text
+    assert "4 weken na ontvangst van deze brief, dus uiterlijk <strong>30 maart 2026</strong>" in confirm.text
     # the consequence starts with the ladder's text, the shortcoming with the summary typed at opening (which the
     # letter prints only once the decider confirms it here); what to do is the decider's to write
     assert textarea_value(confirm.text, "veld-ingebrekestelling-gevolg").startswith("Wij kunnen dan de maatregelen")
@@ -141,7 +141,8 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lot
 
     six = {**form, "bevestigd": "ja", f"termijn_{TERM}": "6 weken", **form_fields("ingebrekestelling")}
     preview = await post_form(http, f"{url}/stap", {**six, "voorbeeld": "ja"})  # "Voorbeeld bijwerken"
-    assert preview.status_code == 200 and "uiterlijk <strong>13 april 2026</strong> (6 weken)" in preview.text
+    assert preview.status_code == 200
+    assert "6 weken na ontvangst van deze brief, dus uiterlijk <strong>13 april 2026</strong>" in preview.text
     assert textbox_value(preview.text, field) == "6 weken"
     done = await post_form(http, f"{url}/stap", six)
     assert done.status_code == 303
@@ -151,7 +152,8 @@ async def test_the_decider_sets_the_reasonable_term_of_the_ingebrekestelling(lot
     page = (await http.get(url)).text
     assert "Redelijke termijn gesteld op 6 weken (de ladder noemt 4 weken)" in page and "13 april 2026" in page
     letter = await sent_letter(http, url)
-    assert "uiterlijk 13 april 2026 (6 weken)" in letter and "in de zin van artikel 6:82" in letter
+    assert "6 weken na ontvangst van deze brief, dus uiterlijk 13 april 2026" in " ".join(letter.split())
+    assert "in de zin van artikel 6:82" in letter
 
 
 def pdf_text(data: bytes) -> str:
@@ -186,4 +188,39 @@ async def test_a_written_warning_asks_for_its_instructions_and_its_term_on_the_c
     assert done.status_code == 303
     letter = " ".join((await sent_letter(http, url)).split())
     assert "Met deze brief geven wij u een schriftelijke waarschuwing." in letter
-    assert "uiterlijk 13 april 2026 (6 weken)" in letter and "is de stap" not in letter
+    assert "binnen 6 weken na ontvangst van deze brief, dus uiterlijk 13 april 2026" in letter
+    assert "is de stap" not in letter
+
+
+async def test_a_registered_notice_counts_from_its_receipt_on_the_page(lotte):
+    """BW 3:37 lid 3 on the escalation page: the preview of a registered ingebrekestelling states its term from the
+    expected receipt; after the term, verzuim waits for the decider's reason why the notice counts as received (next
+    to the step and the field); a receipt recorded later moves the term on, and verzuim is closed with until when."""
+    browser, url = lotte
+    http = browser.http
+    form = {"naar": "ingebrekestelling", "motivering": "Ernstige afwijking in de declaraties.", "sleutel": "ib-post"}
+    registered = {**form, "bevestigd": "ja", "verzending": "aangetekend", **form_fields("ingebrekestelling")}
+    preview = await post_form(http, f"{url}/stap", {**registered, "voorbeeld": "ja"})
+    assert preview.status_code == 200
+    assert "Deze brief komt aangetekend per post: ontvangt u hem op 3 maart 2026, dan eindigt de termijn op " \
+           "<strong>31 maart 2026</strong>" in preview.text  # fmt: skip
+    assert (await post_form(http, f"{url}/stap", registered)).status_code == 303
+
+    http.app.state.clock.set(at(2026, 4, 1, 9))  # counted from the expected receipt, the term ended on 31 March
+    verzuim = step_block((await http.get(url)).text, "verzuim")
+    assert "ontvangst brief niet vastgelegd" in verzuim and "nog niet mogelijk" not in verzuim
+    assert "(aangetekend verstuurd op 2 maart 2026) is niet vastgelegd" in verzuim
+    asked = {"naar": "verzuim", "motivering": "Gebreken niet verholpen.", "sleutel": "verzuim-post"}
+    refused = await post_form(http, f"{url}/stap", asked)
+    assert refused.status_code == 422 and "is niet vastgelegd" in field_error(refused.text, "ontvangst-verzuim")
+    assert textarea_value(refused.text, "motivering-verzuim") == asked["motivering"]  # nothing typed is lost
+
+    letter = await LetterDelivery.objects().where(LetterDelivery.escalation == url.rsplit("/", 1)[1]).first()
+    received = await post_form(http, f"{url}/brief-ontvangst", {"brief": str(letter.id), "wijze": "aangetekend",
+                                                                "ontvangen_op": "2026-03-05"})  # fmt: skip
+    assert received.status_code == 303
+    page = (await http.get(url)).text
+    closed = step_block(page, "verzuim")
+    assert "nog niet mogelijk" in closed and "loopt nog tot en met 2 april 2026, gerekend vanaf de ontvangst van de " \
+           "brief op 5 maart 2026" in closed  # fmt: skip
+    assert "Termijn herberekend vanaf ontvangst" in page and "De termijn eindigt nu op 2 april 2026" in page

@@ -29,10 +29,11 @@ from apps.escalations import services
 from apps.escalations.chosen_terms import checked_term
 from apps.escalations.context import MEASURE_LABELS, MOTIVATION_REQUIRED, EscalationError, load_context
 from apps.escalations.letter_fields import FORM_PREFIX, LetterFieldsError, first_values, preview_texts, typed_fields
-from apps.escalations.letter_receipts import METHODS, PORTAL, record_letter_receipt
+from apps.escalations.letter_receipts import record_letter_receipt
+from apps.escalations.letter_sending import METHODS, PORTAL
 from apps.escalations.letters import letters_of, pdf_of, previews
 from apps.escalations.overview import Filters, overview, overview_csv, providers_for_filter, region_ladders
-from apps.escalations.preconditions import check_preconditions
+from apps.escalations.preconditions import ReceiptUnproved, check_preconditions
 from apps.escalations.tables import Deadline, TimelineEvent
 from apps.escalations.timeline import TIMELINE_PAGE, deliveries, describe_event
 from apps.escalations.views import (
@@ -210,8 +211,9 @@ class EscalationPages(Controller):
         key = form_value(form, "sleutel")[:64] or None
         delivery = form_value(form, "verzending") or PORTAL
         exception = form_value(form, "uitzondering")[:64]
+        received_because = form_value(form, "ontvangst_motivering")  # BW 3:37 lid 3: why the notice counts as received
         values = {"motivering": motivation, "sleutel": key or new_key(), "verzending": delivery,
-                  "uitzondering": exception}  # fmt: skip
+                  "uitzondering": exception, "ontvangst_motivering": received_because}  # fmt: skip
         form_id = f"stap-{to_step}"
         spec = loaded.spec
         try:
@@ -250,6 +252,8 @@ class EscalationPages(Controller):
                 error = {"algemeen": "Kies hoe de brief wordt verstuurd."}
             elif not action["open"] and not action["exceptions"]:
                 error = {"algemeen": action["reason"]}
+            elif action["open"] and action["receipt"] and not received_because and not exception:
+                error = {"ontvangst_motivering": action["receipt"]}
             elif exception or not action["open"]:  # the engine's rule: an exception only where it is needed
                 try:
                     await check_preconditions(await load_context(h.scope, escalation_id, h.clock), target, exception)
@@ -266,7 +270,8 @@ class EscalationPages(Controller):
                 else:  # the confirm step: which municipalities a measure reaches, the letters as they will go
                     municipalities = await municipalities_on(h.scope, h.clock.today()) if starts else []
                     letters = await previews(h.scope, escalation_id, to_step, motivation, h.clock,
-                                             legal_exception=exception, terms=terms, fields=fields)  # fmt: skip
+                                             legal_exception=exception, terms=terms, fields=fields,
+                                             sending=delivery)  # fmt: skip
                     chosen = next((x["text"] for x in action["exceptions"] if x["key"] == exception), "")
                     forms = {form_id: {"values": values, "errors": term_errors, "confirm": True, "exception": chosen,
                                        "municipalities": [m.name for m in municipalities],
@@ -283,10 +288,12 @@ class EscalationPages(Controller):
                                           idempotency_key=key, clock=h.clock, delivery=delivery,
                                           legal_exception=exception or None,
                                           term_overrides={k: v for k, v in terms.items() if v},
-                                          letter_fields=fields)  # fmt: skip
+                                          letter_fields=fields, receipt_motivation=received_because)  # fmt: skip
                 return await self._answer(request, h, escalation_id, notice="stap")
             except LetterFieldsError as exc:
                 error = {FORM_PREFIX + k: v for k, v in exc.errors.items()} | {"algemeen": str(exc)}
+            except ReceiptUnproved as exc:  # the receipt's state changed meanwhile: the field asks for the reason
+                error = {"ontvangst_motivering": str(exc)}
             except EscalationError as exc:
                 error = {"motivering" if str(exc) == MOTIVATION_REQUIRED else "algemeen": str(exc)}
         if not error:
@@ -338,7 +345,7 @@ class EscalationPages(Controller):
         fields = typed_fields(form, loaded.spec.step(to_step))
         found = await previews(h.scope, escalation_id, to_step, form_value(form, "motivering"), h.clock, pdf_key=key,
                                legal_exception=form_value(form, "uitzondering"), terms=terms,
-                               fields=fields)  # fmt: skip
+                               fields=fields, sending=form_value(form, "verzending"))  # fmt: skip
         if not found:
             raise NotFoundException()
         pdf = await pdf_of(found[0])
