@@ -274,19 +274,25 @@ async def earlier_notice(ctx: Context, step: StepSpec) -> dict | None:
         .order_by(Deadline.starts_at, ascending=False)
     )
 
+    deliveries = {row["event"]: row for row in await ctx.scope.select(
+        LetterDelivery, LetterDelivery.id, LetterDelivery.event, LetterDelivery.method, LetterDelivery.received_at,
+    ).where(LetterDelivery.escalation == ctx.escalation.id)}  # fmt: skip
+
     def term_of(row) -> Deadline | None:
-        """The term the letter's step set when it sent the letter (the latest one started by then)."""
+        """The term the letter's step set when it sent the letter: the one counted from that letter's receipt, else
+        the latest one started by then."""
         of_step = [t for t in terms if t.step == row["payload"]["stap"]]
-        return next((t for t in of_step if t.starts_at and t.starts_at <= row["occurred_at"]),
-                    of_step[0] if of_step else None)
+        delivery = deliveries.get(row["id"])
+        linked = next((t for t in of_step if delivery and t.letter_delivery == delivery["id"]), None)
+        return linked or next((t for t in of_step if t.starts_at and t.starts_at <= row["occurred_at"]),
+                              of_step[0] if of_step else None)  # fmt: skip
 
     now = ctx.clock.now()
     passed = [r for r in sent if (t := term_of(r)) is not None and t.due_at <= now and t.met_at is None]
     chosen = passed[0] if step.requires.term_passed and passed else sent[0]
     term = term_of(chosen)
     # a registered or hand-delivered notice whose receipt is recorded: the letter names the day it arrived
-    receipt = await ctx.scope.select(LetterDelivery, LetterDelivery.method, LetterDelivery.received_at).where(
-        LetterDelivery.event == chosen["id"]).first()  # fmt: skip
+    receipt = deliveries.get(chosen["id"])
     received = receipt["received_at"] if receipt and receipt["method"] in RECORDED_WAYS else None
     return {
         "titel": chosen["payload"].get("titel", ""),

@@ -103,7 +103,8 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
 
     result = await move(ilse, ZL, opened, "afspraken_per_brief", "Gesprek gevoerd op 2 maart.")
     assert result["replayed"] is False and result["event"]["kind"] == "stap_gewijzigd"
-    open_step = {"open": True, "closed_label": None, "closed_reason": None, "legal_exceptions": []}
+    open_step = {"open": True, "closed_label": None, "closed_reason": None, "legal_exceptions": [],
+                 "receipt_unconfirmed": None}  # fmt: skip
     allowed = result["escalation"]["allowed_next_steps"]
     assert [f["key"] for f in allowed[0]["letter_fields"]] == ["gronden", "zittende_clienten", "uw_kenmerk"]
     assert [{k: v for k, v in step.items() if k not in ("letters", "letter_fields")} for step in allowed] == [
@@ -112,7 +113,7 @@ async def test_zuid_limburg_safety_branch_to_intake_stop_inspectorate_and_closed
         {"key": "zittende_clienten", "title": "Zittende cliënten informeren en zo nodig elders plaatsen",
          "imposes_measures": False, "open": False, "closed_label": "eerst instroomstop",
          "closed_reason": "Zittende cliënten worden elders geplaatst wanneer er een instroomstop is: leg eerst de "
-                          "instroomstop op.", "legal_exceptions": []},
+                          "instroomstop op.", "legal_exceptions": [], "receipt_unconfirmed": None},
     ]  # fmt: skip
 
     # Only a purchasing team lead imposes the intake stop: the service's Dutch reason, 422 as problem details.

@@ -114,6 +114,12 @@ def test_refuses_a_length_that_is_no_term_on_its_field(zl_kwaliteit):
     assert "kies bij aanlevering van welk document" in problems_of(state)[f"s{i}-t0-starts_document"][0]
     term.starts, term.date, term.amount = "contract_end", "1 oktober", ""
     assert "terugrekenen vanaf het einde van de overeenkomst" in problems_of(state)[f"s{i}-t0-starts"][0]
+    # BW 3:37 lid 3: a term counted from the step's letter's receipt is a length, in a step that sends a letter
+    term.starts = "letter"
+    assert "vanaf de ontvangst van een brief loopt alleen een aantal" in problems_of(state)[f"s{i}-t0-starts"][0]
+    term.date, term.amount = "", "2"
+    state.steps[i].on_enter = [a for a in state.steps[i].on_enter if a.action != "send_letter"]
+    assert "maar de stap verstuurt geen brief" in problems_of(state)[f"s{i}-t0-starts"][0]
 
 
 def test_refuses_notices_to_unknown_roles_or_roles_without_a_mailbox(zl_kwaliteit):

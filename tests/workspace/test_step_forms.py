@@ -17,7 +17,9 @@ from core.clock import FrozenClock
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
 from tests.api.conftest import KOMPAS_KVK, at
+from tests.browser_support import NuChecker
 from tests.letter_fields import form_fields, step_form
+from tests.plain_dutch import leaks
 from tests.workspace.support import ZL, escalation_of, field_error, post_form, textarea_value
 from tests.workspace.test_processes_html import LEK, Browser
 
@@ -214,6 +216,9 @@ async def test_a_registered_notice_counts_from_its_receipt_on_the_page(lotte):
     refused = await post_form(http, f"{url}/stap", asked)
     assert refused.status_code == 422 and "is niet vastgelegd" in field_error(refused.text, "ontvangst-verzuim")
     assert textarea_value(refused.text, "motivering-verzuim") == asked["motivering"]  # nothing typed is lost
+    checker = NuChecker()  # valid HTML and plain Dutch, with the question asked and after the receipt
+    checker.add(refused.text, "verzuim: waarom geldt de brief als ontvangen?")
+    assert leaks(re.sub(r"<[^>]+>", " ", step_block(refused.text, "verzuim"))) == []
 
     letter = await LetterDelivery.objects().where(LetterDelivery.escalation == url.rsplit("/", 1)[1]).first()
     received = await post_form(http, f"{url}/brief-ontvangst", {"brief": str(letter.id), "wijze": "aangetekend",
@@ -224,3 +229,5 @@ async def test_a_registered_notice_counts_from_its_receipt_on_the_page(lotte):
     assert "nog niet mogelijk" in closed and "loopt nog tot en met 2 april 2026, gerekend vanaf de ontvangst van de " \
            "brief op 5 maart 2026" in closed  # fmt: skip
     assert "Termijn herberekend vanaf ontvangst" in page and "De termijn eindigt nu op 2 april 2026" in page
+    checker.add(page, "verzuim: termijn loopt nog")
+    assert leaks(re.sub(r"<[^>]+>", " ", closed)) == [] and checker.errors() == []
