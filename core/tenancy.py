@@ -125,6 +125,14 @@ class RegionScope:
             raise ScopeError("a row cannot be created for another region")
         return table(**{**values, "region": self.region_id})
 
+    def loaded(self, table: type[Table], values: dict[str, Any]) -> Table:
+        """A row this scope has read as plain values (a joined select), as the row object that exists in the
+        database; a row of another region is refused."""
+        self._check(table)
+        if UUID(str(values["region"])) != self.region_id:
+            raise ScopeError("a row of another region cannot be loaded through this scope")
+        return table(_exists_in_db=True, **values)
+
 
 class PlatformScope:
     """Rows of region-owned tables that belong to no region: platform-wide audit entries (logins, role changes)

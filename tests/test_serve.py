@@ -87,7 +87,7 @@ def test_embedded_platform_serves_regions_and_keeps_data_across_restarts(tmp_pat
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     finally:
         first_output = stop(process)
-    demo = "Demo data: added 5 providers, 4 escalations and 3 signals to triage, 2 documents and evidence."
+    demo = "Demo data: added 5 providers, 6 escalations and 3 signals to triage, 2 documents and evidence."
     assert demo in first_output
     if not ON_POSTGRES:
         assert (var_dir / "trede.sqlite3").exists()

@@ -93,14 +93,14 @@ async def load_escalation(scope: RegionScope, escalation_id: Any) -> Loaded:
     row = await scope.select(Escalation, *LOADED_COLUMNS).where(Escalation.id == row_id).first()
     if row is None:
         raise NotFoundException()
-    escalation = Escalation(_exists_in_db=True, **{key: value for key, value in row.items() if "." not in key})
+    escalation = scope.loaded(Escalation, {key: value for key, value in row.items() if "." not in key})
     version_row = _part(row, "ladder_version.")
     spec = kept_spec(version_row["id"], version_row["sha256"])
     if spec is None:
         version = await scope.get(LadderVersion, version_row["id"])
         spec = spec_of(version)
     else:  # its definition is the spec's, validated once: not read again
-        version = LadderVersion(_exists_in_db=True, **version_row, definition=None)
+        version = scope.loaded(LadderVersion, {**version_row, "definition": None})
     provider_row = _part(row, "provider.")
     provider = Provider(_exists_in_db=True, **provider_row) if provider_row.get("id") else None
     return Loaded(escalation, spec, version, provider)
