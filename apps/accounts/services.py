@@ -10,7 +10,7 @@ from uuid import UUID
 from apps.accounts.roles import LABELS, PROVIDER_ROLES, REGION_ROLES, Role
 from apps.accounts.tables import Membership, User
 from apps.escalations.tables import Escalation
-from apps.ladders.schema import LadderSpec
+from apps.ladders.services import kept_spec, spec_of
 from apps.ladders.tables import LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
@@ -184,29 +184,40 @@ def _labels(roles: frozenset[str]) -> list[str]:
 ESCALATION_COLUMNS = (
     Escalation.id, Escalation.reference, Escalation.summary, Escalation.status, Escalation.current_step,
     Escalation.opened_at, Escalation.region, Escalation.provider.name.as_alias("provider_name"),
-    Escalation.ladder_version,
+    Escalation.ladder_version, Escalation.ladder_version.sha256.as_alias("ladder_sha256"),
 )  # fmt: skip
+# /werkruimte shows the newest few per region and organisation, each a link; the lists behind it page the rest
+# (issue 20: a region of the national dataset has thousands of escalations, and this is the page after login).
+WORKSPACE_ROWS = 10
 STATUS_NL = {"open": "lopend", "paused": "gepauzeerd", "closed": "afgesloten"}
 
 
 async def _readable(escalations: list[dict]) -> list[dict]:
     """The rows as people read them: the step's title from the escalation's own ladder version, a Dutch status.
-    The versions are read through each escalation's region scope."""
-    versions_by_region = defaultdict(set)
-    for row in escalations:
-        versions_by_region[row["region"]].add(row["ladder_version"])
+    A version this process validated before is not read again; the others through each escalation's region scope."""
     titles: dict = {}
-    for region_id, version_ids in versions_by_region.items():
-        found = await RegionScope(region_id).select(LadderVersion, LadderVersion.id, LadderVersion.definition).where(
-            LadderVersion.id.is_in(list(version_ids))
-        ).output(load_json=True)  # fmt: skip
-        for version in found:
-            spec = LadderSpec.model_validate(version["definition"])
-            titles[version["id"]] = {step.key: step.title for step in spec.steps}
+    missing = defaultdict(set)
     for row in escalations:
-        row["current_step"] = titles.get(row["ladder_version"], {}).get(row["current_step"], row["current_step"])
+        spec = kept_spec(row["ladder_version"], row["ladder_sha256"])
+        if spec is None:
+            missing[row["region"]].add(row["ladder_version"])
+        else:
+            titles[row["ladder_version"]] = spec
+    for region_id, version_ids in missing.items():
+        found = await RegionScope(region_id).objects(LadderVersion).where(LadderVersion.id.is_in(list(version_ids)))
+        for version in found:
+            titles[version.id] = spec_of(version)
+    for row in escalations:
+        spec = titles.get(row["ladder_version"])
+        step = next((step for step in spec.steps if step.key == row["current_step"]), None) if spec else None
+        row["current_step"] = step.title if step else row["current_step"]
         row["status"] = STATUS_NL.get(row["status"], row["status"])
     return escalations
+
+
+def _newest(rows: list[dict]) -> tuple[list[dict], bool]:
+    """The first WORKSPACE_ROWS of rows read with one more, and whether there are more."""
+    return rows[:WORKSPACE_ROWS], len(rows) > WORKSPACE_ROWS
 
 
 async def workspace(person: Person) -> Workspace:
@@ -219,10 +230,21 @@ async def workspace(person: Person) -> Workspace:
         municipal = person.region_municipalities.get(region_id) and not roles & READS_REGION
         # A role held for one municipality reads that municipality's disputes only (issue 15).
         scope = MunicipalityScope.for_person(person, region_id) if municipal else RegionScope(region_id)
-        escalations = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(
-            Escalation.opened_at, ascending=False
+        escalations, more = _newest(
+            await scope.select(Escalation, *ESCALATION_COLUMNS)
+            .order_by(Escalation.opened_at, ascending=False)
+            .order_by(Escalation.id, ascending=False)
+            .limit(WORKSPACE_ROWS + 1)
         )
-        regions.append({**region, "roles": _labels(roles), "escalations": await _readable(escalations),
+        for row in await _readable(escalations):
+            # the page the reader may open: the team's escalation page, a municipality's dispute page, else none
+            if roles & READS_REGION:
+                row["url"] = f"/regio/{region['slug']}/escalaties/{row['id']}"
+            elif municipal:
+                row["url"] = f"/regio/{region['slug']}/geschillen/{row['id']}"
+        regions.append({**region, "roles": _labels(roles), "escalations": escalations, "more": more,
+                        "list_url": f"/regio/{region['slug']}/geschillen" if municipal else (
+                            f"/regio/{region['slug']}/escalaties" if roles & READS_REGION else None),
                         "municipal": bool(municipal)})  # fmt: skip
     providers = []
     for provider_id, roles in person.provider_roles.items():
@@ -230,14 +252,19 @@ async def workspace(person: Person) -> Workspace:
         if organisation is None:
             continue
         scope = await ProviderScope.for_provider(provider_id)
-        escalations = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(
-            Escalation.opened_at, ascending=False
+        escalations, more = _newest(
+            await scope.select(Escalation, *ESCALATION_COLUMNS)
+            .order_by(Escalation.opened_at, ascending=False)
+            .order_by(Escalation.id, ascending=False)
+            .limit(WORKSPACE_ROWS + 1)
         )
         for row in await _readable(escalations):
             row["region_name"] = region_names.get(row["region"], {}).get("name", "")
+            if len(person.provider_roles) == 1:  # with several organisations the portal shows the chosen one
+                row["url"] = f"/portaal/escalaties/{row['id']}"
         providers.append(
-            {"name": organisation.name, "kvk": organisation.kvk_number, "roles": _labels(roles),
-             "escalations": escalations}
+            {"id": provider_id, "name": organisation.name, "kvk": organisation.kvk_number, "roles": _labels(roles),
+             "escalations": escalations, "more": more}
         )  # fmt: skip
     regions.sort(key=lambda r: r["name"])
     providers.sort(key=lambda p: p["name"])

@@ -371,3 +371,38 @@ async def test_the_escalation_page_costs_the_same_with_many_notice_events(world,
         assert not [q for q in many.queries if q.lstrip().upper().startswith("SELECT") and (
             'FROM "ladder_version"' in q or 'FROM "provider"' in q)], many.queries
         assert sum(1 for q in many.queries if 'FROM "document"' in q) == 1, many.queries
+
+
+async def test_the_landing_page_shows_the_newest_escalations_as_links_whatever_their_number(world, oidc_settings):
+    """/werkruimte, the page after login: the team member and the provider see the newest ten escalations, newest
+    first, each reference a link to the page they may open, and a link to the list with the rest; 60 more
+    escalations cost no more statements (it read every escalation of the region before)."""
+    scope = await zl_scope()
+    template = await escalation_of("90000001")
+    for account, link in [("zl-inkoop", f"{ZL}/escalaties/"), ("vlinder-medewerker", "/portaal/escalaties/")]:
+        async with app_client(oidc_settings) as http:
+            await login(http, account, "/werkruimte")
+            await http.get("/werkruimte")
+            with counting_statements() as few:
+                assert (await http.get("/werkruimte")).status_code == 200
+            if account == "zl-inkoop":
+                await _bulk_escalations(scope, template, 60, 0)
+            with counting_statements() as many:
+                page = await http.get("/werkruimte")
+            assert page.status_code == 200
+            assert many.count <= few.count, (account, few.count, many.count, many.queries)
+            newest = await scope.select(Escalation, Escalation.id, Escalation.reference).where(
+                Escalation.provider == template.provider
+            ).order_by(Escalation.opened_at, ascending=False).order_by(Escalation.id, ascending=False).limit(10)
+            table = page.text.split('id="escalaties-', 1)[1].split("</table>", 1)[0]
+            if account == "zl-inkoop":  # the region's newest, of every provider
+                newest = await scope.select(Escalation, Escalation.id, Escalation.reference).order_by(
+                    Escalation.opened_at, ascending=False
+                ).order_by(Escalation.id, ascending=False).limit(10)
+                assert f'href="{ZL}/escalaties"' in page.text and "Alle escalaties in" in page.text
+            else:
+                assert 'href="/portaal/" data-all' in page.text
+            assert re.findall(r'<a class="utrecht-link" href="([^"]+)">([^<]+)</a>', table) == [
+                (f"{link}{row['id']}", row["reference"]) for row in newest
+            ]
+            assert (await http.get(f"{link}{newest[0]['id']}")).status_code == 200
