@@ -28,7 +28,7 @@ from apps.portal.controllers import keep_csrf_token
 from apps.tenancy import national
 from apps.tenancy.export import export_region, region_settings
 from apps.tenancy.schema import MAILBOX_ROLES
-from apps.tenancy.services import municipalities_on, region_by_slug
+from apps.tenancy.services import municipalities_on, region_by_slug, region_summaries
 from apps.tenancy.tables import Region, RegionMailbox
 from core.clock import system_clock
 from core.formatting import aantal
@@ -194,15 +194,13 @@ def _image_type(storage, key: str) -> str:
 
 async def _index(request: Request, *, notice: str = "", errors: dict | None = None, problems: list | None = None,
                  status_code: int = 200) -> Template:  # fmt: skip
-    today = _clock(request).today()
-    regions = []
-    for region in await Region.objects().order_by(Region.name):
-        scope = RegionScope(region.id)
-        regions.append({
-            "region": region, "managed_here": services.is_managed_here(region),
-            "municipalities": len(await municipalities_on(scope, today)),
-            "ladders": await ladder_services.region_ladders(scope),
-        })  # fmt: skip
+    regions = await Region.objects().order_by(Region.name)
+    found = await region_summaries(regions, _clock(request).today())  # three queries for all regions
+    regions = [
+        {"region": region, "managed_here": services.is_managed_here(region), "municipalities": found[region.id][0],
+         "ladders": found[region.id][1]}
+        for region in regions
+    ]  # fmt: skip
     return Template("beheer/regios.html", status_code=status_code, context={
         "regions": regions, "notice": notice, "errors": errors or {}, "problems": problems or [],
         "import_max": human_size(IMPORT_MAX_BYTES)})  # fmt: skip

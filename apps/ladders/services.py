@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from apps.ladders.diagram import Diagram, ladder_diagram
 from apps.ladders.schema import LadderSpec
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.tenancy.loader import sha256_of
 from core.clock import Clock, system_clock
-from core.tenancy import RegionScope
+from core.tenancy import RegionScope, RegionsScope
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,21 @@ async def publish(scope: RegionScope, spec: LadderSpec, *, note: str = "", clock
 
 async def region_ladders(scope: RegionScope) -> list[dict]:
     """The region's ladders with their latest version number (two queries, whatever their number)."""
-    ladders = await scope.select(Ladder, Ladder.id, Ladder.key, Ladder.name).order_by(Ladder.key)
+    return (await ladders_by_region(scope)).get(scope.region_id, [])
+
+
+async def ladders_by_region(scope: RegionScope | RegionsScope) -> dict[UUID, list[dict]]:
+    """The ladders of the scope's regions, by key, with their latest version number, per region: two queries
+    whatever the number of regions and ladders (the list of regions shows them all)."""
+    ladders = await scope.select(Ladder, Ladder.id, Ladder.region, Ladder.key, Ladder.name).order_by(Ladder.key)
     latest: dict = {}
     for row in await scope.select(LadderVersion, LadderVersion.ladder, LadderVersion.version):
         latest[row["ladder"]] = max(latest.get(row["ladder"], 0), row["version"])
+    found: dict[UUID, list[dict]] = {}
     for ladder in ladders:
         ladder["version"] = latest.get(ladder.pop("id"), 0)  # the id is internal; the key names a ladder
-    return ladders
+        found.setdefault(ladder.pop("region"), []).append(ladder)
+    return found
 
 
 _SPECS: dict[tuple[str, str], LadderSpec] = {}

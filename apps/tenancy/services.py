@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 from apps.escalations.tables import Escalation, Signal
 from apps.ladders import services as ladders
@@ -14,7 +15,7 @@ from apps.tenancy.loader import LoadedRegion, Problem, load_tenants
 from apps.tenancy.tables import Municipality, Region, RegionMailbox
 from core.audit import audit
 from core.clock import Clock, system_clock
-from core.tenancy import RegionScope
+from core.tenancy import RegionScope, RegionsScope
 from core.transactions import write_transaction
 
 
@@ -200,19 +201,25 @@ class RegionSummary:
 
 
 async def list_regions(*, on: date | None = None, clock: Clock = system_clock) -> list[RegionSummary]:
-    day = on or clock.today()
-    summaries = []
-    for region in await Region.objects().where(Region.active == True).order_by(Region.name):  # noqa: E712
-        scope = RegionScope(region.id)
-        summaries.append(
-            RegionSummary(
-                slug=region.slug,
-                name=region.name,
-                municipalities=len(await municipalities_on(scope, day)),
-                ladders=await ladders.region_ladders(scope),
-            )
-        )
-    return summaries
+    regions = await Region.objects().where(Region.active == True).order_by(Region.name)  # noqa: E712
+    found = await region_summaries(regions, on or clock.today())
+    return [RegionSummary(slug=r.slug, name=r.name, municipalities=found[r.id][0], ladders=found[r.id][1])
+            for r in regions]  # fmt: skip
+
+
+async def region_summaries(regions: list[Region], day: date) -> dict[UUID, tuple[int, list[dict]]]:
+    """Per region: how many municipalities belong to it on ``day`` and its ladders with their latest version. Three
+    queries for all regions together, never a query per region (issue 20: the list of regions is every visitor's
+    first page)."""
+    scope = RegionsScope([region.id for region in regions])
+    valid = (Municipality.valid_from.is_null() | (Municipality.valid_from <= day)) & (
+        Municipality.valid_until.is_null() | (Municipality.valid_until >= day)
+    )
+    counts: dict[UUID, int] = {}
+    for row in await scope.select(Municipality, Municipality.region).where(valid):
+        counts[row["region"]] = counts.get(row["region"], 0) + 1
+    ladders_of = await ladders.ladders_by_region(scope)
+    return {region.id: (counts.get(region.id, 0), ladders_of.get(region.id, [])) for region in regions}
 
 
 async def municipalities_on(scope: RegionScope, day: date) -> list[Municipality]:

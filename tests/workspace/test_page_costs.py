@@ -19,9 +19,14 @@ from apps.escalations.tables import Deadline, Escalation, Measure, Signal
 from apps.escalations.timeline import TIMELINE_PAGE
 from apps.evidence import services as evidence
 from apps.evidence.tables import EvidenceItem
+from apps.ladders.services import latest_version
+from apps.ladders.tables import Ladder, LadderVersion
 from apps.notifications import inapp, pages
 from apps.notifications.tables import Notification
+from apps.tenancy.services import municipalities_on
+from apps.tenancy.tables import Municipality, Region
 from core.clock import system_clock
+from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
 from tests.querycount import counting_statements
 from tests.workspace.support import ZL, escalation_of, provider, zl_scope
@@ -406,3 +411,56 @@ async def test_the_landing_page_shows_the_newest_escalations_as_links_whatever_t
                 (f"{link}{row['id']}", row["reference"]) for row in newest
             ]
             assert (await http.get(f"{link}{newest[0]['id']}")).status_code == 200
+
+
+async def _more_regions(start: int, count: int) -> None:
+    """``count`` regions, each with two municipalities (one merged away before today) and a ladder in version 2."""
+    regions = [Region(slug=f"testregio-{n}", name=f"Testregio {n:02d}") for n in range(start, start + count)]
+    await Region.insert(*regions)
+    for n, region in enumerate(regions, start):
+        scope = RegionScope(region.id)
+        await Municipality.insert(
+            scope.new(Municipality, cbs_code=f"GM{9000 + 2 * n}", name=f"Stad {n}"),
+            scope.new(Municipality, cbs_code=f"GM{9001 + 2 * n}", name=f"Dorp {n}", valid_until=date(2020, 12, 31)),
+        )  # fmt: skip
+        ladder = scope.new(Ladder, key="kwaliteit", name=f"Ladder {n}")
+        await Ladder.insert(ladder)
+        await LadderVersion.insert(*[
+            scope.new(LadderVersion, ladder=ladder.id, version=v, definition={}, sha256=f"{n}-{v}") for v in (1, 2)
+        ])  # fmt: skip
+
+
+async def test_the_list_of_regions_costs_the_same_with_many_regions(world, oidc_settings):
+    """The public home page, the API's list of regions and the platform admin's regions: with 20 more regions no
+    more statements than with 2 (they read the municipalities and ladders of each region in a query of its own),
+    and each region still shows its municipalities of today and its ladders with their latest version."""
+    urls = ["/", "/api/v1/regions", "/beheer/regios"]
+    async with app_client(oidc_settings) as http:
+        await login(http, "beheer", "/beheer/regios")
+        await _more_regions(0, 2)
+        few = {}
+        for url in urls:
+            await http.get(url)
+            with counting_statements() as few[url]:
+                assert (await http.get(url)).status_code == 200, url
+        await _more_regions(2, 20)
+        for url in urls:
+            with counting_statements() as many:
+                page = await http.get(url)
+            assert page.status_code == 200, url
+            assert many.count <= few[url].count, (url, few[url].count, many.count, many.queries)
+        regions = {r["slug"]: r for r in (await http.get("/api/v1/regions")).json()}
+        assert regions["testregio-7"]["municipalities"] == 1
+        assert regions["testregio-7"]["ladders"] == [{"key": "kwaliteit", "name": "Ladder 7", "version": 2}]
+        zl = await zl_scope()
+        assert regions["zuid-limburg"]["municipalities"] == len(await municipalities_on(zl, system_clock.today()))
+        assert [(x["key"], x["version"]) for x in regions["zuid-limburg"]["ladders"]] == [
+            (x.key, (await latest_version(zl, x)).version)
+            for x in await zl.objects(Ladder).order_by(Ladder.key)
+        ]  # fmt: skip
+        home = (await http.get("/")).text
+        row = home.split('data-region="testregio-19"', 1)[1].split("</tr>", 1)[0]
+        assert "<td class=\"utrecht-table__cell utrecht-table__cell--numeric\" data-municipalities>1</td>" in row
+        assert "Ladder 19 <span class=\"trede-muted\">(versie 2)</span>" in row
+        admin = (await http.get("/beheer/regios")).text
+        assert "Testregio 19" in admin and admin.count("Testregio ") >= 22
