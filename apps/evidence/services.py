@@ -16,6 +16,7 @@ from datetime import date
 from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
+from piccolo.columns.combination import WhereRaw
 
 from apps.accounts.roles import DECIDES
 from apps.documents.uploads import ReceivedFile
@@ -200,11 +201,35 @@ async def replaced_among(items: list[EvidenceItem]) -> set[UUID]:
     return {row["replaces"] for row in rows}
 
 
-async def expiring_items(provider_id: UUID, today: date) -> list[EvidenceItem]:
-    """The provider's items that end within WARN_DAYS or have ended, from the stored ``valid_until``."""
-    return await EvidenceItem.objects().where(
-        (EvidenceItem.provider == provider_id) & (EvidenceItem.valid_until <= today + relativedelta(days=WARN_DAYS))
-    )  # fmt: skip
+EXPIRING_SHOWN = 10  # the portal's home lists this many; the register has them all
+EXPIRING_COUNT_CAP = 1000
+# Not replaced by a later item (a renewed VOG): the index evidence_item_replaces answers it per row.
+_NOT_REPLACED = WhereRaw(
+    'NOT EXISTS (SELECT 1 FROM "evidence_item" AS "later" WHERE "later"."replaces" = "evidence_item"."id")'
+)
+
+
+def _ending(provider_id: UUID, today: date):
+    return (EvidenceItem.provider == provider_id) & (
+        EvidenceItem.valid_until <= today + relativedelta(days=WARN_DAYS)
+    ) & _NOT_REPLACED  # fmt: skip
+
+
+async def expiring_items(provider_id: UUID, today: date, limit: int = EXPIRING_SHOWN) -> list[EvidenceItem]:
+    """The provider's items that end within WARN_DAYS or have ended and that no later item replaces, the earliest
+    end first, at most ``limit`` (the index evidence_item_provider_valid_until serves it): an organisation's
+    register grows with every VOG it ever had, the home page shows a few."""
+    return await EvidenceItem.objects().where(_ending(provider_id, today)).order_by(EvidenceItem.valid_until)\
+        .order_by(EvidenceItem.id).limit(limit)  # fmt: skip
+
+
+async def expiring_count(provider_id: UUID, today: date) -> tuple[int, bool]:
+    """How many such items there are, reading at most EXPIRING_COUNT_CAP + 1 ids (then "meer dan")."""
+
+    async def count_rows(cap: int) -> int:
+        return len(await EvidenceItem.select(EvidenceItem.id).where(_ending(provider_id, today)).limit(cap))
+
+    return await keyset.capped_count(count_rows, EXPIRING_COUNT_CAP)
 
 
 async def provider_item(provider_id: UUID, evidence_id: UUID | str) -> EvidenceItem | None:

@@ -320,11 +320,14 @@ async def evidence_register(scope: ProviderScope, clock: Clock = system_clock, *
             "previous": found.previous}  # fmt: skip
 
 
-async def expiring_evidence(scope: ProviderScope, clock: Clock = system_clock) -> list[dict]:
+async def expiring_evidence(scope: ProviderScope, clock: Clock = system_clock) -> dict:
+    """The home page's evidence that ends soon or has ended (and is not replaced): the first EXPIRING_SHOWN by end
+    date, and how many there are in all."""
     today = clock.today()
     items = await evidence.expiring_items(scope.provider_id, today)
-    rows = [r for r in await evidence_rows(scope, items, today) if r["status"] != "geldig" and not r["replaced"]]
-    return sorted(rows, key=lambda r: r["days_left"])
+    rows = [r for r in await evidence_rows(scope, items, today) if r["status"] != "geldig"]
+    total, capped = await evidence.expiring_count(scope.provider_id, today)
+    return {"rows": rows, "total": keyset.count_nl(total, capped), "more": capped or total > len(rows)}
 
 
 TERM_EVENTS = ("termijn_gestart", "termijn_gehaald", "termijn_verlopen", "termijn_opgeschort", "termijn_hervat",

@@ -464,3 +464,57 @@ async def test_the_list_of_regions_costs_the_same_with_many_regions(world, oidc_
         assert "Ladder 19 <span class=\"trede-muted\">(versie 2)</span>" in row
         admin = (await http.get("/beheer/regios")).text
         assert "Testregio 19" in admin and admin.count("Testregio ") >= 22
+
+
+async def test_the_portal_home_shows_the_first_evidence_to_end_whatever_the_register_holds(world, oidc_settings):
+    """The portal's home lists the evidence that ends within the warning days or has ended and is not replaced:
+    the first ten by end date, with how many there are; 30 more such items (and renewals) cost no more statements
+    (it read every item that ever ended)."""
+    vlinder = await provider("90000001")
+    today = system_clock.today()
+
+    async def add(start: int, count: int) -> None:
+        items = []
+        for n in range(start, start + count):
+            issued = today - timedelta(days=3 * 365 - 50 + 7 * n)  # ends within 50 days, or has ended
+            items.append(EvidenceItem(provider=vlinder.id, kind=evidence.VOG_MEDEWERKER, person=f"Medewerker {n}",
+                                      issued_on=issued, valid_until=evidence.valid_until(evidence.VOG_MEDEWERKER,
+                                                                                         issued)))  # fmt: skip
+        await EvidenceItem.insert(*items)
+        # every third one is renewed: the renewal is valid, the old one no longer shows
+        await EvidenceItem.insert(*[
+            EvidenceItem(provider=vlinder.id, kind=item.kind, person=item.person, issued_on=today,
+                         valid_until=evidence.valid_until(item.kind, today), replaces=item.id)
+            for item in items[::3]
+        ])  # fmt: skip
+
+    async def expected() -> list[str]:
+        rows = await EvidenceItem.select(EvidenceItem.id, EvidenceItem.person).where(
+            (EvidenceItem.provider == vlinder.id) & (EvidenceItem.valid_until <= today + timedelta(days=60))
+        ).order_by(EvidenceItem.valid_until).order_by(EvidenceItem.id)  # fmt: skip
+        renewed = {r["replaces"] for r in await EvidenceItem.select(EvidenceItem.replaces).where(
+            EvidenceItem.replaces.is_not_null())}  # fmt: skip
+        return [r["person"] for r in rows if r["id"] not in renewed]
+
+    def listed(page: str) -> list[str]:
+        part = page.split('id="verloopt-lijst">', 1)[1].split("</ul>", 1)[0]
+        return re.findall(r'<li class="utrecht-unordered-list__item">[^<]* van ([^:<]+):', part)
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "vlinder-medewerker", "/portaal/")
+        await add(0, 5)
+        await http.get("/portaal/")
+        with counting_statements() as few:
+            page = await http.get("/portaal/")
+        assert listed(page.text) == (await expected())[:10]
+        await add(5, 30)
+        with counting_statements() as many:
+            page = await http.get("/portaal/")
+        assert page.status_code == 200
+        assert many.count <= few.count, (few.count, many.count, many.queries)
+        everything = await expected()
+        assert len(everything) > 10 and listed(page.text) == everything[:10]
+        assert f"De 10 met de vroegste einddatum, van {len(everything)} in totaal." in page.text
+        assert 'href="/portaal/bewijs"' in page.text
+        ending = [q for q in many.queries if 'FROM "evidence_item"' in q and '"valid_until" <=' in q]
+        assert ending and all("LIMIT" in q for q in ending), ending  # a page and a capped count, never them all
