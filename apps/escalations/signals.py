@@ -29,6 +29,7 @@ from core import keyset
 from core.actor import Actor
 from core.audit import audit
 from core.clock import Clock, system_clock
+from core.db import contains_ignoring_case
 from core.formatting import nl_datetime
 from core.tenancy import RegionScope
 from core.transactions import write_transaction
@@ -59,16 +60,49 @@ class ProviderChoice:
     kvk_number: str
 
 
-async def providers_of_region(scope: RegionScope) -> list[ProviderChoice]:
-    """Providers with a contract in the region (also ended ones: a signal can be about past care)."""
-    rows = await scope.select(
-        Contract,
-        Contract.provider.as_alias("id"),
-        Contract.provider.name.as_alias("name"),
-        Contract.provider.kvk_number.as_alias("kvk_number"),
-    )
+PROVIDER_CHOICES = 200  # up to this many providers the form lists them all; more (thousands): a search
+FOUND_PROVIDERS = 20  # a search offers at most this many matches to choose from
+
+
+def _provider_columns() -> tuple:
+    return (Contract.provider.as_alias("id"), Contract.provider.name.as_alias("name"),
+            Contract.provider.kvk_number.as_alias("kvk_number"))  # fmt: skip
+
+
+def _choices(rows: list[dict]) -> list[ProviderChoice]:
     unique = {row["id"]: ProviderChoice(row["id"], row["name"], row["kvk_number"]) for row in rows}
     return sorted(unique.values(), key=lambda p: p.name.lower())
+
+
+async def provider_choices(scope: RegionScope) -> list[ProviderChoice] | None:
+    """The providers with a contract in the region (also ended ones: a signal can be about past care), by name, for
+    the form's list; None when there are more than PROVIDER_CHOICES (a region has thousands, nationally): then the
+    form searches (``find_providers``). Reads at most 3 * PROVIDER_CHOICES contracts."""
+    rows = await scope.select(Contract, *_provider_columns()).limit(3 * PROVIDER_CHOICES)
+    choices = _choices(rows)
+    return choices if len(choices) <= PROVIDER_CHOICES and len(rows) < 3 * PROVIDER_CHOICES else None
+
+
+async def find_providers(scope: RegionScope, typed: str) -> list[ProviderChoice]:
+    """The providers with a contract in the region whose KvK number is ``typed`` or whose name contains it, by
+    name, at most FOUND_PROVIDERS + 1 (one more: the form says there are more)."""
+    typed = (typed or "").strip()[:100]
+    if not typed:
+        return []
+    matches = (Contract.provider.kvk_number == typed) | contains_ignoring_case(Contract.provider.name, typed)
+    rows = await scope.select(Contract, *_provider_columns()).where(matches).order_by(
+        Contract.provider.name).limit(3 * (FOUND_PROVIDERS + 1))  # fmt: skip
+    return _choices(rows)[: FOUND_PROVIDERS + 1]
+
+
+async def provider_of_region(scope: RegionScope, provider_id: UUID | str | None) -> ProviderChoice | None:
+    """The provider, when it has a contract in the region (one row read, whatever the region's number)."""
+    try:
+        wanted = UUID(str(provider_id or ""))
+    except ValueError:
+        return None
+    row = await scope.select(Contract, *_provider_columns()).where(Contract.provider == wanted).first()
+    return ProviderChoice(row["id"], row["name"], row["kvk_number"]) if row else None
 
 
 async def _audit(scope: RegionScope, action: str, signal_id: UUID, actor: Actor, detail: dict) -> None:
@@ -109,8 +143,7 @@ async def file_signal(
         raise SignalError("Beschrijf wat er is gesignaleerd.", "omschrijving")
     if len(description) > MAX_DESCRIPTION:
         raise SignalError(f"De omschrijving mag ten hoogste {MAX_DESCRIPTION} tekens lang zijn.", "omschrijving")
-    known = {str(p.id): p for p in await providers_of_region(scope)}
-    provider = known.get(str(provider_id or ""))
+    provider = await provider_of_region(scope, provider_id)
     if provider is None:
         raise SignalError("Kies de aanbieder waarover het signaal gaat.", "aanbieder")
     municipality = None

@@ -23,13 +23,14 @@ from apps.ladders.services import latest_version
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.notifications import inapp, pages
 from apps.notifications.tables import Notification
+from apps.providers.tables import Contract, Provider
 from apps.tenancy.services import municipalities_on
 from apps.tenancy.tables import Municipality, Region
 from core.clock import system_clock
 from core.tenancy import RegionScope
 from tests.accounts.support import app_client, login
 from tests.querycount import counting_statements
-from tests.workspace.support import ZL, escalation_of, provider, zl_scope
+from tests.workspace.support import ZL, escalation_of, field_error, post_form, provider, zl_scope
 
 Adder = Callable[[int, int], Awaitable[None]]  # (first number, how many) -> rows added
 
@@ -518,3 +519,51 @@ async def test_the_portal_home_shows_the_first_evidence_to_end_whatever_the_regi
         assert 'href="/portaal/bewijs"' in page.text
         ending = [q for q in many.queries if 'FROM "evidence_item"' in q and '"valid_until" <=' in q]
         assert ending and all("LIMIT" in q for q in ending), ending  # a page and a capped count, never them all
+
+
+async def test_the_signal_form_searches_the_providers_of_a_large_region(world, oidc_settings):
+    """The access team's signal form listed every provider with a contract in the region (thousands, nationally):
+    with 250 more it runs no more statements and offers a search by name or KvK number instead; one match files the
+    signal for it, several are offered to choose from, none is said next to the field."""
+    scope = await zl_scope()
+    today = system_clock.today()
+
+    async def add(start: int, count: int) -> None:
+        providers = [Provider(kvk_number=f"{70000000 + n}", name=f"Zorgpraktijk Noord {n:03d}")
+                     for n in range(start, start + count)]  # fmt: skip
+        await Provider.insert(*providers)
+        await Contract.insert(*[scope.new(Contract, provider=p.id, reference=f"ZL-NOORD-{p.kvk_number}",
+                                          valid_from=today) for p in providers])  # fmt: skip
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-toegang", f"{ZL}/signalen/nieuw")
+        await add(0, 5)
+        await http.get(f"{ZL}/signalen/nieuw")
+        with counting_statements() as few:
+            form = await http.get(f"{ZL}/signalen/nieuw")
+        assert "Zorgpraktijk Noord 004" in form.text and 'name="aanbieder_zoek"' not in form.text  # a short list
+        await add(5, signals.PROVIDER_CHOICES + 50)
+        with counting_statements() as many:
+            form = await http.get(f"{ZL}/signalen/nieuw")
+        assert form.status_code == 200
+        assert many.count <= few.count, (few.count, many.count, many.queries)
+        assert 'name="aanbieder_zoek"' in form.text and "Zorgpraktijk Noord" not in form.text
+
+        base = {"gemeld_door": "Tessa Toegang, toegang Maastricht", "omschrijving": "Wachtlijst niet gemeld."}
+        several = await post_form(http, f"{ZL}/signalen", {**base, "aanbieder_zoek": "noord 01"})
+        assert several.status_code == 422
+        assert "Meer dan één aanbieder gevonden bij ‘noord 01’" in field_error(several.text, "aanbieder_zoek")
+        offered = re.findall(r'<option value="([^"]+)"[^>]*>(Zorgpraktijk Noord 01\d) \(KvK', several.text)
+        assert [name for _, name in offered] == [f"Zorgpraktijk Noord 01{n}" for n in range(10)]
+        chosen = await post_form(http, f"{ZL}/signalen", {**base, "aanbieder_zoek": "noord 01",
+                                                          "aanbieder": offered[3][0]})  # fmt: skip
+        assert chosen.status_code == 303
+        one = await post_form(http, f"{ZL}/signalen", {**base, "aanbieder_zoek": "70000123"})  # the KvK number
+        assert one.status_code == 303
+        none = await post_form(http, f"{ZL}/signalen", {**base, "aanbieder_zoek": "Zuiderzorg"})
+        assert none.status_code == 422 and "Geen aanbieder met een contract" in field_error(none.text, "aanbieder_zoek")
+        broad = await post_form(http, f"{ZL}/signalen", {**base, "aanbieder_zoek": "Noord"})
+        assert "Dit zijn de eerste 20." in broad.text
+    filed = await scope.select(Signal, Signal.provider.name.as_alias("name")).where(
+        Signal.description == base["omschrijving"]).order_by(Signal.received_at)  # fmt: skip
+    assert [row["name"] for row in filed] == ["Zorgpraktijk Noord 013", "Zorgpraktijk Noord 123"]

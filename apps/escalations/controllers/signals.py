@@ -53,9 +53,13 @@ class SignalPages(Controller):
 
     async def _form_context(self, h: Here, *, values: dict, errors: dict, filed: bool = False,
                             after: str = "", before: str = "") -> dict:  # fmt: skip
+        providers = await signals.provider_choices(h.scope)
+        found = await signals.find_providers(h.scope, values.get("aanbieder_zoek", "")) if providers is None else []
         return h.context(
             "signalen",
-            providers=await signals.providers_of_region(h.scope),
+            providers=providers,  # None: too many to list, the form searches by name or KvK number
+            found=found[: signals.FOUND_PROVIDERS],
+            more_found=len(found) > signals.FOUND_PROVIDERS,
             municipalities=await municipalities_on(h.scope, h.clock.today()),
             values=values,
             errors=errors,
@@ -76,8 +80,11 @@ class SignalPages(Controller):
     async def file_signal(self, request: Request, region_slug: FromPath[str]) -> Response:
         h = await here(request, region_slug)
         form = await request.form()
-        values = {name: form_value(form, name) for name in ("gemeld_door", "omschrijving", "aanbieder", "gemeente")}
+        values = {name: form_value(form, name)
+                  for name in ("gemeld_door", "omschrijving", "aanbieder", "aanbieder_zoek", "gemeente")}  # fmt: skip
         try:
+            if values["aanbieder_zoek"]:  # a region too large to list its providers: the form searched
+                values["aanbieder"] = await self._one_found(h, values["aanbieder_zoek"], values["aanbieder"])
             signal = await signals.file_signal(
                 h.scope,
                 actor=h.actor,
@@ -93,6 +100,20 @@ class SignalPages(Controller):
         if h.can_decide:
             return Redirect(f"{h.base()}/signalen/{signal.id}", status_code=HTTP_303_SEE_OTHER)
         return Redirect(f"{h.base()}/signalen/nieuw?ingediend=1", status_code=HTTP_303_SEE_OTHER)
+
+    async def _one_found(self, h: Here, typed: str, chosen: str) -> str:
+        """The provider chosen among the search's matches, or the one it finds; else the form asks again (a choice
+        from an earlier search does not count when the text has changed since)."""
+        found = await signals.find_providers(h.scope, typed)
+        if chosen in {str(p.id) for p in found}:
+            return chosen
+        if len(found) == 1:
+            return str(found[0].id)
+        if not found:
+            raise signals.SignalError(f"Geen aanbieder met een contract in deze regio gevonden bij ‘{typed}’. Typ een "
+                                      "deel van de naam of het KvK-nummer.", "aanbieder")  # fmt: skip
+        raise signals.SignalError(f"Meer dan één aanbieder gevonden bij ‘{typed}’. Kies hieronder de juiste.",
+                                  "aanbieder")  # fmt: skip
 
     async def _triage_context(self, h: Here, signal: Signal, *, values: dict, errors: dict) -> dict:
         provider = await Provider.objects().where(Provider.id == signal.provider).first() if signal.provider else None
