@@ -346,11 +346,14 @@ async def pages(base: str, connection, seconds: float, parts: set[str]) -> None:
         ("intake-stop register", f"{region}/instroomstops", inkoop),
         (f"provider portal home ({open_of_big} open)", "/portaal", portal),
         ("API list", f"/api/v1/regions/{ZL}/escalations", inkoop),
+        ("landing page /werkruimte (team)", "/werkruimte", inkoop),
+        ("landing page /werkruimte (provider)", "/werkruimte", portal),
+        ("public home, 42 regions", "/", None),
     ]
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         for _, url, cookie in targets:  # every page answers before anything is timed (and warms up)
-            response = await http.get(url, headers={"Cookie": f"trede_session={cookie}"})
+            response = await http.get(url, headers={"Cookie": f"trede_session={cookie}"} if cookie else {})
             assert response.status_code == 200, (url, response.status_code, response.text[:300])
         for concurrency in (1, 16) if "pages" in parts else ():
             floor = await measure(http, "/health/live", None, concurrency, seconds)
