@@ -31,7 +31,35 @@ class ScopeError(Exception):
     pass
 
 
-class RegionScope:
+class _Reads:
+    """The reads every scope offers, each filtered by the scope's ``_where`` (which refuses a table the scope does
+    not cover). JSON columns come back decoded (Piccolo returns them as text otherwise, on SQLite and PostgreSQL)."""
+
+    def _where(self, table: type[Table]) -> Any:
+        raise NotImplementedError
+
+    def select(self, table: type[Table], *columns: Any) -> Select:
+        return table.select(*columns).where(self._where(table)).output(load_json=True)
+
+    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
+        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
+
+    def count(self, table: type[Table]) -> Count:
+        return table.count().where(self._where(table))
+
+    def exists(self, table: type[Table]) -> Exists:
+        return table.exists().where(self._where(table))
+
+    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
+        """One row by id, or None when it does not exist *or lies outside this scope* (the same answer)."""
+        try:
+            row_uuid = UUID(str(row_id))
+        except ValueError:
+            return None
+        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
+
+
+class RegionScope(_Reads):
     def __init__(self, region_id: UUID | str):
         self.region_id = UUID(str(region_id))
 
@@ -46,32 +74,11 @@ class RegionScope:
         self._check(table)
         return table.region == self.region_id  # type: ignore[attr-defined]
 
-    # JSON columns come back decoded (Piccolo returns them as text otherwise, on SQLite and PostgreSQL).
-    def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table)).output(load_json=True)
-
-    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
-        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
-
-    def count(self, table: type[Table]) -> Count:
-        return table.count().where(self._where(table))
-
-    def exists(self, table: type[Table]) -> Exists:
-        return table.exists().where(self._where(table))
-
     def update(self, table: type[Table], values: dict) -> Update:
         return table.update(values).where(self._where(table))
 
     def delete(self, table: type[Table]) -> Delete:
         return table.delete().where(self._where(table))
-
-    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
-        """One row by id, or None when it does not exist *or belongs to another region* (same answer)."""
-        try:
-            row_uuid = UUID(str(row_id))
-        except ValueError:
-            return None
-        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
 
     def insert(self, table: type[Table], *rows: Table):
         """Insert several rows made with ``new`` in one statement; a row of another region is refused."""
@@ -134,7 +141,7 @@ class RegionScope:
         return table(_exists_in_db=True, **values)
 
 
-class PlatformScope:
+class PlatformScope(_Reads):
     """Rows of region-owned tables that belong to no region: platform-wide audit entries (logins, role changes)
     and notices. Read-only, and only for the platform admin's pages."""
 
@@ -146,14 +153,8 @@ class PlatformScope:
             raise ScopeError(f"{table.__name__} has no region column; it is not region-owned")
         return table.region.is_null()  # type: ignore[attr-defined]
 
-    def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table)).output(load_json=True)
 
-    def count(self, table: type[Table]) -> Count:
-        return table.count().where(self._where(table))
-
-
-class RegionsScope:
+class RegionsScope(_Reads):
     """Read-only: rows of several regions in one query, for the sweep's platform-wide due queries (one index range
     over every active region instead of a query per region), a person's notices and the bell across their regions,
     and the platform admin's audit log. Each row read carries its ``region``; the sweep acts on
@@ -172,15 +173,6 @@ class RegionsScope:
             return table._meta.primary_key.is_null()  # no region: no rows (IN () is no valid SQL)
         return table.region.is_in(sorted(self.region_ids, key=str))  # type: ignore[attr-defined]
 
-    def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table)).output(load_json=True)
-
-    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
-        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
-
-    def count(self, table: type[Table]) -> Count:
-        return table.count().where(self._where(table))
-
 
 def _has_column(table: type[Table], name: str) -> bool:
     return any(column._meta.name == name for column in table._meta.columns)
@@ -189,7 +181,7 @@ def _has_column(table: type[Table], name: str) -> bool:
 SHARED = "shared"  # the visibility of timeline events a provider may see (apps.escalations.services.SHARED)
 
 
-class ProviderScope:
+class ProviderScope(_Reads):
     """What a provider user may read: rows where their organisation is the party, in the regions where it has a
     contract — and never internal timeline events.
 
@@ -229,26 +221,6 @@ class ProviderScope:
             condition &= table.visibility == SHARED  # type: ignore[attr-defined]
         return condition
 
-    def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table)).output(load_json=True)
-
-    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
-        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
-
-    def count(self, table: type[Table]) -> Count:
-        return table.count().where(self._where(table))
-
-    def exists(self, table: type[Table]) -> Exists:
-        return table.exists().where(self._where(table))
-
-    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
-        """One row by id, or None when it does not exist *or is not the provider's* (same answer)."""
-        try:
-            row_uuid = UUID(str(row_id))
-        except ValueError:
-            return None
-        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
-
     def organisation_rows(self, table: type[Table], *columns: Any) -> Select:
         """The organisation's own rows that belong to no region (its memberships, its evidence register)."""
         if not (_has_column(table, "provider") and _has_column(table, "region")):
@@ -266,7 +238,7 @@ class ProviderScope:
         return RegionScope(region_id)
 
 
-class UserScope:
+class UserScope(_Reads):
     """One person's own rows across regions (their memberships): every query is filtered on the ``user`` column.
 
     Used to load who someone is at login and on every request; it never reads another person's rows.
@@ -279,9 +251,6 @@ class UserScope:
         if not _has_column(table, "user"):
             raise ScopeError(f"{table.__name__} has no user column")
         return table.user == self.user_id  # type: ignore[attr-defined]
-
-    def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table)).output(load_json=True)
 
     def delete(self, table: type[Table]) -> Delete:
         return table.delete().where(self._where(table))
@@ -340,7 +309,7 @@ async def provider_contracts(provider_ids: list[UUID]) -> dict[UUID, list[dict]]
     return found
 
 
-class AccountRegionScope:
+class AccountRegionScope(_Reads):
     """The one sharing across regions (seed 004, issue 15): a provider's *accounthoudende regio* reads the
     escalations on the continuity ladder (``CONTINUITY_LADDER``) of the providers it holds the account of, in
     whichever region they were opened, with their deadlines and their *shared* timeline events. It holds the
@@ -388,23 +357,6 @@ class AccountRegionScope:
             condition &= table.visibility == SHARED  # type: ignore[attr-defined]
         return condition
 
-    def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table)).output(load_json=True)
-
-    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
-        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
-
-    def count(self, table: type[Table]) -> Count:
-        return table.count().where(self._where(table))
-
-    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
-        """One shared row by id, or None when it does not exist *or is not shared with this region*."""
-        try:
-            row_uuid = UUID(str(row_id))
-        except ValueError:
-            return None
-        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
-
     def owner_scope(self, escalation: Table) -> RegionScope:
         """The owning region's scope for the mediation step on an escalation read through this scope."""
         if escalation.provider not in self.provider_ids:  # type: ignore[attr-defined]
@@ -412,7 +364,7 @@ class AccountRegionScope:
         return RegionScope(escalation.region)  # type: ignore[attr-defined]
 
 
-class MunicipalityScope:
+class MunicipalityScope(_Reads):
     """A narrowing inside one region, not a sharing across tenants (issue 15 point 2): the people of a municipality
     (a region role held for it, ``Membership.municipality``: the access team / lokale aanstuurder of Roosendaal) read
     the disputes about a case of *their* municipality (``escalation.case_municipality``), with those disputes'
@@ -455,26 +407,6 @@ class MunicipalityScope:
         if table._meta.tablename == "document":  # what both parties see: never the team's own dossier
             condition &= table.provider.is_not_null()  # type: ignore[attr-defined]
         return condition
-
-    def select(self, table: type[Table], *columns: Any) -> Select:
-        return table.select(*columns).where(self._where(table)).output(load_json=True)
-
-    def objects(self, table: type[Table], *prefetch: Any) -> Objects:
-        return table.objects(*prefetch).where(self._where(table)).output(load_json=True)
-
-    def count(self, table: type[Table]) -> Count:
-        return table.count().where(self._where(table))
-
-    def exists(self, table: type[Table]) -> Exists:
-        return table.exists().where(self._where(table))
-
-    async def get(self, table: type[Table], row_id: UUID | str) -> Table | None:
-        """One row by id, or None when it does not exist *or is not of the person's municipality* (same answer)."""
-        try:
-            row_uuid = UUID(str(row_id))
-        except ValueError:
-            return None
-        return await self.objects(table).where(table._meta.primary_key == row_uuid).first()
 
     def region_scope(self, escalation: Table) -> RegionScope:
         """The region's scope for writing on an escalation read through this scope."""
