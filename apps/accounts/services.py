@@ -215,9 +215,12 @@ async def _readable(escalations: list[dict]) -> list[dict]:
     return escalations
 
 
-def _newest(rows: list[dict]) -> tuple[list[dict], bool]:
-    """The first WORKSPACE_ROWS of rows read with one more, and whether there are more."""
-    return rows[:WORKSPACE_ROWS], len(rows) > WORKSPACE_ROWS
+async def _newest(scope: RegionScope | MunicipalityScope | ProviderScope) -> tuple[list[dict], bool]:
+    """The newest WORKSPACE_ROWS escalations the scope reads, as people read them, and whether there are more."""
+    rows = await scope.select(Escalation, *ESCALATION_COLUMNS).order_by(Escalation.opened_at, ascending=False).order_by(
+        Escalation.id, ascending=False
+    ).limit(WORKSPACE_ROWS + 1)  # fmt: skip
+    return await _readable(rows[:WORKSPACE_ROWS]), len(rows) > WORKSPACE_ROWS
 
 
 async def workspace(person: Person) -> Workspace:
@@ -230,40 +233,29 @@ async def workspace(person: Person) -> Workspace:
         municipal = person.region_municipalities.get(region_id) and not roles & READS_REGION
         # A role held for one municipality reads that municipality's disputes only (issue 15).
         scope = MunicipalityScope.for_person(person, region_id) if municipal else RegionScope(region_id)
-        escalations, more = _newest(
-            await scope.select(Escalation, *ESCALATION_COLUMNS)
-            .order_by(Escalation.opened_at, ascending=False)
-            .order_by(Escalation.id, ascending=False)
-            .limit(WORKSPACE_ROWS + 1)
-        )
-        for row in await _readable(escalations):
-            # the page the reader may open: the team's escalation page, a municipality's dispute page, else none
-            if roles & READS_REGION:
-                row["url"] = f"/regio/{region['slug']}/escalaties/{row['id']}"
-            elif municipal:
-                row["url"] = f"/regio/{region['slug']}/geschillen/{row['id']}"
+        escalations, more = await _newest(scope)
+        # the list the reader may open, and each escalation's page in it: the team's, a municipality's disputes
+        list_url = f"/regio/{region['slug']}/{'geschillen' if municipal else 'escalaties'}"
+        if not municipal and not roles & READS_REGION:
+            list_url = None
+        for row in escalations:
+            if list_url:
+                row["url"] = f"{list_url}/{row['id']}"
         regions.append({**region, "roles": _labels(roles), "escalations": escalations, "more": more,
-                        "list_url": f"/regio/{region['slug']}/geschillen" if municipal else (
-                            f"/regio/{region['slug']}/escalaties" if roles & READS_REGION else None),
-                        "municipal": bool(municipal)})  # fmt: skip
+                        "list_url": list_url, "municipal": bool(municipal)})  # fmt: skip
     providers = []
     for provider_id, roles in person.provider_roles.items():
         organisation = await Provider.objects().where(Provider.id == provider_id).first()
         if organisation is None:
             continue
         scope = await ProviderScope.for_provider(provider_id)
-        escalations, more = _newest(
-            await scope.select(Escalation, *ESCALATION_COLUMNS)
-            .order_by(Escalation.opened_at, ascending=False)
-            .order_by(Escalation.id, ascending=False)
-            .limit(WORKSPACE_ROWS + 1)
-        )
-        for row in await _readable(escalations):
+        escalations, more = await _newest(scope)
+        for row in escalations:
             row["region_name"] = region_names.get(row["region"], {}).get("name", "")
             if len(person.provider_roles) == 1:  # with several organisations the portal shows the chosen one
                 row["url"] = f"/portaal/escalaties/{row['id']}"
         providers.append(
-            {"id": provider_id, "name": organisation.name, "kvk": organisation.kvk_number, "roles": _labels(roles),
+            {"name": organisation.name, "kvk": organisation.kvk_number, "roles": _labels(roles),
              "escalations": escalations, "more": more}
         )  # fmt: skip
     regions.sort(key=lambda r: r["name"])

@@ -29,7 +29,6 @@ from apps.escalations.workspace import Here
 from apps.ladders.schema import LadderSpec
 from apps.ladders.services import cached_spec
 from apps.ladders.tables import LadderVersion
-from apps.providers.tables import Contract
 from apps.tenancy.tables import Municipality, Region
 from core import keyset
 from core.csvexport import CsvSheet
@@ -327,27 +326,15 @@ def describe_row(row: dict, ladders: Ladders, now: datetime) -> dict:
     }
 
 
-PROVIDER_CHOICES = 200  # more providers than this: the filter offers the search instead of a list of them all
-
-
 async def providers_for_filter(scope: RegionScope, chosen: str = "") -> tuple[list[signals.ProviderChoice], bool]:
     """The providers to choose from in the filter, by name, and whether that is all of them: a region with more
-    than ``PROVIDER_CHOICES`` (thousands, nationally) gets only the chosen one; the search finds the others."""
-    rows = await scope.select(
-        Contract, Contract.provider.as_alias("id"), Contract.provider.name.as_alias("name"),
-        Contract.provider.kvk_number.as_alias("kvk_number"),
-    ).limit(3 * PROVIDER_CHOICES)  # fmt: skip
-    unique = {row["id"]: signals.ProviderChoice(row["id"], row["name"], row["kvk_number"]) for row in rows}
-    if len(unique) <= PROVIDER_CHOICES and len(rows) < 3 * PROVIDER_CHOICES:
-        return sorted(unique.values(), key=lambda p: p.name.lower()), True
-    try:
-        one = await scope.select(
-            Contract, Contract.provider.as_alias("id"), Contract.provider.name.as_alias("name"),
-            Contract.provider.kvk_number.as_alias("kvk_number"),
-        ).where(Contract.provider == UUID(chosen)).first() if chosen else None  # fmt: skip
-    except ValueError:
-        one = None
-    return ([signals.ProviderChoice(one["id"], one["name"], one["kvk_number"])] if one else []), False
+    than ``signals.PROVIDER_CHOICES`` (thousands, nationally) gets only the chosen one; the search finds the others
+    (the signal form's lists, ``signals.provider_choices``)."""
+    choices = await signals.provider_choices(scope)
+    if choices is not None:
+        return choices, True
+    one = await signals.provider_of_region(scope, chosen) if chosen else None
+    return ([one] if one else []), False
 
 
 
