@@ -26,7 +26,6 @@ import contextlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 
 import httpx
 import pytest
@@ -36,6 +35,7 @@ from apps.escalations.tables import Escalation, Measure
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.apps import all_tables
+from core.clock import system_clock
 from core.tenancy import (
     AccountRegionScope,
     MunicipalityScope,
@@ -83,7 +83,7 @@ class Visibility:
                 with contextlib.suppress(ScopeError):  # providers never read some tables
                     ids |= {r["id"] for r in await scope.select(table, table._meta.primary_key)}
             for region_id in self.region_ids:  # the one sharing: the account-holding region's continuity escalations
-                shared = await AccountRegionScope.for_region(region_id, date.today())
+                shared = await AccountRegionScope.for_region(region_id, system_clock.today())
                 with contextlib.suppress(ScopeError):  # it never reads other tables
                     ids |= {r["id"] for r in await shared.select(table, table._meta.primary_key)}
         elif _owned_by_provider(table):
@@ -401,7 +401,7 @@ async def test_the_account_holding_region_shares_continuity_escalations_and_noth
     grens = await Provider.objects().where(Provider.kvk_number == "90000005").first()
     demo_shared = {e.id for e in await Escalation.objects().where(Escalation.provider == grens.id)}
     assert len(demo_shared) == 1
-    scope = await AccountRegionScope.for_region(regions["zuid-limburg"].id, date.today())
+    scope = await AccountRegionScope.for_region(regions["zuid-limburg"].id, system_clock.today())
     assert {r["id"] for r in await scope.select(Escalation, Escalation.id)} == {shared.id} | demo_shared
     events = await scope.select(TimelineEvent, TimelineEvent.id, TimelineEvent.escalation, TimelineEvent.visibility)
     assert events and {e["escalation"] for e in events} == {shared.id} | demo_shared
@@ -409,7 +409,7 @@ async def test_the_account_holding_region_shares_continuity_escalations_and_noth
     for table in (Signal, Document, Contract, Region):
         with pytest.raises(ScopeError):
             scope.select(table)
-    unrelated = await AccountRegionScope.for_region(regions["west-brabant-west"].id, date.today())
+    unrelated = await AccountRegionScope.for_region(regions["west-brabant-west"].id, system_clock.today())
     assert await unrelated.select(Escalation, Escalation.id) == []
 
     hidden = [e for e in await Escalation.objects()

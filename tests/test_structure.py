@@ -5,7 +5,8 @@
   through imports inside functions or for typing only either (a circle dodged that way is still a circle);
 - at most 15 imports of Trede's own modules inside functions, each with a ``# why`` on its line or the line above;
 - apps/workers imports no other app (the apps register their sweep jobs with ``core.sweep``);
-- core imports no app, except the composition roots listed in CORE_MAY_IMPORT_APPS.
+- core imports no app, except the composition roots listed in CORE_MAY_IMPORT_APPS;
+- nothing asks the machine for today's date: "today" is the Dutch date of core.clock.
 """
 
 from __future__ import annotations
@@ -176,3 +177,24 @@ def test_the_rules_see_the_imports_they_judge():
     assert ("core.broker", "apps.wiring") in {(i.module, i.target) for i in ALL_IMPORTS if i.in_function}
     assert circle_among([*EVERY_IMPORT, Import("apps.wiring", "core.broker", 1, False, False)])  # a circle is seen
     assert any(i.module == "core.app" and i.target.startswith("apps.") for i in ALL_IMPORTS)
+
+
+def machine_dates(path: Path) -> list[int]:
+    """Lines that call ``date.today()``: the machine's date, which is not yet the Dutch date at 23:00 UTC."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "today"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("date", "datetime")
+    ]
+
+
+def test_today_is_the_dutch_date_of_the_one_clock():
+    # A test that compared date.today() with a page failed in CI between 23:00 and 24:00 UTC: the app counts
+    # from core.clock's Europe/Amsterdam date, as a user does.
+    files = [*project_files(), *sorted((ROOT / "tests").rglob("*.py")), *sorted((ROOT / "bench").rglob("*.py"))]
+    found = {str(p.relative_to(ROOT)): lines for p in files if (lines := machine_dates(p))}
+    assert not found, f"use core.clock (system_clock.today() or the app's clock) instead of date.today(): {found}"

@@ -11,13 +11,13 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import expect
 
+from core.clock import system_clock
 from tests.browser_support import check_page, log_in, mailed_link, running_platform
 from tests.support import ROOT
 
@@ -102,7 +102,7 @@ def test_provider_delivers_and_registers_and_the_region_reviews(platform, browse
     check_page(vera)
 
     # Two VOGs with their issue dates (one expires in 20 days, counted from the issue date).
-    today = date.today()
+    today = system_clock.today()
     soon = today - relativedelta(years=3) + relativedelta(days=20)
     vera.get_by_role("link", name="Bewijsregister").click()
     for person, issued in (("Anna de Boer", soon), ("Personeelsnummer 0042", today - relativedelta(months=5))):

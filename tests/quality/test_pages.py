@@ -5,8 +5,6 @@ signal the complaints raised with its link back, and exports the figures as CSV.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from apps.escalations.tables import Signal
@@ -180,6 +178,5 @@ async def test_demo_figures_fill_every_region(world):
     scope = await region("zuid-limburg")
     periods = {r["period"] for r in await scope.select(QualityFigure, QualityFigure.period).where(
         QualityFigure.provider == vlinder.id)}  # fmt: skip
-    assert quarter() not in periods and last_closed_period("kwartaal", date.today().replace(day=1)) in periods | {
-        quarter()
-    }
+    first_of_month = system_clock.today().replace(day=1)
+    assert quarter() not in periods and last_closed_period("kwartaal", first_of_month) in periods | {quarter()}
