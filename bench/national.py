@@ -337,6 +337,13 @@ async def pages(base: str, connection, seconds: float, parts: set[str]) -> None:
     open_of_big = await connection.fetchval("SELECT count(*) FROM escalation WHERE provider = $1 AND status = 'open'",
                                             big)  # fmt: skip
     region = f"/regio/{ZL}"
+    from core import keyset  # the cursor a client holds after paging 20,000 rows into the API list
+
+    deep = await connection.fetchrow(
+        "SELECT next_due_at, id FROM escalation WHERE region = $1 AND next_due_at IS NOT NULL "
+        "ORDER BY next_due_at, id OFFSET 20000 LIMIT 1", zl,
+    )  # fmt: skip
+    after = keyset.encode("t", [deep["next_due_at"], deep["id"]]) if deep else ""
     targets = [
         ("dashboard /regio/<slug>", region, inkoop),
         ("escalations overview", f"{region}/escalaties", inkoop),
@@ -346,6 +353,7 @@ async def pages(base: str, connection, seconds: float, parts: set[str]) -> None:
         ("intake-stop register", f"{region}/instroomstops", inkoop),
         (f"provider portal home ({open_of_big} open)", "/portaal", portal),
         ("API list", f"/api/v1/regions/{ZL}/escalations", inkoop),
+        ("API list, after 20,000 rows", f"/api/v1/regions/{ZL}/escalations?after={after}", inkoop),
         ("landing page /werkruimte (team)", "/werkruimte", inkoop),
         ("landing page /werkruimte (provider)", "/werkruimte", portal),
         ("public home, 42 regions", "/", None),

@@ -28,7 +28,7 @@ from apps.accounts.services import Person
 from apps.escalations import services
 from apps.escalations.api_views import LIST_COLUMNS, Specs, escalation_detail, list_page, timeline_page
 from apps.escalations.context import EscalationError
-from apps.escalations.overview import next_deadlines, sort_key, sorted_rows
+from apps.escalations.overview import capped_total, deadline_segments, next_deadlines, scoped_fetch
 from apps.escalations.schemas import (
     API_ERRORS,
     Close,
@@ -44,16 +44,27 @@ from apps.escalations.tables import Deadline, Escalation
 from apps.escalations.tally import region_tally
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
+from core import keyset
 from core.actor import Actor
 from core.clock import Clock, system_clock
-from core.edge import INT4_MAX, BadInput, Sequence
+from core.edge import BadInput, Sequence
 from core.problems import READ_ERRORS, READS, WRITE_ERRORS, WRITES, problems
 from core.tenancy import ProviderScope, RegionScope
 
 KVK = re.compile(r"^\d{8}$")
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="at most 200")]
-Offset = Annotated[int, QueryParameter(ge=0, le=INT4_MAX)]
+After = Annotated[
+    str | None, QueryParameter(max_length=300, description="the next page: next_after of the page before")
+]
 Status = FromQuery[Literal["open", "paused", "closed"] | None]
+
+
+def cursor_of(after: str | None, segments: list[keyset.Segment]) -> str:
+    """The ``after`` cursor, refused (400) when it is not one this list gave out."""
+    if after and keyset.decode(after, segments) is None:
+        reason = "Geef voor after de next_after van de vorige pagina op."
+        raise ValidationException(reason, extra=[{"key": "after", "source": "query", "message": reason}])
+    return after or ""
 
 
 def clock_of(request: Request) -> Clock:
@@ -116,11 +127,11 @@ class EscalationApiController(Controller):
         provider: Annotated[str | None, QueryParameter(description="provider id or KvK number")] = None,
         overdue: FromQuery[bool] = False,
         limit: Limit = 50,
-        offset: Offset = 0,
+        after: After = None,
     ) -> dict:
         """Every member of the region reads. Filters: step, status, category, provider (id or KvK number), overdue;
-        paged with limit/offset. Sorted by the next running deadline, soonest first; escalations without one last,
-        newest first."""
+        paged by keyset: the next page is after=next_after. Sorted by the next running deadline, soonest first;
+        escalations without one last, newest first."""
         scope, _, _ = await region_context(request, region_slug)
         conditions = []
         if step:
@@ -143,12 +154,20 @@ class EscalationApiController(Controller):
         for item in conditions:
             condition = item if condition is None else condition & item
         now = clock_of(request).now()
-        # the total from the region's tally when it knows the filter (status, step, category), as the overview's
-        known = None if provider or overdue else (await region_tally(scope)).total(status=status or "", step=step or "",
-                                                                                   category=category or "")  # fmt: skip
-        rows, total = await sorted_rows(scope, LIST_COLUMNS, condition, now, overdue_only=overdue, limit=limit,
-                                        offset=offset, total=known)  # fmt: skip
-        return await list_page(rows, await next_deadlines(scope, rows), now, limit, offset, total)
+        segments = deadline_segments(now, overdue_only=overdue)
+        fetch = scoped_fetch(scope, LIST_COLUMNS, condition)
+        page = await keyset.page(fetch, segments, limit, after=cursor_of(after, segments))
+        # the total from the region's tally when it knows the filter (status, step, category), as the overview's;
+        # otherwise counted up to COUNT_CAP
+        if overdue:
+            overdue_now = Escalation.next_due_at <= now
+            total = await capped_total(scope, overdue_now if condition is None else condition & overdue_now)
+        elif provider:
+            total = await capped_total(scope, condition)
+        else:
+            total = ((await region_tally(scope)).total(status=status or "", step=step or "", category=category or ""),
+                     False)  # fmt: skip
+        return await list_page(page, await next_deadlines(scope, page.rows), now, limit, total)
 
     @post(
         "/escalations",
@@ -428,28 +447,25 @@ class ProviderEscalationApiController(Controller):
         request: Request,
         status: Status = None,
         limit: Limit = 50,
-        offset: Offset = 0,
+        after: After = None,
     ) -> dict:
         """For provider users: their organisation's escalations in the regions where it has a contract, sorted by the
-        next running deadline; paged with limit/offset."""
+        next running deadline; paged by keyset: the next page is after=next_after."""
         now = clock_of(request).now()
         condition = Escalation.status == status if status else None
         scopes = await provider_scopes(request)
-        rows: list[dict] = []
+        segments = deadline_segments(now, overdue_only=False)
+        # several organisations: each reads at most one page after the cursor, and the first `limit` together are
+        # the page
+        fetch = keyset.merged_fetch(*(scoped_fetch(scope, LIST_COLUMNS, condition) for scope in scopes))
+        page = await keyset.page(fetch, segments, limit, after=cursor_of(after, segments))
         next_due: dict[UUID, Deadline] = {}
-        total = 0
+        count, capped = 0, False
         for scope in scopes:
-            # several organisations: each one's first offset + limit rows, merged; one: just the page
-            found_rows, found_total = await sorted_rows(
-                scope, LIST_COLUMNS, condition, now, overdue_only=False,
-                limit=limit if len(scopes) == 1 else offset + limit, offset=offset if len(scopes) == 1 else 0,
-            )  # fmt: skip
-            rows.extend(found_rows)
-            next_due.update(await next_deadlines(scope, found_rows))
-            total += found_total
-        if len(scopes) > 1:
-            rows = sorted(rows, key=sort_key)[offset : offset + limit]
-        return await list_page(rows, next_due, now, limit, offset, total)
+            next_due.update(await next_deadlines(scope, [r for r in page.rows if r["provider"] == scope.provider_id]))
+            found, found_capped = await capped_total(scope, condition)
+            count, capped = count + found, capped or found_capped
+        return await list_page(page, next_due, now, limit, (count, capped))
 
     @get("/{escalation_id:uuid}", summary="One of my organisation's escalations", responses=READ_ERRORS, security=READS)
     async def detail(self, request: Request, escalation_id: FromPath[UUID]) -> dict:

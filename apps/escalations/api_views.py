@@ -30,6 +30,7 @@ from apps.ladders.texts import fill
 from apps.providers.tables import Provider
 from apps.tenancy.services import text_values
 from apps.tenancy.tables import Municipality, Region
+from core import keyset
 from core.tenancy import ProviderScope, RegionScope
 
 LIST_COLUMNS = (
@@ -45,6 +46,7 @@ LIST_COLUMNS = (
     Escalation.summary,
     Escalation.opened_at,
     Escalation.closed_at,
+    Escalation.next_due_at,  # the keyset's order
     Escalation.ladder_version,
     Escalation.provider.name.as_alias("provider_name"),
     Escalation.provider.kvk_number.as_alias("provider_kvk"),
@@ -80,15 +82,16 @@ def step_title(spec: LadderSpec | None, key: str) -> str:
         return key
 
 
-async def list_page(rows: list[dict], next_due: dict[UUID, Deadline], now: datetime, limit: int, offset: int,
-                    total: int) -> dict:  # fmt: skip
-    """One page of sorted rows, shaped as list items."""
+async def list_page(page: keyset.Page, next_due: dict[UUID, Deadline], now: datetime, limit: int,
+                    total: tuple[int, bool]) -> dict:  # fmt: skip
+    """One page of sorted rows, shaped as list items, with the cursor of the next page (None: the last page)."""
+    count, capped = total
     return {
-        "items": await list_items(rows, next_due, now),
-        "total": total,
+        "items": await list_items(page.rows, next_due, now),
+        "total": count,
+        "total_capped": capped,
         "limit": limit,
-        "offset": offset,
-        "next_offset": offset + limit if offset + limit < total else None,
+        "next_after": page.next,
     }
 
 

@@ -366,49 +366,37 @@ async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, n
 # --- the API lists: by next deadline, limit/offset -------------------------------------------------------------
 
 
-async def sorted_rows(
-    reader: RegionScope | ProviderScope, columns: tuple, condition: Any, now: datetime, *, overdue_only: bool,
-    limit: int, offset: int, total: int | None = None,
-) -> tuple[list[dict], int]:
-    """One page of escalations sorted by next running deadline (soonest first; without one: last, newest first),
-    and how many there are. Both parts read the maintained ``next_due_at`` through the indexes (region,
-    next_due_at, id) and (region, opened_at, id): the page's rows, never the region's deadlines. ``total``: how many
-    the filter finds when the caller knows it from the region's tally; otherwise one count. The part with a running
-    deadline is counted only for a page that starts beyond it."""
+def deadline_segments(now: datetime, *, overdue_only: bool) -> list[keyset.Segment]:
+    """The API lists' order: running deadline soonest first (index region, next_due_at, id), then, unless only the
+    overdue ones are asked for, those without one, newest first (region, opened_at, id)."""
     with_due = Escalation.next_due_at.is_not_null()
     if overdue_only:
         with_due &= Escalation.next_due_at <= now
-    parts = [(with_due, [(Escalation.next_due_at, True), (Escalation.id, True)])]
+    segments = [keyset.Segment("t", with_due, [(Escalation.next_due_at, True), (Escalation.id, True)])]
     if not overdue_only:
-        parts.append((Escalation.next_due_at.is_null(), [(Escalation.opened_at, False), (Escalation.id, False)]))
-    rows: list[dict] = []
-    before = 0  # the rows of the parts before this one
-    for n, (part, order) in enumerate(parts):
-        where = part if condition is None else condition & part
-        skip = max(0, offset - before)
-        query = reader.select(Escalation, *columns, Escalation.next_due_at).where(where)
-        for column, ascending in order:
-            query = query.order_by(column, ascending=ascending)
-        found = await query.limit(limit - len(rows)).offset(skip)
-        rows.extend(found)
-        if len(rows) >= limit or n == len(parts) - 1:
-            break
-        # the page goes on into the next part: how many rows this part has (counted only when the page starts
-        # beyond them)
-        before += skip + len(found) if found or skip == 0 else await reader.count(Escalation).where(where)
-    if total is None:
-        everything = [c for c in (condition, with_due if overdue_only else None) if c is not None]
-        count = reader.count(Escalation)
-        total = await (count.where(everything[0] if len(everything) == 1 else everything[0] & everything[1])
-                       if everything else count)  # fmt: skip
-    return rows, total
+        segments.append(keyset.Segment("g", Escalation.next_due_at.is_null(), [(Escalation.opened_at, False),
+                                                                               (Escalation.id, False)]))  # fmt: skip
+    return segments
 
 
-def sort_key(row: dict) -> tuple:
-    """The list's order in Python, to merge the pages of several provider organisations."""
-    if row["next_due_at"] is not None:
-        return (0, row["next_due_at"].timestamp(), str(row["id"]))
-    return (1, -row["opened_at"].timestamp(), str(row["id"]))
+def scoped_fetch(reader: RegionScope | ProviderScope, columns: tuple, condition: Any) -> keyset.Fetch:
+    """The keyset fetch of a filtered list of escalations through one scope."""
+
+    def query():
+        found = reader.select(Escalation, *columns)
+        return found.where(condition) if condition is not None else found
+
+    return keyset.select_fetch(query)
+
+
+async def capped_total(reader: RegionScope | ProviderScope, where: Any) -> tuple[int, bool]:
+    """How many escalations ``where`` finds, reading at most ``COUNT_CAP`` + 1 ids: (count, capped)."""
+
+    async def count_rows(cap: int) -> int:
+        query = reader.select(Escalation, Escalation.id)
+        return len(await (query.where(where) if where is not None else query).limit(cap))
+
+    return await keyset.capped_count(count_rows, COUNT_CAP)
 
 
 async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) -> dict[UUID, Any]:

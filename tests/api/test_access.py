@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from apps.accounts.roles import Role
+from apps.accounts.tables import Membership, User
 from apps.escalations import services
 from apps.escalations.tables import Escalation, TimelineEvent
 from apps.providers.tables import Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
-from core.tenancy import RegionScope
+from core.tenancy import RegionScope, UserScope
 from tests.api.conftest import KOMPAS_KVK, SAMEN_STERK_KVK, VLINDER_KVK
 from tests.letter_fields import opening
 
@@ -132,6 +134,33 @@ async def test_other_regions_ids_are_not_found(api, opened):
     assert (await ilse.get(f"{ZL}/escalations/niet-een-id")).status_code in (400, 404)
 
 
+async def test_a_provider_user_of_two_organisations_pages_through_both_by_keyset(api, opened):
+    """Vera also works for Kompas: her list merges both organisations in one order, and pages of one, each after
+    the one before, are that list."""
+    await api.as_("vlinder-medewerker")  # the first login makes her account
+    user = await User.objects().where(User.subject == "vlinder-medewerker").first()
+    kompas = await Provider.objects().where(Provider.kvk_number == KOMPAS_KVK).first()
+    membership = UserScope(user.id).new(Membership, provider=kompas.id, role=Role.AANBIEDER_MEDEWERKER)
+    await membership.save()
+    try:
+        vera = await api.as_("vlinder-medewerker")
+        everything = await vera.ok("/api/v1/provider/escalations", limit=200)
+        vlinder = await Provider.objects().where(Provider.kvk_number == VLINDER_KVK).first()
+        both = await Escalation.count().where(Escalation.provider.is_in([vlinder.id, kompas.id]))
+        assert everything["total"] == len(everything["items"]) == both and everything["next_after"] is None
+        assert {item["provider"]["kvk"] for item in everything["items"]} == {VLINDER_KVK, KOMPAS_KVK}
+        dues = [item["next_deadline"]["due_at"] for item in everything["items"] if item["next_deadline"]]
+        assert dues == sorted(dues) and everything["items"][: len(dues)] == [
+            item for item in everything["items"] if item["next_deadline"]
+        ]
+        pages = [await vera.ok("/api/v1/provider/escalations", limit=1)]
+        while pages[-1]["next_after"]:
+            pages.append(await vera.ok("/api/v1/provider/escalations", limit=1, after=pages[-1]["next_after"]))
+        assert [item for p in pages for item in p["items"]] == everything["items"]
+    finally:
+        await UserScope(user.id).delete(Membership).where(Membership.id == membership.id)
+
+
 async def test_provider_user_reads_own_escalations_shared_events_only_and_never_writes(api, opened):
     vera = await api.as_("vlinder-medewerker")  # linked to De Vlinder by the KvK claim at first login
     mine = await vera.ok("/api/v1/provider/escalations")
@@ -187,16 +216,18 @@ async def test_list_filters_and_pagination(api, opened):
         f"{ZL}/escalations", step="verzoek_plan_van_aanpak", status="open", category="niet_veiligheid"
     )
     assert filtered["items"] and all(i["current_step"]["key"] == "verzoek_plan_van_aanpak" for i in filtered["items"])
-    page = await ilse.ok(f"{ZL}/escalations", limit=1, offset=1)
+    first = await ilse.ok(f"{ZL}/escalations", limit=1)
+    page = await ilse.ok(f"{ZL}/escalations", limit=1, after=first["next_after"])
     assert page["items"] == everything["items"][1:2] and page["limit"] == 1
-    # pages of two, one after the other (also across the escalations without a running deadline), are the list;
-    # the total (from the region's tally) is what the list holds, also for a filter
-    assert everything["total"] == len(everything["items"])
-    starts = range(0, everything["total"] + 2, 2)
-    pages = [await ilse.ok(f"{ZL}/escalations", limit=2, offset=start) for start in starts]
+    # pages of two, each after the one before (by keyset, also across the escalations without a running deadline),
+    # are the list; the total (from the region's tally) is what the list holds, also for a filter
+    assert everything["total"] == len(everything["items"]) and everything["total_capped"] is False
+    pages = [await ilse.ok(f"{ZL}/escalations", limit=2)]
+    while pages[-1]["next_after"]:
+        pages.append(await ilse.ok(f"{ZL}/escalations", limit=2, after=pages[-1]["next_after"]))
     assert [item for p in pages for item in p["items"]] == everything["items"]
-    assert (await ilse.ok(f"{ZL}/escalations", limit=2, offset=1))["items"] == everything["items"][1:3]
-    assert {p["total"] for p in pages} == {everything["total"]} and pages[-1]["next_offset"] is None
+    assert len(pages) == (everything["total"] + 1) // 2
+    assert {p["total"] for p in pages} == {everything["total"]}
     assert filtered["total"] == len(filtered["items"]) and by_kvk["total"] == len(by_kvk["items"])
     closed = await ilse.ok(f"{ZL}/escalations", status="closed", limit=200)
     assert closed["total"] == len(closed["items"]) == sum(1 for i in everything["items"] if i["status"] == "closed")
@@ -204,7 +235,8 @@ async def test_list_filters_and_pagination(api, opened):
     for params in (
         {"limit": 201},
         {"limit": 0},
-        {"offset": -1},
+        {"after": "niet-van-ons"},
+        {"after": "x" * 301},
         {"status": "kapot"},
         {"provider": "xyz"},
         {"overdue": "misschien"},

@@ -90,9 +90,9 @@ async def test_numbers_beyond_the_database_are_a_dutch_400(api, escalation):
     fine = await lead.get(f"{ZL}/escalaties/{escalation}/tijdlijn", params={"voor": "2147483647"})
     assert fine.status_code == 200
     ilse = await api.as_("zl-inkoop")
-    for name in ("before", "offset"):
+    for name, value in (("before", HUGE), ("after", HUGE)):
         path = f"{API}/escalations/{escalation}/timeline" if name == "before" else f"{API}/escalations"
-        response = await ilse.get(path, **{name: HUGE})
+        response = await ilse.get(path, **{name: value})
         assert response.status_code == 400, (name, response.text[:300])
         assert [e["field"] for e in response.json()["errors"]] == [name]
     assert (await ilse.get(f"{API}/escalations/{escalation}/timeline", before="2147483647")).status_code == 200
