@@ -30,6 +30,7 @@ from apps.tenancy.export import export_region, region_settings
 from apps.tenancy.schema import MAILBOX_ROLES
 from apps.tenancy.services import municipalities_on, region_by_slug, region_summaries
 from apps.tenancy.tables import Region, RegionMailbox
+from core import keyset
 from core.clock import system_clock
 from core.formatting import aantal
 from core.tenancy import RegionScope
@@ -91,6 +92,7 @@ async def region_page(request: Request, region: Region, *, errors: dict | None =
                                                                          RegionMailbox.email)}  # fmt: skip
     today = _clock(request).today()
     municipalities = await municipalities_on(scope, today)
+    after, before = keyset.cursors(request.query_params)
     tenants_dir = request.app.state.settings.tenants_dir
     return Template("beheer/regio.html", status_code=status_code, context={
         "region": region, "managed_here": services.is_managed_here(region), "settings": settings,
@@ -102,8 +104,8 @@ async def region_page(request: Request, region: Region, *, errors: dict | None =
         "chosen_codes": {m.cbs_code for m in municipalities}, "theme_fields": services.THEME_FIELDS,
         "errors": errors or {}, "values": values or {}, "problems": problems or [], "notice": notice,
         "templates": services.template_options(tenants_dir), "logo_max": human_size(LOGO_MAX_BYTES),
-        "contracts": await services.contracts_of(region), "invitations": await _open_invitations(region),
-        "role_labels": ROLE_LABELS,
+        "contracts": await services.contracts_of(region, after=after, before=before),
+        "invitations": await _open_invitations(region), "role_labels": ROLE_LABELS,
     })  # fmt: skip
 
 

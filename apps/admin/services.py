@@ -31,6 +31,7 @@ from apps.tenancy.loader import ROLES_WITHOUT_MAILBOX, Problem, load_templates
 from apps.tenancy.schema import MAILBOX_ROLES, SLUG_PATTERN, contrast_ratio
 from apps.tenancy.services import MANAGED_IN_ADMIN, SyncRefused, apply_region
 from apps.tenancy.tables import Region
+from core import keyset
 from core.audit import audit
 from core.clock import Clock, system_clock
 from core.formatting import format_date_nl
@@ -468,9 +469,21 @@ async def add_contract(region: Region, values: dict[str, Any], *, person: Person
     return contract
 
 
-async def contracts_of(region: Region) -> list[dict]:
+CONTRACTS_PAGE = 50
+CONTRACT_ORDER = [keyset.Segment("c", None, [(Contract.reference, True)])]  # unique per region: (region, reference)
+
+
+async def contracts_of(region: Region, *, after: str = "", before: str = "") -> dict:
+    """One page of the region's contracts by reference (keyset on the unique index), and how many there are, counted
+    up to 1,000: a region with thousands of contracts costs what the page shows."""
     scope = RegionScope(region.id)
-    return list(await scope.select(
+    page = await keyset.first_page_if_stale(keyset.select_fetch(lambda: scope.select(
         Contract, Contract.reference, Contract.valid_from, Contract.valid_until,
         Contract.provider.name.as_alias("provider_name"), Contract.provider.kvk_number.as_alias("kvk"),
-    ).order_by(Contract.reference))  # fmt: skip
+    )), CONTRACT_ORDER, CONTRACTS_PAGE, after=after, before=before)  # fmt: skip
+
+    async def count_rows(cap: int) -> int:
+        return len(await scope.select(Contract, Contract.id).limit(cap))
+
+    count, capped = await keyset.capped_count(count_rows)
+    return {"rows": page.rows, "next": page.next, "previous": page.previous, "count_nl": keyset.count_nl(count, capped)}

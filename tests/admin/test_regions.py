@@ -4,9 +4,14 @@ action audited; regions made here survive `trede tenants sync`."""
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import date
+
 from apps.audit.tables import AuditEntry
 from apps.ladders import services as ladder_services
 from apps.ladders.tables import Ladder
+from apps.providers.tables import Contract, Provider
 from apps.tenancy.export import region_settings
 from apps.tenancy.services import MANAGED_IN_ADMIN, municipalities_on, sync_tenants
 from apps.tenancy.tables import Region, RegionMailbox
@@ -219,3 +224,35 @@ async def test_a_file_with_the_same_slug_does_not_overwrite_a_region_of_the_admi
     )
     after = await Region.objects().where(Region.slug == "holland-rijnland").first()
     assert after.name == "Holland Rijnland" and after.active and after.source_sha256 == before.source_sha256
+
+
+async def test_the_contracts_of_a_region_page_by_reference(world, oidc_settings):
+    """A region with many contracts: the admin's region page lists 50 at a time, in order of reference, with the
+    count, and "Volgende contracten" / "Vorige contracten" walk the list (each contract exactly once)."""
+    region = await Region.objects().where(Region.slug == "lekstroom").first()
+    scope = RegionScope(region.id)
+    provider = Provider(kvk_number="91234567", name="Paginering Jeugdhulp B.V.")
+    await provider.save()
+    before = len(await scope.select(Contract, Contract.id))
+    new = [scope.new(Contract, provider=provider.id, reference=f"PAG-{n:03}", valid_from=date(2026, 1, 1))
+           for n in range(1, 121)]  # fmt: skip
+    await scope.insert(Contract, *new)
+    try:
+        async with app_client(oidc_settings) as http:
+            await login(http, "beheer")
+            url, seen, pages = "/beheer/regios/lekstroom", [], []
+            while url:
+                page = await http.get(url)
+                assert page.status_code == 200
+                pages.append(page.text)
+                seen += re.findall(r"(PAG-\d{3}), vanaf", page.text)
+                found = re.search(r'href="([^"]+)#contracten">Volgende contracten', page.text)
+                url = html.unescape(found.group(1)) if found else ""
+            assert seen == [f"PAG-{n:03}" for n in range(1, 121)]
+            assert len(pages) == -(-(before + 120) // 50) and f"{before + 120} contracten, op kenmerk" in pages[0]
+            back = re.search(r'href="([^"]+)#contracten">Vorige contracten', pages[-1])
+            previous = await http.get(html.unescape(back.group(1)))
+            assert re.findall(r"(PAG-\d{3}), vanaf", previous.text) == re.findall(r"(PAG-\d{3}), vanaf", pages[-2])
+    finally:
+        await scope.delete(Contract).where(Contract.provider == provider.id)
+        await Provider.delete().where(Provider.id == provider.id)
