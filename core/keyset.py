@@ -60,7 +60,10 @@ def decode(cursor: str, segments: list[Segment]) -> tuple[int, list[Any]] | None
 
 
 def beyond(order: Order, values: list[Any], *, forward: bool):
-    """Rows strictly after (forward) or before the position ``values`` in ``order``: (a > x) OR (a = x AND b > y)…"""
+    """Rows strictly after (forward) or before the position ``values`` in ``order``: (a > x) OR (a = x AND b > y)…,
+    led by the bound a >= x. The OR alone is a filter that the database applies to every row before the position
+    (page 400 read 20,000 index entries); the bound makes it a range of the index, so a page after a cursor costs
+    what the first page costs."""
     condition = None
     for i, (column, ascending) in enumerate(order):
         later = ascending == forward
@@ -68,6 +71,9 @@ def beyond(order: Order, values: list[Any], *, forward: bool):
         for previous, value in zip(order[:i], values[:i], strict=True):
             term = (previous[0] == value) & term
         condition = term if condition is None else condition | term
+    if len(order) > 1:
+        first, ascending = order[0]
+        condition = (first >= values[0] if ascending == forward else first <= values[0]) & condition
     return condition
 
 
