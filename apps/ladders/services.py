@@ -30,8 +30,13 @@ async def latest_version(scope: RegionScope, ladder: Ladder) -> LadderVersion | 
     )
 
 
-async def publish(scope: RegionScope, spec: LadderSpec, *, note: str = "", clock: Clock = system_clock) -> Published:
+async def publish(scope: RegionScope, spec: LadderSpec, *, note: str = "", clock: Clock = system_clock,
+                  once: bool = False) -> Published:  # fmt: skip
     """Publish ``spec`` as the next version of the region's ladder ``spec.key``, unless it is unchanged.
+
+    ``once``: not when any earlier version of the ladder already was ``spec`` either. A region file read again
+    (another setting of the file changed) then leaves the versions of the ladder editor in force; a ladder changed
+    in the file is new and is published.
 
     Running escalations keep pointing at the version they were opened under.
     """
@@ -46,6 +51,12 @@ async def publish(scope: RegionScope, spec: LadderSpec, *, note: str = "", clock
     latest = await latest_version(scope, ladder)
     if latest is not None and latest.sha256 == digest:
         return Published(spec.key, latest.version, created=False)
+    if once and latest is not None:
+        earlier = await scope.select(LadderVersion, LadderVersion.version).where(
+            (LadderVersion.ladder == ladder.id) & (LadderVersion.sha256 == digest)
+        ).first()  # fmt: skip
+        if earlier is not None:
+            return Published(spec.key, latest.version, created=False)
     number = 1 if latest is None else latest.version + 1
     await scope.new(
         LadderVersion,

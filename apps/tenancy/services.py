@@ -144,7 +144,8 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
         await scope.new(RegionMailbox, role=mailbox.role, name=mailbox.name, email=str(mailbox.email)).save()
 
     for key, ladder in loaded.ladders.items():
-        published = await ladders.publish(scope, ladder, note="Ingelezen uit het regiobestand", clock=clock)
+        # once: a file read again for another change keeps what the ladder editor published since
+        published = await ladders.publish(scope, ladder, note="Ingelezen uit het regiobestand", clock=clock, once=True)
         if published.created:
             change.ladder_versions.append(f"{key} v{published.version}")
 

@@ -3,11 +3,14 @@ escalations alone."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from apps.audit.tables import AuditEntry
 from apps.escalations.services import open_escalation
 from apps.escalations.tables import Escalation, Signal
+from apps.ladders.services import latest_version, publish, spec_of
 from apps.ladders.tables import Ladder, LadderVersion
 from apps.providers.tables import Provider
 from apps.tenancy.services import SyncRefused, list_regions, sync_tenants
@@ -125,3 +128,30 @@ async def test_a_municipality_a_dispute_is_about_cannot_be_removed(db, tenants_c
     with pytest.raises(SyncRefused, match="GM1674 \\(Roosendaal\\) cannot be removed: disputes about a case refer"):
         await sync_tenants(tenants_copy)
     assert await wbw.count(Escalation) == 1
+
+
+async def test_a_file_read_again_keeps_what_the_ladder_editor_published(db, tenants_copy):
+    """The team changed a ladder in the editor (version 2); the operator then changes a mailbox in the region file:
+    reading the file again leaves version 2 in force. A ladder changed in the file itself is published over it."""
+    await sync_tenants(tenants_copy)
+    zl = await Region.objects().where(Region.slug == "zuid-limburg").first()
+    scope = RegionScope(zl.id)
+    ladder = await scope.objects(Ladder).where(Ladder.key == "contract").first()
+    first = await latest_version(scope, ladder)
+    edited = spec_of(first).model_copy(update={"name": "Contractladder zoals het team hem wil"})
+    assert (await publish(scope, edited, note="Ladder-editor: Lea Lead")).version == 2
+
+    path = tenants_copy / "zuid-limburg.toml"
+    text = path.read_text()
+    mailbox = re.search(r'email = "([^"]+)"', text).group(1)
+    path.write_text(text.replace(mailbox, "nieuw." + mailbox, 1))
+    changes = {c.slug: c for c in await sync_tenants(tenants_copy)}
+    assert changes["zuid-limburg"].changed and "contract v" not in changes["zuid-limburg"].describe()
+    latest = await latest_version(scope, ladder)
+    assert latest.version == 2 and spec_of(latest).name == "Contractladder zoals het team hem wil"
+
+    template = tenants_copy / "templates" / "contractladder.toml"
+    template.write_text(template.read_text().replace('name = "', 'name = "Gewijzigde ', 1))
+    changes = {c.slug: c for c in await sync_tenants(tenants_copy)}
+    assert "contract v3" in changes["zuid-limburg"].describe()
+    assert spec_of(await latest_version(scope, ladder)).name.startswith("Gewijzigde ")
