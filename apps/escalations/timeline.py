@@ -224,6 +224,8 @@ def describe_event(event: TimelineEvent, delivery: str = "") -> dict[str, Any]:
         )
         if p.get("termijnen_heropend"):
             detail += " De aanbieder levert opnieuw aan."
+        elif p.get("nieuwer_document") and p.get("oordeel") == "niet_akkoord":
+            detail += " Er is sindsdien een nieuwere versie aangeleverd; de termijn blijft daarmee gehaald."
     elif kind == "bewijs_aangeleverd":
         detail = f"{p.get('naam', '')}" + (f" ({p['bestandsnaam']})" if p.get("bestandsnaam") else "") + "."
     elif kind == "bewijs_beoordeeld":

@@ -7,7 +7,8 @@ leaves the term the document met as it is. Niet akkoord reopens that term in the
 counted anew from the verdict in the region's calendar (``deadlines.reopen_met_terms``), so the provider must
 deliver again; a new delivery meets it as before (``meet_deadlines_for_document``). A term belongs to its step: once
 the escalation has moved on, a refusal reopens no term of an earlier step (the timeline says so; the team takes a
-step if the refusal calls for one).
+step if the refusal calls for one). Nor does a refusal of a document when a newer one of its kind came in since:
+the newer one stands for the term until it is judged itself (the timeline says so).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ async def judge_document(
         if ctx.is_closed:
             raise EscalationConflict(f"Escalatie {ctx.escalation.reference} is afgesloten.")
         reopened: list[dict[str, Any]] = []
-        if verdict == REJECTED:
+        newer = await _newer_delivered(ctx, document)
+        if verdict == REJECTED and not newer:
             reopened = await _reopen_terms(ctx, document.kind, reason, actor)
         name = DOCUMENT_NAMES.get(document.kind, document.kind)
         event = await ctx.event(
@@ -77,6 +79,7 @@ async def judge_document(
                 "oordeel": verdict,
                 "oordeel_tekst": VERDICTS[verdict],
                 "termijnen_heropend": reopened,
+                "nieuwer_document": newer,
             },
         )
         await ctx.audit("document.verdict", actor=actor, detail={
@@ -88,6 +91,14 @@ async def judge_document(
                    "oordeel_tekst": VERDICTS[verdict], "reden": reason, "nieuwe_vervaldatum": due}  # fmt: skip
         await notices.tell_provider(ctx, event, TEMPLATE, payload)
         return event
+
+
+async def _newer_delivered(ctx, document: Document) -> bool:
+    """A document of the same kind was delivered for this escalation after this one."""
+    return await ctx.scope.exists(Document).where(
+        (Document.escalation == ctx.escalation.id) & (Document.kind == document.kind)
+        & (Document.uploaded_at > document.uploaded_at)
+    )  # fmt: skip
 
 
 async def _reopen_terms(ctx, kind: str, reason: str, actor: Actor) -> list[dict[str, Any]]:

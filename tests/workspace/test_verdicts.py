@@ -162,3 +162,33 @@ async def test_the_evidence_page_has_the_region_navigation(world, oidc_settings)
         assert page.status_code == 200
         assert 'aria-label="Werkruimte Jeugdhulp Zuid-Limburg"' in page.text or 'class="trede-region-nav"' in page.text
         assert f'href="{ZL}/escalaties"' in page.text and "Kruimelpad" in page.text
+
+
+async def test_niet_akkoord_on_a_plan_a_newer_one_replaced_reopens_nothing(world, oidc_settings):
+    """The provider sent a second plan before the team judged the first: niet akkoord on the first leaves the term
+    met (the second stands for it, and the timeline says so); niet akkoord on the second reopens it."""
+    start = system_clock.now() - timedelta(days=10)
+    escalation, first, plan, vlinder = await _plan_delivered(start)
+    newer = ReceivedFile(key="documents/plan-test-newer", size=1400, sha256="c" * 64, content_type="application/pdf",
+                         original_filename="plan-van-aanpak-v2.pdf")  # fmt: skip
+    second = await deliver(await ProviderScope.for_provider(vlinder.id), escalation.id, kind="plan_van_aanpak",
+                           received=newer, actor=Actor(label="Vera Vlinder", provider_id=vlinder.id),
+                           clock=FrozenClock(start + timedelta(days=3)))  # fmt: skip
+    assert second.met == []  # the term was met by the first
+    url = f"{ZL}/escalaties/{escalation.id}"
+    async with app_client(oidc_settings) as http:
+        await login(http, "zl-inkoop", url)
+        answer = await post_form(http, f"{url}/beoordeling", {"document": str(first.id), "oordeel": "niet_akkoord",
+                                                             "reden": "Verouderd."})  # fmt: skip
+        assert answer.status_code == 303
+        page = await http.get(url)
+        assert "Er is sindsdien een nieuwere versie aangeleverd; de termijn blijft daarmee gehaald." in page.text
+        scope = await zl_scope()
+        assert (await scope.get(Deadline, plan.id)).status == "met"
+        answer = await post_form(http, f"{url}/beoordeling", {"document": str(second.document.id),
+                                                             "oordeel": "niet_akkoord", "reden": "Ook onvolledig."})
+        assert answer.status_code == 303
+    assert (await scope.get(Deadline, plan.id)).status == "open"
+    on_first, on_second = sorted(await events(escalation.id, "document_beoordeeld"), key=lambda e: e.sequence)
+    assert on_first.payload["termijnen_heropend"] == [] and on_first.payload["nieuwer_document"] is True
+    assert [t["termijn"] for t in on_second.payload["termijnen_heropend"]] == [plan.key]
