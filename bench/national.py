@@ -354,6 +354,7 @@ async def pages(base: str, connection, seconds: float, parts: set[str]) -> None:
         (f"provider portal home ({open_of_big} open)", "/portaal", portal),
         ("API list", f"/api/v1/regions/{ZL}/escalations", inkoop),
         ("API list, after 20,000 rows", f"/api/v1/regions/{ZL}/escalations?after={after}", inkoop),
+        ("account-holding region's list", f"{region}/accounthouder", inkoop),
         ("landing page /werkruimte (team)", "/werkruimte", inkoop),
         ("landing page /werkruimte (provider)", "/werkruimte", portal),
         ("public home, 42 regions", "/", None),

@@ -18,7 +18,7 @@ from apps.notifications.tables import Notification
 from apps.providers.tables import Contract, Provider
 from apps.tenancy.tables import Region
 from core.actor import Actor
-from core.tenancy import PlatformScope, RegionScope
+from core.tenancy import AccountRegionScope, PlatformScope, RegionScope
 from tests.accounts.support import app_client, login
 from tests.letter_fields import opening
 from tests.workspace.support import field_error, post_form
@@ -31,17 +31,27 @@ async def test_the_default_is_the_region_with_the_most_running_contracts_ties_by
         await scopes[slug].new(Contract, provider=provider.id, reference=reference, valid_from=date(2025, 1, 1),
                                valid_until=until).save()  # fmt: skip
 
+    async def holders() -> set[str]:
+        """The regions whose account-holding scope (the rule in SQL) shares this provider's escalations: always the
+        one region account_region_of (the rule in Python) names."""
+        return {slug for slug, scope in scopes.items()
+                if provider.id in (await AccountRegionScope.for_region(scope.region_id, clock.today())).provider_ids}
+
     assert await account_region_of(provider, clock) is None  # no contract: no account-holding region
+    assert await holders() == set()
+    await contract("west-brabant-west", "WBW-OUD", until=date(2025, 6, 30))
+    assert (await account_region_of(provider, clock)).slug == "west-brabant-west"  # only ended ones: all count
+    assert await holders() == {"west-brabant-west"}
     await contract("zuid-limburg", "ZL-1")
     await contract("lekstroom", "LEK-1")
     found = await account_region_of(provider, clock)
     assert (found.slug, found.chosen) == ("lekstroom", False)  # 1-1: "Jeugdhulp Lekstroom" comes first by name
-    assert "standaard" in found.label
+    assert "standaard" in found.label and await holders() == {"lekstroom"}
     await contract("zuid-limburg", "ZL-2")
-    assert (await account_region_of(provider, clock)).slug == "zuid-limburg"
+    assert (await account_region_of(provider, clock)).slug == "zuid-limburg" and await holders() == {"zuid-limburg"}
     for n in range(3):  # ended contracts do not make a region larger while others run
         await contract("west-brabant-west", f"WBW-{n}", until=date(2025, 12, 31))
-    assert (await account_region_of(provider, clock)).slug == "zuid-limburg"
+    assert (await account_region_of(provider, clock)).slug == "zuid-limburg" and await holders() == {"zuid-limburg"}
 
 
 async def _region(slug: str) -> Region:
