@@ -334,6 +334,8 @@ async def pages(base: str, connection, seconds: float, parts: set[str]) -> None:
             long_region,
         )  # fmt: skip
     portal = await session_for(connection, subject="bench-aanbieder", provider=big, role="aanbieder_medewerker")
+    admin = await session_for(connection, subject="bench-beheer", region=ZL, role="waarnemer")
+    await connection.execute("UPDATE app_user SET is_platform_admin = true WHERE subject = 'bench-beheer'")
     open_of_big = await connection.fetchval("SELECT count(*) FROM escalation WHERE provider = $1 AND status = 'open'",
                                             big)  # fmt: skip
     region = f"/regio/{ZL}"
@@ -358,6 +360,9 @@ async def pages(base: str, connection, seconds: float, parts: set[str]) -> None:
         ("landing page /werkruimte (team)", "/werkruimte", inkoop),
         ("landing page /werkruimte (provider)", "/werkruimte", portal),
         ("public home, 42 regions", "/", None),
+        ("admin: regions", "/beheer/regios", admin),
+        ("admin: one region (its contracts)", f"/beheer/regios/{ZL}", admin),
+        ("admin: notices of all regions", "/beheer/meldingen", admin),
     ]
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:

@@ -24,7 +24,7 @@ from apps.tenancy.tables import Region
 from core import keyset
 from core.audit import audit
 from core.formatting import nl_datetime
-from core.tenancy import RegionScope
+from core.tenancy import RegionScope, RegionsScope
 
 STATUS_NL = {"pending": "Wacht op verzending", "sending": "Wordt verstuurd", "sent": "Verstuurd", "failed": "Mislukt"}
 
@@ -73,15 +73,18 @@ DELIVERY_PAGE = 50
 COUNT_CAP = 1000
 
 
-async def delivery_page(scope: RegionScope, status: str, *, after: str = "", before: str = "") -> keyset.Page:
+async def delivery_page(scope: RegionScope | RegionsScope, status: str, *, after: str = "", before: str = "",
+                        technical: bool = False) -> keyset.Page:  # fmt: skip
     """One page of the region's notices, newest first (keyset on created_at, id): the index
-    notification_region_created, or notification_region_status_created with a status filter, serves it."""
+    notification_region_created, or notification_region_status_created with a status filter, serves it; across
+    regions (the platform admin's page, ``technical``: with the error's detail), notification_status_created."""
 
     def query():
         rows = scope.select(
-            Notification, Notification.id, Notification.recipient, Notification.channel, Notification.template,
-            Notification.payload, Notification.status, Notification.attempts, Notification.last_error,
-            Notification.created_at, Notification.sent_at,
+            Notification, Notification.id, Notification.region, Notification.recipient, Notification.channel,
+            Notification.template, Notification.payload, Notification.status, Notification.attempts,
+            Notification.last_error, Notification.created_at, Notification.sent_at,
+            *((Notification.error_detail,) if technical else ()),
         )  # fmt: skip
         return rows.where(Notification.status == status) if status else rows
 
@@ -90,7 +93,7 @@ async def delivery_page(scope: RegionScope, status: str, *, after: str = "", bef
                                             before=before)  # fmt: skip
 
 
-async def status_count(scope: RegionScope, status: str) -> tuple[int, bool]:
+async def status_count(scope: RegionScope | RegionsScope, status: str) -> tuple[int, bool]:
     """How many of the region's notices have ``status``, up to COUNT_CAP (then "meer dan"): a bounded index range."""
 
     async def count_rows(cap: int) -> int:
@@ -208,23 +211,22 @@ class PlatformDeliveryController(Controller):
     include_in_schema = False
 
     @get("/", guards=[platform_admin])
-    async def overview(self, status: FromQuery[str] = "failed") -> Template:
+    async def overview(self, request: Request, status: FromQuery[str] = "failed") -> Template:
+        """One list across the regions, newest first and paged by keyset, with how many of each status there are
+        (each counted up to 1.000): the page costs what it shows, not a query per region."""
         wanted = status if status in STATUS_NL else "failed"
-        regions = []
-        for region in await Region.objects().order_by(Region.name):
-            scope = RegionScope(region.id)
-            counts = {key: keyset.count_nl(*await status_count(scope, key)) for key in STATUS_NL}  # bounded ranges
-            rows = await (
-                scope.select(Notification, Notification.recipient, Notification.channel, Notification.template,
-                             Notification.payload, Notification.attempts, Notification.last_error,
-                             Notification.error_detail, Notification.created_at)  # fmt: skip
-                .where(Notification.status == wanted)
-                .order_by(Notification.created_at, ascending=False)
-                .limit(50)
-            )
-            regions.append({
-                "region": region, "counts": counts,
-                "rows": [{**r, "subject": subject_of(r["template"], r["payload"]), "created": when(r["created_at"])}
-                         for r in rows],
-            })  # fmt: skip
-        return Template("meldingen/beheer.html", context={"regions": regions, "status": wanted, "statuses": STATUS_NL})
+        regions = {row["id"]: row["name"] for row in await Region.select(Region.id, Region.name)}
+        everywhere = RegionsScope(list(regions))
+        after, before = keyset.cursors(request.query_params)
+        found = await delivery_page(everywhere, wanted, after=after, before=before, technical=True)
+        rows = [
+            {**row, "region_name": regions.get(row["region"], ""), "created": when(row["created_at"]),
+             "subject": subject_of(row["template"], row["payload"])}
+            for row in found.rows
+        ]  # fmt: skip
+        await name_recipients(rows)
+        counts = {key: keyset.count_nl(*await status_count(everywhere, key)) for key in STATUS_NL}
+        return Template("meldingen/beheer.html", context={
+            "rows": rows, "counts": counts, "status": wanted, "statuses": STATUS_NL, "next": found.next,
+            "previous": found.previous,
+        })  # fmt: skip

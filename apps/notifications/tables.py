@@ -36,7 +36,8 @@ class Notification(Table, tablename="notification"):
     # partial indexes notification_inapp on ["recipient_user", "created_at", "id"] WHERE channel = 'inapp': a
     # person's notices, and notification_unread on ["recipient_user", "region"] WHERE read_at IS NULL AND
     # channel = 'inapp': the bell; notification_pending_created on ["created_at"] WHERE status = 'pending': the
-    # sweep's outbox, across regions
+    # sweep's outbox, across regions; notification_status_created on ["status", "created_at", "id"]: the platform
+    # admin's notices of one status, across regions
 
     def save(self, columns=None):
         """A new row to send is handed to a worker as soon as its transaction commits (not on a rollback);

@@ -3,6 +3,9 @@ purchasing team sees failed mails, with the reason, and sends them again; an obs
 
 from __future__ import annotations
 
+import html
+import re
+
 from apps.accounts.tables import User
 from apps.audit.tables import AuditEntry
 from apps.notifications.inapp import add_for_people
@@ -84,6 +87,22 @@ async def test_the_platform_admin_sees_failed_notices_of_every_region(world, oid
         assert page.status_code == 200
         assert "550 onbekende ontvanger" in page.text and "421 te druk" in page.text
         assert "Termijn verlopen: Plan van aanpak (lekstroom-1)" in page.text
+        assert re.search(r"<td[^>]*>Jeugdhulp Lekstroom</td>\s*<td[^>]*>Termijn verlopen", page.text)  # its region
+        failed_count = re.search(r"Mislukt \((\d+)\)", page.text)
+        assert failed_count and int(failed_count.group(1)) >= 2
+        # More than a page: 50 newest, "Volgende pagina" shows the rest, each notice once.
+        scope = RegionScope((await Region.objects().where(Region.slug == "zuid-limburg").first()).id)
+        await scope.insert(Notification, *(scope.new(
+            Notification, recipient=f"veel-{n}@zl.example", channel="email", template="termijn_verlopen",
+            payload={"wat": "Plan van aanpak", "escalatie": f"VEEL-{n}"}, idempotency_key=f"admin-veel-{n}",
+            status="failed", last_error="550 onbekende ontvanger") for n in range(60)))  # fmt: skip
+        seen, url = [], "/beheer/meldingen?status=failed"
+        while url:
+            page = await admin.get(url)
+            seen += re.findall(r"veel-\d+@zl.example", page.text)
+            found = re.search(r'rel="next" href="([^"]+)"', page.text)
+            url = html.unescape(found.group(1)) if found else ""
+        assert sorted(seen) == sorted(f"veel-{n}@zl.example" for n in range(60))
 
 
 async def test_a_notice_that_cannot_be_sent_is_failed_with_its_dutch_reason_on_the_delivery_page(world, oidc_settings):

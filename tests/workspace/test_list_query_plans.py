@@ -47,6 +47,10 @@ async def test_each_list_and_the_bell_read_their_index(world):
                                          (AuditEntry.id, False)),  # fmt: skip
         "notification_region_created": ordered(scope.select(Notification, Notification.id),
                                                (Notification.created_at, False), (Notification.id, False)),
+        "notification_status_created": ordered(
+            RegionsScope([row["id"] for row in await Region.select(Region.id)]).select(Notification, Notification.id)
+            .where(Notification.status == "failed"), (Notification.created_at, False), (Notification.id, False),
+        ),
         "notification_inapp": ordered(
             RegionsScope([scope.region_id]).select(Notification, Notification.id).where(_mine(ilse.id)),
             (Notification.created_at, False), (Notification.id, False),
