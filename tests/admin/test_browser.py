@@ -163,6 +163,13 @@ def test_a_platform_admin_onboards_holland_rijnland_and_its_lead_opens_the_first
                        "invitation.sent"):  # fmt: skip
             assert ACTIONS_NL[action] in log  # the log says each decision in Dutch
         checked(page, "10-audit")
+        # The notices of every region: the invitation waits or went, in one list with its region.
+        page.goto(f"{base}/beheer/meldingen?status=sent")
+        page.get_by_role("link", name=re.compile(r"^Wacht op verzending")).click()
+        page.wait_for_url(re.compile(r".*status=pending.*"))
+        beheer = page.get_by_role("navigation", name="Beheer")
+        expect(beheer.get_by_role("link", name="Meldingen")).to_have_attribute("aria-current", "page")
+        checked(page, "11-meldingen")
     finally:
         context.close()
 
