@@ -19,6 +19,7 @@ from core.tenancy import RegionScope
 from tests.accounts.support import app_client, csrf_headers, login
 from tests.admin.support import HOLLAND_RIJNLAND
 from tests.letter_fields import opening
+from tests.querycount import counting_statements
 from tests.support import ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
@@ -234,6 +235,11 @@ async def test_the_contracts_of_a_region_page_by_reference(world, oidc_settings)
     provider = Provider(kvk_number="91234567", name="Paginering Jeugdhulp B.V.")
     await provider.save()
     before = len(await scope.select(Contract, Contract.id))
+    async with app_client(oidc_settings) as http:
+        await login(http, "beheer")
+        await http.get("/beheer/regios/lekstroom")
+        with counting_statements() as few:
+            await http.get("/beheer/regios/lekstroom")
     new = [scope.new(Contract, provider=provider.id, reference=f"PAG-{n:03}", valid_from=date(2026, 1, 1))
            for n in range(1, 121)]  # fmt: skip
     await scope.insert(Contract, *new)
@@ -249,6 +255,9 @@ async def test_the_contracts_of_a_region_page_by_reference(world, oidc_settings)
                 found = re.search(r'href="([^"]+)#contracten">Volgende contracten', page.text)
                 url = html.unescape(found.group(1)) if found else ""
             assert seen == [f"PAG-{n:03}" for n in range(1, 121)]
+            with counting_statements() as many:
+                await http.get("/beheer/regios/lekstroom")
+            assert many.count <= few.count, (few.count, many.count)
             assert len(pages) == -(-(before + 120) // 50) and f"{before + 120} contracten, op kenmerk" in pages[0]
             back = re.search(r'href="([^"]+)#contracten">Vorige contracten', pages[-1])
             previous = await http.get(html.unescape(back.group(1)))

@@ -233,6 +233,33 @@ async def test_the_regions_delivery_overview(world, oidc_settings):
         assert 'rel="next" href="/regio/zuid-limburg/meldingen?na=' in everything.text
 
 
+async def test_the_platform_admins_notices_of_every_region(world, oidc_settings):
+    """One list across the regions (here Zuid-Limburg's and Lekstroom's, in turn), newest first, whatever their
+    number; "sending" is a status no other test leaves rows in."""
+    regions = [await zl_scope(), RegionScope((await Region.objects().where(Region.slug == "lekstroom").first()).id)]
+    now = system_clock.now()
+
+    async def add(start: int, count: int) -> None:
+        for n in range(start, start + count):
+            scope = regions[n % 2]
+            await scope.insert(Notification, scope.new(
+                Notification, recipient=f"p{n}@regio.example", channel="email", template="ladder_notify", payload={},
+                status="sending", idempotency_key=f"test-platform:{n}",
+                created_at=now + timedelta(minutes=1 + n % 3, seconds=n)))  # fmt: skip
+
+    async def expected() -> list:
+        rows = await Notification.select(Notification.id).where(Notification.status == "sending").order_by(
+            Notification.created_at, ascending=False).order_by(Notification.id, ascending=False)  # fmt: skip
+        return [row["id"] for row in rows]
+
+    async with app_client(oidc_settings) as http:
+        await login(http, "beheer", "/beheer/meldingen")
+        await check_costs_and_pages(http, "/beheer/meldingen?status=sending", r'data-notification="([^"]+)"', add,
+                                    pages.DELIVERY_PAGE, expected)  # fmt: skip
+        page = await http.get("/beheer/meldingen?status=sending")
+        assert f"Wordt verstuurd ({len(await expected())})" in page.text and "Jeugdhulp Lekstroom" in page.text
+
+
 async def test_the_register_of_intake_stops(world, oidc_settings):
     scope = await zl_scope()
     template = await escalation_of("90000002")
