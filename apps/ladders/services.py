@@ -31,12 +31,12 @@ async def latest_version(scope: RegionScope, ladder: Ladder) -> LadderVersion | 
 
 
 async def publish(scope: RegionScope, spec: LadderSpec, *, note: str = "", clock: Clock = system_clock,
-                  once: bool = False) -> Published:  # fmt: skip
+                  keep_later_edits: bool = False) -> Published:  # fmt: skip
     """Publish ``spec`` as the next version of the region's ladder ``spec.key``, unless it is unchanged.
 
-    ``once``: not when any earlier version of the ladder already was ``spec`` either. A region file read again
-    (another setting of the file changed) then leaves the versions of the ladder editor in force; a ladder changed
-    in the file is new and is published.
+    ``keep_later_edits``: nor when the newest version published with this same ``note`` (from the region file) was
+    ``spec`` already. A region file read again for another change (a mailbox) then leaves the versions the ladder
+    editor published since in force; a ladder the file changed (also back to an earlier definition) is published.
 
     Running escalations keep pointing at the version they were opened under.
     """
@@ -51,11 +51,11 @@ async def publish(scope: RegionScope, spec: LadderSpec, *, note: str = "", clock
     latest = await latest_version(scope, ladder)
     if latest is not None and latest.sha256 == digest:
         return Published(spec.key, latest.version, created=False)
-    if once and latest is not None:
-        earlier = await scope.select(LadderVersion, LadderVersion.version).where(
-            (LadderVersion.ladder == ladder.id) & (LadderVersion.sha256 == digest)
-        ).first()  # fmt: skip
-        if earlier is not None:
+    if keep_later_edits and latest is not None:
+        last_same_source = await scope.select(LadderVersion, LadderVersion.sha256).where(
+            (LadderVersion.ladder == ladder.id) & (LadderVersion.note == note)
+        ).order_by(LadderVersion.version, ascending=False).first()  # fmt: skip
+        if last_same_source is not None and last_same_source["sha256"] == digest:
             return Published(spec.key, latest.version, created=False)
     number = 1 if latest is None else latest.version + 1
     await scope.new(

@@ -68,6 +68,7 @@ class RegionChange:
 
 # Columns and tables of their own; every other section of the region file is kept whole in Region.settings, so a
 # section added to the schema (apps/tenancy/schema.py) is stored and exported (apps/tenancy/export.py) unchanged.
+FROM_FILE = "Ingelezen uit het regiobestand"  # the note of a ladder version the sync published from the file
 NOT_IN_SETTINGS = frozenset({"slug", "name", "municipalities", "mailboxes", "ladders"})
 # Region.source_file of a region created or imported on the admin pages (/beheer/regios): it lives in the database,
 # and `trede tenants sync` never changes it, even when tenants/ holds a file with the same slug (see tenants/README).
@@ -144,8 +145,8 @@ async def _sync_region(loaded: LoadedRegion, clock: Clock) -> RegionChange:
         await scope.new(RegionMailbox, role=mailbox.role, name=mailbox.name, email=str(mailbox.email)).save()
 
     for key, ladder in loaded.ladders.items():
-        # once: a file read again for another change keeps what the ladder editor published since
-        published = await ladders.publish(scope, ladder, note="Ingelezen uit het regiobestand", clock=clock, once=True)
+        # a file read again for another change keeps what the ladder editor published since
+        published = await ladders.publish(scope, ladder, note=FROM_FILE, clock=clock, keep_later_edits=True)
         if published.created:
             change.ladder_versions.append(f"{key} v{published.version}")
 

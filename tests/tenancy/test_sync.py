@@ -151,7 +151,12 @@ async def test_a_file_read_again_keeps_what_the_ladder_editor_published(db, tena
     assert latest.version == 2 and spec_of(latest).name == "Contractladder zoals het team hem wil"
 
     template = tenants_copy / "templates" / "contractladder.toml"
-    template.write_text(template.read_text().replace('name = "', 'name = "Gewijzigde ', 1))
+    original = template.read_text()
+    template.write_text(original.replace('name = "', 'name = "Gewijzigde ', 1))
     changes = {c.slug: c for c in await sync_tenants(tenants_copy)}
     assert "contract v3" in changes["zuid-limburg"].describe()
     assert spec_of(await latest_version(scope, ladder)).name.startswith("Gewijzigde ")
+    template.write_text(original)  # the operator takes the change back: the file's first ladder again
+    changes = {c.slug: c for c in await sync_tenants(tenants_copy)}
+    assert "contract v4" in changes["zuid-limburg"].describe()
+    assert (await latest_version(scope, ladder)).sha256 == first.sha256
