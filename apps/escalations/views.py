@@ -15,7 +15,6 @@ from uuid import UUID
 from litestar.exceptions import NotFoundException
 
 from apps.documents.tables import Document
-from apps.escalations import services
 from apps.escalations.account_region import account_region_of
 from apps.escalations.cases import case_out
 from apps.escalations.chosen_terms import page_terms
@@ -46,6 +45,7 @@ from apps.escalations.timeline import (
     deliveries,
     describe_event,
     outcome_nl,
+    page_of_events,
 )
 from apps.escalations.verdicts import EVENT as VERDICT_EVENT
 from apps.escalations.verdicts import JUDGED_KINDS, VERDICTS, verdicts_from
@@ -71,12 +71,17 @@ class Loaded:
     provider: Provider | None
 
 
-# The escalation with its ladder version (without the definition) and its provider: one query for the three.
+# The escalation with its ladder version's sha256 and its provider: one query. Each joined column costs Piccolo
+# ForeignKey lookups to build (a fifth of the page went to building SQL), so the version's other columns come from
+# ``_VERSIONS`` (versions never change) and are read only with its definition, when this process has not yet.
 LOADED_COLUMNS = (
     *Escalation.all_columns(),
-    *Escalation.ladder_version.all_columns(exclude=[LadderVersion.definition]),
+    Escalation.ladder_version.sha256,
     *Escalation.provider.all_columns(),
 )
+# The version rows this process has read, without their definition, by id and sha256 (like ``kept_spec``).
+_VERSIONS: dict[tuple[str, str], dict[str, Any]] = {}
+_VERSIONS_KEPT = 512
 
 
 def _part(row: dict, prefix: str) -> dict:
@@ -84,8 +89,8 @@ def _part(row: dict, prefix: str) -> dict:
 
 
 async def load_escalation(scope: RegionScope, escalation_id: Any) -> Loaded:
-    """The escalation, its ladder version and its provider in one query (issue 20: three); the version's definition
-    is read only when this process has not validated that version yet (``kept_spec``: versions never change)."""
+    """The escalation, its ladder version and its provider in one query (issue 20: three); the version is read
+    only when this process has not read and validated it yet (``kept_spec``: versions never change)."""
     try:
         row_id = UUID(str(escalation_id))
     except ValueError:
@@ -94,12 +99,15 @@ async def load_escalation(scope: RegionScope, escalation_id: Any) -> Loaded:
     if row is None:
         raise NotFoundException()
     escalation = scope.loaded(Escalation, {key: value for key, value in row.items() if "." not in key})
-    version_row = _part(row, "ladder_version.")
-    spec = kept_spec(version_row["id"], version_row["sha256"])
-    if spec is None:
-        version = await scope.get(LadderVersion, version_row["id"])
+    key = (str(escalation.ladder_version), row["ladder_version.sha256"])
+    spec, version_row = kept_spec(*key), _VERSIONS.get(key)
+    if spec is None or version_row is None:
+        version = await scope.get(LadderVersion, escalation.ladder_version)
         spec = spec_of(version)
-    else:  # its definition is the spec's, validated once: not read again
+        if len(_VERSIONS) >= _VERSIONS_KEPT:
+            _VERSIONS.clear()
+        _VERSIONS[key] = {name: value for name, value in version.to_dict().items() if name != "definition"}
+    else:  # its definition is the spec's, validated once: not read again (the scope checks the region each time)
         version = scope.loaded(LadderVersion, {**version_row, "definition": None})
     provider_row = _part(row, "provider.")
     provider = Provider(_exists_in_db=True, **provider_row) if provider_row.get("id") else None
@@ -144,6 +152,13 @@ async def step_states(hereabouts: Here, loaded: Loaded, past: History | None = N
     return {option.key: option for option in await step_options(ctx, past)}
 
 
+def action_keys(spec: LadderSpec, current_step: str, proposals: list[dict] | None) -> list[str]:
+    """The steps the page offers as forms: those the ladder allows from ``current_step``, then the proposed ones."""
+    keys = spec.allowed_next(current_step)
+    known = {s.key for s in spec.steps}
+    return [*keys, *dict.fromkeys(p["step"] for p in proposals or [] if p["step"] not in keys and p["step"] in known)]
+
+
 def action_options(
     loaded: Loaded, hereabouts: Here, proposals: list[dict] | None = None, texts: Mapping[str, str] | None = None,
     states: Mapping[str, StepOption] | None = None,
@@ -157,8 +172,7 @@ def action_options(
     if escalation.status == "closed" or not hereabouts.can_decide:
         return []
     proposed = {p["step"]: p for p in proposals or []}
-    keys = spec.allowed_next(escalation.current_step)
-    keys = [*keys, *(key for key in proposed if key not in keys and key in {s.key for s in spec.steps})]
+    keys = action_keys(spec, escalation.current_step, proposals)
     options = []
     for key in keys:
         step = spec.step(key)
@@ -255,8 +269,7 @@ async def escalation_context(
                 "end_motivation": m.end_motivation,
             }
         )
-    events = await services.timeline(scope, escalation.id, include_internal=True, before_sequence=before,
-                                     limit=TIMELINE_PAGE + 1)  # fmt: skip
+    events = await page_of_events(scope, escalation.id, before=before, limit=TIMELINE_PAGE + 1)
     more = len(events) > TIMELINE_PAGE
     events = events[:TIMELINE_PAGE]
     delivered = await deliveries(scope, events)
@@ -308,7 +321,7 @@ async def escalation_context(
         measures=measures,
         active_measures=[m for m in measures if m["active"]],
         actions=actions_first(action_options(
-            loaded, hereabouts, proposals, await _texts_if_used(hereabouts, spec),
+            loaded, hereabouts, proposals, await _texts_if_used(hereabouts, loaded, proposals),
             await step_states(hereabouts, loaded, history_from(
                 escalation, visited_rows,
                 [d.step for d in deadline_rows if d.status in PASSING and d.due_at is not None
@@ -352,9 +365,13 @@ async def escalation_context(
     )  # fmt: skip
 
 
-async def _texts_if_used(hereabouts: Here, spec: LadderSpec) -> dict[str, str]:
-    """The placeholders' values, read only when the ladder's step descriptions use one."""
-    if not any("{" in step.description for step in spec.steps):
+async def _texts_if_used(hereabouts: Here, loaded: Loaded, proposals: list[dict]) -> dict[str, str]:
+    """The placeholders' values, read only when a step the page offers (``action_options``) has a description that
+    uses one."""
+    escalation, spec = loaded.escalation, loaded.spec
+    if escalation.status == "closed" or not hereabouts.can_decide:
+        return {}
+    if not any("{" in spec.step(key).description for key in action_keys(spec, escalation.current_step, proposals)):
         return {}
     return await text_values(hereabouts.scope, hereabouts.region.name, hereabouts.clock.today())
 

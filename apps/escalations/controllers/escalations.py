@@ -35,7 +35,7 @@ from apps.escalations.letters import letters_of, pdf_of, previews
 from apps.escalations.overview import Filters, overview, overview_csv, providers_for_filter, region_ladders
 from apps.escalations.preconditions import ReceiptUnproved, check_preconditions
 from apps.escalations.tables import Deadline, TimelineEvent
-from apps.escalations.timeline import TIMELINE_PAGE, deliveries, describe_event
+from apps.escalations.timeline import TIMELINE_PAGE, deliveries, describe_event, page_of_events
 from apps.escalations.views import (
     CLOSE_OUTCOMES,
     action_options,
@@ -150,8 +150,7 @@ class EscalationPages(Controller):
             return Template("regio/_tijdlijn_items.html", context=context)
         if before is None:
             raise NotFoundException()
-        events = await services.timeline(h.scope, loaded.escalation.id, include_internal=True,
-                                         before_sequence=before, limit=TIMELINE_PAGE + 1)  # fmt: skip
+        events = await page_of_events(h.scope, loaded.escalation.id, before=before, limit=TIMELINE_PAGE + 1)
         more = len(events) > TIMELINE_PAGE
         events = events[:TIMELINE_PAGE]
         delivered = await deliveries(h.scope, events)
