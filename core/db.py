@@ -193,8 +193,8 @@ class OneConnectionSQLiteEngine(SQLiteEngine):
         async with pin.lock:
             connection = await pin.take(self)
             try:
-                # one hand-over to aiosqlite's thread per statement (a cursor's execute, fetchall and close took three)
-                rows = await connection.execute_fetchall(query, args or [])
+                async with connection.execute(query, args or []) as cursor:
+                    rows = await cursor.fetchall()
                 if connection.in_transaction:  # the implicit transaction of a write
                     await connection.commit()
             except BaseException:
