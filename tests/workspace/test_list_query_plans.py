@@ -119,13 +119,15 @@ async def test_the_dashboard_the_register_and_the_outbox_read_their_partial_and_
                                                                         overdue_first)),
         ("measure_stop_in_force", "measure", newest_stops),
         ("measure_stop_in_force", "measure", scope.count(Measure).where(IN_FORCE)),
-        # SQLite, without statistics, may search the per-region index (region, status, created_at) and sort instead
-        ("notification_pending_created" if on_postgres else "INDEX", "notification",
+        # SQLite, without statistics, may search the per-region index (region, status, created_at) and sort instead.
+        # On PostgreSQL the platform admin's (status, created_at, id) serves the outbox's order as well, and on the
+        # test's small table it may cost the same as the partial index: either, never a sort (priced out here).
+        (("notification_pending_created", "notification_status_created") if on_postgres else "INDEX", "notification",
          pending_query(everywhere, now, 2000)),
     ]  # fmt: skip
     for index, table, query in cases:
         plan = await _plan(str(query))
-        assert index in plan, (index, str(query), plan)
+        assert any(name in plan for name in ((index,) if isinstance(index, str) else index)), (index, str(query), plan)
         assert f"Seq Scan on {table}" not in plan and f"SCAN {table}" not in plan.replace(f"SCAN {table} USING", ""), (
             index, plan,
         )  # fmt: skip
