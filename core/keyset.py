@@ -136,6 +136,17 @@ async def capped_count(count_rows: Callable[[int], Awaitable[int]], cap: int = 1
     return (cap, True) if found > cap else (found, False)
 
 
+async def capped_rows(reader: Any, table: Any, where: Any = None, cap: int = 1000) -> tuple[int, bool]:
+    """``capped_count`` of the rows of ``table`` that ``where`` finds through ``reader`` (a scope of core.tenancy):
+    their ids, at most ``cap + 1`` of them."""
+
+    async def count_rows(limit: int) -> int:
+        query = reader.select(table, table._meta.primary_key)
+        return len(await (query.where(where) if where is not None else query).limit(limit))
+
+    return await capped_count(count_rows, cap)
+
+
 def count_nl(count: int, capped: bool) -> str:
     text = f"{count:,}".replace(",", ".")
     return f"meer dan {text}" if capped else text

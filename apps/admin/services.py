@@ -481,9 +481,5 @@ async def contracts_of(region: Region, *, after: str = "", before: str = "") -> 
         Contract, Contract.reference, Contract.valid_from, Contract.valid_until,
         Contract.provider.name.as_alias("provider_name"), Contract.provider.kvk_number.as_alias("kvk"),
     )), CONTRACT_ORDER, CONTRACTS_PAGE, after=after, before=before)  # fmt: skip
-
-    async def count_rows(cap: int) -> int:
-        return len(await scope.select(Contract, Contract.id).limit(cap))
-
-    count, capped = await keyset.capped_count(count_rows)
+    count, capped = await keyset.capped_rows(scope, Contract)
     return {"rows": page.rows, "next": page.next, "previous": page.previous, "count_nl": keyset.count_nl(count, capped)}

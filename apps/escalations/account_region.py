@@ -149,10 +149,7 @@ async def shared_escalations(region: Region, clock: Clock = system_clock, *, aft
             Escalation.ladder_version.definition.as_alias("definition"),
         )  # fmt: skip
 
-    async def count_rows(cap: int) -> int:
-        return len(await scope.select(Escalation, Escalation.id).limit(cap))
-
-    total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
+    total, capped = await keyset.capped_rows(scope, Escalation, cap=COUNT_CAP)
     found = await keyset.first_page_if_stale(keyset.select_fetch(query), _shared_segments(), PAGE_SIZE,
                                              after=after, before=before)  # fmt: skip
     items = []

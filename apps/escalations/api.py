@@ -28,7 +28,7 @@ from apps.accounts.services import Person
 from apps.escalations import services
 from apps.escalations.api_views import LIST_COLUMNS, Specs, escalation_detail, list_page, timeline_page
 from apps.escalations.context import EscalationError
-from apps.escalations.overview import capped_total, deadline_segments, next_deadlines, scoped_fetch
+from apps.escalations.overview import COUNT_CAP, deadline_segments, next_deadlines, scoped_fetch
 from apps.escalations.schemas import (
     API_ERRORS,
     Close,
@@ -161,9 +161,10 @@ class EscalationApiController(Controller):
         # otherwise counted up to COUNT_CAP
         if overdue:
             overdue_now = Escalation.next_due_at <= now
-            total = await capped_total(scope, overdue_now if condition is None else condition & overdue_now)
+            where = overdue_now if condition is None else condition & overdue_now
+            total = await keyset.capped_rows(scope, Escalation, where, COUNT_CAP)
         elif provider:
-            total = await capped_total(scope, condition)
+            total = await keyset.capped_rows(scope, Escalation, condition, COUNT_CAP)
         else:
             total = ((await region_tally(scope)).total(status=status or "", step=step or "", category=category or ""),
                      False)  # fmt: skip
@@ -463,7 +464,7 @@ class ProviderEscalationApiController(Controller):
         count, capped = 0, False
         for scope in scopes:
             next_due.update(await next_deadlines(scope, [r for r in page.rows if r["provider"] == scope.provider_id]))
-            found, found_capped = await capped_total(scope, condition)
+            found, found_capped = await keyset.capped_rows(scope, Escalation, condition, COUNT_CAP)
             count, capped = count + found, capped or found_capped
         return await list_page(page, next_due, now, limit, (count, capped))
 

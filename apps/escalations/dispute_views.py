@@ -64,10 +64,7 @@ async def dispute_list(scope: Any, item_url: str, *, after: str = "", before: st
             Escalation.ladder_version.definition.as_alias("definition"),
         ).where(is_case)  # fmt: skip
 
-    async def count_rows(cap: int) -> int:
-        return len(await scope.select(Escalation, Escalation.id).where(is_case).limit(cap))
-
-    total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
+    total, capped = await keyset.capped_rows(scope, Escalation, is_case, COUNT_CAP)
     found = await keyset.first_page_if_stale(keyset.select_fetch(query), _segments(), PAGE_SIZE, after=after,
                                              before=before)  # fmt: skip
     items, specs = [], {}  # a page's disputes share a few ladder versions: each read once

@@ -274,12 +274,7 @@ async def overview_counts(scope: RegionScope, filters: Filters, ladders: Ladders
             key = (row["ladder_key"], row["current_step"])
             per_step[key] = per_step.get(key, 0) + 1
     if "/" in filters.stap:
-        condition = overview_where(scope, filters, now)
-
-        async def count_rows(cap: int) -> int:
-            return len(await scope.select(Escalation, Escalation.id).where(condition).limit(cap))
-
-        total, capped = await keyset.capped_count(count_rows, COUNT_CAP)
+        total, capped = await keyset.capped_rows(scope, Escalation, overview_where(scope, filters, now), COUNT_CAP)
     else:
         total, capped = (COUNT_CAP, True) if len(found) > COUNT_CAP else (len(found), False)
     return {"total": total, "capped": capped, "per_step": per_step}
@@ -363,7 +358,7 @@ async def overview_csv(scope: RegionScope, filters: Filters, ladders: Ladders, n
         cursor = batch.next
 
 
-# --- the API lists: by next deadline, limit/offset -------------------------------------------------------------
+# --- the API lists: by next deadline, by keyset ---------------------------------------------------------------
 
 
 def deadline_segments(now: datetime, *, overdue_only: bool) -> list[keyset.Segment]:
@@ -387,16 +382,6 @@ def scoped_fetch(reader: RegionScope | ProviderScope, columns: tuple, condition:
         return found.where(condition) if condition is not None else found
 
     return keyset.select_fetch(query)
-
-
-async def capped_total(reader: RegionScope | ProviderScope, where: Any) -> tuple[int, bool]:
-    """How many escalations ``where`` finds, reading at most ``COUNT_CAP`` + 1 ids: (count, capped)."""
-
-    async def count_rows(cap: int) -> int:
-        query = reader.select(Escalation, Escalation.id)
-        return len(await (query.where(where) if where is not None else query).limit(cap))
-
-    return await keyset.capped_count(count_rows, COUNT_CAP)
 
 
 async def next_deadlines(reader: RegionScope | ProviderScope, rows: list[dict]) -> dict[UUID, Any]:

@@ -95,11 +95,7 @@ async def delivery_page(scope: RegionScope | RegionsScope, status: str, *, after
 
 async def status_count(scope: RegionScope | RegionsScope, status: str) -> tuple[int, bool]:
     """How many of the region's notices have ``status``, up to COUNT_CAP (then "meer dan"): a bounded index range."""
-
-    async def count_rows(cap: int) -> int:
-        return len(await scope.select(Notification, Notification.id).where(Notification.status == status).limit(cap))
-
-    return await keyset.capped_count(count_rows, COUNT_CAP)
+    return await keyset.capped_rows(scope, Notification, Notification.status == status, COUNT_CAP)
 
 
 async def name_recipients(rows: list[dict]) -> None:
